@@ -1,0 +1,173 @@
+use std::fmt;
+use std::str::FromStr;
+
+use crate::claim::{Claim, Receipt};
+use crate::id::ProgramId;
+use crate::program::{ClaimError, InputError, Program, UnknownProgram};
+
+/// Which backend produced a receipt. Its byte value is written into every receipt envelope, so
+/// existing values never change meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum BackendId {
+    /// Dev mode: native execution and a binding hash. Fast, and proves nothing.
+    Trace,
+}
+
+impl BackendId {
+    /// Every backend this build knows, in byte order.
+    pub const ALL: &'static [BackendId] = &[BackendId::Trace];
+
+    /// The byte written into receipt envelopes.
+    pub const fn to_byte(self) -> u8 {
+        match self {
+            BackendId::Trace => 0,
+        }
+    }
+
+    /// The backend with this envelope byte.
+    pub fn from_byte(byte: u8) -> Option<Self> {
+        Self::ALL.iter().copied().find(|b| b.to_byte() == byte)
+    }
+
+    /// The name used on the command line and in JSON output.
+    pub const fn name(self) -> &'static str {
+        match self {
+            BackendId::Trace => "trace",
+        }
+    }
+
+    /// Whether receipts of this backend prove nothing (dev mode). Anyone can forge a dev
+    /// receipt; only use them where nothing depends on their truth.
+    pub const fn is_dev(self) -> bool {
+        match self {
+            BackendId::Trace => true,
+        }
+    }
+}
+
+impl fmt::Display for BackendId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A backend name that this build does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown backend '{0}' (known backends: {known})", known = known_backends())]
+pub struct UnknownBackend(pub String);
+
+fn known_backends() -> String {
+    let names: Vec<&str> = BackendId::ALL.iter().map(|b| b.name()).collect();
+    names.join(", ")
+}
+
+impl FromStr for BackendId {
+    type Err = UnknownBackend;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        BackendId::ALL
+            .iter()
+            .copied()
+            .find(|b| b.name() == s)
+            .ok_or_else(|| UnknownBackend(s.chars().take(40).collect()))
+    }
+}
+
+/// A proving system: turns a program run into a receipt and checks receipts it produced.
+///
+/// Backends are stateless with respect to jobs and shared between threads.
+pub trait Backend: Send + Sync {
+    /// Which backend this is; written into every receipt it produces.
+    fn id(&self) -> BackendId;
+
+    /// Executes `program` on `input` and returns a receipt for the run.
+    fn prove(&self, program: &dyn Program, input: &[u8]) -> Result<Receipt, ProveError>;
+
+    /// Checks `receipt` against its seal and returns the claim it establishes. `program` is the
+    /// program the claim names, looked up by the caller. Nothing in the receipt is trusted:
+    /// the claimed step count and public values are checked against the seal.
+    fn verify<'r>(
+        &self,
+        program: &dyn Program,
+        receipt: &'r Receipt,
+    ) -> Result<&'r Claim, VerifyError>;
+}
+
+/// Why a backend could not produce a receipt.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProveError {
+    /// The program rejected its input.
+    #[error(transparent)]
+    Input(#[from] InputError),
+}
+
+/// Why a receipt does not establish its claim.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// The receipt was produced by another backend than the one asked to check it.
+    #[error("receipt is from the {found} backend, not {expected}")]
+    WrongBackend {
+        /// The backend asked to verify.
+        expected: BackendId,
+        /// The backend named in the receipt.
+        found: BackendId,
+    },
+    /// The receipt names another program than the one supplied for checking it.
+    #[error("receipt is for program '{found}', not '{expected}'")]
+    WrongProgram {
+        /// The program supplied.
+        expected: ProgramId,
+        /// The program named in the receipt.
+        found: ProgramId,
+    },
+    /// The receipt names a program this build does not have.
+    #[error(transparent)]
+    UnknownProgram(#[from] UnknownProgram),
+    /// The public values cannot come from any run of the program.
+    #[error(transparent)]
+    Claim(#[from] ClaimError),
+    /// The claimed step count is not the one the public values imply.
+    #[error("claimed {claimed} steps, but these public values take {expected}")]
+    StepMismatch {
+        /// Steps in the claim.
+        claimed: u64,
+        /// Steps a correct run with these public values takes.
+        expected: u64,
+    },
+    /// The seal does not back the claim: the receipt was altered or forged.
+    #[error("seal does not match the claim (receipt altered or forged)")]
+    SealMismatch,
+    /// A dev receipt was offered where a real proof is required.
+    #[error("receipt is from the dev backend '{0}', which proves nothing, and real proofs are required")]
+    DevReceiptRefused(BackendId),
+    /// No backend able to check this receipt is available here.
+    #[error("the {0} backend is not available in this executor")]
+    BackendUnavailable(BackendId),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_and_names_round_trip() {
+        for &b in BackendId::ALL {
+            assert_eq!(BackendId::from_byte(b.to_byte()), Some(b));
+            assert_eq!(b.name().parse::<BackendId>().unwrap(), b);
+        }
+        assert_eq!(BackendId::from_byte(0xff), None);
+    }
+
+    #[test]
+    fn unknown_names_are_listed_in_the_error() {
+        let err = "groth16".parse::<BackendId>().unwrap_err().to_string();
+        assert!(err.contains("groth16") && err.contains("trace"), "{err}");
+    }
+
+    #[test]
+    fn trace_is_dev() {
+        assert!(BackendId::Trace.is_dev());
+    }
+}

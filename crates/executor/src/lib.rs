@@ -1,0 +1,227 @@
+//! The entry point of l2-executor: prove programs on a backend and verify receipts.
+//!
+//! ```
+//! use l2x_executor::Executor;
+//!
+//! let executor = Executor::new();
+//! let receipt = executor.prove("fibonacci", b"50")?;
+//! let claim = executor.verify(&receipt)?;
+//! assert_eq!(executor.describe(claim)?.headline, "12586269025");
+//! assert!(receipt.is_dev(), "the default trace backend is dev mode: it proves nothing");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Receipts can be verified by any executor whatever backend it proves with: verification
+//! dispatches on the backend the receipt names. Where a claim must really be proven, build the
+//! executor with [`ExecutorBuilder::require_real_proofs`] so that dev receipts are refused.
+
+use l2x_core::{
+    Backend, BackendId, Claim, ClaimError, Execution, InputError, Program, ProveError,
+    PublicOutput, Receipt, UnknownProgram, VerifyError,
+};
+use l2x_programs::Registry;
+use l2x_trace::TraceBackend;
+
+/// Why a job could not be run or proven.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum JobError {
+    /// No program has the name asked for.
+    #[error(transparent)]
+    UnknownProgram(#[from] UnknownProgram),
+    /// The program rejected the input.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// The backend failed for another reason.
+    #[error(transparent)]
+    Backend(ProveError),
+}
+
+impl From<ProveError> for JobError {
+    fn from(e: ProveError) -> Self {
+        match e {
+            ProveError::Input(e) => JobError::Input(e),
+            other => JobError::Backend(other),
+        }
+    }
+}
+
+/// Configures an [`Executor`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct ExecutorBuilder {
+    backend: BackendId,
+    require_real_proofs: bool,
+    registry: Registry,
+}
+
+impl ExecutorBuilder {
+    /// The backend that proves (default: `trace`). Verification always uses the backend each
+    /// receipt names.
+    pub fn backend(mut self, backend: BackendId) -> Self {
+        self.backend = backend;
+        self
+    }
+
+    /// Refuse receipts of dev backends in [`Executor::verify`] (default: accept them).
+    pub fn require_real_proofs(mut self, required: bool) -> Self {
+        self.require_real_proofs = required;
+        self
+    }
+
+    /// The programs the executor knows (default: every built-in program).
+    pub fn registry(mut self, registry: Registry) -> Self {
+        self.registry = registry;
+        self
+    }
+
+    /// Builds the executor.
+    pub fn build(self) -> Executor {
+        Executor {
+            prover: backend(self.backend),
+            require_real_proofs: self.require_real_proofs,
+            registry: self.registry,
+        }
+    }
+}
+
+/// Proves jobs on one backend and verifies receipts of any backend.
+#[derive(Clone)]
+pub struct Executor {
+    prover: &'static dyn Backend,
+    require_real_proofs: bool,
+    registry: Registry,
+}
+
+fn backend(id: BackendId) -> &'static dyn Backend {
+    match id {
+        BackendId::Trace => &TraceBackend,
+    }
+}
+
+impl Default for Executor {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for Executor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Executor")
+            .field("backend", &self.prover.id())
+            .field("require_real_proofs", &self.require_real_proofs)
+            .field("registry", &self.registry)
+            .finish()
+    }
+}
+
+impl Executor {
+    /// An executor with the default settings: the `trace` backend, dev receipts accepted.
+    pub fn new() -> Self {
+        Self::builder().build()
+    }
+
+    /// A builder starting from the default settings.
+    pub fn builder() -> ExecutorBuilder {
+        ExecutorBuilder {
+            backend: BackendId::Trace,
+            require_real_proofs: false,
+            registry: Registry::standard(),
+        }
+    }
+
+    /// The backend this executor proves with.
+    pub fn backend(&self) -> BackendId {
+        self.prover.id()
+    }
+
+    /// The programs this executor knows.
+    pub fn registry(&self) -> Registry {
+        self.registry
+    }
+
+    /// The program with this id.
+    pub fn program(&self, name: &str) -> Result<&'static dyn Program, UnknownProgram> {
+        self.registry.get(name)
+    }
+
+    /// Runs a program natively, without proving.
+    pub fn run(&self, program: &str, input: &[u8]) -> Result<Execution, JobError> {
+        Ok(self.program(program)?.execute(input)?)
+    }
+
+    /// Executes and proves a program on this executor's backend.
+    pub fn prove(&self, program: &str, input: &[u8]) -> Result<Receipt, JobError> {
+        let program = self.program(program)?;
+        let receipt = self.prover.prove(program, input)?;
+        tracing::debug!(program = %receipt.claim.program, steps = receipt.claim.steps, "proved");
+        Ok(receipt)
+    }
+
+    /// Checks a receipt with the backend it names and returns the claim it establishes.
+    pub fn verify<'r>(&self, receipt: &'r Receipt) -> Result<&'r Claim, VerifyError> {
+        if self.require_real_proofs && receipt.is_dev() {
+            return Err(VerifyError::DevReceiptRefused(receipt.backend));
+        }
+        let program = self.program(receipt.claim.program.as_str())?;
+        backend(receipt.backend).verify(program, receipt)
+    }
+
+    /// The public values of a claim, decoded for people.
+    pub fn describe(&self, claim: &Claim) -> Result<PublicOutput, DescribeError> {
+        Ok(self.program(claim.program.as_str())?.describe(&claim.public_values)?)
+    }
+}
+
+/// Why a claim's public values cannot be shown.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DescribeError {
+    /// The claim names an unknown program.
+    #[error(transparent)]
+    UnknownProgram(#[from] UnknownProgram),
+    /// The public values do not fit the program's layout.
+    #[error(transparent)]
+    Claim(#[from] ClaimError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proves_and_verifies_through_the_default_backend() {
+        let executor = Executor::new();
+        let receipt = executor.prove("sha256", b"abc").unwrap();
+        let claim = executor.verify(&receipt).unwrap();
+        assert_eq!(
+            executor.describe(claim).unwrap().headline,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn refuses_dev_receipts_when_real_proofs_are_required() {
+        let receipt = Executor::new().prove("fibonacci", b"10").unwrap();
+        let strict = Executor::builder().require_real_proofs(true).build();
+        assert_eq!(
+            strict.verify(&receipt),
+            Err(VerifyError::DevReceiptRefused(BackendId::Trace))
+        );
+    }
+
+    #[test]
+    fn names_unknown_programs_and_bad_inputs() {
+        let executor = Executor::new();
+        assert!(matches!(executor.prove("nope", b""), Err(JobError::UnknownProgram(_))));
+        assert!(matches!(executor.prove("fibonacci", b"x"), Err(JobError::Input(_))));
+        assert!(matches!(executor.run("fibonacci", b"-3"), Err(JobError::Input(_))));
+    }
+
+    #[test]
+    fn verification_of_an_unknown_program_fails_cleanly() {
+        let executor = Executor::new();
+        let mut receipt = executor.prove("fibonacci", b"10").unwrap();
+        receipt.claim.program = l2x_core::ProgramId::parse("keccak").unwrap();
+        assert!(matches!(executor.verify(&receipt), Err(VerifyError::UnknownProgram(_))));
+    }
+}

@@ -1,0 +1,13 @@
+//! The programs l2-executor proves, and the registry that finds them by name.
+//!
+//! Each program lives in its own module: the [`Program`](l2x_core::Program) implementation with
+//! the documentation of its semantics, input and public values (`mod.rs`), and its fast native
+//! execution (`native.rs`). Both backends share these semantics exactly.
+
+pub mod fibonacci;
+mod registry;
+pub mod sha256;
+
+pub use fibonacci::Fibonacci;
+pub use registry::Registry;
+pub use sha256::Sha256;
