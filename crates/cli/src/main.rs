@@ -1,1 +1,81 @@
-fn main() {}
+//! `l2x`: prove, verify and demo l2-executor programs from the command line.
+//!
+//! A thin shell over the library: argument parsing, human and `--json` output, exit codes
+//! (0 success, 1 a receipt that does not verify, 2 usage or input error).
+
+mod commands;
+mod files;
+mod input;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code for a receipt or aggregate that does not verify.
+const EXIT_INVALID: u8 = 1;
+/// Exit code for usage and input errors.
+const EXIT_USAGE: u8 = 2;
+
+/// l2x — a zk proving executor for rollups.
+///
+/// The `trace` backend is dev mode: its receipts bind the claim but prove nothing.
+#[derive(Debug, Parser)]
+#[command(name = "l2x", version, about, long_about = None)]
+struct Cli {
+    /// More log output on stderr (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List the programs and backends.
+    Programs(commands::programs::Args),
+    /// Execute a program without proving.
+    Run(commands::run::Args),
+    /// Execute and prove a program, optionally writing the receipt.
+    Prove(commands::prove::Args),
+    /// Verify a receipt file.
+    Verify(commands::verify::Args),
+    /// The end-to-end tour: prove and verify Fibonacci and SHA-256 jobs, with times.
+    Demo(commands::demo::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    init_logging(cli.verbose);
+    let result = match cli.command {
+        Command::Programs(args) => commands::programs::run(&args),
+        Command::Run(args) => commands::run::run(&args),
+        Command::Prove(args) => commands::prove::run(&args),
+        Command::Verify(args) => commands::verify::run(&args),
+        Command::Demo(args) => commands::demo::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => tracing::Level::WARN,
+        1 => tracing::Level::INFO,
+        2 => tracing::Level::DEBUG,
+        _ => tracing::Level::TRACE,
+    };
+    tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .init();
+}

@@ -47,7 +47,7 @@ impl BackendId {
 
 impl fmt::Display for BackendId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.pad(self.name())
     }
 }
 
@@ -140,7 +140,9 @@ pub enum VerifyError {
     #[error("seal does not match the claim (receipt altered or forged)")]
     SealMismatch,
     /// A dev receipt was offered where a real proof is required.
-    #[error("receipt is from the dev backend '{0}', which proves nothing, and real proofs are required")]
+    #[error(
+        "receipt is from the dev backend '{0}', which proves nothing, and real proofs are required"
+    )]
     DevReceiptRefused(BackendId),
     /// No backend able to check this receipt is available here.
     #[error("the {0} backend is not available in this executor")]

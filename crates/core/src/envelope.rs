@@ -44,7 +44,9 @@ pub enum DecodeError {
         found: [u8; 4],
     },
     /// Written by a newer l2x than this one.
-    #[error("receipt format version {found} is newer than this build reads (up to {FORMAT_VERSION}); upgrade l2x")]
+    #[error(
+        "receipt format version {found} is newer than this build reads (up to {FORMAT_VERSION}); upgrade l2x"
+    )]
     NewerVersion {
         /// The version in the envelope.
         found: u16,
@@ -117,7 +119,9 @@ impl Receipt {
         };
         let [m0, m1, m2, m3, v0, v1, backend] = *header;
         if [m0, m1, m2, m3] != MAGIC {
-            return Err(DecodeError::BadMagic { found: [m0, m1, m2, m3] });
+            return Err(DecodeError::BadMagic {
+                found: [m0, m1, m2, m3],
+            });
         }
         let version = u16::from_le_bytes([v0, v1]);
         if version > FORMAT_VERSION {
@@ -127,14 +131,22 @@ impl Receipt {
             return Err(DecodeError::InvalidVersion { found: version });
         }
         let backend = BackendId::from_byte(backend).ok_or(DecodeError::UnknownBackend(backend))?;
-        let (body, rest) =
-            postcard::take_from_bytes::<Body>(body).map_err(|e| DecodeError::Body(e.to_string()))?;
+        let (body, rest) = postcard::take_from_bytes::<Body>(body)
+            .map_err(|e| DecodeError::Body(e.to_string()))?;
         if !rest.is_empty() {
             return Err(DecodeError::TrailingBytes(rest.len()));
         }
         let program = ProgramId::parse(body.program)?;
-        let claim = Claim { program, public_values: body.public_values, steps: body.steps };
-        let receipt = Receipt { backend, claim, seal: body.seal };
+        let claim = Claim {
+            program,
+            public_values: body.public_values,
+            steps: body.steps,
+        };
+        let receipt = Receipt {
+            backend,
+            claim,
+            seal: body.seal,
+        };
         if receipt.to_bytes() != bytes {
             return Err(DecodeError::NonCanonical);
         }
@@ -170,7 +182,10 @@ mod tests {
     fn every_truncation_fails() {
         let bytes = sample().to_bytes();
         for len in 0..bytes.len() {
-            assert!(Receipt::from_bytes(&bytes[..len]).is_err(), "truncated to {len} decoded");
+            assert!(
+                Receipt::from_bytes(&bytes[..len]).is_err(),
+                "truncated to {len} decoded"
+            );
         }
     }
 
@@ -183,7 +198,10 @@ mod tests {
                 let mut b = bytes.clone();
                 b[i] ^= 1 << bit;
                 if let Ok(decoded) = Receipt::from_bytes(&b) {
-                    assert_ne!(decoded, r, "flip at byte {i} bit {bit} gave the same receipt");
+                    assert_ne!(
+                        decoded, r,
+                        "flip at byte {i} bit {bit} gave the same receipt"
+                    );
                 }
             }
         }
@@ -203,8 +221,14 @@ mod tests {
         assert_eq!(with(6, 9), DecodeError::UnknownBackend(9));
         let mut long = bytes.clone();
         long.push(0);
-        assert_eq!(Receipt::from_bytes(&long).unwrap_err(), DecodeError::TrailingBytes(1));
-        assert!(matches!(Receipt::from_bytes(b"L2X"), Err(DecodeError::TooShort { len: 3 })));
+        assert_eq!(
+            Receipt::from_bytes(&long).unwrap_err(),
+            DecodeError::TrailingBytes(1)
+        );
+        assert!(matches!(
+            Receipt::from_bytes(b"L2X"),
+            Err(DecodeError::TooShort { len: 3 })
+        ));
         let msg = with(4, 7).to_string();
         assert!(msg.contains("newer") && msg.contains('7'), "{msg}");
     }

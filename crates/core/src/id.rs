@@ -36,7 +36,10 @@ impl ProgramId {
     pub fn parse(id: &str) -> Result<Self, InvalidProgramId> {
         match validate(id) {
             Ok(()) => Ok(Self(Cow::Owned(id.to_owned()))),
-            Err(reason) => Err(InvalidProgramId { shown: id.chars().take(40).collect(), reason }),
+            Err(reason) => Err(InvalidProgramId {
+                shown: id.chars().take(40).collect(),
+                reason,
+            }),
         }
     }
 
@@ -70,7 +73,7 @@ const fn validate(id: &str) -> Result<(), &'static str> {
 
 impl fmt::Display for ProgramId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.pad(&self.0)
     }
 }
 
@@ -121,6 +124,9 @@ mod tests {
 
     #[test]
     fn static_ids_equal_parsed_ids() {
-        assert_eq!(ProgramId::from_static("sha256"), ProgramId::parse("sha256").unwrap());
+        assert_eq!(
+            ProgramId::from_static("sha256"),
+            ProgramId::parse("sha256").unwrap()
+        );
     }
 }

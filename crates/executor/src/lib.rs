@@ -169,7 +169,9 @@ impl Executor {
 
     /// The public values of a claim, decoded for people.
     pub fn describe(&self, claim: &Claim) -> Result<PublicOutput, DescribeError> {
-        Ok(self.program(claim.program.as_str())?.describe(&claim.public_values)?)
+        Ok(self
+            .program(claim.program.as_str())?
+            .describe(&claim.public_values)?)
     }
 }
 
@@ -212,9 +214,18 @@ mod tests {
     #[test]
     fn names_unknown_programs_and_bad_inputs() {
         let executor = Executor::new();
-        assert!(matches!(executor.prove("nope", b""), Err(JobError::UnknownProgram(_))));
-        assert!(matches!(executor.prove("fibonacci", b"x"), Err(JobError::Input(_))));
-        assert!(matches!(executor.run("fibonacci", b"-3"), Err(JobError::Input(_))));
+        assert!(matches!(
+            executor.prove("nope", b""),
+            Err(JobError::UnknownProgram(_))
+        ));
+        assert!(matches!(
+            executor.prove("fibonacci", b"x"),
+            Err(JobError::Input(_))
+        ));
+        assert!(matches!(
+            executor.run("fibonacci", b"-3"),
+            Err(JobError::Input(_))
+        ));
     }
 
     #[test]
@@ -222,6 +233,9 @@ mod tests {
         let executor = Executor::new();
         let mut receipt = executor.prove("fibonacci", b"10").unwrap();
         receipt.claim.program = l2x_core::ProgramId::parse("keccak").unwrap();
-        assert!(matches!(executor.verify(&receipt), Err(VerifyError::UnknownProgram(_))));
+        assert!(matches!(
+            executor.verify(&receipt),
+            Err(VerifyError::UnknownProgram(_))
+        ));
     }
 }

@@ -18,9 +18,14 @@ impl Registry {
 
     /// The program with this id.
     pub fn get(&self, name: &str) -> Result<&'static dyn Program, UnknownProgram> {
-        self.programs.iter().copied().find(|p| p.id().as_str() == name).ok_or_else(|| {
-            UnknownProgram { name: name.chars().take(40).collect(), known: self.known() }
-        })
+        self.programs
+            .iter()
+            .copied()
+            .find(|p| p.id().as_str() == name)
+            .ok_or_else(|| UnknownProgram {
+                name: name.chars().take(40).collect(),
+                known: self.known(),
+            })
     }
 
     /// The programs in registration order.
@@ -54,13 +59,23 @@ mod tests {
     fn finds_each_program_by_its_id() {
         let registry = Registry::standard();
         for program in registry.iter() {
-            assert_eq!(registry.get(program.id().as_str()).unwrap().id(), program.id());
+            assert_eq!(
+                registry.get(program.id().as_str()).unwrap().id(),
+                program.id()
+            );
         }
     }
 
     #[test]
     fn unknown_names_list_the_known_ones() {
-        let err = Registry::standard().get("keccak9").err().unwrap().to_string();
-        assert!(err.contains("keccak9") && err.contains("fibonacci, sha256"), "{err}");
+        let err = Registry::standard()
+            .get("keccak9")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("keccak9") && err.contains("fibonacci, sha256"),
+            "{err}"
+        );
     }
 }

@@ -1,4 +1,5 @@
 //! Known answers for both programs, and cross-checks against independent implementations.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use l2x_core::Program;
 use l2x_programs::sha256::{self, native};
@@ -8,7 +9,9 @@ use proptest::prelude::*;
 
 fn fib_of(n: u64) -> u64 {
     let exec = Fibonacci.execute(n.to_string().as_bytes()).unwrap();
-    fibonacci::decode_public_values(&exec.public_values).unwrap().1
+    fibonacci::decode_public_values(&exec.public_values)
+        .unwrap()
+        .1
 }
 
 /// F(n) as an unbounded integer, by repeated big-integer addition.
@@ -22,7 +25,10 @@ fn big_fib(n: u64) -> BigUint {
 }
 
 fn reduce_u64(x: &BigUint) -> u64 {
-    (x % (BigUint::from(1u8) << 64u32)).iter_u64_digits().next().unwrap_or(0)
+    (x % (BigUint::from(1u8) << 64u32))
+        .iter_u64_digits()
+        .next()
+        .unwrap_or(0)
 }
 
 #[test]
@@ -39,7 +45,10 @@ fn fibonacci_equals_the_integer_up_to_93() {
     for n in 0..=93 {
         assert_eq!(BigUint::from(fib_of(n)), big_fib(n), "n = {n}");
     }
-    assert!(big_fib(94) > BigUint::from(u64::MAX), "F(94) is the first value that wraps");
+    assert!(
+        big_fib(94) > BigUint::from(u64::MAX),
+        "F(94) is the first value that wraps"
+    );
 }
 
 #[test]
@@ -87,7 +96,10 @@ fn sha256_nist_vectors_through_the_program_and_the_round_model() {
         assert_eq!(hex::encode(digest), *expected);
         assert_eq!(len, message.len() as u64);
         assert_eq!(hex::encode(native::digest_by_rounds(message)), *expected);
-        assert_eq!(Sha256.describe(&exec.public_values).unwrap().headline, *expected);
+        assert_eq!(
+            Sha256.describe(&exec.public_values).unwrap().headline,
+            *expected
+        );
     }
 }
 
@@ -110,7 +122,10 @@ fn sha256_every_length_around_the_padding_boundaries() {
         };
         assert_eq!(native::digest_by_rounds(message), reference, "len {len}");
         assert_eq!(sha256::digest(message), reference, "len {len}");
-        assert_eq!(native::pad(message).len() as u64 * 64, sha256::steps(len as u64));
+        assert_eq!(
+            native::pad(message).len() as u64 * 64,
+            sha256::steps(len as u64)
+        );
     }
 }
 

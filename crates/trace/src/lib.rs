@@ -29,7 +29,9 @@ pub struct TraceBackend;
 /// The seal of `claim`: a domain-separated hash of everything the receipt asserts.
 pub fn seal(claim: &Claim) -> [u8; SEAL_LEN] {
     static KEYED: OnceLock<blake3::Hasher> = OnceLock::new();
-    let mut hasher = KEYED.get_or_init(|| blake3::Hasher::new_derive_key(SEAL_CONTEXT)).clone();
+    let mut hasher = KEYED
+        .get_or_init(|| blake3::Hasher::new_derive_key(SEAL_CONTEXT))
+        .clone();
     let program = claim.program.as_str().as_bytes();
     hasher.update(&[BackendId::Trace.to_byte()]);
     hasher.update(&FORMAT_VERSION.to_le_bytes());
@@ -54,7 +56,11 @@ impl Backend for TraceBackend {
             steps: execution.steps,
         };
         let seal = seal(&claim).to_vec();
-        Ok(Receipt { backend: BackendId::Trace, claim, seal })
+        Ok(Receipt {
+            backend: BackendId::Trace,
+            claim,
+            seal,
+        })
     }
 
     fn verify<'r>(
@@ -77,11 +83,17 @@ impl Backend for TraceBackend {
         }
         let expected = program.steps_for(&claim.public_values)?;
         if claim.steps != expected {
-            return Err(VerifyError::StepMismatch { claimed: claim.steps, expected });
+            return Err(VerifyError::StepMismatch {
+                claimed: claim.steps,
+                expected,
+            });
         }
         let recomputed = blake3::Hash::from(seal(claim));
-        let given: [u8; SEAL_LEN] =
-            receipt.seal.as_slice().try_into().map_err(|_| VerifyError::SealMismatch)?;
+        let given: [u8; SEAL_LEN] = receipt
+            .seal
+            .as_slice()
+            .try_into()
+            .map_err(|_| VerifyError::SealMismatch)?;
         // `blake3::Hash` compares in constant time.
         if recomputed != blake3::Hash::from(given) {
             return Err(VerifyError::SealMismatch);
@@ -123,7 +135,10 @@ mod tests {
                 for mask in [0x01, 0x80, 0xff] {
                     let mut tampered = bytes.clone();
                     tampered[i] ^= mask;
-                    assert!(verify_bytes(&tampered).is_err(), "flip {mask:#x} at byte {i} verified");
+                    assert!(
+                        verify_bytes(&tampered).is_err(),
+                        "flip {mask:#x} at byte {i} verified"
+                    );
                 }
             }
         }
@@ -133,7 +148,10 @@ mod tests {
     fn every_truncation_is_rejected() {
         let bytes = TraceBackend.prove(&Sha256, b"hello").unwrap().to_bytes();
         for len in 0..bytes.len() {
-            assert!(verify_bytes(&bytes[..len]).is_err(), "truncated to {len} verified");
+            assert!(
+                verify_bytes(&bytes[..len]).is_err(),
+                "truncated to {len} verified"
+            );
         }
     }
 
@@ -147,7 +165,10 @@ mod tests {
 
         let mut wrong_steps = good.clone();
         wrong_steps.claim.steps += 1;
-        assert!(matches!(verify(&wrong_steps), Err(VerifyError::StepMismatch { .. })));
+        assert!(matches!(
+            verify(&wrong_steps),
+            Err(VerifyError::StepMismatch { .. })
+        ));
 
         let mut short_seal = good.clone();
         short_seal.seal.pop();

@@ -33,13 +33,18 @@ pub struct Fibonacci;
 
 /// Reads `n` from the input bytes.
 pub fn parse_n(input: &[u8]) -> Result<u64, InputError> {
-    let malformed = |reason: String| InputError::Malformed { program: ID, reason };
+    let malformed = |reason: String| InputError::Malformed {
+        program: ID,
+        reason,
+    };
     let text = std::str::from_utf8(input)
         .map_err(|_| malformed("n must be decimal text, and the input is not UTF-8".into()))?
         .trim_ascii();
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
         let shown: String = text.chars().take(40).collect();
-        return Err(malformed(format!("n must be a non-negative decimal integer, got {shown:?}")));
+        return Err(malformed(format!(
+            "n must be a non-negative decimal integer, got {shown:?}"
+        )));
     }
     let n: u64 = text.parse().map_err(|_| InputError::TooLarge {
         program: ID,
@@ -48,7 +53,12 @@ pub fn parse_n(input: &[u8]) -> Result<u64, InputError> {
         limit: MAX_N,
     })?;
     if n > MAX_N {
-        return Err(InputError::TooLarge { program: ID, what: "n", value: n, limit: MAX_N });
+        return Err(InputError::TooLarge {
+            program: ID,
+            what: "n",
+            value: n,
+            limit: MAX_N,
+        });
     }
     Ok(n)
 }
@@ -63,9 +73,15 @@ pub fn public_values(n: u64, value: u64) -> [u8; PUBLIC_VALUES_LEN] {
 
 /// Decodes public values into `(n, F(n) mod 2^64)`.
 pub fn decode_public_values(bytes: &[u8]) -> Result<(u64, u64), ClaimError> {
-    let invalid = |reason: String| ClaimError { program: ID, reason };
+    let invalid = |reason: String| ClaimError {
+        program: ID,
+        reason,
+    };
     let Ok(pv) = <&[u8; PUBLIC_VALUES_LEN]>::try_from(bytes) else {
-        return Err(invalid(format!("expected {PUBLIC_VALUES_LEN} bytes, got {}", bytes.len())));
+        return Err(invalid(format!(
+            "expected {PUBLIC_VALUES_LEN} bytes, got {}",
+            bytes.len()
+        )));
     };
     let n = u64::from_le_bytes(std::array::from_fn(|i| pv[i]));
     let value = u64::from_le_bytes(std::array::from_fn(|i| pv[8 + i]));
@@ -98,7 +114,10 @@ impl Program for Fibonacci {
 
     fn execute(&self, input: &[u8]) -> Result<Execution, InputError> {
         let n = parse_n(input)?;
-        Ok(Execution { public_values: public_values(n, fibonacci(n)).to_vec(), steps: n + 1 })
+        Ok(Execution {
+            public_values: public_values(n, fibonacci(n)).to_vec(),
+            steps: n + 1,
+        })
     }
 
     fn steps_for(&self, public_values: &[u8]) -> Result<u64, ClaimError> {
@@ -111,8 +130,14 @@ impl Program for Fibonacci {
         Ok(PublicOutput {
             headline: value.to_string(),
             fields: vec![
-                PublicField { name: "n", value: n.to_string() },
-                PublicField { name: "fib_n", value: value.to_string() },
+                PublicField {
+                    name: "n",
+                    value: n.to_string(),
+                },
+                PublicField {
+                    name: "fib_n",
+                    value: value.to_string(),
+                },
             ],
         })
     }
@@ -139,7 +164,10 @@ mod tests {
     fn rejects_what_is_not_a_decimal_n() {
         for bad in ["", "  ", "-1", "+5", "0x10", "1e3", "5 5", "abc", "٣"] {
             let err = run(bad).unwrap_err();
-            assert!(matches!(err, InputError::Malformed { .. }), "{bad:?}: {err}");
+            assert!(
+                matches!(err, InputError::Malformed { .. }),
+                "{bad:?}: {err}"
+            );
         }
         let err = Fibonacci.execute(&[0xff, 0xfe]).unwrap_err().to_string();
         assert!(err.contains("UTF-8"), "{err}");
@@ -149,7 +177,10 @@ mod tests {
     fn rejects_n_above_the_limit_with_the_limit_named() {
         let over = (MAX_N + 1).to_string();
         let err = run(&over).unwrap_err().to_string();
-        assert!(err.contains(&over) && err.contains(&MAX_N.to_string()), "{err}");
+        assert!(
+            err.contains(&over) && err.contains(&MAX_N.to_string()),
+            "{err}"
+        );
         assert!(run("99999999999999999999999").is_err());
     }
 
@@ -172,7 +203,9 @@ mod tests {
 
     #[test]
     fn describes_in_decimal() {
-        let out = Fibonacci.describe(&public_values(93, fibonacci(93))).unwrap();
+        let out = Fibonacci
+            .describe(&public_values(93, fibonacci(93)))
+            .unwrap();
         assert_eq!(out.headline, "12200160415121876738");
         assert_eq!(out.fields[0].value, "93");
     }

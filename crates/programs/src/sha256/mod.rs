@@ -46,14 +46,22 @@ pub fn public_values(digest: &[u8; 32], len: u64) -> [u8; PUBLIC_VALUES_LEN] {
 
 /// Decodes public values into `(digest, message length)`.
 pub fn decode_public_values(bytes: &[u8]) -> Result<([u8; 32], u64), ClaimError> {
-    let invalid = |reason: String| ClaimError { program: ID, reason };
+    let invalid = |reason: String| ClaimError {
+        program: ID,
+        reason,
+    };
     let Ok(pv) = <&[u8; PUBLIC_VALUES_LEN]>::try_from(bytes) else {
-        return Err(invalid(format!("expected {PUBLIC_VALUES_LEN} bytes, got {}", bytes.len())));
+        return Err(invalid(format!(
+            "expected {PUBLIC_VALUES_LEN} bytes, got {}",
+            bytes.len()
+        )));
     };
     let digest: [u8; 32] = std::array::from_fn(|i| pv[i]);
     let len = u64::from_le_bytes(std::array::from_fn(|i| pv[32 + i]));
     if len > MAX_MESSAGE_BYTES {
-        return Err(invalid(format!("message length {len} is above the limit {MAX_MESSAGE_BYTES}")));
+        return Err(invalid(format!(
+            "message length {len} is above the limit {MAX_MESSAGE_BYTES}"
+        )));
     }
     Ok((digest, len))
 }
@@ -94,7 +102,10 @@ impl Program for Sha256 {
 
     fn execute(&self, input: &[u8]) -> Result<Execution, InputError> {
         let len = check_len(input)?;
-        Ok(Execution { public_values: public_values(&digest(input), len).to_vec(), steps: steps(len) })
+        Ok(Execution {
+            public_values: public_values(&digest(input), len).to_vec(),
+            steps: steps(len),
+        })
     }
 
     fn steps_for(&self, public_values: &[u8]) -> Result<u64, ClaimError> {
@@ -108,8 +119,14 @@ impl Program for Sha256 {
         Ok(PublicOutput {
             headline: digest.clone(),
             fields: vec![
-                PublicField { name: "digest", value: digest },
-                PublicField { name: "length", value: len.to_string() },
+                PublicField {
+                    name: "digest",
+                    value: digest,
+                },
+                PublicField {
+                    name: "length",
+                    value: len.to_string(),
+                },
             ],
         })
     }
@@ -121,7 +138,15 @@ mod tests {
 
     #[test]
     fn steps_are_64_per_padded_block() {
-        for (len, blocks) in [(0, 1), (55, 1), (56, 2), (63, 2), (64, 2), (119, 2), (120, 3)] {
+        for (len, blocks) in [
+            (0, 1),
+            (55, 1),
+            (56, 2),
+            (63, 2),
+            (64, 2),
+            (119, 2),
+            (120, 3),
+        ] {
             assert_eq!(steps(len), 64 * blocks, "len {len}");
             assert_eq!(native::pad(&vec![0; len as usize]).len() as u64, blocks);
         }
@@ -131,8 +156,14 @@ mod tests {
     fn caps_the_message_size_with_a_clear_error() {
         let big = vec![0u8; MAX_MESSAGE_BYTES as usize + 1];
         let err = Sha256.execute(&big).unwrap_err().to_string();
-        assert!(err.contains("too large") && err.contains("4194304"), "{err}");
-        assert!(Sha256.execute(&vec![7u8; 1 << 20]).is_ok(), "1 MiB must be accepted");
+        assert!(
+            err.contains("too large") && err.contains("4194304"),
+            "{err}"
+        );
+        assert!(
+            Sha256.execute(&vec![7u8; 1 << 20]).is_ok(),
+            "1 MiB must be accepted"
+        );
     }
 
     #[test]

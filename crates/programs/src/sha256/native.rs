@@ -64,7 +64,10 @@ pub fn schedule(block: &[u8; BLOCK_BYTES]) -> [u32; ROUNDS] {
     for t in 16..ROUNDS {
         let s0 = w[t - 15].rotate_right(7) ^ w[t - 15].rotate_right(18) ^ (w[t - 15] >> 3);
         let s1 = w[t - 2].rotate_right(17) ^ w[t - 2].rotate_right(19) ^ (w[t - 2] >> 10);
-        w[t] = w[t - 16].wrapping_add(s0).wrapping_add(w[t - 7]).wrapping_add(s1);
+        w[t] = w[t - 16]
+            .wrapping_add(s0)
+            .wrapping_add(w[t - 7])
+            .wrapping_add(s1);
     }
     w
 }
@@ -74,7 +77,11 @@ pub fn round(v: [u32; 8], t: usize, w: u32) -> [u32; 8] {
     let [a, b, c, d, e, f, g, h] = v;
     let big_s1 = e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25);
     let ch = (e & f) ^ (!e & g);
-    let t1 = h.wrapping_add(big_s1).wrapping_add(ch).wrapping_add(K[t]).wrapping_add(w);
+    let t1 = h
+        .wrapping_add(big_s1)
+        .wrapping_add(ch)
+        .wrapping_add(K[t])
+        .wrapping_add(w);
     let big_s0 = a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22);
     let maj = (a & b) ^ (a & c) ^ (b & c);
     let t2 = big_s0.wrapping_add(maj);
@@ -94,7 +101,7 @@ pub fn compress(state: [u32; 8], block: &[u8; BLOCK_BYTES]) -> [u32; 8] {
 
 /// The digest computed through the step model: padding, then [`compress`] per block.
 pub fn digest_by_rounds(message: &[u8]) -> [u8; 32] {
-    let state = pad(message).iter().fold(H0, |state, block| compress(state, block));
+    let state = pad(message).iter().fold(H0, compress);
     let mut out = [0u8; 32];
     for (chunk, word) in out.chunks_exact_mut(4).zip(state) {
         chunk.copy_from_slice(&word.to_be_bytes());

@@ -1,0 +1,7 @@
+//! One module per subcommand: its arguments and what it does.
+
+pub mod demo;
+pub mod programs;
+pub mod prove;
+pub mod run;
+pub mod verify;

@@ -1,0 +1,86 @@
+//! `l2x prove`: execute and prove a program, optionally writing the receipt.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Result;
+use l2x_core::BackendId;
+use l2x_executor::Executor;
+use serde_json::json;
+
+use crate::input::InputArgs;
+use crate::{files, output};
+
+/// Arguments of `l2x prove`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The program to prove (see `l2x programs`).
+    program: String,
+
+    #[command(flatten)]
+    input: InputArgs,
+
+    /// The proving backend.
+    #[arg(long, default_value = "trace")]
+    backend: BackendId,
+
+    /// Write the receipt to this file (atomically: a temporary file, then a rename).
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Proves the job, writes the receipt if asked, and reports.
+pub fn run(args: &Args) -> Result<ExitCode> {
+    let executor = Executor::builder().backend(args.backend).build();
+    let input = args.input.bytes()?;
+    let start = Instant::now();
+    let receipt = executor.prove(&args.program, &input)?;
+    let elapsed = start.elapsed();
+    let encoded = receipt.to_bytes();
+    if let Some(path) = &args.output {
+        files::write_atomic(path, &encoded)?;
+    }
+    let out = executor.describe(&receipt.claim)?;
+    if args.json {
+        output::print_json(&json!({
+            "program": receipt.claim.program.as_str(),
+            "backend": receipt.backend.name(),
+            "dev": receipt.is_dev(),
+            "output": out.headline,
+            "public_values": output::public_values_json(&out),
+            "steps": receipt.claim.steps,
+            "prove_ms": output::millis(elapsed),
+            "proof_bytes": receipt.seal.len(),
+            "receipt_bytes": encoded.len(),
+            "receipt": args.output.as_ref().map(|p| p.display().to_string()),
+        }));
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("{}", out.headline);
+    println!("  {:<9} {}", "program", receipt.claim.program);
+    println!(
+        "  {:<9} {}",
+        "backend",
+        output::backend_label(receipt.backend)
+    );
+    output::print_public_values(&out);
+    println!("  {:<9} {}", "steps", receipt.claim.steps);
+    println!("  {:<9} {}", "prove", output::duration(elapsed));
+    match &args.output {
+        Some(path) => {
+            println!(
+                "  {:<9} {} ({})",
+                "receipt",
+                path.display(),
+                output::bytes(encoded.len())
+            )
+        }
+        None => println!("  {:<9} not saved (use -o FILE)", "receipt"),
+    }
+    Ok(ExitCode::SUCCESS)
+}

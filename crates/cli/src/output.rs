@@ -1,0 +1,81 @@
+//! Formatting for people and for `--json`.
+
+use std::time::Duration;
+
+use l2x_core::{BackendId, PublicOutput};
+use serde_json::{Map, Value, json};
+
+/// A duration with a unit that keeps three significant digits.
+pub fn duration(d: Duration) -> String {
+    let ns = d.as_nanos() as f64;
+    if ns < 1e3 {
+        format!("{ns:.0} ns")
+    } else if ns < 1e6 {
+        format!("{:.2} µs", ns / 1e3)
+    } else if ns < 1e9 {
+        format!("{:.2} ms", ns / 1e6)
+    } else {
+        format!("{:.2} s", ns / 1e9)
+    }
+}
+
+/// Milliseconds as a JSON number, to the nanosecond.
+pub fn millis(d: Duration) -> f64 {
+    d.as_nanos() as f64 / 1e6
+}
+
+/// A byte count with a binary unit.
+pub fn bytes(n: usize) -> String {
+    match n {
+        0..1024 => format!("{n} B"),
+        1024..0x10_0000 => format!("{:.1} KiB", n as f64 / 1024.0),
+        _ => format!("{:.1} MiB", n as f64 / 1048576.0),
+    }
+}
+
+/// The backend's name with a dev-mode warning where it applies.
+pub fn backend_label(backend: BackendId) -> String {
+    if backend.is_dev() {
+        format!("{backend} (DEV MODE: this receipt proves nothing)")
+    } else {
+        backend.to_string()
+    }
+}
+
+/// The public values as a JSON object of strings, in the program's order.
+pub fn public_values_json(output: &PublicOutput) -> Value {
+    let fields: Map<String, Value> = output
+        .fields
+        .iter()
+        .map(|f| (f.name.to_owned(), json!(f.value)))
+        .collect();
+    Value::Object(fields)
+}
+
+/// Prints the public values as aligned `name  value` lines.
+pub fn print_public_values(output: &PublicOutput) {
+    for field in &output.fields {
+        println!("  {:<9} {}", field.name, field.value);
+    }
+}
+
+/// Prints one JSON object on stdout.
+pub fn print_json(value: &Value) {
+    println!("{value}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units() {
+        assert_eq!(duration(Duration::from_nanos(812)), "812 ns");
+        assert_eq!(duration(Duration::from_nanos(3_210)), "3.21 µs");
+        assert_eq!(duration(Duration::from_micros(4_560)), "4.56 ms");
+        assert_eq!(duration(Duration::from_millis(1_230)), "1.23 s");
+        assert_eq!(bytes(84), "84 B");
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(bytes(3 << 20), "3.0 MiB");
+    }
+}

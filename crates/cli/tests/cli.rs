@@ -1,0 +1,332 @@
+//! Runs the `l2x` binary: the happy paths, and every error path's exit code and message.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn l2x(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_l2x"))
+        .args(args)
+        .output()
+        .expect("the l2x binary runs")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(out)))
+}
+
+/// Asserts exit code 2, a message on stderr containing `needle`, and no panic text.
+fn assert_usage_error(args: &[&str], needle: &str) {
+    let out = l2x(args);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    assert!(
+        err.contains(needle),
+        "{args:?}: stderr lacks {needle:?}: {err}"
+    );
+    assert!(
+        !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+        "{args:?}: {err}"
+    );
+}
+
+fn prove_to(dir: &Path, program: &str, input: &str) -> std::path::PathBuf {
+    let path = dir.join(format!("{program}.receipt"));
+    let out = l2x(&[
+        "prove",
+        program,
+        "--input",
+        input,
+        "-o",
+        path.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    path
+}
+
+#[test]
+fn run_prints_json_with_the_contract_fields() {
+    let v = json(&l2x(&["run", "fibonacci", "--input", "93", "--json"]));
+    assert_eq!(v["program"], "fibonacci");
+    assert_eq!(v["output"], "12200160415121876738");
+    assert_eq!(v["steps"], 94);
+    assert!(v["run_ms"].is_f64());
+}
+
+#[test]
+fn prove_then_verify_round_trip_in_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("abc.receipt");
+    let out = l2x(&[
+        "prove",
+        "sha256",
+        "--input",
+        "abc",
+        "-o",
+        path.to_str().unwrap(),
+        "--json",
+    ]);
+    let v = json(&out);
+    for key in [
+        "program",
+        "backend",
+        "dev",
+        "output",
+        "steps",
+        "prove_ms",
+        "proof_bytes",
+        "receipt",
+    ] {
+        assert!(v.get(key).is_some(), "prove --json lacks {key}: {v}");
+    }
+    assert_eq!(v["dev"], true);
+    assert_eq!(
+        v["output"],
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
+
+    let out = l2x(&["verify", path.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let v = json(&out);
+    assert_eq!(
+        (v["valid"].clone(), v["dev"].clone()),
+        (Value::Bool(true), Value::Bool(true))
+    );
+    assert_eq!(v["backend"], "trace");
+    assert_eq!(v["steps"], 64);
+    assert!(v["verify_ms"].is_f64());
+}
+
+#[test]
+fn input_hex_and_input_file_give_the_same_receipt_as_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("msg");
+    std::fs::write(&file, b"abc").unwrap();
+    let outputs: Vec<Value> = [
+        vec!["--input", "abc"],
+        vec!["--input-hex", "0x616263"],
+        vec!["--input-file", file.to_str().unwrap()],
+    ]
+    .iter()
+    .map(|input| {
+        let mut args = vec!["run", "sha256", "--json"];
+        args.extend(input);
+        json(&l2x(&args))["output"].clone()
+    })
+    .collect();
+    assert!(outputs.windows(2).all(|w| w[0] == w[1]), "{outputs:?}");
+}
+
+#[test]
+fn human_output_says_dev_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = prove_to(dir.path(), "fibonacci", "50");
+    let out = l2x(&["verify", path.to_str().unwrap()]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(
+        text.contains("12586269025") && text.contains("proves nothing"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_tampered_receipt_does_not_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = prove_to(dir.path(), "fibonacci", "50");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x40;
+    std::fs::write(&path, &bytes).unwrap();
+    let out = l2x(&["verify", path.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let v = json(&out);
+    assert_eq!(v["valid"], false);
+    assert!(v["error"].as_str().unwrap().contains("seal"), "{v}");
+    assert!(!stderr(&out).contains("panicked"));
+}
+
+#[test]
+fn require_proof_refuses_dev_receipts_with_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = prove_to(dir.path(), "fibonacci", "5");
+    let out = l2x(&["verify", path.to_str().unwrap(), "--require-proof"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("proves nothing"), "{}", stderr(&out));
+}
+
+#[test]
+fn unknown_program() {
+    assert_usage_error(
+        &["run", "keccak9", "--input", "1"],
+        "unknown program 'keccak9'",
+    );
+    assert_usage_error(
+        &["prove", "nope", "--input", "1"],
+        "known programs: fibonacci, sha256",
+    );
+}
+
+#[test]
+fn bad_number() {
+    assert_usage_error(&["run", "fibonacci", "--input", "abc"], "decimal integer");
+    assert_usage_error(&["prove", "fibonacci", "--input", "-1"], "decimal integer");
+    assert_usage_error(
+        &["run", "fibonacci", "--input", "68719476737"],
+        "limit is 68719476736",
+    );
+}
+
+#[test]
+fn bad_hex() {
+    assert_usage_error(&["run", "sha256", "--input-hex", "zz"], "invalid hex");
+    assert_usage_error(&["prove", "sha256", "--input-hex", "abc"], "invalid hex");
+}
+
+#[test]
+fn missing_input_file() {
+    assert_usage_error(
+        &["run", "sha256", "--input-file", "/no/such/file"],
+        "cannot open input file",
+    );
+}
+
+#[test]
+fn missing_or_conflicting_input_arguments() {
+    assert_usage_error(&["run", "sha256"], "required");
+    assert_usage_error(
+        &["run", "sha256", "--input", "a", "--input-hex", "61"],
+        "cannot be used",
+    );
+}
+
+#[test]
+fn missing_receipt_file() {
+    assert_usage_error(&["verify", "/no/such/receipt"], "cannot open receipt");
+}
+
+#[test]
+fn unreadable_receipts() {
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = dir.path().join("garbage.receipt");
+    std::fs::write(&garbage, b"this is not a receipt").unwrap();
+    assert_usage_error(&["verify", garbage.to_str().unwrap()], "not an l2x receipt");
+
+    let good = prove_to(dir.path(), "sha256", "hello");
+    let bytes = std::fs::read(&good).unwrap();
+    let truncated = dir.path().join("truncated.receipt");
+    std::fs::write(&truncated, &bytes[..bytes.len() - 5]).unwrap();
+    assert_usage_error(
+        &["verify", truncated.to_str().unwrap()],
+        "malformed or truncated",
+    );
+
+    let mut newer = bytes.clone();
+    newer[4] = 9;
+    let newer_path = dir.path().join("newer.receipt");
+    std::fs::write(&newer_path, &newer).unwrap();
+    assert_usage_error(
+        &["verify", newer_path.to_str().unwrap()],
+        "newer than this build",
+    );
+
+    let out = l2x(&["verify", garbage.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(json(&out)["valid"], false);
+}
+
+#[test]
+fn wrong_backend_name() {
+    assert_usage_error(
+        &["prove", "fibonacci", "--input", "5", "--backend", "groth16"],
+        "unknown backend",
+    );
+}
+
+#[test]
+fn unwritable_output_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("no/such/dir/r.receipt");
+    assert_usage_error(
+        &[
+            "prove",
+            "fibonacci",
+            "--input",
+            "5",
+            "-o",
+            target.to_str().unwrap(),
+        ],
+        "cannot write",
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn failed_prove_does_not_touch_the_output_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("r.receipt");
+    assert_usage_error(
+        &[
+            "prove",
+            "fibonacci",
+            "--input",
+            "x",
+            "-o",
+            target.to_str().unwrap(),
+        ],
+        "invalid input",
+    );
+    assert!(!target.exists());
+}
+
+#[test]
+fn programs_lists_both_programs_and_the_dev_backend() {
+    let v = json(&l2x(&["programs", "--json"]));
+    let ids: Vec<&str> = v["programs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["fibonacci", "sha256"]);
+    assert_eq!(v["backends"][0]["name"], "trace");
+    assert_eq!(v["backends"][0]["dev"], true);
+}
+
+#[test]
+fn demo_runs_and_rejects_its_tampered_receipt() {
+    let out = l2x(&["demo", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v = json(&out);
+    assert_eq!(v["jobs"].as_array().unwrap().len(), 8);
+    assert!(
+        v["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|j| j["dev"] == true)
+    );
+    assert!(
+        v["tampered_receipt_rejected"]
+            .as_str()
+            .unwrap()
+            .contains("seal")
+    );
+}
+
+#[test]
+fn usage_errors_from_clap_exit_2() {
+    assert_usage_error(&["frobnicate"], "unrecognized subcommand");
+    assert_usage_error(&["verify"], "required");
+}
