@@ -11,16 +11,19 @@ use crate::program::{ClaimError, InputError, Program, UnknownProgram};
 pub enum BackendId {
     /// Dev mode: native execution and a binding hash. Fast, and proves nothing.
     Trace,
+    /// A STARK on Plonky3: sound, verifiable by anyone.
+    Stark,
 }
 
 impl BackendId {
     /// Every backend this build knows, in byte order.
-    pub const ALL: &'static [BackendId] = &[BackendId::Trace];
+    pub const ALL: &'static [BackendId] = &[BackendId::Trace, BackendId::Stark];
 
     /// The byte written into receipt envelopes.
     pub const fn to_byte(self) -> u8 {
         match self {
             BackendId::Trace => 0,
+            BackendId::Stark => 1,
         }
     }
 
@@ -33,6 +36,7 @@ impl BackendId {
     pub const fn name(self) -> &'static str {
         match self {
             BackendId::Trace => "trace",
+            BackendId::Stark => "stark",
         }
     }
 
@@ -41,6 +45,7 @@ impl BackendId {
     pub const fn is_dev(self) -> bool {
         match self {
             BackendId::Trace => true,
+            BackendId::Stark => false,
         }
     }
 }
@@ -100,6 +105,14 @@ pub enum ProveError {
     /// The program rejected its input.
     #[error(transparent)]
     Input(#[from] InputError),
+    /// The proving system failed on an accepted input.
+    #[error("the {backend} prover failed: {reason}")]
+    Prover {
+        /// The backend that failed.
+        backend: BackendId,
+        /// What went wrong, in words.
+        reason: String,
+    },
 }
 
 /// Why a receipt does not establish its claim.
@@ -136,6 +149,12 @@ pub enum VerifyError {
         /// Steps a correct run with these public values takes.
         expected: u64,
     },
+    /// The seal is not a well-formed proof for this claim's tables.
+    #[error("malformed proof: {0}")]
+    MalformedProof(String),
+    /// The proof is well formed but the proof system rejects it.
+    #[error("proof rejected: {0}")]
+    ProofRejected(String),
     /// The seal does not back the claim: the receipt was altered or forged.
     #[error("seal does not match the claim (receipt altered or forged)")]
     SealMismatch,
@@ -169,7 +188,8 @@ mod tests {
     }
 
     #[test]
-    fn trace_is_dev() {
+    fn only_trace_is_dev() {
         assert!(BackendId::Trace.is_dev());
+        assert!(!BackendId::Stark.is_dev());
     }
 }

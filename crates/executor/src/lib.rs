@@ -20,6 +20,7 @@ use l2x_core::{
     PublicOutput, Receipt, UnknownProgram, VerifyError,
 };
 use l2x_programs::Registry;
+use l2x_stark::StarkBackend;
 use l2x_trace::TraceBackend;
 
 /// Why a job could not be run or proven.
@@ -96,6 +97,7 @@ pub struct Executor {
 fn backend(id: BackendId) -> &'static dyn Backend {
     match id {
         BackendId::Trace => &TraceBackend,
+        BackendId::Stark => &StarkBackend,
     }
 }
 

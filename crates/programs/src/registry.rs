@@ -1,5 +1,6 @@
 use l2x_core::{Program, UnknownProgram};
 
+use crate::air::AirProgram;
 use crate::{Fibonacci, Sha256};
 
 /// The programs this build can run, looked up by id.
@@ -9,6 +10,9 @@ pub struct Registry {
 }
 
 static STANDARD: &[&dyn Program] = &[&Fibonacci, &Sha256];
+
+/// The programs with an AIR, which the STARK backend can prove.
+static WITH_AIR: &[&dyn AirProgram] = &[&Fibonacci];
 
 impl Registry {
     /// Every built-in program.
@@ -26,6 +30,11 @@ impl Registry {
                 name: name.chars().take(40).collect(),
                 known: self.known(),
             })
+    }
+
+    /// The program with this id as the STARK backend needs it, if it has an AIR.
+    pub fn air_program(&self, name: &str) -> Option<&'static dyn AirProgram> {
+        WITH_AIR.iter().copied().find(|p| p.id().as_str() == name)
     }
 
     /// The programs in registration order.

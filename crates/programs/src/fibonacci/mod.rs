@@ -11,12 +11,30 @@
 //! little-endian.
 //!
 //! **Steps.** `n + 1`: one trace row per pair (F(i), F(i + 1)) for i = 0..=n.
+//!
+//! **STARK.** Two tables ([`air`]): the Fibonacci table, one row per pair in 16-bit limbs with
+//! carry bits, and a 2^16-row range table that every limb is looked up in (LogUp). Public
+//! inputs are n and the four limbs of F(n); the constraints pin the start (0, 1), the row index,
+//! and the single output row i = n. The STARK proves n + 1 ≤ 2^[`STARK_MAX_LOG_ROWS`].
 
+pub mod air;
+pub mod columns;
 mod native;
+pub mod trace;
 
 use l2x_core::{ClaimError, Execution, InputError, Program, ProgramId, PublicField, PublicOutput};
+use p3_field::PrimeCharacteristicRing;
 
+use crate::air::{AirProgram, ProgramAir, Table, Val, Witness, log_height_for};
+use crate::range::{self, RangeAir};
+pub use air::FibonacciAir;
 pub use native::fibonacci;
+
+/// log2 of the largest Fibonacci table the STARK backend proves (n + 1 rows at most).
+pub const STARK_MAX_LOG_ROWS: usize = 22;
+
+/// log2 of the smallest Fibonacci table (FRI needs a few rows to fold).
+pub const STARK_MIN_LOG_ROWS: usize = 4;
 
 /// The largest `n` accepted: 2^36 steps take about a minute natively.
 pub const MAX_N: u64 = 1 << 36;
@@ -139,6 +157,57 @@ impl Program for Fibonacci {
                     value: value.to_string(),
                 },
             ],
+        })
+    }
+}
+
+fn stark_log_rows(n: u64) -> Option<usize> {
+    let log = log_height_for(n + 1, STARK_MIN_LOG_ROWS);
+    (log <= STARK_MAX_LOG_ROWS).then_some(log)
+}
+
+impl AirProgram for Fibonacci {
+    fn tables(&self, public_values: &[u8]) -> Result<Vec<Table>, ClaimError> {
+        let (n, value) = decode_public_values(public_values)?;
+        let Some(log_height) = stark_log_rows(n) else {
+            let reason =
+                format!("n = {n} is above what the STARK proves (n < 2^{STARK_MAX_LOG_ROWS})");
+            return Err(ClaimError {
+                program: ID,
+                reason,
+            });
+        };
+        let mut public = vec![Val::from_u64(n)];
+        public.extend(trace::limbs(value).map(Val::from_u16));
+        Ok(vec![
+            Table {
+                air: ProgramAir::Fibonacci(FibonacciAir::Main),
+                log_height,
+                public_values: public,
+            },
+            Table {
+                air: ProgramAir::Fibonacci(FibonacciAir::Range(RangeAir)),
+                log_height: range::LOG_HEIGHT,
+                public_values: vec![],
+            },
+        ])
+    }
+
+    fn witness(&self, input: &[u8]) -> Result<Witness, InputError> {
+        let n = parse_n(input)?;
+        let Some(log_height) = stark_log_rows(n) else {
+            let limit = (1u64 << STARK_MAX_LOG_ROWS) - 1;
+            return Err(InputError::TooLarge {
+                program: ID,
+                what: "n (for the STARK backend)",
+                value: n,
+                limit,
+            });
+        };
+        let execution = self.execute(input)?;
+        Ok(Witness {
+            execution,
+            traces: trace::generate(n, log_height).into(),
         })
     }
 }

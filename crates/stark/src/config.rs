@@ -1,0 +1,138 @@
+//! The one STARK configuration of l2-executor, and its security level.
+//!
+//! - Field: KoalaBear (p = 2^31 − 2^24 + 1); challenges in its degree-4 extension (~124 bits).
+//! - Commitments: Merkle trees over Poseidon2 (width-24 sponge for leaves, width-16 truncated
+//!   permutation for nodes), 8-element (~248-bit) digests; Fiat–Shamir by a Poseidon2 duplex
+//!   challenger.
+//! - Low-degree test: FRI with blowup 2 (`log_blowup` 1), 100 queries, folding arity up to 8,
+//!   a 16-bit proof of work before queries and a 10-bit one before batching.
+//!
+//! The proofs are not zero-knowledge: FRI openings reveal evaluations of the trace polynomials
+//! (see the crate docs).
+
+use p3_challenger::DuplexChallenger;
+use p3_commit::ExtensionMmcs;
+use p3_dft::Radix2DitParallel;
+use p3_field::Field;
+use p3_field::extension::BinomialExtensionField;
+use p3_fri::{FriParameters, TwoAdicFriPcs};
+use p3_koala_bear::{
+    KoalaBear, Poseidon2KoalaBear, default_koalabear_poseidon2_16, default_koalabear_poseidon2_24,
+};
+use p3_merkle_tree::MerkleTreeMmcs;
+use p3_symmetric::{PaddingFreeSponge, TruncatedPermutation};
+use p3_uni_stark::{ConjecturedSecurity, StarkConfig};
+use serde::Serialize;
+
+/// The base field.
+pub type Val = KoalaBear;
+/// The challenge field: the degree-4 extension of [`Val`].
+pub type Challenge = BinomialExtensionField<Val, 4>;
+type Perm16 = Poseidon2KoalaBear<16>;
+type Perm24 = Poseidon2KoalaBear<24>;
+type Hash = PaddingFreeSponge<Perm24, 24, 16, 8>;
+type Compress = TruncatedPermutation<Perm16, 2, 8, 16>;
+type ValMmcs =
+    MerkleTreeMmcs<<Val as Field>::Packing, <Val as Field>::Packing, Hash, Compress, 2, 8>;
+type ChallengeMmcs = ExtensionMmcs<Val, Challenge, ValMmcs>;
+type Challenger = DuplexChallenger<Val, Perm24, 24, 16>;
+type Dft = Radix2DitParallel<Val>;
+type Pcs = TwoAdicFriPcs<Val, Dft, ValMmcs, ChallengeMmcs>;
+/// The full STARK configuration type.
+pub type Config = StarkConfig<Pcs, Challenge, Challenger>;
+
+/// log2 of the FRI blowup factor (rate 1/2).
+pub const LOG_BLOWUP: usize = 1;
+/// FRI queries.
+pub const NUM_QUERIES: usize = 100;
+/// log2 of the largest FRI folding arity.
+pub const MAX_LOG_ARITY: usize = 3;
+/// log2 of the final FRI polynomial's length.
+pub const LOG_FINAL_POLY_LEN: usize = 0;
+/// Proof-of-work bits before the query phase.
+pub const QUERY_POW_BITS: usize = 16;
+/// Proof-of-work bits before batching the opened columns.
+pub const BATCH_POW_BITS: usize = 10;
+/// Proof-of-work bits per FRI commit round.
+pub const COMMIT_POW_BITS: usize = 0;
+/// Bits of the challenge field (4 × log2 p).
+pub const CHALLENGE_FIELD_BITS: usize = 123;
+/// Collision resistance of the 8-element Poseidon2 digests, in bits (half of ~248).
+pub const HASH_COLLISION_BITS: usize = 124;
+
+/// Builds the configuration; cheap (constants only), so each proof builds its own.
+pub fn config() -> Config {
+    let perm16 = default_koalabear_poseidon2_16();
+    let perm24 = default_koalabear_poseidon2_24();
+    let val_mmcs = ValMmcs::new(Hash::new(perm24.clone()), Compress::new(perm16), 0);
+    let fri = FriParameters {
+        log_blowup: LOG_BLOWUP,
+        log_final_poly_len: LOG_FINAL_POLY_LEN,
+        max_log_arity: MAX_LOG_ARITY,
+        num_queries: NUM_QUERIES,
+        batch_proof_of_work_bits: BATCH_POW_BITS,
+        commit_proof_of_work_bits: COMMIT_POW_BITS,
+        query_proof_of_work_bits: QUERY_POW_BITS,
+        mmcs: ChallengeMmcs::new(val_mmcs.clone()),
+    };
+    let pcs = Pcs::new(Dft::default(), val_mmcs, fri);
+    StarkConfig::new(pcs, Challenger::new(perm24))
+}
+
+/// The parameters and the conjectured security level of the configuration, for people and
+/// `--json` output.
+#[derive(Debug, Clone, Serialize)]
+pub struct SecurityReport {
+    /// "KoalaBear".
+    pub field: &'static str,
+    /// Bits of the challenge field.
+    pub challenge_field_bits: usize,
+    /// The Merkle hash.
+    pub hash: &'static str,
+    /// log2 of the FRI blowup.
+    pub log_blowup: usize,
+    /// FRI queries.
+    pub num_queries: usize,
+    /// log2 of the largest folding arity.
+    pub max_log_arity: usize,
+    /// Proof-of-work bits before queries.
+    pub query_pow_bits: usize,
+    /// Proof-of-work bits before batching.
+    pub batch_pow_bits: usize,
+    /// The usual ethSTARK count: queries × log_blowup + query proof-of-work bits, capped by the
+    /// challenge field and hash collision resistance.
+    pub ethstark_conjectured_bits: usize,
+    /// Plonky3's own conjectured estimate for these FRI parameters alone
+    /// (`ConjecturedSecurity::compute_ldt_only`); AIR- and trace-length-dependent terms can only
+    /// lower it for a given proof.
+    pub plonky3_conjectured_ldt_bits: usize,
+    /// Whether proofs hide the witness.
+    pub zero_knowledge: bool,
+}
+
+/// The security report of [`config`].
+pub fn security() -> SecurityReport {
+    let ethstark = (NUM_QUERIES * LOG_BLOWUP + QUERY_POW_BITS)
+        .min(CHALLENGE_FIELD_BITS)
+        .min(HASH_COLLISION_BITS);
+    let plonky3 = ConjecturedSecurity::compute_ldt_only(
+        LOG_BLOWUP,
+        NUM_QUERIES,
+        QUERY_POW_BITS,
+        HASH_COLLISION_BITS,
+        CHALLENGE_FIELD_BITS,
+    );
+    SecurityReport {
+        field: "KoalaBear (p = 2^31 - 2^24 + 1), degree-4 extension for challenges",
+        challenge_field_bits: CHALLENGE_FIELD_BITS,
+        hash: "Poseidon2 (KoalaBear, width 24 sponge / width 16 compression), 8-element digests",
+        log_blowup: LOG_BLOWUP,
+        num_queries: NUM_QUERIES,
+        max_log_arity: MAX_LOG_ARITY,
+        query_pow_bits: QUERY_POW_BITS,
+        batch_pow_bits: BATCH_POW_BITS,
+        ethstark_conjectured_bits: ethstark,
+        plonky3_conjectured_ldt_bits: plonky3.security_bits,
+        zero_knowledge: false,
+    }
+}
