@@ -11,6 +11,7 @@ use p3_lookup::InteractionBuilder;
 use p3_matrix::dense::RowMajorMatrix;
 
 use crate::fibonacci::FibonacciAir;
+use crate::sha256::Sha256Air;
 
 /// The field every AIR is defined over.
 pub type Val = p3_koala_bear::KoalaBear;
@@ -21,18 +22,22 @@ pub type Val = p3_koala_bear::KoalaBear;
 pub enum ProgramAir {
     /// A table of the Fibonacci proof.
     Fibonacci(FibonacciAir),
+    /// The SHA-256 table.
+    Sha256(Sha256Air),
 }
 
 impl<F> BaseAir<F> for ProgramAir {
     fn width(&self) -> usize {
         match self {
             ProgramAir::Fibonacci(air) => BaseAir::<F>::width(air),
+            ProgramAir::Sha256(air) => BaseAir::<F>::width(air),
         }
     }
 
     fn num_public_values(&self) -> usize {
         match self {
             ProgramAir::Fibonacci(air) => BaseAir::<F>::num_public_values(air),
+            ProgramAir::Sha256(air) => BaseAir::<F>::num_public_values(air),
         }
     }
 }
@@ -41,6 +46,7 @@ impl<AB: InteractionBuilder> Air<AB> for ProgramAir {
     fn eval(&self, builder: &mut AB) {
         match self {
             ProgramAir::Fibonacci(air) => air.eval(builder),
+            ProgramAir::Sha256(air) => air.eval(builder),
         }
     }
 }

@@ -12,7 +12,7 @@ pub struct Registry {
 static STANDARD: &[&dyn Program] = &[&Fibonacci, &Sha256];
 
 /// The programs with an AIR, which the STARK backend can prove.
-static WITH_AIR: &[&dyn AirProgram] = &[&Fibonacci];
+static WITH_AIR: &[&dyn AirProgram] = &[&Fibonacci, &Sha256];
 
 impl Registry {
     /// Every built-in program.

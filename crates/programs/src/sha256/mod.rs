@@ -11,12 +11,32 @@
 //!
 //! **Steps.** 64 per padded block: `64 × ⌈(len + 9) / 64⌉`, the compression rounds the STARK
 //! proves.
+//!
+//! **STARK.** One table ([`air`]), 65 rows per block (64 rounds and a feed-forward row) plus a
+//! digest row, with bit columns for the working variables and the schedule words. Public
+//! inputs: the digest, the length, the block count and the bit length; the constraints pin the
+//! initial hash value, the schedule, every round, the chaining between blocks, the padding
+//! (data, then 0x80, zeros and the bit length, with exactly `len` data bytes) and the digest.
+//! The STARK proves messages of up to [`STARK_MAX_MESSAGE_BYTES`].
 
+pub mod air;
+pub mod columns;
 pub mod native;
+pub mod trace;
 
 use l2x_core::{ClaimError, Execution, InputError, Program, ProgramId, PublicField, PublicOutput};
+use p3_field::PrimeCharacteristicRing;
 
+use crate::air::{AirProgram, ProgramAir, Table, Val, Witness, log_height_for};
+pub use air::Sha256Air;
 pub use native::{block_count, digest, digest_by_rounds};
+
+/// log2 of the largest SHA-256 table the STARK backend proves.
+pub const STARK_MAX_LOG_ROWS: usize = 18;
+
+/// The longest message the STARK backend proves: the most blocks that fit 2^18 rows.
+pub const STARK_MAX_MESSAGE_BYTES: u64 =
+    (((1u64 << STARK_MAX_LOG_ROWS) - 1) / columns::ROWS_PER_BLOCK as u64) * 64 - 9;
 
 /// The largest message accepted, in bytes.
 pub const MAX_MESSAGE_BYTES: u64 = 4 << 20;
@@ -128,6 +148,72 @@ impl Program for Sha256 {
                     value: len.to_string(),
                 },
             ],
+        })
+    }
+}
+
+fn stark_log_rows(len: u64) -> Option<usize> {
+    let rows = trace::rows_needed(block_count(len) as usize) as u64;
+    let log = log_height_for(rows, 4);
+    (log <= STARK_MAX_LOG_ROWS).then_some(log)
+}
+
+/// The public inputs of the table for a message of `len` bytes with this digest.
+pub fn table_public_values(digest: &[u8; 32], len: u64) -> Vec<Val> {
+    let mut public = Vec::with_capacity(columns::NUM_PUBLIC_VALUES);
+    for word in digest.chunks_exact(4) {
+        let word = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
+        public.extend([Val::from_u32(word & 0xffff), Val::from_u32(word >> 16)]);
+    }
+    let bit_len = len * 8;
+    public.push(Val::from_u64(len));
+    public.push(Val::from_u64(block_count(len)));
+    public.extend([
+        Val::from_u64(bit_len & 0xffff),
+        Val::from_u64(bit_len >> 16),
+    ]);
+    public
+}
+
+impl AirProgram for Sha256 {
+    fn tables(&self, public_values: &[u8]) -> Result<Vec<Table>, ClaimError> {
+        let (digest, len) = decode_public_values(public_values)?;
+        let Some(log_height) = stark_log_rows(len) else {
+            let reason = format!(
+                "a {len}-byte message is above what the STARK proves ({STARK_MAX_MESSAGE_BYTES} bytes)"
+            );
+            return Err(ClaimError {
+                program: ID,
+                reason,
+            });
+        };
+        Ok(vec![Table {
+            air: ProgramAir::Sha256(Sha256Air),
+            log_height,
+            public_values: table_public_values(&digest, len),
+        }])
+    }
+
+    fn witness(&self, input: &[u8]) -> Result<Witness, InputError> {
+        let len = check_len(input)?;
+        let Some(log_height) = stark_log_rows(len) else {
+            return Err(InputError::TooLarge {
+                program: ID,
+                what: "the message length in bytes (for the STARK backend)",
+                value: len,
+                limit: STARK_MAX_MESSAGE_BYTES,
+            });
+        };
+        let execution = self.execute(input)?;
+        let padded = native::pad(input);
+        let runs = trace::run(&padded, native::H0, 1 << log_height);
+        let shape = trace::Shape {
+            message_blocks: padded.len(),
+            len,
+        };
+        Ok(Witness {
+            execution,
+            traces: vec![trace::fill(&runs, shape, log_height)],
         })
     }
 }
