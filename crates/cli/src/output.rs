@@ -1,5 +1,6 @@
 //! Formatting for people and for `--json`.
 
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use l2x_core::{BackendId, PublicOutput};
@@ -57,6 +58,17 @@ pub fn print_public_values(output: &PublicOutput) {
     for field in &output.fields {
         println!("  {:<9} {}", field.name, field.value);
     }
+}
+
+/// A spinner on stderr for work that takes seconds; hidden when `show` is false or stderr is
+/// not a terminal.
+pub fn spinner(show: bool, message: &'static str) -> indicatif::ProgressBar {
+    if !show || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new_spinner().with_message(message);
+    bar.enable_steady_tick(Duration::from_millis(100));
+    bar
 }
 
 /// Prints one JSON object on stdout.

@@ -305,24 +305,106 @@ fn programs_lists_both_programs_and_the_dev_backend() {
 }
 
 #[test]
-fn demo_runs_and_rejects_its_tampered_receipt() {
+fn demo_runs_both_backends_and_rejects_tampered_receipts() {
     let out = l2x(&["demo", "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let v = json(&out);
-    assert_eq!(v["jobs"].as_array().unwrap().len(), 8);
+    let jobs = v["jobs"].as_array().unwrap();
+    assert_eq!(jobs.len(), 16);
+    for job in jobs {
+        assert_eq!(job["dev"], job["backend"] == "trace", "{job}");
+    }
     assert!(
-        v["jobs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|j| j["dev"] == true)
-    );
-    assert!(
-        v["tampered_receipt_rejected"]
+        v["tampered_receipt_rejected"]["trace"]
             .as_str()
             .unwrap()
             .contains("seal")
     );
+    assert!(
+        !v["tampered_receipt_rejected"]["stark"]
+            .as_str()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn stark_prove_then_verify_is_not_dev() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fib.stark");
+    let args = [
+        "prove",
+        "fibonacci",
+        "--input",
+        "94",
+        "--backend",
+        "stark",
+        "-o",
+        path.to_str().unwrap(),
+        "--json",
+    ];
+    let v = json(&l2x(&args));
+    assert_eq!(
+        (v["backend"].as_str(), v["dev"].as_bool()),
+        (Some("stark"), Some(false))
+    );
+    assert!(v["proof_bytes"].as_u64().unwrap() > 10_000);
+    let out = l2x(&[
+        "verify",
+        path.to_str().unwrap(),
+        "--require-proof",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v = json(&out);
+    assert_eq!(
+        (v["valid"].as_bool(), v["dev"].as_bool()),
+        (Some(true), Some(false))
+    );
+    assert_eq!(v["output"], "1293530146158671551");
+    let text = stdout(&l2x(&["verify", path.to_str().unwrap()]));
+    assert!(
+        text.contains("valid STARK proof") && !text.contains("proves nothing"),
+        "{text}"
+    );
+}
+
+#[test]
+fn stark_input_limits_exit_2() {
+    assert_usage_error(
+        &[
+            "prove",
+            "fibonacci",
+            "--input",
+            "4194304",
+            "--backend",
+            "stark",
+        ],
+        "for the STARK backend",
+    );
+}
+
+#[test]
+fn programs_reports_the_stark_security_level() {
+    let v = json(&l2x(&["programs", "--json"]));
+    let stark = &v["backends"][1];
+    assert_eq!(
+        (stark["name"].as_str(), stark["dev"].as_bool()),
+        (Some("stark"), Some(false))
+    );
+    assert!(
+        stark["security"]["ethstark_conjectured_bits"]
+            .as_u64()
+            .unwrap()
+            >= 100
+    );
+    assert!(
+        stark["security"]["plonky3_conjectured_ldt_bits"]
+            .as_u64()
+            .unwrap()
+            >= 100
+    );
+    assert_eq!(stark["security"]["zero_knowledge"], false);
 }
 
 #[test]

@@ -34,7 +34,12 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             .collect();
         let backends: Vec<_> = BackendId::ALL
             .iter()
-            .map(|b| json!({"name": b.name(), "dev": b.is_dev()}))
+            .map(|&b| match b {
+                BackendId::Trace => json!({"name": b.name(), "dev": true}),
+                BackendId::Stark => {
+                    json!({"name": b.name(), "dev": false, "security": l2x_stark::config::security()})
+                }
+            })
             .collect();
         output::print_json(&json!({ "programs": programs, "backends": backends }));
         return Ok(ExitCode::SUCCESS);
@@ -46,13 +51,27 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         println!("  {:<10} public values: {}", "", p.public_values_doc());
     }
     println!("backends");
-    for b in BackendId::ALL {
-        let note = if b.is_dev() {
-            "dev mode: binds the claim, proves nothing"
-        } else {
-            ""
+    for &b in BackendId::ALL {
+        let note = match b {
+            BackendId::Trace => "dev mode: binds the claim, proves nothing".to_owned(),
+            BackendId::Stark => stark_summary(),
         };
         println!("  {:<10} {note}", b.name());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One line on the STARK configuration and its conjectured security.
+pub fn stark_summary() -> String {
+    let s = l2x_stark::config::security();
+    format!(
+        "Plonky3 STARK: KoalaBear, Poseidon2, FRI (blowup {}, {} queries, {}-bit query PoW); \
+         conjectured security {} bits (ethSTARK count), {} bits (Plonky3 estimate, FRI only); \
+         not zero-knowledge",
+        1 << s.log_blowup,
+        s.num_queries,
+        s.query_pow_bits,
+        s.ethstark_conjectured_bits,
+        s.plonky3_conjectured_ldt_bits
+    )
 }

@@ -38,9 +38,12 @@ pub struct Args {
 pub fn run(args: &Args) -> Result<ExitCode> {
     let executor = Executor::builder().backend(args.backend).build();
     let input = args.input.bytes()?;
+    let spinner = output::spinner(!args.json && !args.backend.is_dev(), "proving");
     let start = Instant::now();
-    let receipt = executor.prove(&args.program, &input)?;
+    let proved = executor.prove(&args.program, &input);
     let elapsed = start.elapsed();
+    spinner.finish_and_clear();
+    let receipt = proved?;
     let encoded = receipt.to_bytes();
     if let Some(path) = &args.output {
         files::write_atomic(path, &encoded)?;

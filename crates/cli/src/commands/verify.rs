@@ -77,9 +77,10 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let verdict = if receipt.is_dev() {
-        "valid dev receipt — it proves nothing"
+        "valid dev receipt — it proves nothing".to_owned()
     } else {
-        "valid"
+        let bits = l2x_stark::config::security().ethstark_conjectured_bits;
+        format!("valid STARK proof ({bits}-bit conjectured security)")
     };
     println!("{}: {verdict}", args.receipt.display());
     println!("  {:<9} {}", "program", claim.program);
