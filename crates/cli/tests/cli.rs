@@ -250,7 +250,7 @@ fn unreadable_receipts() {
 fn wrong_backend_name() {
     assert_usage_error(
         &["prove", "fibonacci", "--input", "5", "--backend", "groth16"],
-        "unknown backend",
+        "unknown backend 'groth16' (known backends: trace, stark, stark-zk)",
     );
 }
 
@@ -310,7 +310,7 @@ fn demo_runs_both_backends_and_rejects_tampered_receipts() {
     assert!(out.status.success(), "{}", stderr(&out));
     let v = json(&out);
     let jobs = v["jobs"].as_array().unwrap();
-    assert_eq!(jobs.len(), 16);
+    assert_eq!(jobs.len(), 8 + 8 + 4);
     for job in jobs {
         assert_eq!(job["dev"], job["backend"] == "trace", "{job}");
     }
@@ -326,6 +326,14 @@ fn demo_runs_both_backends_and_rejects_tampered_receipts() {
             .unwrap()
             .is_empty()
     );
+    for backend in ["stark", "stark-zk"] {
+        assert!(
+            !v["tampered_receipt_rejected"][backend]
+                .as_str()
+                .unwrap()
+                .is_empty()
+        );
+    }
 }
 
 #[test]
@@ -405,6 +413,15 @@ fn programs_reports_the_stark_security_level() {
             >= 100
     );
     assert_eq!(stark["security"]["zero_knowledge"], false);
+    let zk = &v["backends"][2];
+    assert_eq!(zk["name"], "stark-zk");
+    assert_eq!(zk["security"]["zero_knowledge"], true);
+    assert!(
+        zk["security"]["ethstark_conjectured_bits"]
+            .as_u64()
+            .unwrap()
+            >= 100
+    );
 }
 
 #[test]

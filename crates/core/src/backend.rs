@@ -11,19 +11,22 @@ use crate::program::{ClaimError, InputError, Program, UnknownProgram};
 pub enum BackendId {
     /// Dev mode: native execution and a binding hash. Fast, and proves nothing.
     Trace,
-    /// A STARK on Plonky3: sound, verifiable by anyone.
+    /// A STARK on Plonky3: sound, verifiable by anyone; not zero-knowledge.
     Stark,
+    /// The same STARK with a hiding (zero-knowledge) commitment scheme.
+    StarkZk,
 }
 
 impl BackendId {
     /// Every backend this build knows, in byte order.
-    pub const ALL: &'static [BackendId] = &[BackendId::Trace, BackendId::Stark];
+    pub const ALL: &'static [BackendId] = &[BackendId::Trace, BackendId::Stark, BackendId::StarkZk];
 
     /// The byte written into receipt envelopes.
     pub const fn to_byte(self) -> u8 {
         match self {
             BackendId::Trace => 0,
             BackendId::Stark => 1,
+            BackendId::StarkZk => 2,
         }
     }
 
@@ -37,6 +40,7 @@ impl BackendId {
         match self {
             BackendId::Trace => "trace",
             BackendId::Stark => "stark",
+            BackendId::StarkZk => "stark-zk",
         }
     }
 
@@ -45,7 +49,7 @@ impl BackendId {
     pub const fn is_dev(self) -> bool {
         match self {
             BackendId::Trace => true,
-            BackendId::Stark => false,
+            BackendId::Stark | BackendId::StarkZk => false,
         }
     }
 }

@@ -4,7 +4,7 @@
 //! offset  size  field
 //! 0       4     magic "L2XR"
 //! 4       2     format version, little-endian (currently 1)
-//! 6       1     backend id (0 = trace, 1 = stark)
+//! 6       1     backend id (0 = trace, 1 = stark, 2 = stark-zk)
 //! 7       ..    body, postcard: program id (str), public values (bytes), steps (varint u64),
 //!               seal (bytes); strings and byte strings are varint-length-prefixed
 //! ```

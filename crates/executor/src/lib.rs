@@ -20,7 +20,7 @@ use l2x_core::{
     PublicOutput, Receipt, UnknownProgram, VerifyError,
 };
 use l2x_programs::Registry;
-use l2x_stark::StarkBackend;
+use l2x_stark::{StarkBackend, StarkZkBackend};
 use l2x_trace::TraceBackend;
 
 /// Why a job could not be run or proven.
@@ -98,6 +98,7 @@ fn backend(id: BackendId) -> &'static dyn Backend {
     match id {
         BackendId::Trace => &TraceBackend,
         BackendId::Stark => &StarkBackend,
+        BackendId::StarkZk => &StarkZkBackend,
     }
 }
 

@@ -75,11 +75,14 @@ pub struct Witness {
 /// A program the STARK backend can prove.
 pub trait AirProgram: Program {
     /// The tables that a proof of a claim with these public values consists of. Both the prover
-    /// and the verifier derive them from the claim alone.
-    fn tables(&self, public_values: &[u8]) -> Result<Vec<Table>, ClaimError>;
+    /// and the verifier derive them from the claim alone. Tables whose height is free are at
+    /// least `2^min_log_rows` rows (a hiding commitment scheme needs room for its masks).
+    fn tables(&self, public_values: &[u8], min_log_rows: usize) -> Result<Vec<Table>, ClaimError>;
 
-    /// Runs the program and generates its traces, one per table.
-    fn witness(&self, input: &[u8]) -> Result<Witness, InputError>;
+    /// Runs the program and generates its traces, one per table, at the heights of [`tables`].
+    ///
+    /// [`tables`]: AirProgram::tables
+    fn witness(&self, input: &[u8], min_log_rows: usize) -> Result<Witness, InputError>;
 }
 
 /// log2 of the smallest power of two ≥ `rows`, and at least `min_log`.

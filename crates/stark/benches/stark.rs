@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use l2x_programs::air::{AirProgram, Val};
 use l2x_programs::{Fibonacci, Sha256};
+use l2x_stark::Mode;
 use l2x_stark::config::config;
 use p3_keccak_air::{KeccakAir, generate_trace_rows};
 use serde_json::{Value, json};
@@ -36,6 +37,17 @@ const WORKLOADS: &[(&str, &str, u64)] = &[
         "SHA-256 of 64 KiB (1025 compressions)",
         1025,
     ),
+    ("zk-fib-2^16", "stark-zk: Fibonacci, 2^16 steps", 0),
+    (
+        "zk-sha256-16KiB",
+        "stark-zk: SHA-256 of 16 KiB (257 compressions)",
+        257,
+    ),
+    (
+        "zk-sha256-64KiB",
+        "stark-zk: SHA-256 of 64 KiB (1025 compressions)",
+        1025,
+    ),
 ];
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -57,19 +69,23 @@ fn message(len: usize) -> Vec<u8> {
 }
 
 /// Proves and verifies one of our programs through the backend's own functions.
-fn run_program(program: &dyn AirProgram, input: &[u8]) -> (Vec<Duration>, Vec<Duration>, usize) {
+fn run_program(
+    mode: Mode,
+    program: &dyn AirProgram,
+    input: &[u8],
+) -> (Vec<Duration>, Vec<Duration>, usize) {
     let mut proves = vec![];
     let mut receipt = None;
     for _ in 0..PROVE_RUNS {
         let t = Instant::now();
-        receipt = Some(l2x_stark::prove(program, input).unwrap());
+        receipt = Some(l2x_stark::prove_in(mode, program, input).unwrap());
         proves.push(t.elapsed());
     }
     let receipt = receipt.unwrap();
     let verifies = (0..VERIFY_RUNS)
         .map(|_| {
             let t = Instant::now();
-            l2x_stark::verify(program, &receipt).unwrap();
+            l2x_stark::verify_in(mode, program, &receipt).unwrap();
             t.elapsed()
         })
         .collect();
@@ -116,11 +132,14 @@ fn run_keccak(count: usize) -> (Vec<Duration>, Vec<Duration>, usize) {
 fn child(name: &str) {
     let (proves, verifies, proof_bytes) = match name {
         "keccak-2^10" => run_keccak(1 << 10),
-        "fib-2^16" => run_program(&Fibonacci, b"65535"),
-        "fib-2^20" => run_program(&Fibonacci, b"1048575"),
-        "sha256-1KiB" => run_program(&Sha256, &message(1 << 10)),
-        "sha256-16KiB" => run_program(&Sha256, &message(16 << 10)),
-        "sha256-64KiB" => run_program(&Sha256, &message(64 << 10)),
+        "fib-2^16" => run_program(Mode::Plain, &Fibonacci, b"65535"),
+        "fib-2^20" => run_program(Mode::Plain, &Fibonacci, b"1048575"),
+        "sha256-1KiB" => run_program(Mode::Plain, &Sha256, &message(1 << 10)),
+        "sha256-16KiB" => run_program(Mode::Plain, &Sha256, &message(16 << 10)),
+        "sha256-64KiB" => run_program(Mode::Plain, &Sha256, &message(64 << 10)),
+        "zk-fib-2^16" => run_program(Mode::Hiding, &Fibonacci, b"65535"),
+        "zk-sha256-16KiB" => run_program(Mode::Hiding, &Sha256, &message(16 << 10)),
+        "zk-sha256-64KiB" => run_program(Mode::Hiding, &Sha256, &message(64 << 10)),
         other => panic!("unknown workload {other}"),
     };
     let ms = |d: &Duration| d.as_secs_f64() * 1e3;

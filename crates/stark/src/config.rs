@@ -8,20 +8,23 @@
 //!   a 16-bit proof of work before queries and a 10-bit one before batching.
 //!
 //! The proofs are not zero-knowledge: FRI openings reveal evaluations of the trace polynomials
-//! (see the crate docs).
+//! (see the crate docs). [`config_zk`] is the hiding variant (the `stark-zk` backend): salted
+//! Merkle leaves, randomized traces and random codewords in FRI, at blowup 4 with 50 queries
+//! (the same 116-bit ethSTARK count).
 
 use p3_challenger::DuplexChallenger;
 use p3_commit::ExtensionMmcs;
 use p3_dft::Radix2DitParallel;
 use p3_field::Field;
 use p3_field::extension::BinomialExtensionField;
-use p3_fri::{FriParameters, TwoAdicFriPcs};
+use p3_fri::{FriParameters, HidingFriPcs, TwoAdicFriPcs};
 use p3_koala_bear::{
     KoalaBear, Poseidon2KoalaBear, default_koalabear_poseidon2_16, default_koalabear_poseidon2_24,
 };
-use p3_merkle_tree::MerkleTreeMmcs;
+use p3_merkle_tree::{MerkleTreeHidingMmcs, MerkleTreeMmcs};
 use p3_symmetric::{PaddingFreeSponge, TruncatedPermutation};
 use p3_uni_stark::{ConjecturedSecurity, StarkConfig};
+use rand::rngs::StdRng;
 use serde::Serialize;
 
 /// The base field.
@@ -40,6 +43,30 @@ type Dft = Radix2DitParallel<Val>;
 type Pcs = TwoAdicFriPcs<Val, Dft, ValMmcs, ChallengeMmcs>;
 /// The full STARK configuration type.
 pub type Config = StarkConfig<Pcs, Challenge, Challenger>;
+type HidingValMmcs = MerkleTreeHidingMmcs<
+    <Val as Field>::Packing,
+    <Val as Field>::Packing,
+    Hash,
+    Compress,
+    StdRng,
+    2,
+    8,
+    SALT_ELEMS,
+>;
+type HidingChallengeMmcs = ExtensionMmcs<Val, Challenge, HidingValMmcs>;
+type HidingPcs = HidingFriPcs<Val, Dft, HidingValMmcs, HidingChallengeMmcs, StdRng>;
+/// The zero-knowledge (hiding) configuration type.
+pub type ZkConfig = StarkConfig<HidingPcs, Challenge, Challenger>;
+
+/// Field elements of salt per hidden Merkle leaf (4 × 31 = 124 bits).
+pub const SALT_ELEMS: usize = 4;
+/// Random codewords the hiding PCS mixes into the FRI batch.
+pub const ZK_RANDOM_CODEWORDS: usize = 4;
+/// log2 of the FRI blowup of the hiding configuration: zero knowledge doubles the quotient
+/// chunks, which rate 1/2 cannot accommodate at constraint degree 3.
+pub const ZK_LOG_BLOWUP: usize = 2;
+/// FRI queries of the hiding configuration.
+pub const ZK_NUM_QUERIES: usize = 50;
 
 /// log2 of the FRI blowup factor (rate 1/2).
 pub const LOG_BLOWUP: usize = 1;
@@ -60,22 +87,57 @@ pub const CHALLENGE_FIELD_BITS: usize = 123;
 /// Collision resistance of the 8-element Poseidon2 digests, in bits (half of ~248).
 pub const HASH_COLLISION_BITS: usize = 124;
 
-/// Builds the configuration; cheap (constants only), so each proof builds its own.
-pub fn config() -> Config {
-    let perm16 = default_koalabear_poseidon2_16();
-    let perm24 = default_koalabear_poseidon2_24();
-    let val_mmcs = ValMmcs::new(Hash::new(perm24.clone()), Compress::new(perm16), 0);
-    let fri = FriParameters {
-        log_blowup: LOG_BLOWUP,
+fn fri_parameters<M>(log_blowup: usize, num_queries: usize, mmcs: M) -> FriParameters<M> {
+    FriParameters {
+        log_blowup,
         log_final_poly_len: LOG_FINAL_POLY_LEN,
         max_log_arity: MAX_LOG_ARITY,
-        num_queries: NUM_QUERIES,
+        num_queries,
         batch_proof_of_work_bits: BATCH_POW_BITS,
         commit_proof_of_work_bits: COMMIT_POW_BITS,
         query_proof_of_work_bits: QUERY_POW_BITS,
-        mmcs: ChallengeMmcs::new(val_mmcs.clone()),
-    };
-    let pcs = Pcs::new(Dft::default(), val_mmcs, fri);
+        mmcs,
+    }
+}
+
+fn hash_and_compress() -> (Hash, Compress, Perm24) {
+    let perm24 = default_koalabear_poseidon2_24();
+    (
+        Hash::new(perm24.clone()),
+        Compress::new(default_koalabear_poseidon2_16()),
+        perm24,
+    )
+}
+
+/// Builds the configuration; cheap (constants only), so each proof builds its own.
+pub fn config() -> Config {
+    let (hash, compress, perm24) = hash_and_compress();
+    let val_mmcs = ValMmcs::new(hash, compress, 0);
+    let fri = fri_parameters(
+        LOG_BLOWUP,
+        NUM_QUERIES,
+        ChallengeMmcs::new(val_mmcs.clone()),
+    );
+    StarkConfig::new(
+        Pcs::new(Dft::default(), val_mmcs, fri),
+        Challenger::new(perm24),
+    )
+}
+
+/// Builds the hiding configuration, its salts and masks drawn from a generator seeded by the
+/// operating system.
+pub fn config_zk() -> ZkConfig {
+    let (hash, compress, perm24) = hash_and_compress();
+    let val_mmcs = HidingValMmcs::new(hash, compress, 0, rand::make_rng());
+    let mmcs = HidingChallengeMmcs::new(val_mmcs.clone());
+    let fri = fri_parameters(ZK_LOG_BLOWUP, ZK_NUM_QUERIES, mmcs);
+    let pcs = HidingPcs::new(
+        Dft::default(),
+        val_mmcs,
+        fri,
+        ZK_RANDOM_CODEWORDS,
+        rand::make_rng(),
+    );
     StarkConfig::new(pcs, Challenger::new(perm24))
 }
 
@@ -112,12 +174,21 @@ pub struct SecurityReport {
 
 /// The security report of [`config`].
 pub fn security() -> SecurityReport {
-    let ethstark = (NUM_QUERIES * LOG_BLOWUP + QUERY_POW_BITS)
+    report(LOG_BLOWUP, NUM_QUERIES, false)
+}
+
+/// The security report of [`config_zk`].
+pub fn security_zk() -> SecurityReport {
+    report(ZK_LOG_BLOWUP, ZK_NUM_QUERIES, true)
+}
+
+fn report(log_blowup: usize, num_queries: usize, zero_knowledge: bool) -> SecurityReport {
+    let ethstark = (num_queries * log_blowup + QUERY_POW_BITS)
         .min(CHALLENGE_FIELD_BITS)
         .min(HASH_COLLISION_BITS);
     let plonky3 = ConjecturedSecurity::compute_ldt_only(
-        LOG_BLOWUP,
-        NUM_QUERIES,
+        log_blowup,
+        num_queries,
         QUERY_POW_BITS,
         HASH_COLLISION_BITS,
         CHALLENGE_FIELD_BITS,
@@ -126,13 +197,13 @@ pub fn security() -> SecurityReport {
         field: "KoalaBear (p = 2^31 - 2^24 + 1), degree-4 extension for challenges",
         challenge_field_bits: CHALLENGE_FIELD_BITS,
         hash: "Poseidon2 (KoalaBear, width 24 sponge / width 16 compression), 8-element digests",
-        log_blowup: LOG_BLOWUP,
-        num_queries: NUM_QUERIES,
+        log_blowup,
+        num_queries,
         max_log_arity: MAX_LOG_ARITY,
         query_pow_bits: QUERY_POW_BITS,
         batch_pow_bits: BATCH_POW_BITS,
         ethstark_conjectured_bits: ethstark,
         plonky3_conjectured_ldt_bits: plonky3.security_bits,
-        zero_knowledge: false,
+        zero_knowledge,
     }
 }

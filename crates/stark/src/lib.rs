@@ -11,28 +11,87 @@
 //! checks the proof's shape (table count, heights, canonical encoding) before handing it to
 //! Plonky3's verifier; and returns an error, never a panic, for any seal.
 //!
-//! **What a proof reveals.** Plonky3's FRI PCS as configured here is not zero-knowledge: the
+//! **What a proof reveals.** The plain configuration (`stark`) is not zero-knowledge: the
 //! queried openings are evaluations of the trace polynomials, which leak information about the
-//! witness (for SHA-256, the message). Receipts hide nothing beyond what the public values say
-//! only in the sense that the input is not written into them; do not rely on them for privacy.
+//! witness (for SHA-256, the message); the input is not written into the receipt, but do not
+//! rely on such receipts for privacy. The hiding configuration (`stark-zk`, [`Mode::Hiding`])
+//! uses Plonky3's `HidingFriPcs`: randomized traces, salted Merkle leaves and random codewords,
+//! so openings reveal nothing beyond the public values, at the cost measured in BENCHMARKS.md.
 
 pub mod config;
 mod prove;
+mod system;
 mod verify;
 
 use l2x_core::{Backend, BackendId, Claim, Program, ProveError, Receipt, VerifyError};
 use l2x_programs::Registry;
 use l2x_programs::air::AirProgram;
 
-pub use prove::{prove, prove_tables};
-pub use verify::{verify, verify_tables};
+pub use prove::{prove, prove_in, prove_tables, prove_tables_in};
+pub use verify::{verify, verify_in, verify_tables, verify_tables_in};
 
-/// The STARK backend. See the [crate docs](crate).
+/// Which configuration proves: plain, or hiding (zero-knowledge).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// [`config::config`]: not zero-knowledge; the `stark` backend.
+    Plain,
+    /// [`config::config_zk`]: hiding; the `stark-zk` backend.
+    Hiding,
+}
+
+impl Mode {
+    /// log2 of the fewest rows a table may have: the hiding PCS masks each committed matrix
+    /// with 2 × (4 × 2 opening points + 50 queries) = 116 random rows, so tables need 2^7.
+    pub const fn min_log_rows(self) -> usize {
+        match self {
+            Mode::Plain => 0,
+            Mode::Hiding => 7,
+        }
+    }
+
+    /// The backend id receipts of this mode carry.
+    pub const fn backend_id(self) -> BackendId {
+        match self {
+            Mode::Plain => BackendId::Stark,
+            Mode::Hiding => BackendId::StarkZk,
+        }
+    }
+}
+
+/// The STARK backend (plain configuration). See the [crate docs](crate).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct StarkBackend;
 
+/// The zero-knowledge STARK backend (hiding configuration).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StarkZkBackend;
+
 fn air_program(program: &dyn Program) -> Option<&'static dyn AirProgram> {
     Registry::standard().air_program(program.id().as_str())
+}
+
+fn prove_dyn(mode: Mode, program: &dyn Program, input: &[u8]) -> Result<Receipt, ProveError> {
+    let Some(air) = air_program(program) else {
+        return Err(ProveError::Prover {
+            backend: mode.backend_id(),
+            reason: format!("program '{}' has no AIR yet", program.id()),
+        });
+    };
+    prove_in(mode, air, input)
+}
+
+fn verify_dyn<'r>(
+    mode: Mode,
+    program: &dyn Program,
+    receipt: &'r Receipt,
+) -> Result<&'r Claim, VerifyError> {
+    let Some(air) = air_program(program) else {
+        let id = program.id();
+        return Err(VerifyError::MalformedProof(format!(
+            "program '{id}' has no AIR in this build"
+        )));
+    };
+    verify_in(mode, air, receipt)
 }
 
 impl Backend for StarkBackend {
@@ -41,13 +100,7 @@ impl Backend for StarkBackend {
     }
 
     fn prove(&self, program: &dyn Program, input: &[u8]) -> Result<Receipt, ProveError> {
-        let Some(air) = air_program(program) else {
-            return Err(ProveError::Prover {
-                backend: BackendId::Stark,
-                reason: format!("program '{}' has no AIR yet", program.id()),
-            });
-        };
-        prove(air, input)
+        prove_dyn(Mode::Plain, program, input)
     }
 
     fn verify<'r>(
@@ -55,12 +108,24 @@ impl Backend for StarkBackend {
         program: &dyn Program,
         receipt: &'r Receipt,
     ) -> Result<&'r Claim, VerifyError> {
-        let Some(air) = air_program(program) else {
-            return Err(VerifyError::MalformedProof(format!(
-                "program '{}' has no AIR in this build",
-                program.id()
-            )));
-        };
-        verify(air, receipt)
+        verify_dyn(Mode::Plain, program, receipt)
+    }
+}
+
+impl Backend for StarkZkBackend {
+    fn id(&self) -> BackendId {
+        BackendId::StarkZk
+    }
+
+    fn prove(&self, program: &dyn Program, input: &[u8]) -> Result<Receipt, ProveError> {
+        prove_dyn(Mode::Hiding, program, input)
+    }
+
+    fn verify<'r>(
+        &self,
+        program: &dyn Program,
+        receipt: &'r Receipt,
+    ) -> Result<&'r Claim, VerifyError> {
+        verify_dyn(Mode::Hiding, program, receipt)
     }
 }

@@ -1,40 +1,52 @@
 //! Proving: a program's witness traces into a batch STARK proof.
 
-use l2x_core::{BackendId, Claim, ProveError, Receipt};
+use l2x_core::{Claim, ProveError, Receipt};
 use l2x_programs::air::{AirProgram, Table, Val};
-use p3_batch_stark::{ProverData, StarkInstance, prove_batch};
 use p3_matrix::Matrix;
 use p3_matrix::dense::RowMajorMatrix;
 
-use crate::config::config;
+use crate::Mode;
+use crate::config::{config, config_zk};
+use crate::system::ProofSystem;
 
-fn failed(reason: impl Into<String>) -> ProveError {
+fn failed(mode: Mode, reason: impl Into<String>) -> ProveError {
     ProveError::Prover {
-        backend: BackendId::Stark,
+        backend: mode.backend_id(),
         reason: reason.into(),
     }
 }
 
-/// Executes `program` on `input`, proves the run and returns the receipt.
+/// Executes `program` on `input`, proves the run (plain configuration) and returns the receipt.
 pub fn prove(program: &dyn AirProgram, input: &[u8]) -> Result<Receipt, ProveError> {
-    let witness = program.witness(input)?;
+    prove_in(Mode::Plain, program, input)
+}
+
+/// [`prove`] in either configuration.
+pub fn prove_in(mode: Mode, program: &dyn AirProgram, input: &[u8]) -> Result<Receipt, ProveError> {
+    let witness = program.witness(input, mode.min_log_rows())?;
     let tables = program
-        .tables(&witness.execution.public_values)
-        .map_err(|e| failed(format!("the program's own claim is not provable: {e}")))?;
-    let seal = prove_tables(&tables, &witness.traces)?;
+        .tables(&witness.execution.public_values, mode.min_log_rows())
+        .map_err(|e| {
+            failed(
+                mode,
+                format!("the program's own claim is not provable: {e}"),
+            )
+        })?;
+    let seal = prove_tables_in(mode, &tables, &witness.traces)?;
     let claim = Claim {
         program: program.id(),
         public_values: witness.execution.public_values,
         steps: witness.execution.steps,
     };
     Ok(Receipt {
-        backend: BackendId::Stark,
+        backend: mode.backend_id(),
         claim,
         seal,
     })
 }
 
-/// Proves that `traces` satisfy `tables` and returns the encoded proof (a receipt's seal).
+/// Proves that `traces` satisfy `tables` (plain configuration) and returns the encoded proof
+/// (a receipt's seal).
 ///
 /// This is the layer below [`prove`], public so that tests can prove deliberately wrong
 /// witnesses and check that verification rejects the result.
@@ -42,34 +54,33 @@ pub fn prove_tables(
     tables: &[Table],
     traces: &[RowMajorMatrix<Val>],
 ) -> Result<Vec<u8>, ProveError> {
+    prove_tables_in(Mode::Plain, tables, traces)
+}
+
+/// [`prove_tables`] in either configuration.
+pub fn prove_tables_in(
+    mode: Mode,
+    tables: &[Table],
+    traces: &[RowMajorMatrix<Val>],
+) -> Result<Vec<u8>, ProveError> {
     if tables.len() != traces.len() {
-        return Err(failed(format!(
-            "{} tables but {} traces",
-            tables.len(),
-            traces.len()
-        )));
+        return Err(failed(
+            mode,
+            format!("{} tables but {} traces", tables.len(), traces.len()),
+        ));
     }
     for (i, (table, trace)) in tables.iter().zip(traces).enumerate() {
         if trace.height() != 1 << table.log_height {
-            return Err(failed(format!(
-                "trace {i} has {} rows, its table needs 2^{}",
-                trace.height(),
-                table.log_height
-            )));
+            let (rows, log) = (trace.height(), table.log_height);
+            return Err(failed(
+                mode,
+                format!("trace {i} has {rows} rows, its table needs 2^{log}"),
+            ));
         }
     }
-    let config = config();
-    let instances: Vec<StarkInstance<'_, _, _>> = tables
-        .iter()
-        .zip(traces)
-        .map(|(table, trace)| StarkInstance {
-            air: &table.air,
-            trace,
-            public_values: table.public_values.clone(),
-        })
-        .collect();
-    let data =
-        ProverData::from_instances(&config, &instances).map_err(|e| failed(format!("{e:?}")))?;
-    let proof = prove_batch(&config, &instances, &data).map_err(|e| failed(format!("{e:?}")))?;
-    postcard::to_allocvec(&proof).map_err(|e| failed(format!("encoding the proof: {e}")))
+    let proof = match mode {
+        Mode::Plain => config().prove(tables, traces),
+        Mode::Hiding => config_zk().prove(tables, traces),
+    };
+    proof.map_err(|reason| failed(mode, reason))
 }

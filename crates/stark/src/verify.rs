@@ -1,21 +1,31 @@
 //! Verification: a receipt's seal against the tables its claim implies.
 
-use l2x_core::{BackendId, Claim, Receipt, VerifyError};
+use l2x_core::{Claim, Receipt, VerifyError};
 use l2x_programs::air::{AirProgram, Table};
-use p3_batch_stark::{BatchProof, ProverData, verify_batch};
 
-use crate::config::{Config, config};
+use crate::Mode;
+use crate::config::{config, config_zk};
+use crate::system::{ProofSystem, Rejection};
 
-/// Checks a `stark` receipt: the claim's step count, then the proof against the tables the
-/// claim implies.
+/// Checks a plain `stark` receipt: the claim's step count, then the proof against the tables
+/// the claim implies.
 pub fn verify<'r>(
     program: &dyn AirProgram,
     receipt: &'r Receipt,
 ) -> Result<&'r Claim, VerifyError> {
+    verify_in(Mode::Plain, program, receipt)
+}
+
+/// [`verify`] in either configuration.
+pub fn verify_in<'r>(
+    mode: Mode,
+    program: &dyn AirProgram,
+    receipt: &'r Receipt,
+) -> Result<&'r Claim, VerifyError> {
     let claim = &receipt.claim;
-    if receipt.backend != BackendId::Stark {
+    if receipt.backend != mode.backend_id() {
         return Err(VerifyError::WrongBackend {
-            expected: BackendId::Stark,
+            expected: mode.backend_id(),
             found: receipt.backend,
         });
     }
@@ -32,35 +42,24 @@ pub fn verify<'r>(
             expected,
         });
     }
-    let tables = program.tables(&claim.public_values)?;
-    verify_tables(&tables, &receipt.seal)?;
+    let tables = program.tables(&claim.public_values, mode.min_log_rows())?;
+    verify_tables_in(mode, &tables, &receipt.seal)?;
     Ok(claim)
 }
 
-/// Checks an encoded proof against `tables`: decoding, shape, then Plonky3's verifier.
+/// Checks an encoded plain proof against `tables`: decoding, shape, then Plonky3's verifier.
 pub fn verify_tables(tables: &[Table], seal: &[u8]) -> Result<(), VerifyError> {
-    let malformed = |reason: String| VerifyError::MalformedProof(reason);
-    let (proof, rest) = postcard::take_from_bytes::<BatchProof<Config>>(seal)
-        .map_err(|e| malformed(format!("the seal does not decode: {e}")))?;
-    if !rest.is_empty() {
-        return Err(malformed(format!("{} bytes after the proof", rest.len())));
-    }
-    if postcard::to_allocvec(&proof).ok().as_deref() != Some(seal) {
-        return Err(malformed("the proof is not canonically encoded".into()));
-    }
-    let heights: Vec<usize> = tables.iter().map(|t| t.log_height).collect();
-    if proof.degree_bits != heights {
-        return Err(malformed(format!(
-            "trace heights 2^{:?} differ from the 2^{heights:?} the claim implies",
-            proof.degree_bits
-        )));
-    }
-    let config = config();
-    let airs: Vec<_> = tables.iter().map(|t| t.air).collect();
-    let public: Vec<_> = tables.iter().map(|t| t.public_values.clone()).collect();
-    let common = ProverData::from_airs_and_degrees(&config, &airs, &heights)
-        .map_err(|e| malformed(format!("{e:?}")))?
-        .common;
-    verify_batch(&config, &airs, &proof, &public, &common)
-        .map_err(|e| VerifyError::ProofRejected(format!("{e:?}")))
+    verify_tables_in(Mode::Plain, tables, seal)
+}
+
+/// [`verify_tables`] in either configuration.
+pub fn verify_tables_in(mode: Mode, tables: &[Table], seal: &[u8]) -> Result<(), VerifyError> {
+    let verdict = match mode {
+        Mode::Plain => config().verify(tables, seal),
+        Mode::Hiding => config_zk().verify(tables, seal),
+    };
+    verdict.map_err(|rejection| match rejection {
+        Rejection::Malformed(reason) => VerifyError::MalformedProof(reason),
+        Rejection::Rejected(reason) => VerifyError::ProofRejected(reason),
+    })
 }

@@ -51,7 +51,11 @@ fn known_values_prove_and_verify() {
 fn table_sizes_follow_n() {
     for (n, log) in [(0u64, 4usize), (15, 4), (16, 5), (1000, 10)] {
         let pv = fibonacci::public_values(n, fibonacci::fibonacci(n));
-        assert_eq!(Fibonacci.tables(&pv).unwrap()[0].log_height, log, "n = {n}");
+        assert_eq!(
+            Fibonacci.tables(&pv, 0).unwrap()[0].log_height,
+            log,
+            "n = {n}"
+        );
     }
     let err = StarkBackend
         .prove(&Fibonacci, b"4194304")
@@ -93,7 +97,10 @@ struct Forge {
 
 impl Forge {
     fn honest(n: u64) -> Self {
-        let log_height = Fibonacci.tables(&fibonacci::public_values(n, 0)).unwrap()[0].log_height;
+        let log_height = Fibonacci
+            .tables(&fibonacci::public_values(n, 0), 0)
+            .unwrap()[0]
+            .log_height;
         Forge {
             n,
             log_height,
@@ -166,7 +173,7 @@ impl Forge {
     fn accepted_with(&self, public: Option<Vec<Val>>) -> bool {
         let (traces, forged_public) = self.build();
         let mut tables = Fibonacci
-            .tables(&fibonacci::public_values(self.n, 0))
+            .tables(&fibonacci::public_values(self.n, 0), 0)
             .unwrap();
         tables[0].public_values = public.unwrap_or(forged_public);
         match prove_tables(&tables, &traces) {
@@ -319,7 +326,7 @@ fn truncated_and_extended_seals_are_rejected() {
 fn stark_tables_are_checked_against_the_claim() {
     let receipt = prove(5);
     let tables: Vec<Table> = Fibonacci
-        .tables(&fibonacci::public_values(6, fibonacci::fibonacci(6)))
+        .tables(&fibonacci::public_values(6, fibonacci::fibonacci(6)), 0)
         .unwrap();
     assert!(verify_tables(&tables, &receipt.seal).is_err());
 }

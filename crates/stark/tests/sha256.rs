@@ -106,7 +106,7 @@ impl Forge {
     fn accepted(&self, alter: impl FnOnce(&mut Vec<BlockRun>), wrong_digest: bool) -> bool {
         let n = self.padded.len();
         let claim_pv = sha256::public_values(&[0; 32], self.len);
-        let mut tables = Sha256.tables(&claim_pv).unwrap();
+        let mut tables = Sha256.tables(&claim_pv, 0).unwrap();
         let log_height = tables[0].log_height;
         let mut runs = trace::run(&self.padded, self.iv, 1 << log_height);
         alter(&mut runs);

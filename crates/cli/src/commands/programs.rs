@@ -39,6 +39,9 @@ pub fn run(args: &Args) -> Result<ExitCode> {
                 BackendId::Stark => {
                     json!({"name": b.name(), "dev": false, "security": l2x_stark::config::security()})
                 }
+                BackendId::StarkZk => json!({
+                    "name": b.name(), "dev": false, "security": l2x_stark::config::security_zk()
+                }),
             })
             .collect();
         output::print_json(&json!({ "programs": programs, "backends": backends }));
@@ -54,20 +57,26 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     for &b in BackendId::ALL {
         let note = match b {
             BackendId::Trace => "dev mode: binds the claim, proves nothing".to_owned(),
-            BackendId::Stark => stark_summary(),
+            BackendId::Stark | BackendId::StarkZk => stark_summary(b),
         };
         println!("  {:<10} {note}", b.name());
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// One line on the STARK configuration and its conjectured security.
-pub fn stark_summary() -> String {
-    let s = l2x_stark::config::security();
+/// One line on a STARK backend's configuration and its conjectured security.
+pub fn stark_summary(backend: BackendId) -> String {
+    let (s, privacy) = match backend {
+        BackendId::StarkZk => (
+            l2x_stark::config::security_zk(),
+            "zero-knowledge (hiding PCS)",
+        ),
+        _ => (l2x_stark::config::security(), "not zero-knowledge"),
+    };
     format!(
         "Plonky3 STARK: KoalaBear, Poseidon2, FRI (blowup {}, {} queries, {}-bit query PoW); \
          conjectured security {} bits (ethSTARK count), {} bits (Plonky3 estimate, FRI only); \
-         not zero-knowledge",
+         {privacy}",
         1 << s.log_blowup,
         s.num_queries,
         s.query_pow_bits,

@@ -161,15 +161,15 @@ impl Program for Fibonacci {
     }
 }
 
-fn stark_log_rows(n: u64) -> Option<usize> {
-    let log = log_height_for(n + 1, STARK_MIN_LOG_ROWS);
+fn stark_log_rows(n: u64, min_log_rows: usize) -> Option<usize> {
+    let log = log_height_for(n + 1, STARK_MIN_LOG_ROWS.max(min_log_rows));
     (log <= STARK_MAX_LOG_ROWS).then_some(log)
 }
 
 impl AirProgram for Fibonacci {
-    fn tables(&self, public_values: &[u8]) -> Result<Vec<Table>, ClaimError> {
+    fn tables(&self, public_values: &[u8], min_log_rows: usize) -> Result<Vec<Table>, ClaimError> {
         let (n, value) = decode_public_values(public_values)?;
-        let Some(log_height) = stark_log_rows(n) else {
+        let Some(log_height) = stark_log_rows(n, min_log_rows) else {
             let reason =
                 format!("n = {n} is above what the STARK proves (n < 2^{STARK_MAX_LOG_ROWS})");
             return Err(ClaimError {
@@ -193,9 +193,9 @@ impl AirProgram for Fibonacci {
         ])
     }
 
-    fn witness(&self, input: &[u8]) -> Result<Witness, InputError> {
+    fn witness(&self, input: &[u8], min_log_rows: usize) -> Result<Witness, InputError> {
         let n = parse_n(input)?;
-        let Some(log_height) = stark_log_rows(n) else {
+        let Some(log_height) = stark_log_rows(n, min_log_rows) else {
             let limit = (1u64 << STARK_MAX_LOG_ROWS) - 1;
             return Err(InputError::TooLarge {
                 program: ID,

@@ -152,9 +152,9 @@ impl Program for Sha256 {
     }
 }
 
-fn stark_log_rows(len: u64) -> Option<usize> {
+fn stark_log_rows(len: u64, min_log_rows: usize) -> Option<usize> {
     let rows = trace::rows_needed(block_count(len) as usize) as u64;
-    let log = log_height_for(rows, 4);
+    let log = log_height_for(rows, min_log_rows);
     (log <= STARK_MAX_LOG_ROWS).then_some(log)
 }
 
@@ -176,9 +176,9 @@ pub fn table_public_values(digest: &[u8; 32], len: u64) -> Vec<Val> {
 }
 
 impl AirProgram for Sha256 {
-    fn tables(&self, public_values: &[u8]) -> Result<Vec<Table>, ClaimError> {
+    fn tables(&self, public_values: &[u8], min_log_rows: usize) -> Result<Vec<Table>, ClaimError> {
         let (digest, len) = decode_public_values(public_values)?;
-        let Some(log_height) = stark_log_rows(len) else {
+        let Some(log_height) = stark_log_rows(len, min_log_rows) else {
             let reason = format!(
                 "a {len}-byte message is above what the STARK proves ({STARK_MAX_MESSAGE_BYTES} bytes)"
             );
@@ -194,9 +194,9 @@ impl AirProgram for Sha256 {
         }])
     }
 
-    fn witness(&self, input: &[u8]) -> Result<Witness, InputError> {
+    fn witness(&self, input: &[u8], min_log_rows: usize) -> Result<Witness, InputError> {
         let len = check_len(input)?;
-        let Some(log_height) = stark_log_rows(len) else {
+        let Some(log_height) = stark_log_rows(len, min_log_rows) else {
             return Err(InputError::TooLarge {
                 program: ID,
                 what: "the message length in bytes (for the STARK backend)",

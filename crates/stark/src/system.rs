@@ -1,0 +1,86 @@
+//! Prove and verify for each concrete configuration.
+//!
+//! `p3-batch-stark`'s functions carry many bounds on the configuration type; writing them
+//! against the two concrete configurations (through one macro) keeps them out of our code.
+
+use l2x_programs::air::{Table, Val};
+use p3_batch_stark::{
+    BatchProof, ProverData, StarkGenericConfig, StarkInstance, prove_batch, verify_batch,
+};
+use p3_matrix::dense::RowMajorMatrix;
+
+use crate::config::{Config, ZkConfig};
+
+/// Proves and verifies batches of tables under one configuration.
+pub(crate) trait ProofSystem {
+    /// Proves `traces` against `tables` and encodes the proof.
+    fn prove(&self, tables: &[Table], traces: &[RowMajorMatrix<Val>]) -> Result<Vec<u8>, String>;
+
+    /// Decodes and checks a proof against `tables`: decoding, shape, then Plonky3's verifier.
+    /// Errors say whether the proof is malformed (`Err(Malformed)`) or rejected.
+    fn verify(&self, tables: &[Table], seal: &[u8]) -> Result<(), Rejection>;
+}
+
+/// Why a proof does not verify.
+pub(crate) enum Rejection {
+    /// It does not decode, or its shape does not fit the claim.
+    Malformed(String),
+    /// Plonky3's verifier rejects it.
+    Rejected(String),
+}
+
+macro_rules! proof_system {
+    ($config:ty) => {
+        impl ProofSystem for $config {
+            fn prove(
+                &self,
+                tables: &[Table],
+                traces: &[RowMajorMatrix<Val>],
+            ) -> Result<Vec<u8>, String> {
+                let instances: Vec<StarkInstance<'_, $config, _>> = tables
+                    .iter()
+                    .zip(traces)
+                    .map(|(table, trace)| StarkInstance {
+                        air: &table.air,
+                        trace,
+                        public_values: table.public_values.clone(),
+                    })
+                    .collect();
+                let data =
+                    ProverData::from_instances(self, &instances).map_err(|e| format!("{e:?}"))?;
+                let proof = prove_batch(self, &instances, &data).map_err(|e| format!("{e:?}"))?;
+                postcard::to_allocvec(&proof).map_err(|e| format!("encoding the proof: {e}"))
+            }
+
+            fn verify(&self, tables: &[Table], seal: &[u8]) -> Result<(), Rejection> {
+                let malformed = Rejection::Malformed;
+                let (proof, rest) = postcard::take_from_bytes::<BatchProof<$config>>(seal)
+                    .map_err(|e| malformed(format!("the seal does not decode: {e}")))?;
+                if !rest.is_empty() {
+                    return Err(malformed(format!("{} bytes after the proof", rest.len())));
+                }
+                if postcard::to_allocvec(&proof).ok().as_deref() != Some(seal) {
+                    return Err(malformed("the proof is not canonically encoded".into()));
+                }
+                let zk = self.is_zk();
+                let heights: Vec<usize> = tables.iter().map(|t| t.log_height + zk).collect();
+                if proof.degree_bits != heights {
+                    return Err(malformed(format!(
+                        "trace heights 2^{:?} differ from the 2^{heights:?} the claim implies",
+                        proof.degree_bits
+                    )));
+                }
+                let airs: Vec<_> = tables.iter().map(|t| t.air).collect();
+                let public: Vec<_> = tables.iter().map(|t| t.public_values.clone()).collect();
+                let common = ProverData::from_airs_and_degrees(self, &airs, &heights)
+                    .map_err(|e| malformed(format!("{e:?}")))?
+                    .common;
+                verify_batch(self, &airs, &proof, &public, &common)
+                    .map_err(|e| Rejection::Rejected(format!("{e:?}")))
+            }
+        }
+    };
+}
+
+proof_system!(Config);
+proof_system!(ZkConfig);
