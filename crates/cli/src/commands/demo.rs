@@ -215,7 +215,7 @@ fn print_table(sections: &[Section]) {
     }
     println!();
     println!(
-        "{:<18} {:<7} {:<4} {:>9} {:<22} {:>10} {:>10} {:>9}",
+        "{:<18} {:<8} {:<4} {:>9} {:<22} {:>10} {:>10} {:>9}",
         "job", "backend", "dev", "steps", "output", "prove", "verify", "receipt"
     );
     for r in sections.iter().flat_map(|s| &s.rows) {
@@ -225,7 +225,7 @@ fn print_table(sections: &[Section]) {
             r.output.clone()
         };
         println!(
-            "{:<18} {:<7} {:<4} {:>9} {:<22} {:>10} {:>10} {:>9}",
+            "{:<18} {:<8} {:<4} {:>9} {:<22} {:>10} {:>10} {:>9}",
             r.job.label,
             r.receipt.backend.name(),
             if r.receipt.is_dev() { "yes" } else { "no" },
