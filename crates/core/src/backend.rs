@@ -102,6 +102,36 @@ pub trait Backend: Send + Sync {
     ) -> Result<&'r Claim, VerifyError>;
 }
 
+/// The checks every backend makes before looking at the seal: the receipt is `backend`'s, it is
+/// for `program`, and it claims the step count that its public values imply.
+pub fn check_claim<'r>(
+    backend: BackendId,
+    program: &dyn Program,
+    receipt: &'r Receipt,
+) -> Result<&'r Claim, VerifyError> {
+    let claim = &receipt.claim;
+    if receipt.backend != backend {
+        return Err(VerifyError::WrongBackend {
+            expected: backend,
+            found: receipt.backend,
+        });
+    }
+    if claim.program != program.id() {
+        return Err(VerifyError::WrongProgram {
+            expected: program.id(),
+            found: claim.program.clone(),
+        });
+    }
+    let expected = program.steps_for(&claim.public_values)?;
+    if claim.steps != expected {
+        return Err(VerifyError::StepMismatch {
+            claimed: claim.steps,
+            expected,
+        });
+    }
+    Ok(claim)
+}
+
 /// Why a backend could not produce a receipt.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

@@ -13,7 +13,7 @@ mod envelope;
 mod id;
 mod program;
 
-pub use backend::{Backend, BackendId, ProveError, UnknownBackend, VerifyError};
+pub use backend::{Backend, BackendId, ProveError, UnknownBackend, VerifyError, check_claim};
 pub use claim::{Claim, PublicField, PublicOutput, Receipt};
 pub use envelope::{DecodeError, FORMAT_VERSION, MAGIC};
 pub use id::{InvalidProgramId, ProgramId};

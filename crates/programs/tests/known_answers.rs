@@ -74,23 +74,9 @@ fn fibonacci_accepts_n_of_2_pow_32_by_estimate() {
     assert_eq!(steps, (1 << 32) + 1);
 }
 
-/// FIPS 180-4 example vectors (NIST CSRC "Examples with intermediate values").
-const NIST: &[(&[u8], &str)] = &[
-    (b"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
-    (b"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
-    (
-        b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
-        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
-    ),
-    (
-        b"abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
-        "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1",
-    ),
-];
-
 #[test]
 fn sha256_nist_vectors_through_the_program_and_the_round_model() {
-    for (message, expected) in NIST {
+    for (message, expected) in native::FIPS_180_4_EXAMPLES {
         let exec = Sha256.execute(message).unwrap();
         let (digest, len) = sha256::decode_public_values(&exec.public_values).unwrap();
         assert_eq!(hex::encode(digest), *expected);

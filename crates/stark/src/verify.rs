@@ -1,6 +1,6 @@
 //! Verification: a receipt's seal against the tables its claim implies.
 
-use l2x_core::{Claim, Receipt, VerifyError};
+use l2x_core::{Claim, Receipt, VerifyError, check_claim};
 use l2x_programs::air::{AirProgram, Table};
 
 use crate::Mode;
@@ -22,26 +22,7 @@ pub fn verify_in<'r>(
     program: &dyn AirProgram,
     receipt: &'r Receipt,
 ) -> Result<&'r Claim, VerifyError> {
-    let claim = &receipt.claim;
-    if receipt.backend != mode.backend_id() {
-        return Err(VerifyError::WrongBackend {
-            expected: mode.backend_id(),
-            found: receipt.backend,
-        });
-    }
-    if claim.program != program.id() {
-        return Err(VerifyError::WrongProgram {
-            expected: program.id(),
-            found: claim.program.clone(),
-        });
-    }
-    let expected = program.steps_for(&claim.public_values)?;
-    if claim.steps != expected {
-        return Err(VerifyError::StepMismatch {
-            claimed: claim.steps,
-            expected,
-        });
-    }
+    let claim = check_claim(mode.backend_id(), program, receipt)?;
     let tables = program.tables(&claim.public_values, mode.min_log_rows())?;
     verify_tables_in(mode, &tables, &receipt.seal)?;
     Ok(claim)

@@ -2,11 +2,14 @@
 //! constraint family, and rejection of tampered receipts.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+mod common;
+
+use common::verify;
 use l2x_core::{Backend, Receipt};
+use l2x_programs::Fibonacci;
 use l2x_programs::air::{AirProgram, Table, Val};
 use l2x_programs::fibonacci::columns::{A, B, CARRY, INDEX, IS_OUTPUT, LIMBS, OUTPUTS_SEEN, WIDTH};
 use l2x_programs::fibonacci::{self, trace};
-use l2x_programs::{Fibonacci, Registry};
 use l2x_stark::{StarkBackend, prove_tables, verify_tables};
 use l2x_trace::TraceBackend;
 use p3_field::{PrimeCharacteristicRing, PrimeField32};
@@ -17,16 +20,6 @@ fn prove(n: u64) -> Receipt {
     StarkBackend
         .prove(&Fibonacci, n.to_string().as_bytes())
         .unwrap()
-}
-
-fn verify(receipt: &Receipt) -> Result<(), String> {
-    let program = Registry::standard()
-        .get(receipt.claim.program.as_str())
-        .map_err(|e| e.to_string())?;
-    StarkBackend
-        .verify(program, receipt)
-        .map(|_| ())
-        .map_err(|e| e.to_string())
 }
 
 #[test]
@@ -268,29 +261,7 @@ fn soundness_range() {
 
 #[test]
 fn tampered_receipts_are_rejected_without_panic() {
-    let receipt = prove(93);
-    let bytes = receipt.to_bytes();
-    let seal_start = bytes.len() - receipt.seal.len();
-    let verify_bytes = |b: &[u8]| {
-        Receipt::from_bytes(b)
-            .map_err(|e| e.to_string())
-            .and_then(|r| verify(&r))
-    };
-    assert_eq!(verify_bytes(&bytes), Ok(()));
-    let mut positions: Vec<usize> = (0..seal_start).collect();
-    let step = receipt.seal.len() / 600;
-    positions.extend((0..600).map(|k| seal_start + k * step + (k * 7919) % step.max(1)));
-    positions.push(bytes.len() - 1);
-    for &i in &positions {
-        let mut tampered = bytes.clone();
-        tampered[i] ^= 0x01 << (i % 8);
-        assert!(
-            verify_bytes(&tampered).is_err(),
-            "flipping byte {i} of {} verified",
-            bytes.len()
-        );
-    }
-    assert!(positions.len() > 600);
+    common::assert_tampering_rejected(&prove(93), 600);
 }
 
 #[test]

@@ -3,42 +3,22 @@
 //! rejection of tampered receipts.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-use l2x_core::{Backend, Receipt};
+mod common;
+
+use common::verify;
+use l2x_core::Backend;
+use l2x_programs::Sha256;
 use l2x_programs::air::AirProgram;
 use l2x_programs::sha256::native::{self, BLOCK_BYTES, H0, ROUNDS, round};
 use l2x_programs::sha256::trace::{self, BlockRun, Shape};
 use l2x_programs::sha256::{self, columns};
-use l2x_programs::{Registry, Sha256};
 use l2x_stark::{StarkBackend, prove_tables, verify_tables};
 use l2x_trace::TraceBackend;
 use proptest::prelude::*;
 
-fn verify(receipt: &Receipt) -> Result<(), String> {
-    let program = Registry::standard()
-        .get(receipt.claim.program.as_str())
-        .map_err(|e| e.to_string())?;
-    StarkBackend
-        .verify(program, receipt)
-        .map(|_| ())
-        .map_err(|e| e.to_string())
-}
-
-const NIST: &[(&[u8], &str)] = &[
-    (b"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
-    (b"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
-    (
-        b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
-        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
-    ),
-    (
-        b"abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
-        "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1",
-    ),
-];
-
 #[test]
 fn nist_vectors_prove_and_verify() {
-    for (message, expected) in NIST {
+    for (message, expected) in native::FIPS_180_4_EXAMPLES {
         let receipt = StarkBackend.prove(&Sha256, message).unwrap();
         assert_eq!(verify(&receipt), Ok(()), "{expected}");
         let (digest, len) = sha256::decode_public_values(&receipt.claim.public_values).unwrap();
@@ -252,27 +232,7 @@ fn a_message_with_an_extra_block_is_not_the_claimed_message() {
 
 #[test]
 fn tampered_receipts_are_rejected_without_panic() {
-    let receipt = StarkBackend.prove(&Sha256, b"abc").unwrap();
-    let bytes = receipt.to_bytes();
-    let seal_start = bytes.len() - receipt.seal.len();
-    let verify_bytes = |b: &[u8]| {
-        Receipt::from_bytes(b)
-            .map_err(|e| e.to_string())
-            .and_then(|r| verify(&r))
-    };
-    assert_eq!(verify_bytes(&bytes), Ok(()));
-    let step = receipt.seal.len() / 500;
-    let mut positions: Vec<usize> = (0..seal_start).collect();
-    positions.extend((0..500).map(|k| seal_start + k * step + (k * 104_729) % step));
-    for &i in &positions {
-        let mut tampered = bytes.clone();
-        tampered[i] ^= 0x80 >> (i % 8);
-        assert!(
-            verify_bytes(&tampered).is_err(),
-            "flipping byte {i} of {} verified",
-            bytes.len()
-        );
-    }
+    common::assert_tampering_rejected(&StarkBackend.prove(&Sha256, b"abc").unwrap(), 500);
 }
 
 #[test]

@@ -14,6 +14,7 @@ use std::sync::OnceLock;
 
 use l2x_core::{
     Backend, BackendId, Claim, FORMAT_VERSION, Program, ProveError, Receipt, VerifyError,
+    check_claim,
 };
 
 /// The BLAKE3 derive-key context of the seal; changing it changes every seal.
@@ -68,26 +69,7 @@ impl Backend for TraceBackend {
         program: &dyn Program,
         receipt: &'r Receipt,
     ) -> Result<&'r Claim, VerifyError> {
-        let claim = &receipt.claim;
-        if receipt.backend != BackendId::Trace {
-            return Err(VerifyError::WrongBackend {
-                expected: BackendId::Trace,
-                found: receipt.backend,
-            });
-        }
-        if claim.program != program.id() {
-            return Err(VerifyError::WrongProgram {
-                expected: program.id(),
-                found: claim.program.clone(),
-            });
-        }
-        let expected = program.steps_for(&claim.public_values)?;
-        if claim.steps != expected {
-            return Err(VerifyError::StepMismatch {
-                claimed: claim.steps,
-                expected,
-            });
-        }
+        let claim = check_claim(BackendId::Trace, program, receipt)?;
         let recomputed = blake3::Hash::from(seal(claim));
         let given: [u8; SEAL_LEN] = receipt
             .seal

@@ -108,3 +108,18 @@ pub fn digest_by_rounds(message: &[u8]) -> [u8; 32] {
     }
     out
 }
+
+/// The FIPS 180-4 example messages (NIST CSRC "Examples with intermediate values") and their
+/// digests: known answers that every implementation and backend must reproduce.
+pub const FIPS_180_4_EXAMPLES: &[(&[u8], &str)] = &[
+    (b"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+    (b"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+    (
+        b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
+    ),
+    (
+        b"abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
+        "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1",
+    ),
+];
