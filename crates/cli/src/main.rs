@@ -11,6 +11,7 @@ mod output;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use tracing_subscriber::fmt::format::FmtSpan;
 
 /// Exit code for a receipt or aggregate that does not verify.
 const EXIT_INVALID: u8 = 1;
@@ -23,7 +24,8 @@ const EXIT_USAGE: u8 = 2;
 #[derive(Debug, Parser)]
 #[command(name = "l2x", version, about, long_about = None)]
 struct Cli {
-    /// More log output on stderr (-v info, -vv debug, -vvv trace).
+    /// More log output on stderr: -v info with the time of each span (Plonky3's prover phases
+    /// among them), -vv debug, -vvv trace (finer spans, which slow proving down).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
 
@@ -41,6 +43,10 @@ enum Command {
     Prove(commands::prove::Args),
     /// Verify a receipt file.
     Verify(commands::verify::Args),
+    /// Verify receipts and put them under one Merkle root.
+    Aggregate(commands::aggregate::Args),
+    /// Verify an aggregate: its root and every receipt in it.
+    VerifyAggregate(commands::aggregate::VerifyArgs),
     /// The end-to-end tour: prove and verify Fibonacci and SHA-256 jobs, with times.
     Demo(commands::demo::Args),
 }
@@ -56,6 +62,8 @@ fn main() -> ExitCode {
         Command::Run(args) => commands::run::run(&args),
         Command::Prove(args) => commands::prove::run(&args),
         Command::Verify(args) => commands::verify::run(&args),
+        Command::Aggregate(args) => commands::aggregate::run(&args),
+        Command::VerifyAggregate(args) => commands::aggregate::verify(&args),
         Command::Demo(args) => commands::demo::run(&args),
     };
     match result {
@@ -74,8 +82,14 @@ fn init_logging(verbose: u8) {
         2 => tracing::Level::DEBUG,
         _ => tracing::Level::TRACE,
     };
+    let spans = if verbose >= 1 {
+        FmtSpan::CLOSE
+    } else {
+        FmtSpan::NONE
+    };
     tracing_subscriber::fmt()
         .with_max_level(level)
+        .with_span_events(spans)
         .with_writer(std::io::stderr)
         .init();
 }

@@ -429,3 +429,73 @@ fn usage_errors_from_clap_exit_2() {
     assert_usage_error(&["frobnicate"], "unrecognized subcommand");
     assert_usage_error(&["verify"], "required");
 }
+
+#[test]
+fn aggregate_then_verify_aggregate() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = prove_to(dir.path(), "fibonacci", "10");
+    let b = prove_to(dir.path(), "sha256", "abc");
+    let agg = dir.path().join("batch.agg");
+    let out = l2x(&[
+        "aggregate",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "-o",
+        agg.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v = json(&out);
+    assert_eq!(
+        (v["receipts"].as_u64(), v["dev_receipts"].as_u64()),
+        (Some(2), Some(2))
+    );
+    let root = v["root"].as_str().unwrap().to_owned();
+    assert_eq!(root.len(), 64);
+
+    let out = l2x(&["verify-aggregate", agg.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(json(&out)["root"], root.as_str());
+
+    let out = l2x(&["verify-aggregate", agg.to_str().unwrap(), "--require-proof"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("receipt 0 does not verify"),
+        "{}",
+        stderr(&out)
+    );
+
+    let mut bytes = std::fs::read(&agg).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&agg, &bytes).unwrap();
+    let out = l2x(&["verify-aggregate", agg.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+}
+
+#[test]
+fn aggregate_error_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("x.agg");
+    assert_usage_error(
+        &[
+            "aggregate",
+            "/no/such/receipt",
+            "-o",
+            out_path.to_str().unwrap(),
+        ],
+        "cannot open receipt",
+    );
+    assert_usage_error(&["aggregate", "-o", out_path.to_str().unwrap()], "required");
+    assert_usage_error(
+        &["verify-aggregate", "/no/such/file"],
+        "cannot open aggregate",
+    );
+    let garbage = dir.path().join("garbage");
+    std::fs::write(&garbage, b"nope").unwrap();
+    assert_usage_error(
+        &["verify-aggregate", garbage.to_str().unwrap()],
+        "not an l2x aggregate",
+    );
+    assert!(!out_path.exists());
+}

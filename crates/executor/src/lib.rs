@@ -15,6 +15,9 @@
 //! dispatches on the backend the receipt names. Where a claim must really be proven, build the
 //! executor with [`ExecutorBuilder::require_real_proofs`] so that dev receipts are refused.
 
+pub mod aggregate;
+
+pub use aggregate::{Aggregate, AggregateError, InclusionProof};
 use l2x_core::{
     Backend, BackendId, Claim, ClaimError, Execution, InputError, Program, ProveError,
     PublicOutput, Receipt, UnknownProgram, VerifyError,
@@ -170,12 +173,47 @@ impl Executor {
         backend(receipt.backend).verify(program, receipt)
     }
 
+    /// Verifies every receipt, then builds their aggregate: one root over all of them.
+    pub fn aggregate(&self, receipts: Vec<Receipt>) -> Result<Aggregate, AggregateFailure> {
+        for (index, receipt) in receipts.iter().enumerate() {
+            self.verify(receipt)
+                .map_err(|error| AggregateFailure::Receipt { index, error })?;
+        }
+        Ok(Aggregate::new(receipts)?)
+    }
+
+    /// Checks an aggregate: its root over the receipts, then every receipt.
+    pub fn verify_aggregate(&self, aggregate: &Aggregate) -> Result<(), AggregateFailure> {
+        aggregate.check_root()?;
+        for (index, receipt) in aggregate.receipts.iter().enumerate() {
+            self.verify(receipt)
+                .map_err(|error| AggregateFailure::Receipt { index, error })?;
+        }
+        Ok(())
+    }
+
     /// The public values of a claim, decoded for people.
     pub fn describe(&self, claim: &Claim) -> Result<PublicOutput, DescribeError> {
         Ok(self
             .program(claim.program.as_str())?
             .describe(&claim.public_values)?)
     }
+}
+
+/// Why an aggregate cannot be built or does not verify.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AggregateFailure {
+    /// One receipt does not verify.
+    #[error("receipt {index} does not verify: {error}")]
+    Receipt {
+        /// Its position in the aggregate.
+        index: usize,
+        /// Why.
+        error: VerifyError,
+    },
+    /// The tree itself is wrong (empty, or the root does not match).
+    #[error(transparent)]
+    Tree(#[from] AggregateError),
 }
 
 /// Why a claim's public values cannot be shown.

@@ -1,5 +1,6 @@
 //! One module per subcommand: its arguments and what it does.
 
+pub mod aggregate;
 pub mod demo;
 pub mod programs;
 pub mod prove;

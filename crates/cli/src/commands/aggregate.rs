@@ -1,0 +1,132 @@
+//! `l2x aggregate` and `l2x verify-aggregate`: many receipts under one Merkle root.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use l2x_core::Receipt;
+use l2x_executor::{Aggregate, AggregateFailure, Executor};
+use serde_json::json;
+
+use crate::{EXIT_INVALID, files, output};
+
+/// Arguments of `l2x aggregate`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The receipt files, in leaf order.
+    #[arg(required = true)]
+    receipts: Vec<PathBuf>,
+
+    /// Write the aggregate here (atomically).
+    #[arg(short, long, value_name = "FILE")]
+    output: PathBuf,
+
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `l2x verify-aggregate`.
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// The aggregate file.
+    aggregate: PathBuf,
+
+    /// Refuse dev receipts (such as `trace`), which prove nothing.
+    #[arg(long)]
+    require_proof: bool,
+
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+fn read_receipt(path: &Path) -> Result<Receipt> {
+    let bytes = files::read_limited(path, files::MAX_RECEIPT_FILE, "receipt")?;
+    Receipt::from_bytes(&bytes).with_context(|| format!("cannot read receipt {}", path.display()))
+}
+
+fn report_failure(json: bool, error: &AggregateFailure) -> ExitCode {
+    if json {
+        output::print_json(&json!({"valid": false, "error": error.to_string()}));
+    }
+    eprintln!("error: {error}");
+    ExitCode::from(EXIT_INVALID)
+}
+
+/// Verifies the receipts, aggregates them and writes the aggregate.
+pub fn run(args: &Args) -> Result<ExitCode> {
+    let receipts = args
+        .receipts
+        .iter()
+        .map(|path| read_receipt(path))
+        .collect::<Result<Vec<_>>>()?;
+    let aggregate = match Executor::new().aggregate(receipts) {
+        Ok(aggregate) => aggregate,
+        Err(error) => return Ok(report_failure(args.json, &error)),
+    };
+    let bytes = aggregate.to_bytes();
+    files::write_atomic(&args.output, &bytes)?;
+    let dev = aggregate.receipts.iter().filter(|r| r.is_dev()).count();
+    if args.json {
+        output::print_json(&json!({
+            "root": hex::encode(aggregate.root),
+            "receipts": aggregate.receipts.len(),
+            "dev_receipts": dev,
+            "aggregate": args.output.display().to_string(),
+            "aggregate_bytes": bytes.len(),
+        }));
+    } else {
+        println!("{}", hex::encode(aggregate.root));
+        println!(
+            "  {:<9} {} ({} dev: they prove nothing)",
+            "receipts",
+            aggregate.receipts.len(),
+            dev
+        );
+        println!(
+            "  {:<9} {} ({})",
+            "written",
+            args.output.display(),
+            output::bytes(bytes.len())
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Checks an aggregate's root and every receipt in it.
+pub fn verify(args: &VerifyArgs) -> Result<ExitCode> {
+    let bytes = files::read_limited(&args.aggregate, files::MAX_RECEIPT_FILE, "aggregate")?;
+    let aggregate = Aggregate::from_bytes(&bytes)
+        .with_context(|| format!("cannot read aggregate {}", args.aggregate.display()))?;
+    let executor = Executor::builder()
+        .require_real_proofs(args.require_proof)
+        .build();
+    let start = Instant::now();
+    if let Err(error) = executor.verify_aggregate(&aggregate) {
+        return Ok(report_failure(args.json, &error));
+    }
+    let elapsed = start.elapsed();
+    let dev = aggregate.receipts.iter().filter(|r| r.is_dev()).count();
+    if args.json {
+        output::print_json(&json!({
+            "valid": true,
+            "root": hex::encode(aggregate.root),
+            "receipts": aggregate.receipts.len(),
+            "dev_receipts": dev,
+            "verify_ms": output::millis(elapsed),
+        }));
+    } else {
+        println!("{}: valid aggregate", args.aggregate.display());
+        println!("  {:<9} {}", "root", hex::encode(aggregate.root));
+        println!(
+            "  {:<9} {} ({} dev: they prove nothing)",
+            "receipts",
+            aggregate.receipts.len(),
+            dev
+        );
+        println!("  {:<9} {}", "verify", output::duration(elapsed));
+    }
+    Ok(ExitCode::SUCCESS)
+}
