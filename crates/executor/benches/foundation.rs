@@ -5,7 +5,7 @@
 //! - `prove_verify_fib50`: prove + verify of fib(50) through the executor and the trace backend,
 //!   in memory and through the encoded envelope.
 //! - `sha256_64k`: the sha256 program's execution of a 64 KiB message against the `sha2` crate.
-#![allow(missing_docs)]
+#![allow(missing_docs, clippy::unwrap_used)]
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -45,7 +45,7 @@ fn fibonacci_execute(c: &mut Criterion) {
 
 fn prove_verify_fib50(c: &mut Criterion) {
     let mut group = c.benchmark_group("prove_verify_fib50");
-    let executor = Executor::new();
+    let executor = Executor::new().unwrap();
     group.bench_function("in_memory", |b| {
         b.iter(|| {
             let receipt = executor.prove("fibonacci", black_box(b"50")).ok()?;
@@ -76,7 +76,7 @@ fn sha256_64k(c: &mut Criterion) {
     group.bench_function("sha2_crate", |b| {
         b.iter(|| sha2::Sha256::digest(black_box(&message)))
     });
-    let executor = Executor::new();
+    let executor = Executor::new().unwrap();
     group.bench_function("trace_prove", |b| {
         b.iter(|| {
             executor

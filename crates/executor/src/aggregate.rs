@@ -305,7 +305,7 @@ mod tests {
     use crate::Executor;
 
     fn receipts(n: usize) -> Vec<Receipt> {
-        let executor = Executor::new();
+        let executor = Executor::new().unwrap();
         (0..n)
             .map(|i| {
                 executor
@@ -400,7 +400,7 @@ mod tests {
         let aggregate = Aggregate::new(receipts(3)).unwrap();
         let bytes = aggregate.to_bytes();
         assert_eq!(Aggregate::from_bytes(&bytes).unwrap(), aggregate);
-        let executor = Executor::new();
+        let executor = Executor::new().unwrap();
         for i in 0..bytes.len() {
             let mut b = bytes.clone();
             b[i] ^= 0x01;

@@ -3,7 +3,7 @@
 //! ```
 //! use l2x_executor::Executor;
 //!
-//! let executor = Executor::new();
+//! let executor = Executor::new().unwrap();
 //! let receipt = executor.prove("fibonacci", b"50")?;
 //! let claim = executor.verify(&receipt)?;
 //! assert_eq!(executor.describe(claim)?.headline, "12586269025");
@@ -16,8 +16,17 @@
 //! executor with [`ExecutorBuilder::require_real_proofs`] so that dev receipts are refused.
 
 pub mod aggregate;
+mod batch;
+pub mod cache;
+mod cost;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 pub use aggregate::{Aggregate, AggregateError, InclusionProof};
+pub use batch::{BatchError, BatchReport, Job, Policy};
+use cache::{CacheStats, ReceiptCache};
+pub use cost::CostModel;
 use l2x_core::{
     Backend, BackendId, Claim, ClaimError, Execution, InputError, Program, ProveError,
     PublicOutput, Receipt, UnknownProgram, VerifyError,
@@ -57,6 +66,26 @@ pub struct ExecutorBuilder {
     backend: BackendId,
     require_real_proofs: bool,
     registry: Registry,
+    threads: usize,
+    cache_entries: usize,
+    cache_bytes: u64,
+    policy: Policy,
+}
+
+/// Why an executor could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// The worker pool's threads could not be started.
+    #[error("cannot start the worker pool: {0}")]
+    Pool(#[from] rayon::ThreadPoolBuildError),
+    /// The cache bounds are unusable.
+    #[error("invalid cache bounds: {entries} entries, {bytes} bytes")]
+    Cache {
+        /// Entries asked for.
+        entries: usize,
+        /// Bytes asked for.
+        bytes: u64,
+    },
 }
 
 impl ExecutorBuilder {
@@ -79,22 +108,86 @@ impl ExecutorBuilder {
         self
     }
 
-    /// Builds the executor.
-    pub fn build(self) -> Executor {
-        Executor {
+    /// Worker threads of the pool (default: one per core).
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads;
+        self
+    }
+
+    /// Keep up to `entries` receipts in a cache (default 0: no cache).
+    pub fn cache(mut self, entries: usize) -> Self {
+        self.cache_entries = entries;
+        self
+    }
+
+    /// Bound the cache by bytes too (default 256 MiB).
+    pub fn cache_bytes(mut self, bytes: u64) -> Self {
+        self.cache_bytes = bytes;
+        self
+    }
+
+    /// How batches are scheduled (default [`Policy::Auto`]).
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Builds the executor: starts its worker pool and measures the pool's dispatch cost.
+    pub fn build(self) -> Result<Executor, BuildError> {
+        let mut pool = rayon::ThreadPoolBuilder::new().thread_name(|i| format!("l2x-worker-{i}"));
+        if self.threads > 0 {
+            pool = pool.num_threads(self.threads);
+        }
+        let pool = pool.build()?;
+        let dispatch = measure_dispatch(&pool);
+        let cache = match self.cache_entries {
+            0 => None,
+            entries => Some(Arc::new(
+                ReceiptCache::new(entries, self.cache_bytes).ok_or(BuildError::Cache {
+                    entries,
+                    bytes: self.cache_bytes,
+                })?,
+            )),
+        };
+        Ok(Executor {
             prover: backend(self.backend),
             require_real_proofs: self.require_real_proofs,
             registry: self.registry,
-        }
+            pool: Arc::new(pool),
+            cache,
+            costs: Arc::new(CostModel::default()),
+            policy: self.policy,
+            dispatch,
+        })
     }
 }
 
-/// Proves jobs on one backend and verifies receipts of any backend.
+/// The fixed cost of going parallel: a round trip into the pool that wakes a worker (the median
+/// of a few `install` + `join` of empty closures).
+fn measure_dispatch(pool: &rayon::ThreadPool) -> Duration {
+    let mut samples: Vec<Duration> = (0..7)
+        .map(|_| {
+            let start = Instant::now();
+            pool.install(|| rayon::join(|| std::hint::black_box(0), || std::hint::black_box(1)));
+            start.elapsed()
+        })
+        .collect();
+    samples.sort_unstable();
+    samples[samples.len() / 2]
+}
+
+/// Proves jobs on one backend and verifies receipts of any backend. Cloning shares the pool,
+/// the cache and the cost model.
 #[derive(Clone)]
 pub struct Executor {
     prover: &'static dyn Backend,
     require_real_proofs: bool,
     registry: Registry,
+    pool: Arc<rayon::ThreadPool>,
+    cache: Option<Arc<ReceiptCache>>,
+    costs: Arc<CostModel>,
+    policy: Policy,
+    dispatch: Duration,
 }
 
 fn backend(id: BackendId) -> &'static dyn Backend {
@@ -105,25 +198,23 @@ fn backend(id: BackendId) -> &'static dyn Backend {
     }
 }
 
-impl Default for Executor {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl std::fmt::Debug for Executor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Executor")
             .field("backend", &self.prover.id())
             .field("require_real_proofs", &self.require_real_proofs)
             .field("registry", &self.registry)
+            .field("threads", &self.threads())
+            .field("policy", &self.policy)
+            .field("cache", &self.cache_stats())
             .finish()
     }
 }
 
 impl Executor {
-    /// An executor with the default settings: the `trace` backend, dev receipts accepted.
-    pub fn new() -> Self {
+    /// An executor with the default settings: the `trace` backend, dev receipts accepted, one
+    /// worker per core, no cache, [`Policy::Auto`].
+    pub fn new() -> Result<Self, BuildError> {
         Self::builder().build()
     }
 
@@ -133,7 +224,31 @@ impl Executor {
             backend: BackendId::Trace,
             require_real_proofs: false,
             registry: Registry::standard(),
+            threads: 0,
+            cache_entries: 0,
+            cache_bytes: 256 << 20,
+            policy: Policy::Auto,
         }
+    }
+
+    /// Worker threads of the pool.
+    pub fn threads(&self) -> usize {
+        self.pool.current_num_threads()
+    }
+
+    /// The cost of dispatching one task to the pool, measured at build time.
+    pub fn dispatch_cost(&self) -> Duration {
+        self.dispatch
+    }
+
+    /// The cache's counters, if the cache is on.
+    pub fn cache_stats(&self) -> Option<CacheStats> {
+        self.cache.as_ref().map(|c| c.stats())
+    }
+
+    /// The cost model (estimates of ns per step, from measured jobs).
+    pub fn costs(&self) -> &CostModel {
+        &self.costs
     }
 
     /// The backend this executor proves with.
@@ -233,7 +348,7 @@ mod tests {
 
     #[test]
     fn proves_and_verifies_through_the_default_backend() {
-        let executor = Executor::new();
+        let executor = Executor::new().unwrap();
         let receipt = executor.prove("sha256", b"abc").unwrap();
         let claim = executor.verify(&receipt).unwrap();
         assert_eq!(
@@ -244,8 +359,11 @@ mod tests {
 
     #[test]
     fn refuses_dev_receipts_when_real_proofs_are_required() {
-        let receipt = Executor::new().prove("fibonacci", b"10").unwrap();
-        let strict = Executor::builder().require_real_proofs(true).build();
+        let receipt = Executor::new().unwrap().prove("fibonacci", b"10").unwrap();
+        let strict = Executor::builder()
+            .require_real_proofs(true)
+            .build()
+            .unwrap();
         assert_eq!(
             strict.verify(&receipt),
             Err(VerifyError::DevReceiptRefused(BackendId::Trace))
@@ -254,7 +372,7 @@ mod tests {
 
     #[test]
     fn names_unknown_programs_and_bad_inputs() {
-        let executor = Executor::new();
+        let executor = Executor::new().unwrap();
         assert!(matches!(
             executor.prove("nope", b""),
             Err(JobError::UnknownProgram(_))
@@ -271,7 +389,7 @@ mod tests {
 
     #[test]
     fn verification_of_an_unknown_program_fails_cleanly() {
-        let executor = Executor::new();
+        let executor = Executor::new().unwrap();
         let mut receipt = executor.prove("fibonacci", b"10").unwrap();
         receipt.claim.program = l2x_core::ProgramId::parse("keccak").unwrap();
         assert!(matches!(

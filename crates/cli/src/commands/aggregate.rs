@@ -62,7 +62,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         .iter()
         .map(|path| read_receipt(path))
         .collect::<Result<Vec<_>>>()?;
-    let aggregate = match Executor::new().aggregate(receipts) {
+    let aggregate = match Executor::new()?.aggregate(receipts) {
         Ok(aggregate) => aggregate,
         Err(error) => return Ok(report_failure(args.json, &error)),
     };
@@ -102,7 +102,7 @@ pub fn verify(args: &VerifyArgs) -> Result<ExitCode> {
         .with_context(|| format!("cannot read aggregate {}", args.aggregate.display()))?;
     let executor = Executor::builder()
         .require_real_proofs(args.require_proof)
-        .build();
+        .build()?;
     let start = Instant::now();
     if let Err(error) = executor.verify_aggregate(&aggregate) {
         return Ok(report_failure(args.json, &error));

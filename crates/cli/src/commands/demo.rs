@@ -147,7 +147,7 @@ struct Section {
 }
 
 fn section(backend: BackendId, json: bool) -> Result<Section> {
-    let executor = Executor::builder().backend(backend).build();
+    let executor = Executor::builder().backend(backend).build()?;
     let all = jobs(backend);
     let total = all.len();
     let mut rows = Vec::with_capacity(total);

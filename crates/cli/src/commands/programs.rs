@@ -19,7 +19,7 @@ pub struct Args {
 
 /// Lists programs and backends.
 pub fn run(args: &Args) -> Result<ExitCode> {
-    let registry = Executor::new().registry();
+    let registry = Executor::new()?.registry();
     if args.json {
         let programs: Vec<_> = registry
             .iter()

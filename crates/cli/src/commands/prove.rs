@@ -36,7 +36,7 @@ pub struct Args {
 
 /// Proves the job, writes the receipt if asked, and reports.
 pub fn run(args: &Args) -> Result<ExitCode> {
-    let executor = Executor::builder().backend(args.backend).build();
+    let executor = Executor::builder().backend(args.backend).build()?;
     let input = args.input.bytes()?;
     let spinner = output::spinner(!args.json && !args.backend.is_dev(), "proving");
     let start = Instant::now();

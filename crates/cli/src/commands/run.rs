@@ -26,7 +26,7 @@ pub struct Args {
 
 /// Executes the program and prints its output.
 pub fn run(args: &Args) -> Result<ExitCode> {
-    let executor = Executor::new();
+    let executor = Executor::new()?;
     let program = executor.program(&args.program)?;
     let input = args.input.bytes()?;
     let start = Instant::now();

@@ -39,7 +39,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     };
     let executor = Executor::builder()
         .require_real_proofs(args.require_proof)
-        .build();
+        .build()?;
     let start = Instant::now();
     let verified = executor.verify(&receipt);
     let elapsed = start.elapsed();

@@ -1,0 +1,413 @@
+//! Batches: validation before any work, de-duplication through the cache, and the choice
+//! between sequential and parallel execution on the executor's pool.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use l2x_core::Receipt;
+use rayon::prelude::*;
+
+use crate::cache::{CacheKey, CacheStats, cache_key};
+use crate::{Executor, JobError};
+
+/// How a batch is scheduled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Policy {
+    /// Parallel only where the cost model says it wins; sequential otherwise.
+    Auto,
+    /// One job after another on the calling thread.
+    Sequential,
+    /// Every job on the pool.
+    Parallel,
+}
+
+impl Policy {
+    /// The name used on the command line and in reports.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Policy::Auto => "auto",
+            Policy::Sequential => "sequential",
+            Policy::Parallel => "parallel",
+        }
+    }
+}
+
+impl FromStr for Policy {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "auto" => Ok(Policy::Auto),
+            "sequential" => Ok(Policy::Sequential),
+            "parallel" => Ok(Policy::Parallel),
+            other => Err(format!(
+                "unknown policy '{other}' (known: auto, sequential, parallel)"
+            )),
+        }
+    }
+}
+
+/// One job of a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    /// The program's id.
+    pub program: String,
+    /// Its input bytes.
+    pub input: Vec<u8>,
+}
+
+/// A job of a batch that failed, by position.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("job {index}: {error}")]
+pub struct BatchError {
+    /// The job's position in the batch (0-based).
+    pub index: usize,
+    /// Why it failed.
+    pub error: JobError,
+}
+
+/// The result of a batch: receipts in input order, and how it ran.
+#[derive(Debug, Clone)]
+pub struct BatchReport {
+    /// One receipt per job, in input order (duplicates share one).
+    pub receipts: Vec<Arc<Receipt>>,
+    /// What ran: [`Policy::Sequential`] or [`Policy::Parallel`].
+    pub ran: Policy,
+    /// Why, in words.
+    pub reason: String,
+    /// Threads of the pool.
+    pub threads: usize,
+    /// Jobs actually proven (the rest came from the cache or were duplicates).
+    pub proven: usize,
+    /// The cache's counters after the batch, if it is on.
+    pub cache: Option<CacheStats>,
+    /// Wall time of the whole batch.
+    pub wall: Duration,
+}
+
+/// Below this estimated time, a job costs less than looking it up: Auto does not consult the
+/// cache for it (de-duplication within the batch still applies).
+const CACHE_WORTHWHILE: Duration = Duration::from_micros(2);
+
+/// A parallel task should run at least this many round trips into the pool.
+const TASK_OVER_DISPATCH: u32 = 50;
+
+struct Planned {
+    index: usize,
+    steps: u64,
+    key: Option<CacheKey>,
+}
+
+impl Executor {
+    /// Proves a batch. Every job is validated first (nothing is proven if one is bad); identical
+    /// jobs are proven once when the cache is on; the policy decides sequential or parallel.
+    pub fn prove_batch(&self, jobs: &[Job]) -> Result<BatchReport, BatchError> {
+        let start = Instant::now();
+        let backend = self.backend();
+        let mut planned = Vec::with_capacity(jobs.len());
+        for (index, job) in jobs.iter().enumerate() {
+            let program = self.program(&job.program).map_err(|e| BatchError {
+                index,
+                error: e.into(),
+            })?;
+            let steps = program.estimate_steps(&job.input).map_err(|e| BatchError {
+                index,
+                error: e.into(),
+            })?;
+            planned.push(Planned {
+                index,
+                steps,
+                key: None,
+            });
+        }
+        let mut receipts: Vec<Option<Arc<Receipt>>> = vec![None; jobs.len()];
+        let mut first_of: HashMap<CacheKey, usize> = HashMap::new();
+        let mut duplicates: Vec<(usize, usize)> = vec![];
+        let mut todo: Vec<&Planned> = vec![];
+        if self.cache.is_some() {
+            for p in &mut planned {
+                p.key = Some(cache_key(
+                    backend,
+                    &jobs[p.index].program,
+                    &jobs[p.index].input,
+                ));
+            }
+        }
+        for p in &planned {
+            if let Some(key) = p.key {
+                if let Some(&first) = first_of.get(&key) {
+                    duplicates.push((p.index, first));
+                    continue;
+                }
+                first_of.insert(key, p.index);
+                let worth = self.policy != Policy::Auto
+                    || self.estimate(&jobs[p.index], p.steps) >= CACHE_WORTHWHILE;
+                if worth && let Some(hit) = self.cache.as_ref().and_then(|c| c.get(&key)) {
+                    receipts[p.index] = Some(hit);
+                    continue;
+                }
+            }
+            todo.push(p);
+        }
+        let proven = todo.len();
+        let (ran, reason) = self.run_planned(jobs, &todo, &mut receipts)?;
+        for (dup, first) in duplicates {
+            receipts[dup] = receipts[first].clone();
+        }
+        let receipts = receipts.into_iter().flatten().collect();
+        let cache = self.cache.as_ref().map(|c| c.stats());
+        Ok(BatchReport {
+            receipts,
+            ran,
+            reason,
+            threads: self.threads(),
+            proven,
+            cache,
+            wall: start.elapsed(),
+        })
+    }
+
+    fn estimate(&self, job: &Job, steps: u64) -> Duration {
+        self.program(&job.program)
+            .ok()
+            .and_then(|p| self.costs.estimate(self.backend(), &p.id(), steps))
+            .unwrap_or(Duration::MAX)
+    }
+
+    /// Proves one job, records its cost and keeps it in the cache.
+    fn prove_one(&self, job: &Job, key: Option<CacheKey>) -> Result<Arc<Receipt>, JobError> {
+        let start = Instant::now();
+        let receipt = Arc::new(self.prove(&job.program, &job.input)?);
+        self.costs.record(
+            self.backend(),
+            &receipt.claim.program,
+            receipt.claim.steps,
+            start.elapsed(),
+        );
+        if let (Some(cache), Some(key)) = (&self.cache, key) {
+            cache.insert(key, Arc::clone(&receipt));
+        }
+        Ok(receipt)
+    }
+
+    fn run_planned(
+        &self,
+        jobs: &[Job],
+        todo: &[&Planned],
+        receipts: &mut [Option<Arc<Receipt>>],
+    ) -> Result<(Policy, String), BatchError> {
+        let mut rest = todo;
+        // Calibration: the first job of a program the cost model has not measured runs alone.
+        while let Some((first, tail)) = rest.split_first() {
+            if self.estimate(&jobs[first.index], first.steps) != Duration::MAX {
+                break;
+            }
+            let receipt = self.prove_one(&jobs[first.index], first.key);
+            receipts[first.index] = Some(receipt.map_err(|error| BatchError {
+                index: first.index,
+                error,
+            })?);
+            rest = tail;
+        }
+        let (ran, reason, chunk) = self.decide(jobs, rest);
+        let results: Vec<(usize, Result<Arc<Receipt>, JobError>)> = match ran {
+            Policy::Parallel => self.pool.install(|| {
+                rest.par_iter()
+                    .with_min_len(chunk)
+                    .map(|p| (p.index, self.prove_one(&jobs[p.index], p.key)))
+                    .collect()
+            }),
+            _ => rest
+                .iter()
+                .map(|p| (p.index, self.prove_one(&jobs[p.index], p.key)))
+                .collect(),
+        };
+        for (index, result) in results {
+            receipts[index] = Some(result.map_err(|error| BatchError { index, error })?);
+        }
+        Ok((ran, reason))
+    }
+
+    /// Sequential or parallel, why, and how many jobs per parallel task.
+    fn decide(&self, jobs: &[Job], todo: &[&Planned]) -> (Policy, String, usize) {
+        let threads = self.threads();
+        match self.policy {
+            Policy::Sequential => return (Policy::Sequential, "forced by policy".into(), 1),
+            Policy::Parallel => return (Policy::Parallel, "forced by policy".into(), 1),
+            Policy::Auto => {}
+        }
+        if threads < 2 || todo.len() < 2 {
+            let why = format!(
+                "{} job(s) to prove on {threads} thread(s): nothing to spread",
+                todo.len()
+            );
+            return (Policy::Sequential, why, 1);
+        }
+        let total: Duration = todo
+            .iter()
+            .map(|p| self.estimate(&jobs[p.index], p.steps))
+            .sum();
+        let per_job = total / todo.len() as u32;
+        let min_task = self.dispatch * TASK_OVER_DISPATCH;
+        let chunk = (min_task.as_nanos() / per_job.as_nanos().max(1)).max(1) as usize;
+        let tasks = todo.len().div_ceil(chunk);
+        if tasks >= threads {
+            let why = format!(
+                "estimated {total:?} of work: {tasks} tasks of >= {chunk} job(s), each well above the {:?} cost of a round trip into the pool",
+                self.dispatch
+            );
+            (Policy::Parallel, why, chunk)
+        } else {
+            let why = format!(
+                "estimated {total:?} of work is below {threads} tasks of {min_task:?} ({TASK_OVER_DISPATCH}x the {:?} cost of a round trip into the pool)",
+                self.dispatch
+            );
+            (Policy::Sequential, why, 1)
+        }
+    }
+
+    /// Verifies receipts, in parallel on the pool where the policy allows; a failure is returned
+    /// with its position (under parallel execution, not necessarily the lowest failing one).
+    pub fn verify_batch(&self, receipts: &[Receipt]) -> Result<(), (usize, l2x_core::VerifyError)> {
+        let parallel = match self.policy {
+            Policy::Sequential => false,
+            Policy::Parallel => true,
+            Policy::Auto => {
+                self.threads() > 1 && receipts.iter().filter(|r| !r.is_dev()).count() > 1
+            }
+        };
+        let check = |(i, r): (usize, &Receipt)| self.verify(r).map(|_| ()).map_err(|e| (i, e));
+        if parallel {
+            self.pool
+                .install(|| receipts.par_iter().enumerate().try_for_each(check))
+        } else {
+            receipts.iter().enumerate().try_for_each(check)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use l2x_core::BackendId;
+
+    fn fib_jobs(ns: &[u64]) -> Vec<Job> {
+        ns.iter()
+            .map(|n| Job {
+                program: "fibonacci".into(),
+                input: n.to_string().into_bytes(),
+            })
+            .collect()
+    }
+
+    fn build(policy: Policy, threads: usize, cache: usize) -> Executor {
+        Executor::builder()
+            .policy(policy)
+            .threads(threads)
+            .cache(cache)
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn batches_equal_one_by_one_in_order_under_every_policy_and_thread_count() {
+        let jobs = fib_jobs(&[5, 90, 1, 1000, 42, 7, 5, 300]);
+        let one_by_one: Vec<Receipt> = jobs
+            .iter()
+            .map(|j| {
+                Executor::new()
+                    .unwrap()
+                    .prove(&j.program, &j.input)
+                    .unwrap()
+            })
+            .collect();
+        for policy in [Policy::Auto, Policy::Sequential, Policy::Parallel] {
+            for threads in [1, 2, 3] {
+                for cache in [0, 16] {
+                    let report = build(policy, threads, cache).prove_batch(&jobs).unwrap();
+                    let got: Vec<Receipt> = report.receipts.iter().map(|r| (**r).clone()).collect();
+                    assert_eq!(
+                        got, one_by_one,
+                        "{policy:?}, {threads} threads, cache {cache}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn duplicates_are_proven_once_with_the_cache_on_and_hits_come_next_time() {
+        let executor = build(Policy::Parallel, 2, 64);
+        let jobs = fib_jobs(&[10, 20, 10, 10, 20, 30]);
+        let report = executor.prove_batch(&jobs).unwrap();
+        assert_eq!(report.proven, 3);
+        assert!(Arc::ptr_eq(&report.receipts[0], &report.receipts[2]));
+        let again = executor.prove_batch(&jobs).unwrap();
+        assert_eq!(again.proven, 0);
+        assert_eq!(again.cache.unwrap().hits, 3);
+        let no_cache = build(Policy::Parallel, 2, 0).prove_batch(&jobs).unwrap();
+        assert_eq!(no_cache.proven, 6);
+    }
+
+    #[test]
+    fn a_bad_job_is_named_and_nothing_is_proven() {
+        let executor = build(Policy::Auto, 2, 8);
+        let mut jobs = fib_jobs(&[1, 2, 3]);
+        jobs[1].input = b"two".to_vec();
+        let err = executor.prove_batch(&jobs).unwrap_err();
+        assert_eq!(err.index, 1);
+        assert!(err.to_string().contains("job 1"), "{err}");
+        assert_eq!(executor.cache_stats().unwrap().entries, 0);
+        jobs[1].program = "nope".into();
+        assert!(matches!(
+            executor.prove_batch(&jobs).unwrap_err().error,
+            JobError::UnknownProgram(_)
+        ));
+    }
+
+    #[test]
+    fn auto_keeps_tiny_jobs_sequential_and_spreads_large_ones() {
+        let executor = build(Policy::Auto, 2, 0);
+        let tiny = executor.prove_batch(&fib_jobs(&[20; 100])).unwrap();
+        assert_eq!(tiny.ran, Policy::Sequential, "{}", tiny.reason);
+        let large = executor.prove_batch(&fib_jobs(&[2_000_000; 8])).unwrap();
+        assert_eq!(large.ran, Policy::Parallel, "{}", large.reason);
+        assert!(
+            executor
+                .costs()
+                .ns_per_step(BackendId::Trace, &l2x_programs::fibonacci::ID)
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn stark_batches_prove_and_verify_in_parallel() {
+        let executor = Executor::builder()
+            .backend(BackendId::Stark)
+            .threads(2)
+            .build()
+            .unwrap();
+        let jobs: Vec<Job> = ["", "abc", "hello"]
+            .iter()
+            .map(|m| Job {
+                program: "sha256".into(),
+                input: m.as_bytes().to_vec(),
+            })
+            .collect();
+        let report = executor.prove_batch(&jobs).unwrap();
+        let receipts: Vec<Receipt> = report.receipts.iter().map(|r| (**r).clone()).collect();
+        for (job, receipt) in jobs.iter().zip(&receipts) {
+            let trace = Executor::new()
+                .unwrap()
+                .prove(&job.program, &job.input)
+                .unwrap();
+            assert_eq!(receipt.claim, trace.claim);
+        }
+        assert_eq!(executor.verify_batch(&receipts), Ok(()));
+        let mut bad = receipts.clone();
+        bad[2].seal[100] ^= 1;
+        assert_eq!(executor.verify_batch(&bad).unwrap_err().0, 2);
+    }
+}

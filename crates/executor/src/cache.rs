@@ -1,0 +1,172 @@
+//! The receipt cache: concurrent (sharded, no global lock), content-addressed, bounded by entries
+//! and by bytes, with hit, miss and eviction counters.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use l2x_core::{BackendId, FORMAT_VERSION, Receipt};
+use quick_cache::sync::Cache;
+use quick_cache::{DefaultHashBuilder, Lifecycle, OptionsBuilder, Weighter};
+
+/// A cache key: BLAKE3 of the backend id, the receipt format version, the program id and the
+/// input, so that receipts of another backend, format or program can never be returned.
+pub type CacheKey = [u8; 32];
+
+const KEY_CONTEXT: &str = "l2-executor 2026-11 receipt cache key v1";
+
+/// The key of a job.
+pub fn cache_key(backend: BackendId, program: &str, input: &[u8]) -> CacheKey {
+    let mut hasher = blake3::Hasher::new_derive_key(KEY_CONTEXT);
+    hasher.update(&[backend.to_byte()]);
+    hasher.update(&FORMAT_VERSION.to_le_bytes());
+    hasher.update(&(program.len() as u64).to_le_bytes());
+    hasher.update(program.as_bytes());
+    hasher.update(input);
+    *hasher.finalize().as_bytes()
+}
+
+/// Counters of a cache since it was built.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Lookups that found a receipt.
+    pub hits: u64,
+    /// Lookups that found nothing.
+    pub misses: u64,
+    /// Receipts dropped to stay within the bounds.
+    pub evictions: u64,
+    /// Receipts held now.
+    pub entries: usize,
+    /// Weight held now (encoded bytes, see [`ReceiptCache::new`]).
+    pub bytes: u64,
+}
+
+#[derive(Clone)]
+struct ByteWeight {
+    floor: u64,
+}
+
+impl Weighter<CacheKey, Arc<Receipt>> for ByteWeight {
+    fn weight(&self, _: &CacheKey, receipt: &Arc<Receipt>) -> u64 {
+        let bytes = (receipt.seal.len() + receipt.claim.public_values.len() + 64) as u64;
+        bytes.max(self.floor)
+    }
+}
+
+#[derive(Clone, Default)]
+struct CountEvictions(Arc<AtomicU64>);
+
+impl Lifecycle<CacheKey, Arc<Receipt>> for CountEvictions {
+    type RequestState = ();
+
+    fn on_evict(&self, _: &mut (), _: CacheKey, _: Arc<Receipt>) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Receipts by job, shared between threads.
+pub struct ReceiptCache {
+    inner: Cache<CacheKey, Arc<Receipt>, ByteWeight, DefaultHashBuilder, CountEvictions>,
+    hits: AtomicU64,
+    misses: AtomicU64,
+    evictions: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for ReceiptCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReceiptCache")
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+impl ReceiptCache {
+    /// A cache of at most `entries` receipts and `bytes` bytes. Each receipt weighs its size, but
+    /// at least `bytes / entries`, so the byte bound also enforces the entry bound.
+    pub fn new(entries: usize, bytes: u64) -> Option<Self> {
+        let entries = entries.max(1);
+        let lifecycle = CountEvictions::default();
+        let evictions = Arc::clone(&lifecycle.0);
+        let options = OptionsBuilder::new()
+            .estimated_items_capacity(entries)
+            .weight_capacity(bytes)
+            .build()
+            .ok()?;
+        let weighter = ByteWeight {
+            floor: (bytes / entries as u64).max(1),
+        };
+        let inner =
+            Cache::with_options(options, weighter, DefaultHashBuilder::default(), lifecycle);
+        Some(Self {
+            inner,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+            evictions,
+        })
+    }
+
+    /// The receipt of this job, if cached.
+    pub fn get(&self, key: &CacheKey) -> Option<Arc<Receipt>> {
+        let found = self.inner.get(key);
+        let counter = if found.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
+    }
+
+    /// Keeps a receipt.
+    pub fn insert(&self, key: CacheKey, receipt: Arc<Receipt>) {
+        self.inner.insert(key, receipt);
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> CacheStats {
+        CacheStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            evictions: self.evictions.load(Ordering::Relaxed),
+            entries: self.inner.len(),
+            bytes: self.inner.weight(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Executor;
+
+    #[test]
+    fn keys_separate_backend_program_and_input() {
+        let k = cache_key(BackendId::Trace, "fibonacci", b"5");
+        assert_ne!(k, cache_key(BackendId::Stark, "fibonacci", b"5"));
+        assert_ne!(k, cache_key(BackendId::Trace, "sha256", b"5"));
+        assert_ne!(k, cache_key(BackendId::Trace, "fibonacci", b"6"));
+        assert_ne!(
+            cache_key(BackendId::Trace, "ab", b"c"),
+            cache_key(BackendId::Trace, "a", b"bc")
+        );
+    }
+
+    #[test]
+    fn counts_hits_misses_and_evictions_within_the_entry_bound() {
+        let cache = ReceiptCache::new(4, 1 << 20).unwrap();
+        let executor = Executor::new().unwrap();
+        for n in 0..20u32 {
+            let input = n.to_string();
+            let key = cache_key(BackendId::Trace, "fibonacci", input.as_bytes());
+            assert!(cache.get(&key).is_none());
+            cache.insert(
+                key,
+                Arc::new(executor.prove("fibonacci", input.as_bytes()).unwrap()),
+            );
+            assert!(cache.get(&key).is_some());
+        }
+        let stats = cache.stats();
+        assert_eq!((stats.hits, stats.misses), (20, 20));
+        assert!(stats.entries <= 4, "{stats:?}");
+        assert!(stats.evictions >= 16, "{stats:?}");
+    }
+}
