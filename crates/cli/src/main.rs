@@ -43,6 +43,8 @@ enum Command {
     Prove(commands::prove::Args),
     /// Verify a receipt file.
     Verify(commands::verify::Args),
+    /// Prove a file of jobs (JSON lines) on the worker pool, with the cache and cost model.
+    Batch(commands::batch::Args),
     /// Verify receipts and put them under one Merkle root.
     Aggregate(commands::aggregate::Args),
     /// Verify an aggregate: its root and every receipt in it.
@@ -62,6 +64,7 @@ fn main() -> ExitCode {
         Command::Run(args) => commands::run::run(&args),
         Command::Prove(args) => commands::prove::run(&args),
         Command::Verify(args) => commands::verify::run(&args),
+        Command::Batch(args) => commands::batch::run(&args),
         Command::Aggregate(args) => commands::aggregate::run(&args),
         Command::VerifyAggregate(args) => commands::aggregate::verify(&args),
         Command::Demo(args) => commands::demo::run(&args),

@@ -499,3 +499,98 @@ fn aggregate_error_paths() {
     );
     assert!(!out_path.exists());
 }
+
+#[test]
+fn batch_proves_jobs_in_order_with_the_cache_and_an_aggregate() {
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = dir.path().join("jobs.jsonl");
+    let lines = [
+        r#"{"program": "fibonacci", "input": "50"}"#,
+        r#"{"program": "sha256", "input_hex": "616263"}"#,
+        "",
+        r#"{"program": "fibonacci", "input": "50"}"#,
+    ];
+    std::fs::write(&jobs, lines.join("\n")).unwrap();
+    let out_dir = dir.path().join("receipts");
+    std::fs::create_dir(&out_dir).unwrap();
+    let agg = dir.path().join("batch.agg");
+    let args = [
+        "batch",
+        jobs.to_str().unwrap(),
+        "-o",
+        out_dir.to_str().unwrap(),
+        "--aggregate",
+        agg.to_str().unwrap(),
+        "--json",
+    ];
+    let out = l2x(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v = json(&out);
+    assert_eq!(
+        (v["jobs"].as_u64(), v["proven"].as_u64()),
+        (Some(3), Some(2))
+    );
+    for key in [
+        "wall_ms",
+        "policy",
+        "reason",
+        "threads",
+        "cache",
+        "aggregate",
+    ] {
+        assert!(v.get(key).is_some(), "batch --json lacks {key}: {v}");
+    }
+    // Nothing is measured yet, so Auto consults the cache for both unique jobs.
+    assert_eq!(v["cache"]["misses"].as_u64(), Some(2), "{v}");
+    assert!(v["reason"].as_str().unwrap().contains("calibrate"), "{v}");
+    let receipt = out_dir.join("job-0004.receipt");
+    let verified = json(&l2x(&["verify", receipt.to_str().unwrap(), "--json"]));
+    assert_eq!(verified["output"], "12586269025");
+    let checked = json(&l2x(&["verify-aggregate", agg.to_str().unwrap(), "--json"]));
+    assert_eq!(checked["root"], v["aggregate"]);
+    assert_eq!(checked["receipts"].as_u64(), Some(3));
+}
+
+#[test]
+fn batch_names_the_bad_line_and_proves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = dir.path().join("jobs.jsonl");
+    let out_dir = dir.path().join("receipts");
+    std::fs::create_dir(&out_dir).unwrap();
+    for (content, needle) in [
+        (
+            "{\"program\": \"fibonacci\", \"input\": \"5\"}\n{\"program\": \"fibonacci\", \"input\": \"five\"}",
+            "jobs.jsonl:2",
+        ),
+        (
+            "{\"program\": \"fibonacci\", \"input\": \"5\"}\nnot json",
+            "jobs.jsonl:2: not a job",
+        ),
+        (
+            "{\"program\": \"nope\", \"input\": \"5\"}",
+            "jobs.jsonl:1: unknown program",
+        ),
+        (
+            "{\"program\": \"sha256\", \"input_hex\": \"zz\"}",
+            "jobs.jsonl:1: bad input_hex",
+        ),
+        ("{\"program\": \"sha256\"}", "exactly one of"),
+        ("", "has no jobs"),
+    ] {
+        std::fs::write(&jobs, content).unwrap();
+        assert_usage_error(
+            &[
+                "batch",
+                jobs.to_str().unwrap(),
+                "-o",
+                out_dir.to_str().unwrap(),
+            ],
+            needle,
+        );
+        assert_eq!(std::fs::read_dir(&out_dir).unwrap().count(), 0, "{content}");
+    }
+    assert_usage_error(
+        &["batch", jobs.to_str().unwrap(), "--policy", "fast"],
+        "unknown policy",
+    );
+}

@@ -199,6 +199,7 @@ impl Executor {
         receipts: &mut [Option<Arc<Receipt>>],
     ) -> Result<(Policy, String), BatchError> {
         let mut rest = todo;
+        let mut calibrated = 0;
         // Calibration: the first job of a program the cost model has not measured runs alone.
         while let Some((first, tail)) = rest.split_first() {
             if self.estimate(&jobs[first.index], first.steps) != Duration::MAX {
@@ -210,8 +211,14 @@ impl Executor {
                 error,
             })?);
             rest = tail;
+            calibrated += 1;
         }
-        let (ran, reason, chunk) = self.decide(jobs, rest);
+        let (ran, mut reason, chunk) = self.decide(jobs, rest);
+        if calibrated > 0 {
+            reason = format!(
+                "{calibrated} job(s) ran first, alone, to calibrate the cost model; then {reason}"
+            );
+        }
         let results: Vec<(usize, Result<Arc<Receipt>, JobError>)> = match ran {
             Policy::Parallel => self.pool.install(|| {
                 rest.par_iter()

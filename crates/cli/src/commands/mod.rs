@@ -1,6 +1,7 @@
 //! One module per subcommand: its arguments and what it does.
 
 pub mod aggregate;
+pub mod batch;
 pub mod demo;
 pub mod programs;
 pub mod prove;

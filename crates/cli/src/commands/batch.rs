@@ -1,0 +1,165 @@
+//! `l2x batch`: prove a file of jobs on the executor's pool, optionally aggregating them.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use l2x_core::BackendId;
+use l2x_executor::{Aggregate, Executor, Job, Policy};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::input::decode_hex;
+use crate::{files, output};
+
+/// Arguments of `l2x batch`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The jobs: one JSON object per line, `{"program": "...", "input": "..."}` or
+    /// `{"program": "...", "input_hex": "..."}`.
+    jobs: PathBuf,
+
+    /// The proving backend.
+    #[arg(long, default_value = "trace")]
+    backend: BackendId,
+
+    /// auto (parallel only where the cost model says it wins), sequential or parallel.
+    #[arg(long, default_value = "auto")]
+    policy: Policy,
+
+    /// Worker threads (default: one per core).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+
+    /// Keep up to N receipts in the cache (0: off); duplicate jobs are then proven once.
+    #[arg(long, default_value_t = 1024)]
+    cache: usize,
+
+    /// Write each receipt to DIR/job-<line>.receipt.
+    #[arg(short, long, value_name = "DIR")]
+    output: Option<PathBuf>,
+
+    /// Aggregate the receipts under one Merkle root and write it to FILE.
+    #[arg(long, value_name = "FILE")]
+    aggregate: Option<PathBuf>,
+
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Line {
+    program: String,
+    input: Option<String>,
+    input_hex: Option<String>,
+}
+
+/// Reads the jobs file, naming the line of the first bad job; returns each job's line number
+/// beside the jobs.
+fn read_jobs(path: &Path) -> Result<(Vec<usize>, Vec<Job>)> {
+    let bytes = files::read_limited(path, files::MAX_INPUT_FILE, "jobs file")?;
+    let text = std::str::from_utf8(&bytes)
+        .with_context(|| format!("jobs file {} is not UTF-8", path.display()))?;
+    let mut jobs = vec![];
+    for (i, raw) in text.lines().enumerate() {
+        if raw.trim().is_empty() {
+            continue;
+        }
+        let at = || format!("{}:{}", path.display(), i + 1);
+        let line: Line =
+            serde_json::from_str(raw).with_context(|| format!("{}: not a job", at()))?;
+        let input = match (line.input, line.input_hex) {
+            (Some(text), None) => text.into_bytes(),
+            (None, Some(hex)) => {
+                decode_hex(&hex).with_context(|| format!("{}: bad input_hex", at()))?
+            }
+            _ => bail!("{}: give exactly one of \"input\" and \"input_hex\"", at()),
+        };
+        jobs.push((
+            i + 1,
+            Job {
+                program: line.program,
+                input,
+            },
+        ));
+    }
+    if jobs.is_empty() {
+        bail!("jobs file {} has no jobs", path.display());
+    }
+    Ok(jobs.into_iter().unzip())
+}
+
+/// Proves the batch and reports.
+pub fn run(args: &Args) -> Result<ExitCode> {
+    let (lines, jobs) = read_jobs(&args.jobs)?;
+    let line_of = |index: usize| lines.get(index).copied().unwrap_or(index + 1);
+    let executor = Executor::builder()
+        .backend(args.backend)
+        .policy(args.policy)
+        .threads(args.threads)
+        .cache(args.cache)
+        .build()?;
+    let spinner = output::spinner(!args.json, "proving the batch");
+    let proved = executor.prove_batch(&jobs);
+    spinner.finish_and_clear();
+    let report = proved.map_err(|e| {
+        anyhow::anyhow!("{}:{}: {}", args.jobs.display(), line_of(e.index), e.error)
+    })?;
+    if let Some(dir) = &args.output {
+        for (index, receipt) in report.receipts.iter().enumerate() {
+            let path = dir.join(format!("job-{:04}.receipt", line_of(index)));
+            files::write_atomic(&path, &receipt.to_bytes())?;
+        }
+    }
+    let root = match &args.aggregate {
+        Some(path) => {
+            let receipts = report.receipts.iter().map(|r| (**r).clone()).collect();
+            let aggregate = Aggregate::new(receipts)?;
+            files::write_atomic(path, &aggregate.to_bytes())?;
+            Some(hex::encode(aggregate.root))
+        }
+        None => None,
+    };
+    let cache = report.cache.unwrap_or_default();
+    if args.json {
+        output::print_json(&json!({
+            "jobs": jobs.len(),
+            "proven": report.proven,
+            "backend": args.backend.name(),
+            "dev": args.backend.is_dev(),
+            "wall_ms": output::millis(report.wall),
+            "policy": report.ran.name(),
+            "reason": report.reason,
+            "threads": report.threads,
+            "cache": {"hits": cache.hits, "misses": cache.misses, "evictions": cache.evictions},
+            "aggregate": root,
+        }));
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{} jobs on the {} backend in {}",
+        jobs.len(),
+        args.backend,
+        output::duration(report.wall)
+    );
+    if args.backend.is_dev() {
+        println!("  DEV MODE: these receipts prove nothing");
+    }
+    println!(
+        "  {:<9} {} ({})",
+        "policy",
+        report.ran.name(),
+        report.reason
+    );
+    println!("  {:<9} {}", "threads", report.threads);
+    println!(
+        "  {:<9} {} proven, {} hits, {} misses, {} evictions",
+        "cache", report.proven, cache.hits, cache.misses, cache.evictions
+    );
+    if let Some(root) = root {
+        println!("  {:<9} {root}", "aggregate");
+    }
+    Ok(ExitCode::SUCCESS)
+}
