@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use l2x_core::Receipt;
@@ -87,6 +88,40 @@ pub struct BatchReport {
     pub wall: Duration,
 }
 
+/// Progress of a batch, reported after each job proven.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Jobs proven so far.
+    pub done: usize,
+    /// Jobs to prove in all (after cache hits and duplicates are taken out).
+    pub total: usize,
+    /// Time since proving started.
+    pub elapsed: Duration,
+    /// Estimated time left, from the pace so far.
+    pub eta: Duration,
+}
+
+struct Tracker<'a> {
+    total: usize,
+    done: AtomicUsize,
+    start: Instant,
+    progress: &'a (dyn Fn(Progress) + Sync),
+}
+
+impl Tracker<'_> {
+    fn job_done(&self) {
+        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        let elapsed = self.start.elapsed();
+        let eta = elapsed.mul_f64(self.total.saturating_sub(done) as f64 / done as f64);
+        (self.progress)(Progress {
+            done,
+            total: self.total,
+            elapsed,
+            eta,
+        });
+    }
+}
+
 /// Below this estimated time, a job costs less than looking it up: Auto does not consult the
 /// cache for it (de-duplication within the batch still applies).
 const CACHE_WORTHWHILE: Duration = Duration::from_micros(2);
@@ -104,6 +139,16 @@ impl Executor {
     /// Proves a batch. Every job is validated first (nothing is proven if one is bad); identical
     /// jobs are proven once when the cache is on; the policy decides sequential or parallel.
     pub fn prove_batch(&self, jobs: &[Job]) -> Result<BatchReport, BatchError> {
+        self.prove_batch_with_progress(jobs, &|_| {})
+    }
+
+    /// [`Executor::prove_batch`], calling `progress` after every job proven (from any worker
+    /// thread).
+    pub fn prove_batch_with_progress(
+        &self,
+        jobs: &[Job],
+        progress: &(dyn Fn(Progress) + Sync),
+    ) -> Result<BatchReport, BatchError> {
         let start = Instant::now();
         let backend = self.backend();
         let mut planned = Vec::with_capacity(jobs.len());
@@ -152,7 +197,13 @@ impl Executor {
             todo.push(p);
         }
         let proven = todo.len();
-        let (ran, reason) = self.run_planned(jobs, &todo, &mut receipts)?;
+        let tracker = Tracker {
+            total: proven,
+            done: AtomicUsize::new(0),
+            start: Instant::now(),
+            progress,
+        };
+        let (ran, reason) = self.run_planned(jobs, &todo, &mut receipts, &tracker)?;
         for (dup, first) in duplicates {
             receipts[dup] = receipts[first].clone();
         }
@@ -176,8 +227,13 @@ impl Executor {
             .unwrap_or(Duration::MAX)
     }
 
-    /// Proves one job, records its cost and keeps it in the cache.
-    fn prove_one(&self, job: &Job, key: Option<CacheKey>) -> Result<Arc<Receipt>, JobError> {
+    /// Proves one job, records its cost, keeps it in the cache and reports progress.
+    fn prove_one(
+        &self,
+        job: &Job,
+        key: Option<CacheKey>,
+        tracker: &Tracker<'_>,
+    ) -> Result<Arc<Receipt>, JobError> {
         let start = Instant::now();
         let receipt = Arc::new(self.prove(&job.program, &job.input)?);
         self.costs.record(
@@ -189,6 +245,7 @@ impl Executor {
         if let (Some(cache), Some(key)) = (&self.cache, key) {
             cache.insert(key, Arc::clone(&receipt));
         }
+        tracker.job_done();
         Ok(receipt)
     }
 
@@ -197,6 +254,7 @@ impl Executor {
         jobs: &[Job],
         todo: &[&Planned],
         receipts: &mut [Option<Arc<Receipt>>],
+        tracker: &Tracker<'_>,
     ) -> Result<(Policy, String), BatchError> {
         let mut rest = todo;
         let mut calibrated = 0;
@@ -205,7 +263,7 @@ impl Executor {
             if self.estimate(&jobs[first.index], first.steps) != Duration::MAX {
                 break;
             }
-            let receipt = self.prove_one(&jobs[first.index], first.key);
+            let receipt = self.prove_one(&jobs[first.index], first.key, tracker);
             receipts[first.index] = Some(receipt.map_err(|error| BatchError {
                 index: first.index,
                 error,
@@ -223,12 +281,12 @@ impl Executor {
             Policy::Parallel => self.pool.install(|| {
                 rest.par_iter()
                     .with_min_len(chunk)
-                    .map(|p| (p.index, self.prove_one(&jobs[p.index], p.key)))
+                    .map(|p| (p.index, self.prove_one(&jobs[p.index], p.key, tracker)))
                     .collect()
             }),
             _ => rest
                 .iter()
-                .map(|p| (p.index, self.prove_one(&jobs[p.index], p.key)))
+                .map(|p| (p.index, self.prove_one(&jobs[p.index], p.key, tracker)))
                 .collect(),
         };
         for (index, result) in results {
@@ -356,6 +414,20 @@ mod tests {
         assert_eq!(again.cache.unwrap().hits, 3);
         let no_cache = build(Policy::Parallel, 2, 0).prove_batch(&jobs).unwrap();
         assert_eq!(no_cache.proven, 6);
+    }
+
+    #[test]
+    fn progress_counts_every_job_proven_from_any_thread() {
+        let executor = build(Policy::Parallel, 2, 8);
+        let seen = std::sync::Mutex::new(vec![]);
+        let jobs = fib_jobs(&[100, 200, 300, 100, 400]);
+        let report = executor
+            .prove_batch_with_progress(&jobs, &|p| seen.lock().unwrap().push((p.done, p.total)))
+            .unwrap();
+        let mut seen = seen.into_inner().unwrap();
+        seen.sort_unstable();
+        assert_eq!(seen, vec![(1, 4), (2, 4), (3, 4), (4, 4)]);
+        assert_eq!(report.proven, 4);
     }
 
     #[test]

@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use aggregate::{Aggregate, AggregateError, InclusionProof};
-pub use batch::{BatchError, BatchReport, Job, Policy};
+pub use batch::{BatchError, BatchReport, Job, Policy, Progress};
 use cache::{CacheStats, ReceiptCache};
 pub use cost::CostModel;
 use l2x_core::{

@@ -101,9 +101,12 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         .threads(args.threads)
         .cache(args.cache)
         .build()?;
-    let spinner = output::spinner(!args.json, "proving the batch");
-    let proved = executor.prove_batch(&jobs);
-    spinner.finish_and_clear();
+    let bar = output::progress_bar(!args.json, jobs.len() as u64);
+    let proved = executor.prove_batch_with_progress(&jobs, &|p| {
+        bar.set_length(p.total as u64);
+        bar.set_position(p.done as u64);
+    });
+    bar.finish_and_clear();
     let report = proved.map_err(|e| {
         anyhow::anyhow!("{}:{}: {}", args.jobs.display(), line_of(e.index), e.error)
     })?;
