@@ -105,15 +105,19 @@ struct Tracker<'a> {
     total: usize,
     done: AtomicUsize,
     start: Instant,
-    progress: &'a (dyn Fn(Progress) + Sync),
+    /// None when nobody listens: workers then skip the shared counter.
+    progress: Option<&'a (dyn Fn(Progress) + Sync)>,
 }
 
 impl Tracker<'_> {
     fn job_done(&self) {
+        let Some(progress) = self.progress else {
+            return;
+        };
         let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
         let elapsed = self.start.elapsed();
         let eta = elapsed.mul_f64(self.total.saturating_sub(done) as f64 / done as f64);
-        (self.progress)(Progress {
+        progress(Progress {
             done,
             total: self.total,
             elapsed,
@@ -126,8 +130,19 @@ impl Tracker<'_> {
 /// cache for it (de-duplication within the batch still applies).
 const CACHE_WORTHWHILE: Duration = Duration::from_micros(2);
 
+/// At most this many jobs run alone to calibrate the cost model for a program...
+const CALIBRATION_JOBS: usize = 8;
+/// ...or for at most this long.
+const CALIBRATION_TIME: Duration = Duration::from_millis(2);
+
 /// A parallel task should run at least this many round trips into the pool.
 const TASK_OVER_DISPATCH: u32 = 50;
+
+/// A proven job and how long it took.
+struct Timed {
+    receipt: Arc<Receipt>,
+    elapsed: Duration,
+}
 
 struct Planned {
     index: usize,
@@ -139,7 +154,7 @@ impl Executor {
     /// Proves a batch. Every job is validated first (nothing is proven if one is bad); identical
     /// jobs are proven once when the cache is on; the policy decides sequential or parallel.
     pub fn prove_batch(&self, jobs: &[Job]) -> Result<BatchReport, BatchError> {
-        self.prove_batch_with_progress(jobs, &|_| {})
+        self.run_batch(jobs, None)
     }
 
     /// [`Executor::prove_batch`], calling `progress` after every job proven (from any worker
@@ -148,6 +163,14 @@ impl Executor {
         &self,
         jobs: &[Job],
         progress: &(dyn Fn(Progress) + Sync),
+    ) -> Result<BatchReport, BatchError> {
+        self.run_batch(jobs, Some(progress))
+    }
+
+    fn run_batch(
+        &self,
+        jobs: &[Job],
+        progress: Option<&(dyn Fn(Progress) + Sync)>,
     ) -> Result<BatchReport, BatchError> {
         let start = Instant::now();
         let backend = self.backend();
@@ -220,6 +243,28 @@ impl Executor {
         })
     }
 
+    /// The estimated time of all of `todo`: steps summed per program, one estimate each, so that
+    /// deciding costs next to nothing even for thousands of tiny jobs.
+    fn estimate_total(&self, jobs: &[Job], todo: &[&Planned]) -> Duration {
+        let mut steps_by_program: Vec<(&str, u64)> = vec![];
+        for p in todo {
+            let name = jobs[p.index].program.as_str();
+            match steps_by_program.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, steps)) => *steps += p.steps,
+                None => steps_by_program.push((name, p.steps)),
+            }
+        }
+        steps_by_program
+            .into_iter()
+            .map(|(name, steps)| {
+                self.program(name)
+                    .ok()
+                    .and_then(|program| self.costs.estimate(self.backend(), &program.id(), steps))
+                    .unwrap_or(Duration::MAX)
+            })
+            .fold(Duration::ZERO, Duration::saturating_add)
+    }
+
     fn estimate(&self, job: &Job, steps: u64) -> Duration {
         self.program(&job.program)
             .ok()
@@ -233,20 +278,47 @@ impl Executor {
         job: &Job,
         key: Option<CacheKey>,
         tracker: &Tracker<'_>,
-    ) -> Result<Arc<Receipt>, JobError> {
+    ) -> Result<Timed, JobError> {
         let start = Instant::now();
         let receipt = Arc::new(self.prove(&job.program, &job.input)?);
-        self.costs.record(
-            self.backend(),
-            &receipt.claim.program,
-            receipt.claim.steps,
-            start.elapsed(),
-        );
+        let elapsed = start.elapsed();
         if let (Some(cache), Some(key)) = (&self.cache, key) {
             cache.insert(key, Arc::clone(&receipt));
         }
         tracker.job_done();
-        Ok(receipt)
+        Ok(Timed { receipt, elapsed })
+    }
+
+    /// Seeds the cost model with the fastest per-step time among calibration samples.
+    fn record_fastest(&self, samples: &mut Vec<Timed>) {
+        let per_step =
+            |t: &Timed| t.elapsed.as_nanos() as f64 / t.receipt.claim.steps.max(1) as f64;
+        if let Some(best) = samples
+            .iter()
+            .min_by(|a, b| per_step(a).total_cmp(&per_step(b)))
+        {
+            self.record_costs(std::iter::once(best));
+        }
+        samples.clear();
+    }
+
+    /// Folds measured jobs into the cost model: one update per program (summed steps over
+    /// summed time), so that workers never contend on the model while they prove.
+    fn record_costs<'a>(&self, timed: impl Iterator<Item = &'a Timed>) {
+        let mut totals: Vec<(&l2x_core::ProgramId, u64, Duration)> = vec![];
+        for t in timed {
+            let program = &t.receipt.claim.program;
+            match totals.iter_mut().find(|(p, _, _)| *p == program) {
+                Some((_, steps, time)) => {
+                    *steps += t.receipt.claim.steps;
+                    *time += t.elapsed;
+                }
+                None => totals.push((program, t.receipt.claim.steps, t.elapsed)),
+            }
+        }
+        for (program, steps, time) in totals {
+            self.costs.record(self.backend(), program, steps, time);
+        }
     }
 
     fn run_planned(
@@ -258,26 +330,46 @@ impl Executor {
     ) -> Result<(Policy, String), BatchError> {
         let mut rest = todo;
         let mut calibrated = 0;
-        // Calibration: the first job of a program the cost model has not measured runs alone.
+        // Calibration: while the cost model has not measured the next job's program, jobs run
+        // alone, up to CALIBRATION_JOBS of them or CALIBRATION_TIME, and the fastest per-step
+        // time seeds the model (the first call of a program runs cold and would overstate it).
+        let calibration_start = Instant::now();
+        let mut samples: Vec<Timed> = vec![];
         while let Some((first, tail)) = rest.split_first() {
-            if self.estimate(&jobs[first.index], first.steps) != Duration::MAX {
+            let program = jobs[first.index].program.as_str();
+            let same = samples
+                .first()
+                .is_some_and(|s| s.receipt.claim.program.as_str() == program);
+            let take = if same {
+                samples.len() < CALIBRATION_JOBS && calibration_start.elapsed() < CALIBRATION_TIME
+            } else {
+                self.estimate(&jobs[first.index], first.steps) == Duration::MAX
+            };
+            if !take {
                 break;
             }
-            let receipt = self.prove_one(&jobs[first.index], first.key, tracker);
-            receipts[first.index] = Some(receipt.map_err(|error| BatchError {
-                index: first.index,
-                error,
-            })?);
+            if !same {
+                self.record_fastest(&mut samples);
+            }
+            let timed = self
+                .prove_one(&jobs[first.index], first.key, tracker)
+                .map_err(|error| BatchError {
+                    index: first.index,
+                    error,
+                })?;
+            receipts[first.index] = Some(Arc::clone(&timed.receipt));
+            samples.push(timed);
             rest = tail;
             calibrated += 1;
         }
+        self.record_fastest(&mut samples);
         let (ran, mut reason, chunk) = self.decide(jobs, rest);
         if calibrated > 0 {
             reason = format!(
                 "{calibrated} job(s) ran first, alone, to calibrate the cost model; then {reason}"
             );
         }
-        let results: Vec<(usize, Result<Arc<Receipt>, JobError>)> = match ran {
+        let results: Vec<(usize, Result<Timed, JobError>)> = match ran {
             Policy::Parallel => self.pool.install(|| {
                 rest.par_iter()
                     .with_min_len(chunk)
@@ -289,8 +381,9 @@ impl Executor {
                 .map(|p| (p.index, self.prove_one(&jobs[p.index], p.key, tracker)))
                 .collect(),
         };
+        self.record_costs(results.iter().filter_map(|(_, r)| r.as_ref().ok()));
         for (index, result) in results {
-            receipts[index] = Some(result.map_err(|error| BatchError { index, error })?);
+            receipts[index] = Some(result.map_err(|error| BatchError { index, error })?.receipt);
         }
         Ok((ran, reason))
     }
@@ -310,10 +403,7 @@ impl Executor {
             );
             return (Policy::Sequential, why, 1);
         }
-        let total: Duration = todo
-            .iter()
-            .map(|p| self.estimate(&jobs[p.index], p.steps))
-            .sum();
+        let total = self.estimate_total(jobs, todo);
         let per_job = total / todo.len() as u32;
         let min_task = self.dispatch * TASK_OVER_DISPATCH;
         let chunk = (min_task.as_nanos() / per_job.as_nanos().max(1)).max(1) as usize;

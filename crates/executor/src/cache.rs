@@ -1,8 +1,8 @@
 //! The receipt cache: concurrent (sharded, no global lock), content-addressed, bounded by entries
 //! and by bytes, with hit, miss and eviction counters.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use l2x_core::{BackendId, FORMAT_VERSION, Receipt};
 use quick_cache::sync::Cache;
@@ -16,7 +16,10 @@ const KEY_CONTEXT: &str = "l2-executor 2026-11 receipt cache key v1";
 
 /// The key of a job.
 pub fn cache_key(backend: BackendId, program: &str, input: &[u8]) -> CacheKey {
-    let mut hasher = blake3::Hasher::new_derive_key(KEY_CONTEXT);
+    static KEYED: OnceLock<blake3::Hasher> = OnceLock::new();
+    let mut hasher = KEYED
+        .get_or_init(|| blake3::Hasher::new_derive_key(KEY_CONTEXT))
+        .clone();
     hasher.update(&[backend.to_byte()]);
     hasher.update(&FORMAT_VERSION.to_le_bytes());
     hasher.update(&(program.len() as u64).to_le_bytes());
