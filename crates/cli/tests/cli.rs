@@ -594,3 +594,23 @@ fn batch_names_the_bad_line_and_proves_nothing() {
         "unknown policy",
     );
 }
+
+#[test]
+fn batch_refuses_a_job_above_the_memory_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = dir.path().join("jobs.jsonl");
+    std::fs::write(&jobs, "{\"program\": \"sha256\", \"input\": \"abc\"}\n").unwrap();
+    let args = [
+        "batch",
+        jobs.to_str().unwrap(),
+        "--backend",
+        "stark",
+        "--memory-budget",
+        "1M",
+    ];
+    assert_usage_error(&args, "jobs.jsonl:1: the job needs about");
+    assert_usage_error(
+        &["batch", jobs.to_str().unwrap(), "--memory-budget", "lots"],
+        "invalid size",
+    );
+}

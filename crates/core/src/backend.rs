@@ -92,6 +92,10 @@ pub trait Backend: Send + Sync {
     /// Executes `program` on `input` and returns a receipt for the run.
     fn prove(&self, program: &dyn Program, input: &[u8]) -> Result<Receipt, ProveError>;
 
+    /// An upper estimate of the peak memory, in bytes, of proving `program` on `input`, computed
+    /// without running it, so that an executor can admit jobs within a memory budget.
+    fn estimate_peak_memory(&self, program: &dyn Program, input: &[u8]) -> Result<u64, InputError>;
+
     /// Checks `receipt` against its seal and returns the claim it establishes. `program` is the
     /// program the claim names, looked up by the caller. Nothing in the receipt is trusted:
     /// the claimed step count and public values are checked against the seal.

@@ -86,6 +86,8 @@ pub struct BatchReport {
     pub cache: Option<CacheStats>,
     /// Wall time of the whole batch.
     pub wall: Duration,
+    /// The most jobs that ran at once (the memory budget may hold it below the thread count).
+    pub concurrency: usize,
 }
 
 /// Progress of a batch, reported after each job proven.
@@ -147,6 +149,7 @@ struct Timed {
 struct Planned {
     index: usize,
     steps: u64,
+    memory: u64,
     key: Option<CacheKey>,
 }
 
@@ -184,9 +187,24 @@ impl Executor {
                 index,
                 error: e.into(),
             })?;
+            let memory = self
+                .prover
+                .estimate_peak_memory(program, &job.input)
+                .map_err(|e| BatchError {
+                    index,
+                    error: e.into(),
+                })?;
+            if memory > self.memory_budget {
+                let error = JobError::MemoryBudget {
+                    needed: memory,
+                    budget: self.memory_budget,
+                };
+                return Err(BatchError { index, error });
+            }
             planned.push(Planned {
                 index,
                 steps,
+                memory,
                 key: None,
             });
         }
@@ -226,7 +244,7 @@ impl Executor {
             start: Instant::now(),
             progress,
         };
-        let (ran, reason) = self.run_planned(jobs, &todo, &mut receipts, &tracker)?;
+        let (ran, reason, concurrency) = self.run_planned(jobs, &todo, &mut receipts, &tracker)?;
         for (dup, first) in duplicates {
             receipts[dup] = receipts[first].clone();
         }
@@ -240,6 +258,7 @@ impl Executor {
             proven,
             cache,
             wall: start.elapsed(),
+            concurrency,
         })
     }
 
@@ -327,7 +346,7 @@ impl Executor {
         todo: &[&Planned],
         receipts: &mut [Option<Arc<Receipt>>],
         tracker: &Tracker<'_>,
-    ) -> Result<(Policy, String), BatchError> {
+    ) -> Result<(Policy, String, usize), BatchError> {
         let mut rest = todo;
         let mut calibrated = 0;
         // Calibration: while the cost model has not measured the next job's program, jobs run
@@ -363,29 +382,49 @@ impl Executor {
             calibrated += 1;
         }
         self.record_fastest(&mut samples);
-        let (ran, mut reason, chunk) = self.decide(jobs, rest);
+        let (mut ran, mut reason, chunk) = self.decide(jobs, rest);
         if calibrated > 0 {
             reason = format!(
                 "{calibrated} job(s) ran first, alone, to calibrate the cost model; then {reason}"
             );
         }
+        // Admission: never more jobs at once than the memory budget holds.
+        let largest = rest.iter().map(|p| p.memory).max().unwrap_or(0);
+        let admitted =
+            (self.memory_budget / largest.max(1)).clamp(1, self.threads() as u64) as usize;
+        if ran == Policy::Parallel && admitted < self.threads() {
+            let (budget, largest) = (self.memory_budget >> 20, largest >> 20);
+            reason = format!(
+                "{reason}; the {budget} MiB memory budget admits {admitted} job(s) of up to {largest} MiB at once"
+            );
+            if admitted == 1 {
+                ran = Policy::Sequential;
+            }
+        }
+        let prove = |p: &&Planned| (p.index, self.prove_one(&jobs[p.index], p.key, tracker));
         let results: Vec<(usize, Result<Timed, JobError>)> = match ran {
             Policy::Parallel => self.pool.install(|| {
-                rest.par_iter()
-                    .with_min_len(chunk)
-                    .map(|p| (p.index, self.prove_one(&jobs[p.index], p.key, tracker)))
-                    .collect()
+                rest.chunks(if admitted < self.threads() {
+                    admitted
+                } else {
+                    rest.len().max(1)
+                })
+                .flat_map(|wave| {
+                    wave.par_iter()
+                        .with_min_len(chunk)
+                        .map(prove)
+                        .collect::<Vec<_>>()
+                })
+                .collect()
             }),
-            _ => rest
-                .iter()
-                .map(|p| (p.index, self.prove_one(&jobs[p.index], p.key, tracker)))
-                .collect(),
+            _ => rest.iter().map(prove).collect(),
         };
+        let concurrency = if ran == Policy::Parallel { admitted } else { 1 };
         self.record_costs(results.iter().filter_map(|(_, r)| r.as_ref().ok()));
         for (index, result) in results {
             receipts[index] = Some(result.map_err(|error| BatchError { index, error })?.receipt);
         }
-        Ok((ran, reason))
+        Ok((ran, reason, concurrency))
     }
 
     /// Sequential or parallel, why, and how many jobs per parallel task.
@@ -549,6 +588,43 @@ mod tests {
                 .ns_per_step(BackendId::Trace, &l2x_programs::fibonacci::ID)
                 .is_some()
         );
+    }
+
+    #[test]
+    fn a_small_memory_budget_lowers_concurrency_and_refuses_what_cannot_fit() {
+        let jobs: Vec<Job> = ["a", "b", "c"]
+            .iter()
+            .map(|m| Job {
+                program: "sha256".into(),
+                input: m.as_bytes().to_vec(),
+            })
+            .collect();
+        let stark = |budget: u64| {
+            Executor::builder()
+                .backend(BackendId::Stark)
+                .threads(2)
+                .policy(Policy::Parallel)
+                .memory_budget(budget)
+                .build()
+                .unwrap()
+        };
+        let one_job = l2x_stark::Mode::Plain
+            .estimate_peak_memory(&l2x_programs::Sha256, b"a")
+            .unwrap();
+        let roomy = stark(4 * one_job).prove_batch(&jobs).unwrap();
+        assert_eq!((roomy.ran, roomy.concurrency), (Policy::Parallel, 2));
+        let tight = stark(one_job + one_job / 2).prove_batch(&jobs).unwrap();
+        assert_eq!(
+            (tight.ran, tight.concurrency),
+            (Policy::Sequential, 1),
+            "{}",
+            tight.reason
+        );
+        assert!(tight.reason.contains("memory budget"), "{}", tight.reason);
+        let err = stark(one_job - 1).prove_batch(&jobs).unwrap_err();
+        assert_eq!(err.index, 0);
+        assert!(matches!(err.error, JobError::MemoryBudget { .. }), "{err}");
+        assert!(err.to_string().contains("memory budget"), "{err}");
     }
 
     #[test]

@@ -48,6 +48,14 @@ pub enum JobError {
     /// The backend failed for another reason.
     #[error(transparent)]
     Backend(ProveError),
+    /// The job alone needs more memory than the executor's budget.
+    #[error("the job needs about {needed} MiB, more than the {budget} MiB memory budget", needed = needed >> 20, budget = budget >> 20)]
+    MemoryBudget {
+        /// Estimated peak bytes of the job.
+        needed: u64,
+        /// The budget in bytes.
+        budget: u64,
+    },
 }
 
 impl From<ProveError> for JobError {
@@ -70,6 +78,7 @@ pub struct ExecutorBuilder {
     cache_entries: usize,
     cache_bytes: u64,
     policy: Policy,
+    memory_budget: Option<u64>,
 }
 
 /// Why an executor could not be built.
@@ -126,6 +135,13 @@ impl ExecutorBuilder {
         self
     }
 
+    /// The most memory that jobs running at once may take, in bytes (default: half of the
+    /// memory available when the executor is built, or 4 GiB where that cannot be read).
+    pub fn memory_budget(mut self, bytes: u64) -> Self {
+        self.memory_budget = Some(bytes);
+        self
+    }
+
     /// How batches are scheduled (default [`Policy::Auto`]).
     pub fn policy(mut self, policy: Policy) -> Self {
         self.policy = policy;
@@ -158,8 +174,21 @@ impl ExecutorBuilder {
             costs: Arc::new(CostModel::default()),
             policy: self.policy,
             dispatch,
+            memory_budget: self.memory_budget.unwrap_or_else(default_memory_budget),
         })
     }
+}
+
+/// Half of `MemAvailable` from `/proc/meminfo`, or 4 GiB where it cannot be read.
+fn default_memory_budget() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|l| l.strip_prefix("MemAvailable:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map_or(4 << 30, |kb| kb * 1024 / 2)
 }
 
 /// The fixed cost of going parallel: a round trip into the pool that wakes a worker (the median
@@ -188,6 +217,7 @@ pub struct Executor {
     costs: Arc<CostModel>,
     policy: Policy,
     dispatch: Duration,
+    memory_budget: u64,
 }
 
 fn backend(id: BackendId) -> &'static dyn Backend {
@@ -228,12 +258,18 @@ impl Executor {
             cache_entries: 0,
             cache_bytes: 256 << 20,
             policy: Policy::Auto,
+            memory_budget: None,
         }
     }
 
     /// Worker threads of the pool.
     pub fn threads(&self) -> usize {
         self.pool.current_num_threads()
+    }
+
+    /// The memory budget for jobs running at once, in bytes.
+    pub fn memory_budget(&self) -> u64 {
+        self.memory_budget
     }
 
     /// The cost of dispatching one task to the pool, measured at build time.

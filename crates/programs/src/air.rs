@@ -42,6 +42,17 @@ impl<F> BaseAir<F> for ProgramAir {
     }
 }
 
+impl ProgramAir {
+    /// Lookups the table makes per row (each becomes auxiliary LogUp columns).
+    pub fn lookups_per_row(&self) -> usize {
+        match self {
+            ProgramAir::Fibonacci(FibonacciAir::Main) => crate::fibonacci::columns::LIMBS,
+            ProgramAir::Fibonacci(FibonacciAir::Range(_)) => 1,
+            ProgramAir::Sha256(_) => 0,
+        }
+    }
+}
+
 impl<AB: InteractionBuilder> Air<AB> for ProgramAir {
     fn eval(&self, builder: &mut AB) {
         match self {
@@ -78,6 +89,10 @@ pub trait AirProgram: Program {
     /// and the verifier derive them from the claim alone. Tables whose height is free are at
     /// least `2^min_log_rows` rows (a hiding commitment scheme needs room for its masks).
     fn tables(&self, public_values: &[u8], min_log_rows: usize) -> Result<Vec<Table>, ClaimError>;
+
+    /// Public values with the shape this input's claim will have (outputs left as zeros): enough
+    /// to know the tables' sizes before running anything.
+    fn placeholder_public_values(&self, input: &[u8]) -> Result<Vec<u8>, InputError>;
 
     /// Runs the program and generates its traces, one per table, at the heights of [`tables`].
     ///

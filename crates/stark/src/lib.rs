@@ -23,9 +23,10 @@ mod prove;
 mod system;
 mod verify;
 
-use l2x_core::{Backend, BackendId, Claim, Program, ProveError, Receipt, VerifyError};
+use l2x_core::{Backend, BackendId, Claim, InputError, Program, ProveError, Receipt, VerifyError};
 use l2x_programs::Registry;
 use l2x_programs::air::AirProgram;
+use l2x_programs::air::Val;
 
 pub use prove::{prove, prove_in, prove_tables, prove_tables_in};
 pub use verify::{verify, verify_in, verify_tables, verify_tables_in};
@@ -47,6 +48,39 @@ impl Mode {
             Mode::Plain => 0,
             Mode::Hiding => 7,
         }
+    }
+
+    /// An upper estimate of the peak memory of proving `program` on `input` in this mode:
+    /// 32 MiB plus a factor times the low-degree extensions of all tables (main columns and
+    /// 8 auxiliary columns per lookup, 4 bytes per element). The factors are calibrated on peaks
+    /// measured here (BENCHMARKS.md): 2.5 covers Fibonacci 2^20 (974 MiB) and SHA-256 64 KiB
+    /// (854 MiB); the hiding mode doubles the rows, quadruples the blowup and needs 5 to cover
+    /// Fibonacci 2^16 (618 MiB).
+    pub fn estimate_peak_memory(
+        self,
+        program: &dyn AirProgram,
+        input: &[u8],
+    ) -> Result<u64, InputError> {
+        let public_values = program.placeholder_public_values(input)?;
+        let tables = program
+            .tables(&public_values, self.min_log_rows())
+            .map_err(|e| InputError::Malformed {
+                program: program.id(),
+                reason: e.reason,
+            })?;
+        let (extra_log_rows, factor) = match self {
+            Mode::Plain => (config::LOG_BLOWUP, 5),
+            Mode::Hiding => (config::ZK_LOG_BLOWUP + 1, 10),
+        };
+        let lde_bytes: u64 = tables
+            .iter()
+            .map(|t| {
+                let columns =
+                    <_ as p3_air::BaseAir<Val>>::width(&t.air) + 8 * t.air.lookups_per_row();
+                (columns as u64) << (t.log_height + extra_log_rows + 2)
+            })
+            .sum();
+        Ok((32 << 20) + lde_bytes * factor / 2)
     }
 
     /// The backend id receipts of this mode carry.
@@ -80,6 +114,16 @@ fn prove_dyn(mode: Mode, program: &dyn Program, input: &[u8]) -> Result<Receipt,
     prove_in(mode, air, input)
 }
 
+fn estimate_dyn(mode: Mode, program: &dyn Program, input: &[u8]) -> Result<u64, InputError> {
+    match air_program(program) {
+        Some(air) => mode.estimate_peak_memory(air, input),
+        None => Err(InputError::Malformed {
+            program: program.id(),
+            reason: "this program has no AIR, so the STARK backends cannot prove it".into(),
+        }),
+    }
+}
+
 fn verify_dyn<'r>(
     mode: Mode,
     program: &dyn Program,
@@ -99,6 +143,10 @@ impl Backend for StarkBackend {
         BackendId::Stark
     }
 
+    fn estimate_peak_memory(&self, program: &dyn Program, input: &[u8]) -> Result<u64, InputError> {
+        estimate_dyn(Mode::Plain, program, input)
+    }
+
     fn prove(&self, program: &dyn Program, input: &[u8]) -> Result<Receipt, ProveError> {
         prove_dyn(Mode::Plain, program, input)
     }
@@ -115,6 +163,10 @@ impl Backend for StarkBackend {
 impl Backend for StarkZkBackend {
     fn id(&self) -> BackendId {
         BackendId::StarkZk
+    }
+
+    fn estimate_peak_memory(&self, program: &dyn Program, input: &[u8]) -> Result<u64, InputError> {
+        estimate_dyn(Mode::Hiding, program, input)
     }
 
     fn prove(&self, program: &dyn Program, input: &[u8]) -> Result<Receipt, ProveError> {

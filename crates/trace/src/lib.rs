@@ -13,8 +13,8 @@
 use std::sync::OnceLock;
 
 use l2x_core::{
-    Backend, BackendId, Claim, FORMAT_VERSION, Program, ProveError, Receipt, VerifyError,
-    check_claim,
+    Backend, BackendId, Claim, FORMAT_VERSION, InputError, Program, ProveError, Receipt,
+    VerifyError, check_claim,
 };
 
 /// The BLAKE3 derive-key context of the seal; changing it changes every seal.
@@ -47,6 +47,12 @@ pub fn seal(claim: &Claim) -> [u8; SEAL_LEN] {
 impl Backend for TraceBackend {
     fn id(&self) -> BackendId {
         BackendId::Trace
+    }
+
+    /// Native execution keeps the input and a few words: the input's size plus 1 MiB.
+    fn estimate_peak_memory(&self, program: &dyn Program, input: &[u8]) -> Result<u64, InputError> {
+        program.estimate_steps(input)?;
+        Ok(input.len() as u64 + (1 << 20))
     }
 
     fn prove(&self, program: &dyn Program, input: &[u8]) -> Result<Receipt, ProveError> {

@@ -35,6 +35,11 @@ pub struct Args {
     #[arg(long, default_value_t = 1024)]
     cache: usize,
 
+    /// The most memory jobs running at once may take: bytes, or with a K, M or G suffix
+    /// (default: half of the available memory).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    memory_budget: Option<u64>,
+
     /// Write each receipt to DIR/job-<line>.receipt.
     #[arg(short, long, value_name = "DIR")]
     output: Option<PathBuf>,
@@ -95,12 +100,15 @@ fn read_jobs(path: &Path) -> Result<(Vec<usize>, Vec<Job>)> {
 pub fn run(args: &Args) -> Result<ExitCode> {
     let (lines, jobs) = read_jobs(&args.jobs)?;
     let line_of = |index: usize| lines.get(index).copied().unwrap_or(index + 1);
-    let executor = Executor::builder()
+    let mut builder = Executor::builder()
         .backend(args.backend)
         .policy(args.policy)
         .threads(args.threads)
-        .cache(args.cache)
-        .build()?;
+        .cache(args.cache);
+    if let Some(bytes) = args.memory_budget {
+        builder = builder.memory_budget(bytes);
+    }
+    let executor = builder.build()?;
     let bar = output::progress_bar(!args.json, jobs.len() as u64);
     let proved = executor.prove_batch_with_progress(&jobs, &|p| {
         bar.set_length(p.total as u64);
@@ -136,6 +144,8 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             "policy": report.ran.name(),
             "reason": report.reason,
             "threads": report.threads,
+            "concurrency": report.concurrency,
+            "memory_budget_mib": executor.memory_budget() >> 20,
             "cache": {"hits": cache.hits, "misses": cache.misses, "evictions": cache.evictions},
             "aggregate": root,
         }));
@@ -165,4 +175,36 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         println!("  {:<9} {root}", "aggregate");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Parses a size: bytes, or a number with a K, M or G suffix (powers of 1024).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let (digits, shift) = match t.char_indices().last() {
+        Some((i, 'K' | 'k')) => (&t[..i], 10),
+        Some((i, 'M' | 'm')) => (&t[..i], 20),
+        Some((i, 'G' | 'g')) => (&t[..i], 30),
+        _ => (t, 0),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift))
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("invalid size '{text}': give bytes or a number with K, M or G"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("512M"), Ok(512 << 20));
+        assert_eq!(parse_size("2g"), Ok(2 << 30));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        for bad in ["", "0", "M", "1.5G", "-1", "99999999999G"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -193,6 +193,10 @@ impl AirProgram for Fibonacci {
         ])
     }
 
+    fn placeholder_public_values(&self, input: &[u8]) -> Result<Vec<u8>, InputError> {
+        Ok(public_values(parse_n(input)?, 0).to_vec())
+    }
+
     fn witness(&self, input: &[u8], min_log_rows: usize) -> Result<Witness, InputError> {
         let n = parse_n(input)?;
         let Some(log_height) = stark_log_rows(n, min_log_rows) else {
