@@ -50,8 +50,7 @@ impl Backend for TraceBackend {
     }
 
     /// Native execution keeps the input and a few words: the input's size plus 1 MiB.
-    fn estimate_peak_memory(&self, program: &dyn Program, input: &[u8]) -> Result<u64, InputError> {
-        program.estimate_steps(input)?;
+    fn estimate_peak_memory(&self, _: &dyn Program, input: &[u8]) -> Result<u64, InputError> {
         Ok(input.len() as u64 + (1 << 20))
     }
 
