@@ -76,6 +76,13 @@ fn cache(c: &mut Criterion) {
             }
         })
     });
+    let mut m = 0u64;
+    group.bench_function("key_only", |b| {
+        b.iter(|| {
+            m += 1;
+            cache_key(BackendId::Trace, "fibonacci", &m.to_le_bytes())
+        })
+    });
     group.bench_function("job_fib_30000", |b| {
         b.iter(|| executor.prove("fibonacci", black_box(b"30000")).unwrap())
     });

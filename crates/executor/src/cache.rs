@@ -4,26 +4,39 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use l2x_core::{BackendId, FORMAT_VERSION, Receipt};
+use l2x_core::{BackendId, FORMAT_VERSION, ProgramId, Receipt};
 use quick_cache::sync::Cache;
 use quick_cache::{DefaultHashBuilder, Lifecycle, OptionsBuilder, Weighter};
 
-/// A cache key: BLAKE3 of the backend id, the receipt format version, the program id and the
+/// A cache key: keyed BLAKE3 of the backend id, the receipt format version, the program id and the
 /// input, so that receipts of another backend, format or program can never be returned.
 pub type CacheKey = [u8; 32];
 
 const KEY_CONTEXT: &str = "l2-executor 2026-11 receipt cache key v1";
 
-/// The key of a job.
+/// The key of a job: BLAKE3 keyed with a key derived once (derive-key mode) from this module's
+/// context string.
 pub fn cache_key(backend: BackendId, program: &str, input: &[u8]) -> CacheKey {
-    static KEYED: OnceLock<blake3::Hasher> = OnceLock::new();
-    let mut hasher = KEYED
-        .get_or_init(|| blake3::Hasher::new_derive_key(KEY_CONTEXT))
-        .clone();
-    hasher.update(&[backend.to_byte()]);
-    hasher.update(&FORMAT_VERSION.to_le_bytes());
-    hasher.update(&(program.len() as u64).to_le_bytes());
-    hasher.update(program.as_bytes());
+    static KEY: OnceLock<[u8; 32]> = OnceLock::new();
+    let key = KEY.get_or_init(|| blake3::derive_key(KEY_CONTEXT, b""));
+    // One header update (backend, format, length-prefixed program id; ids are at most 32
+    // bytes), then the input: each update call has a fixed cost that matters on tiny jobs.
+    let mut hasher = blake3::Hasher::new_keyed(key);
+    let id = program.as_bytes();
+    let mut header = [0u8; 4 + ProgramId::MAX_LEN];
+    header[0] = backend.to_byte();
+    header[1..3].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+    if id.len() <= ProgramId::MAX_LEN {
+        header[3] = id.len() as u8;
+        header[4..4 + id.len()].copy_from_slice(id);
+        hasher.update(&header[..4 + id.len()]);
+    } else {
+        // Not a valid id, so never a registered program; hashed in full all the same.
+        header[3] = u8::MAX;
+        hasher.update(&header[..4]);
+        hasher.update(&(id.len() as u64).to_le_bytes());
+        hasher.update(id);
+    }
     hasher.update(input);
     *hasher.finalize().as_bytes()
 }
@@ -150,6 +163,12 @@ mod tests {
         assert_ne!(
             cache_key(BackendId::Trace, "ab", b"c"),
             cache_key(BackendId::Trace, "a", b"bc")
+        );
+        let long_a = "a".repeat(40);
+        let long_b = format!("{}b", "a".repeat(39));
+        assert_ne!(
+            cache_key(BackendId::Trace, &long_a, b""),
+            cache_key(BackendId::Trace, &long_b, b"")
         );
     }
 
