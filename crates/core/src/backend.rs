@@ -201,9 +201,6 @@ pub enum VerifyError {
         "receipt is from the dev backend '{0}', which proves nothing, and real proofs are required"
     )]
     DevReceiptRefused(BackendId),
-    /// No backend able to check this receipt is available here.
-    #[error("the {0} backend is not available in this executor")]
-    BackendUnavailable(BackendId),
 }
 
 #[cfg(test)]

@@ -167,6 +167,18 @@ impl Aggregate {
     }
 }
 
+/// Siblings on the path of leaf `index` in a tree of `leaf_count` leaves: one per level where
+/// the node is not the odd one carried up.
+fn path_length(index: u64, leaf_count: u64) -> usize {
+    let (mut i, mut width, mut needed) = (index, leaf_count, 0);
+    while width > 1 {
+        needed += usize::from(i ^ 1 < width);
+        i /= 2;
+        width = width.div_ceil(2);
+    }
+    needed
+}
+
 impl InclusionProof {
     /// Checks that `receipt` is leaf `index` of the tree with this `root`.
     pub fn verify(&self, receipt: &Receipt, root: &Hash) -> Result<(), AggregateError> {
@@ -174,43 +186,33 @@ impl InclusionProof {
         if index >= leaf_count {
             return Err(AggregateError::IndexOutOfRange { index, leaf_count });
         }
+        let needed = path_length(index, leaf_count);
+        if self.siblings.len() != needed {
+            return Err(AggregateError::WrongPathLength {
+                found: self.siblings.len(),
+                needed,
+            });
+        }
         let mut hash = leaf(receipt);
-        let (mut i, mut width, mut used) = (index, leaf_count, 0usize);
+        let mut siblings = self.siblings.iter();
+        let (mut i, mut width) = (index, leaf_count);
         while width > 1 {
-            if i ^ 1 < width {
-                let Some(sibling) = self.siblings.get(used) else {
-                    return Err(self.wrong_length());
-                };
+            if i ^ 1 < width
+                && let Some(sibling) = siblings.next()
+            {
                 hash = if i % 2 == 0 {
                     node(&hash, sibling)
                 } else {
                     node(sibling, &hash)
                 };
-                used += 1;
             }
             i /= 2;
             width = width.div_ceil(2);
-        }
-        if used != self.siblings.len() {
-            return Err(self.wrong_length());
         }
         if seal_root(leaf_count, &hash) != *root {
             return Err(AggregateError::RootMismatch);
         }
         Ok(())
-    }
-
-    fn wrong_length(&self) -> AggregateError {
-        let (mut i, mut width, mut needed) = (self.index, self.leaf_count, 0);
-        while width > 1 {
-            needed += usize::from(i ^ 1 < width);
-            i /= 2;
-            width = width.div_ceil(2);
-        }
-        AggregateError::WrongPathLength {
-            found: self.siblings.len(),
-            needed,
-        }
     }
 }
 

@@ -83,6 +83,23 @@ impl Mode {
         Ok((32 << 20) + lde_bytes * factor / 2)
     }
 
+    /// The mode of a STARK backend id (`None` for dev backends).
+    pub const fn of(backend: BackendId) -> Option<Mode> {
+        match backend {
+            BackendId::Stark => Some(Mode::Plain),
+            BackendId::StarkZk => Some(Mode::Hiding),
+            BackendId::Trace => None,
+        }
+    }
+
+    /// The configuration's parameters and conjectured security.
+    pub fn security(self) -> config::SecurityReport {
+        match self {
+            Mode::Plain => config::security(),
+            Mode::Hiding => config::security_zk(),
+        }
+    }
+
     /// The backend id receipts of this mode carry.
     pub const fn backend_id(self) -> BackendId {
         match self {

@@ -210,8 +210,12 @@ fn row_json(r: &Row) -> serde_json::Value {
 fn print_table(sections: &[Section]) {
     println!("l2x demo — prove, encode, decode and verify, backend by backend");
     println!("trace is DEV MODE: its receipts bind the claim but prove nothing.");
-    for backend in [BackendId::Stark, BackendId::StarkZk] {
-        println!("{backend}: {}", super::programs::stark_summary(backend));
+    for mode in [l2x_stark::Mode::Plain, l2x_stark::Mode::Hiding] {
+        println!(
+            "{}: {}",
+            mode.backend_id(),
+            super::programs::stark_summary(mode)
+        );
     }
     println!();
     println!(

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use l2x_core::BackendId;
 use l2x_executor::Executor;
+use l2x_stark::Mode;
 use serde_json::json;
 
 use crate::output;
@@ -34,14 +35,9 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             .collect();
         let backends: Vec<_> = BackendId::ALL
             .iter()
-            .map(|&b| match b {
-                BackendId::Trace => json!({"name": b.name(), "dev": true}),
-                BackendId::Stark => {
-                    json!({"name": b.name(), "dev": false, "security": l2x_stark::config::security()})
-                }
-                BackendId::StarkZk => json!({
-                    "name": b.name(), "dev": false, "security": l2x_stark::config::security_zk()
-                }),
+            .map(|&b| match Mode::of(b) {
+                None => json!({"name": b.name(), "dev": true}),
+                Some(mode) => json!({"name": b.name(), "dev": false, "security": mode.security()}),
             })
             .collect();
         output::print_json(&json!({ "programs": programs, "backends": backends }));
@@ -55,23 +51,22 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     }
     println!("backends");
     for &b in BackendId::ALL {
-        let note = match b {
-            BackendId::Trace => "dev mode: binds the claim, proves nothing".to_owned(),
-            BackendId::Stark | BackendId::StarkZk => stark_summary(b),
+        let note = match Mode::of(b) {
+            None => "dev mode: binds the claim, proves nothing".to_owned(),
+            Some(mode) => stark_summary(mode),
         };
         println!("  {:<10} {note}", b.name());
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// One line on a STARK backend's configuration and its conjectured security.
-pub fn stark_summary(backend: BackendId) -> String {
-    let (s, privacy) = match backend {
-        BackendId::StarkZk => (
-            l2x_stark::config::security_zk(),
-            "zero-knowledge (hiding PCS)",
-        ),
-        _ => (l2x_stark::config::security(), "not zero-knowledge"),
+/// One line on a STARK configuration and its conjectured security.
+pub fn stark_summary(mode: Mode) -> String {
+    let s = mode.security();
+    let privacy = if s.zero_knowledge {
+        "zero-knowledge (hiding PCS)"
+    } else {
+        "not zero-knowledge"
     };
     format!(
         "Plonky3 STARK: KoalaBear, Poseidon2, FRI (blowup {}, {} queries, {}-bit query PoW); \

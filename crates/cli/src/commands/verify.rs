@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use l2x_core::{BackendId, Receipt};
+use l2x_core::Receipt;
 use l2x_executor::Executor;
 use serde_json::json;
 
@@ -76,20 +76,18 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         }));
         return Ok(ExitCode::SUCCESS);
     }
-    let verdict = if receipt.is_dev() {
-        "valid dev receipt — it proves nothing".to_owned()
-    } else {
-        let security = match receipt.backend {
-            BackendId::StarkZk => l2x_stark::config::security_zk(),
-            _ => l2x_stark::config::security(),
-        };
-        let zk = if security.zero_knowledge {
-            ", zero-knowledge"
-        } else {
-            ""
-        };
-        let bits = security.ethstark_conjectured_bits;
-        format!("valid STARK proof ({bits}-bit conjectured security{zk})")
+    let verdict = match l2x_stark::Mode::of(receipt.backend) {
+        None => "valid dev receipt — it proves nothing".to_owned(),
+        Some(mode) => {
+            let security = mode.security();
+            let zk = if security.zero_knowledge {
+                ", zero-knowledge"
+            } else {
+                ""
+            };
+            let bits = security.ethstark_conjectured_bits;
+            format!("valid STARK proof ({bits}-bit conjectured security{zk})")
+        }
     };
     println!("{}: {verdict}", args.receipt.display());
     println!("  {:<9} {}", "program", claim.program);
