@@ -1,12 +1,14 @@
 //! `l2x`: prove, verify and demo l2-executor programs from the command line.
 //!
 //! A thin shell over the library: argument parsing, human and `--json` output, exit codes
-//! (0 success, 1 a receipt that does not verify, 2 usage or input error).
+//! (0 success, 1 a receipt that does not verify, 2 usage or input error, 3 a performance
+//! regression or missed target).
 
 mod commands;
 mod files;
 mod input;
 mod output;
+mod suites;
 
 use std::process::ExitCode;
 
@@ -17,6 +19,8 @@ use tracing_subscriber::fmt::format::FmtSpan;
 const EXIT_INVALID: u8 = 1;
 /// Exit code for usage and input errors.
 const EXIT_USAGE: u8 = 2;
+/// Exit code for a performance regression or a missed target (`l2x bench`).
+const EXIT_PERF: u8 = 3;
 
 /// l2x — a zk proving executor for rollups.
 ///
@@ -49,6 +53,8 @@ enum Command {
     Aggregate(commands::aggregate::Args),
     /// Verify an aggregate: its root and every receipt in it.
     VerifyAggregate(commands::aggregate::VerifyArgs),
+    /// Run the performance lab's suites: reports, baselines, regressions, targets.
+    Bench(commands::bench::Args),
     /// The end-to-end tour: prove and verify Fibonacci and SHA-256 jobs, with times.
     Demo(commands::demo::Args),
 }
@@ -67,6 +73,7 @@ fn main() -> ExitCode {
         Command::Batch(args) => commands::batch::run(&args),
         Command::Aggregate(args) => commands::aggregate::run(&args),
         Command::VerifyAggregate(args) => commands::aggregate::verify(&args),
+        Command::Bench(args) => commands::bench::run(&args),
         Command::Demo(args) => commands::demo::run(&args),
     };
     match result {

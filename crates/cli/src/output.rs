@@ -71,15 +71,15 @@ pub fn spinner(show: bool, message: &'static str) -> indicatif::ProgressBar {
     bar
 }
 
-/// A progress bar on stderr (jobs done of total, elapsed, ETA); hidden when `show` is false or
-/// stderr is not a terminal.
-pub fn progress_bar(show: bool, total: u64) -> indicatif::ProgressBar {
+/// A progress bar on stderr (`what` done of total, elapsed, ETA, then the bar's message);
+/// hidden when `show` is false or stderr is not a terminal.
+pub fn progress_bar(show: bool, total: u64, what: &str) -> indicatif::ProgressBar {
     if !show || !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
-    let style = indicatif::ProgressStyle::with_template(
-        "{spinner} proving {pos}/{len} jobs [{bar:30}] {elapsed} elapsed, eta {eta}",
-    )
+    let style = indicatif::ProgressStyle::with_template(&format!(
+        "{{spinner}} {what} {{pos}}/{{len}} [{{bar:30}}] {{elapsed}} elapsed, eta {{eta}} {{msg}}"
+    ))
     .map(|s| s.progress_chars("=> "))
     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
     let bar = indicatif::ProgressBar::new(total).with_style(style);

@@ -2,7 +2,9 @@
 //!
 //! - `batch_large`: 64 jobs of ~10 ms (Fibonacci, 3·10^7 steps), parallel against sequential;
 //! - `batch_tiny`: 1000 jobs of fib(20), `Auto` against sequential (Auto must never lose);
-//! - `cache`: a hit, and a miss (key, lookup, insert) beside the 10 µs job it would save.
+//! - `cache`: a hit, and a miss (key, lookup, insert) beside the 10 µs job it would save;
+//! - `batch_stark`: 8 STARK proofs of fib(8191) (~tens of ms each), parallel and `Auto`
+//!   against sequential, and the same miss overhead beside one such proof.
 //!
 //! Before the groups it prints the RSS growth of 1000 trace receipts kept in memory.
 #![allow(missing_docs, clippy::unwrap_used)]
@@ -27,6 +29,31 @@ fn fib_jobs(n: u64, count: usize) -> Vec<Job> {
 
 fn executor(policy: Policy) -> Executor {
     Executor::builder().policy(policy).build().unwrap()
+}
+
+fn stark_executor(policy: Policy) -> Executor {
+    Executor::builder()
+        .backend(BackendId::Stark)
+        .policy(policy)
+        .build()
+        .unwrap()
+}
+
+fn batch_stark(c: &mut Criterion) {
+    let mut group = c.benchmark_group("batch_stark");
+    group.sample_size(10);
+    let jobs = fib_jobs(8191, 8);
+    for policy in [Policy::Sequential, Policy::Parallel, Policy::Auto] {
+        let executor = stark_executor(policy);
+        group.bench_function(policy.name(), |b| {
+            b.iter(|| executor.prove_batch(black_box(&jobs)).unwrap().proven)
+        });
+    }
+    let executor = stark_executor(Policy::Sequential);
+    group.bench_function("one_job", |b| {
+        b.iter(|| executor.prove("fibonacci", black_box(b"8191")).unwrap())
+    });
+    group.finish();
 }
 
 fn batch_large(c: &mut Criterion) {
@@ -59,23 +86,28 @@ fn cache(c: &mut Criterion) {
     let mut group = c.benchmark_group("cache");
     let executor = executor(Policy::Sequential);
     let cache = ReceiptCache::new(1 << 16, 256 << 20).unwrap();
-    let receipt = Arc::new(executor.prove("fibonacci", b"30000").unwrap());
-    let hit_key = cache_key(BackendId::Trace, "fibonacci", b"30000");
+    let receipt = Arc::new(executor.prove("fibonacci", b"35500").unwrap());
+    let hit_key = cache_key(BackendId::Trace, "fibonacci", b"35500");
     cache.insert(hit_key, Arc::clone(&receipt));
     group.bench_function("hit", |b| {
         b.iter(|| cache.get(black_box(&hit_key)).is_some())
     });
-    let mut n = 0u64;
-    group.bench_function("miss_key_lookup_insert", |b| {
-        b.iter(|| {
-            n += 1;
-            let input = n.to_le_bytes();
-            let key = cache_key(BackendId::Trace, "fibonacci", &input);
-            if cache.get(&key).is_none() {
-                cache.insert(key, Arc::clone(&receipt));
-            }
-        })
-    });
+    // A miss touches random memory three times (the lookup's bucket, the new entry, the
+    // evicted entry): how much that costs depends on whether the table fits the CPU's caches.
+    for entries in [1usize << 12, 1 << 16] {
+        let full = ReceiptCache::new(entries, 256 << 20).unwrap();
+        let mut n = 0u64;
+        group.bench_function(format!("miss_key_lookup_insert_{entries}_entries"), |b| {
+            b.iter(|| {
+                n += 1;
+                let input = n.to_le_bytes();
+                let key = cache_key(BackendId::Trace, "fibonacci", &input);
+                if full.get(&key).is_none() {
+                    full.insert(key, Arc::clone(&receipt));
+                }
+            })
+        });
+    }
     let mut m = 0u64;
     group.bench_function("key_only", |b| {
         b.iter(|| {
@@ -83,8 +115,8 @@ fn cache(c: &mut Criterion) {
             cache_key(BackendId::Trace, "fibonacci", &m.to_le_bytes())
         })
     });
-    group.bench_function("job_fib_30000", |b| {
-        b.iter(|| executor.prove("fibonacci", black_box(b"30000")).unwrap())
+    group.bench_function("job_fib_35500", |b| {
+        b.iter(|| executor.prove("fibonacci", black_box(b"35500")).unwrap())
     });
     group.finish();
 }
@@ -123,6 +155,7 @@ fn benches(c: &mut Criterion) {
     batch_large(c);
     batch_tiny(c);
     cache(c);
+    batch_stark(c);
 }
 
 criterion_group! {

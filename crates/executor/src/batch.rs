@@ -150,7 +150,17 @@ struct Planned {
     index: usize,
     steps: u64,
     memory: u64,
+    /// The job's cache key, when the cache is on (used to find duplicates in the batch).
     key: Option<CacheKey>,
+    /// Whether the job's receipt goes into the cache (Auto leaves out jobs cheaper than a miss).
+    cached: bool,
+}
+
+impl Planned {
+    /// The key under which the receipt is kept, if it is kept.
+    fn cache_key(&self) -> Option<CacheKey> {
+        self.key.filter(|_| self.cached)
+    }
 }
 
 impl Executor {
@@ -206,6 +216,7 @@ impl Executor {
                 steps,
                 memory,
                 key: None,
+                cached: false,
             });
         }
         let mut receipts: Vec<Option<Arc<Receipt>>> = vec![None; jobs.len()];
@@ -221,21 +232,23 @@ impl Executor {
                 ));
             }
         }
-        for p in &planned {
+        for p in &mut planned {
             if let Some(key) = p.key {
                 if let Some(&first) = first_of.get(&key) {
                     duplicates.push((p.index, first));
                     continue;
                 }
                 first_of.insert(key, p.index);
-                let worth = self.policy != Policy::Auto
+                p.cached = self.policy != Policy::Auto
                     || self.estimate(&jobs[p.index], p.steps) >= CACHE_WORTHWHILE;
-                if worth && let Some(hit) = self.cache.as_ref().and_then(|c| c.get(&key)) {
+                if p.cached
+                    && let Some(hit) = self.cache.as_ref().and_then(|c| c.get(&key))
+                {
                     receipts[p.index] = Some(hit);
                     continue;
                 }
             }
-            todo.push(p);
+            todo.push(&*p);
         }
         let proven = todo.len();
         let tracker = Tracker {
@@ -371,7 +384,7 @@ impl Executor {
                 self.record_fastest(&mut samples);
             }
             let timed = self
-                .prove_one(&jobs[first.index], first.key, tracker)
+                .prove_one(&jobs[first.index], first.cache_key(), tracker)
                 .map_err(|error| BatchError {
                     index: first.index,
                     error,
@@ -401,7 +414,12 @@ impl Executor {
                 ran = Policy::Sequential;
             }
         }
-        let prove = |p: &&Planned| (p.index, self.prove_one(&jobs[p.index], p.key, tracker));
+        let prove = |p: &&Planned| {
+            (
+                p.index,
+                self.prove_one(&jobs[p.index], p.cache_key(), tracker),
+            )
+        };
         let results: Vec<(usize, Result<Timed, JobError>)> = match ran {
             Policy::Parallel => self.pool.install(|| {
                 rest.chunks(if admitted < self.threads() {

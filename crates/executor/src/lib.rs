@@ -262,6 +262,12 @@ impl Executor {
         }
     }
 
+    /// The persistent worker pool, for work that should share the executor's threads rather
+    /// than start its own (the lab measures its scheduling through this).
+    pub fn pool(&self) -> &rayon::ThreadPool {
+        &self.pool
+    }
+
     /// Worker threads of the pool.
     pub fn threads(&self) -> usize {
         self.pool.current_num_threads()

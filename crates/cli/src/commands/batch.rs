@@ -109,7 +109,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         builder = builder.memory_budget(bytes);
     }
     let executor = builder.build()?;
-    let bar = output::progress_bar(!args.json, jobs.len() as u64);
+    let bar = output::progress_bar(!args.json, jobs.len() as u64, "proving jobs");
     let proved = executor.prove_batch_with_progress(&jobs, &|p| {
         bar.set_length(p.total as u64);
         bar.set_position(p.done as u64);

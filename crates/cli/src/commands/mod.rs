@@ -2,6 +2,7 @@
 
 pub mod aggregate;
 pub mod batch;
+pub mod bench;
 pub mod demo;
 pub mod programs;
 pub mod prove;

@@ -1,0 +1,218 @@
+//! `l2x bench`: run the lab's suites, write the reports, compare with a baseline, check targets.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use l2x_lab::format::{Extras, checks_markdown, duration, ratio_words};
+use l2x_lab::{Comparison, Config, Event, Report, Status, Targets, compare};
+use serde_json::json;
+
+use crate::suites::{self, SUITES};
+use crate::{EXIT_PERF, files, output};
+
+/// Arguments of `l2x bench`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Suites to run (default: all): execute, prove, verify, aggregate, batch, parallel, cache,
+    /// memory, stark.
+    suites: Vec<String>,
+
+    /// A smoke run: short sampling and the smallest size of each group.
+    #[arg(long)]
+    quick: bool,
+
+    /// Where to write report.json, report.csv, report.md and report.html.
+    #[arg(long, value_name = "DIR", default_value = "l2x-bench")]
+    out: PathBuf,
+
+    /// Save this run as a baseline: NAME (kept as DIR/NAME.json under --baselines) or a path
+    /// ending in .json.
+    #[arg(long, value_name = "NAME")]
+    save_baseline: Option<String>,
+
+    /// Compare with a saved baseline (NAME or a .json path); a slowdown beyond --threshold whose
+    /// confidence intervals do not overlap exits with code 3.
+    #[arg(long, value_name = "NAME")]
+    baseline: Option<String>,
+
+    /// Where named baselines are kept.
+    #[arg(long, value_name = "DIR", default_value = "l2x-baselines")]
+    baselines: PathBuf,
+
+    /// Slowdown, in percent, beyond which a change is a regression.
+    #[arg(long, value_name = "PCT", default_value_t = 10.0)]
+    threshold: f64,
+
+    /// Check the targets of a TOML file (see perf-targets.toml); a miss exits with code 3.
+    #[arg(long, value_name = "FILE")]
+    targets: Vec<PathBuf>,
+
+    /// List the suites and exit.
+    #[arg(long)]
+    list: bool,
+
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+fn baseline_path(name: &str, dir: &Path) -> PathBuf {
+    if name.ends_with(".json") || name.contains('/') {
+        PathBuf::from(name)
+    } else {
+        dir.join(format!("{name}.json"))
+    }
+}
+
+/// Runs `l2x bench`.
+pub fn run(args: &Args) -> Result<ExitCode> {
+    if args.list {
+        for suite in SUITES {
+            println!("{:<10} {}", suite.name, suite.about);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !(args.threshold.is_finite() && args.threshold >= 0.0) {
+        bail!(
+            "--threshold must be a percentage ≥ 0, got {}",
+            args.threshold
+        );
+    }
+    // Everything that can be wrong with the arguments fails before any measuring.
+    let targets = args
+        .targets
+        .iter()
+        .map(|path| Targets::load(path).map(|t| (path.clone(), t)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let baseline = args
+        .baseline
+        .as_deref()
+        .map(|name| Report::load(&baseline_path(name, &args.baselines)).map(|r| (name, r)))
+        .transpose()?;
+    let cases = suites::plan(&args.suites, args.quick)?;
+    let config = if args.quick {
+        Config::quick()
+    } else {
+        Config::full()
+    };
+    let command = std::env::args().collect::<Vec<_>>().join(" ");
+
+    let bar = output::progress_bar(!args.json, cases.len() as u64, "benchmarks");
+    let report = l2x_lab::run(cases, &config, &command, |event| match event {
+        Event::Start { id, .. } => bar.set_message(id.to_string()),
+        Event::Done { .. } => bar.inc(1),
+    })?;
+    bar.finish_and_clear();
+
+    let comparison = baseline
+        .as_ref()
+        .map(|(_, base)| compare(base, &report, args.threshold));
+    let checks: Vec<_> = targets.iter().flat_map(|(_, t)| t.check(&report)).collect();
+    let extras = Extras {
+        comparison: comparison.as_ref(),
+        baseline_name: baseline.as_ref().map(|(name, _)| *name),
+        checks: (!targets.is_empty()).then_some(checks.as_slice()),
+    };
+    write_reports(&args.out, &report, extras)?;
+    if let Some(name) = &args.save_baseline {
+        let path = baseline_path(name, &args.baselines);
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        files::write_atomic(&path, report.to_json().as_bytes())?;
+    }
+
+    let regressions = comparison.as_ref().map_or(0, |c| c.regressions().count());
+    let misses = checks.iter().filter(|c| c.status == Status::Miss).count();
+    if args.json {
+        output::print_json(&json!({
+            "benchmarks": report.measurements.len(),
+            "out": args.out.display().to_string(),
+            "regressions": comparison.as_ref().map(|c| c.regressions().map(|r| r.id.clone()).collect::<Vec<_>>()),
+            "comparison": comparison,
+            "targets": (!targets.is_empty()).then_some(&checks),
+            "target_misses": misses,
+            "report": serde_json::to_value(&report)?,
+        }));
+    } else {
+        print_summary(&report);
+        if let Some(c) = &comparison {
+            print_comparison(c);
+        }
+        if !targets.is_empty() {
+            print!("\n{}", checks_markdown(&checks));
+        }
+        println!(
+            "\nreports written to {}/report.{{json,csv,md,html}}",
+            args.out.display()
+        );
+    }
+    Ok(if regressions > 0 || misses > 0 {
+        ExitCode::from(EXIT_PERF)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn write_reports(dir: &Path, report: &Report, extras: Extras<'_>) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    files::write_atomic(&dir.join("report.json"), report.to_json().as_bytes())?;
+    files::write_atomic(
+        &dir.join("report.csv"),
+        l2x_lab::format::csv(report).as_bytes(),
+    )?;
+    files::write_atomic(
+        &dir.join("report.md"),
+        l2x_lab::format::markdown(report, extras).as_bytes(),
+    )?;
+    files::write_atomic(
+        &dir.join("report.html"),
+        l2x_lab::html::html(report, extras).as_bytes(),
+    )?;
+    Ok(())
+}
+
+fn print_summary(report: &Report) {
+    let env = &report.environment;
+    println!(
+        "{} ({} cores), {}, commit {}, {}",
+        env.cpu, env.cores, env.rustc, env.commit, env.date
+    );
+    for m in &report.measurements {
+        let median = m.summary.map_or_else(|| "—".into(), |s| duration(s.median));
+        let ratio = report.ratio(m).map_or_else(String::new, |r| {
+            format!("  {} than {}", ratio_words(r.ratio), r.label)
+        });
+        let metrics: Vec<String> = m
+            .metrics
+            .iter()
+            .map(|x| format!("{} {}", x.name, l2x_lab::format::quantity(x.value, &x.unit)))
+            .collect();
+        println!(
+            "{:<40} {median:>10}{ratio}  {}",
+            m.spec.id,
+            metrics.join(", ")
+        );
+    }
+}
+
+fn print_comparison(c: &Comparison) {
+    println!("\nagainst the baseline (threshold {}%):", c.threshold_pct);
+    for ch in &c.changes {
+        let verdict = if ch.regression {
+            "REGRESSION".to_string()
+        } else {
+            format!("{:?}", ch.verdict).to_lowercase()
+        };
+        println!(
+            "{:<40} {:>10} -> {:>10} {:+7.1}%  intervals {}  {verdict}",
+            ch.id,
+            duration(ch.baseline_ns),
+            duration(ch.current_ns),
+            ch.change_pct,
+            if ch.overlap { "overlap" } else { "apart" }
+        );
+    }
+}

@@ -1,0 +1,104 @@
+//! The lab's suites: every stage of l2-executor as [`Case`]s, each beside its reference.
+//!
+//! The lab itself knows nothing of proofs; this is where it learns what to measure. Quick runs
+//! keep the smallest sizes of each group, so a smoke run covers every suite in about a minute.
+
+mod executor;
+mod programs;
+
+use anyhow::{Result, bail};
+use l2x_executor::Executor;
+use l2x_lab::Case;
+
+/// Where the prototype's figures come from.
+pub const PROTOTYPE: &str = "seeds/000 (prototype report, Windows, trace backend)";
+
+/// A suite: its name, what it measures, and how to build its cases.
+pub struct Suite {
+    /// The name given on the command line.
+    pub name: &'static str,
+    /// One line for `--help` and listings.
+    pub about: &'static str,
+    build: fn(bool) -> Result<Vec<Case<'static>>>,
+}
+
+/// Every suite, in the order a full run takes them: `memory` first, so that its RSS readings
+/// come from a process that has not yet grown its heap for other suites.
+pub const SUITES: &[Suite] = &[
+    Suite {
+        name: "memory",
+        about: "RSS per 1000 receipts and peak RSS per STARK job size",
+        build: executor::memory,
+    },
+    Suite {
+        name: "execute",
+        about: "native execution against a plain loop and the sha2 crate",
+        build: programs::execute,
+    },
+    Suite {
+        name: "prove",
+        about: "trace proving against the prototype's published times",
+        build: programs::prove,
+    },
+    Suite {
+        name: "verify",
+        about: "receipt verification, in memory and through the envelope",
+        build: programs::verify,
+    },
+    Suite {
+        name: "aggregate",
+        about: "Merkle aggregation and inclusion proofs",
+        build: executor::aggregate,
+    },
+    Suite {
+        name: "batch",
+        about: "batches against one-by-one and sequential",
+        build: executor::batch,
+    },
+    Suite {
+        name: "parallel",
+        about: "the worker pool's scheduler KPIs (spawn, queue-to-start, imbalance)",
+        build: executor::parallel,
+    },
+    Suite {
+        name: "cache",
+        about: "the receipt cache on the prototype's 100-request / 10-unique workload",
+        build: executor::cache,
+    },
+    Suite {
+        name: "stark",
+        about: "real STARK proving and verification (plain and zk)",
+        build: programs::stark,
+    },
+];
+
+/// The cases of the named suites (all when `names` is empty).
+pub fn plan(names: &[String], quick: bool) -> Result<Vec<Case<'static>>> {
+    for name in names {
+        if !SUITES.iter().any(|s| s.name == name) {
+            let known: Vec<&str> = SUITES.iter().map(|s| s.name).collect();
+            bail!("unknown suite {name:?}; suites: {}", known.join(", "));
+        }
+    }
+    let mut cases = vec![];
+    for suite in SUITES
+        .iter()
+        .filter(|s| names.is_empty() || names.iter().any(|n| n == s.name))
+    {
+        cases.extend((suite.build)(quick)?);
+    }
+    Ok(cases)
+}
+
+/// An executor on `backend` with `policy`, for suites.
+fn executor(backend: l2x_core::BackendId, policy: l2x_executor::Policy) -> Result<Executor> {
+    Ok(Executor::builder()
+        .backend(backend)
+        .policy(policy)
+        .build()?)
+}
+
+/// Turns any displayable error into a case failure.
+fn fail(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
