@@ -614,3 +614,117 @@ fn batch_refuses_a_job_above_the_memory_budget() {
         "invalid size",
     );
 }
+
+/// Runs the quick `verify` suite (two benchmarks, about a second) with extra arguments.
+fn bench(dir: &Path, extra: &[&str]) -> Output {
+    let out_dir = dir.join("report");
+    let baselines = dir.join("baselines");
+    let mut args = vec![
+        "bench",
+        "verify",
+        "--quick",
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--baselines",
+        baselines.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    l2x(&args)
+}
+
+#[test]
+fn bench_writes_every_report_and_a_baseline() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bench(dir.path(), &["--save-baseline", "first", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v = json(&out);
+    assert_eq!(v["benchmarks"], 2);
+    let report = &v["report"]["measurements"][0];
+    assert_eq!(report["spec"]["id"], "verify/trace-fibonacci/50");
+    assert!(report["summary"]["median"].as_f64().unwrap() > 0.0);
+    for name in ["report.json", "report.csv", "report.md", "report.html"] {
+        let path = dir.path().join("report").join(name);
+        assert!(path.metadata().unwrap().len() > 100, "{name}");
+    }
+    let html = std::fs::read_to_string(dir.path().join("report/report.html")).unwrap();
+    assert!(html.contains("<svg class=\"histogram\""));
+    let csv = std::fs::read_to_string(dir.path().join("report/report.csv")).unwrap();
+    assert!(csv.starts_with("id,suite,group,param,samples"));
+    assert!(dir.path().join("baselines/first.json").exists());
+}
+
+#[test]
+fn targets_pass_or_exit_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let easy = dir.path().join("easy.toml");
+    std::fs::write(
+        &easy,
+        "[[target]]\nbench = \"verify/*\"\nmetric = \"median\"\nmax = \"10s\"\n",
+    )
+    .unwrap();
+    let out = bench(dir.path(), &["--targets", easy.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("| pass |"));
+    let impossible = dir.path().join("impossible.toml");
+    std::fs::write(
+        &impossible,
+        "[[target]]\nbench = \"verify/trace-fibonacci/50\"\nmetric = \"median\"\nmax = \"1ns\"\n",
+    )
+    .unwrap();
+    let out = bench(dir.path(), &["--targets", impossible.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3), "{}", stdout(&out));
+    assert!(stdout(&out).contains("**MISS**"));
+}
+
+/// Halves every time in a saved baseline: against it, this run looks twice as slow.
+fn halve_times(path: &Path) {
+    let mut report: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    for m in report["measurements"].as_array_mut().unwrap() {
+        for key in [
+            "mean", "median", "std_dev", "min", "max", "p90", "p99", "mad", "ci_low", "ci_high",
+        ] {
+            let v = m["summary"][key].as_f64().unwrap();
+            m["summary"][key] = Value::from(v / 2.0);
+        }
+    }
+    std::fs::write(path, serde_json::to_vec(&report).unwrap()).unwrap();
+}
+
+#[test]
+fn a_slowdown_against_the_baseline_exits_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = bench(dir.path(), &["--save-baseline", "base"]);
+    assert_eq!(saved.status.code(), Some(0), "{}", stderr(&saved));
+    let baseline = dir.path().join("baselines/base.json");
+    let fast = dir.path().join("fast.json");
+    std::fs::copy(&baseline, &fast).unwrap();
+    halve_times(&fast);
+    let out = bench(
+        dir.path(),
+        &["--baseline", fast.to_str().unwrap(), "--threshold", "20"],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", stdout(&out));
+    assert!(stdout(&out).contains("REGRESSION"));
+}
+
+#[test]
+fn bench_argument_errors_exit_2_before_measuring() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_usage_error(&["bench", "nosuch", "--quick"], "unknown suite \"nosuch\"");
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[[target]]\nbench = \"x\"\nmetric = \"median\"\n").unwrap();
+    assert_usage_error(
+        &["bench", "--targets", bad.to_str().unwrap()],
+        "neither max nor min",
+    );
+    assert_usage_error(
+        &["bench", "--baseline", "/nonexistent/b.json"],
+        "/nonexistent/b.json",
+    );
+    let not_report = dir.path().join("not.json");
+    std::fs::write(&not_report, "{\"format\": 99}").unwrap();
+    assert_usage_error(
+        &["bench", "--baseline", not_report.to_str().unwrap()],
+        "format 99",
+    );
+}

@@ -54,6 +54,7 @@ pub fn quantity(value: f64, unit: &str) -> String {
         "bytes" if value >= 1024.0 * 1024.0 => format!("{} MiB", significant(value / 1048576.0)),
         "bytes" if value >= 1024.0 => format!("{} KiB", significant(value / 1024.0)),
         "%" => format!("{}%", significant(value)),
+        "/s" => rate(value, "units"),
         "x" => format!("{}x", significant(value)),
         _ => format!("{} {unit}", significant(value)),
     }

@@ -1,11 +1,12 @@
 //! Suites of the executor: aggregation, batches, the worker pool, the cache and memory.
 
 use std::hint::black_box;
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::Instant;
 
 use anyhow::Result;
 use l2x_core::{Backend, BackendId, Receipt};
+use l2x_executor::cache::{ReceiptCache, cache_key};
 use l2x_executor::{Aggregate, Executor, Job, Policy};
 use l2x_lab::{Case, Metric, Outcome, Samples, Spec, time};
 
@@ -284,7 +285,52 @@ pub fn cache(_quick: bool) -> Result<Vec<Case<'static>>> {
     )
     .throughput("requests", 100.0)
     .against("cache/without/100");
+    let job = Spec::new(
+        "cache",
+        "job-10us",
+        None,
+        "the ~10 µs job a cache entry saves: trace prove fib(35500) (reference)",
+    );
+    let hit = Spec::new("cache", "hit", None, "a lookup that finds its receipt");
+    let miss = Spec::new(
+        "cache",
+        "miss",
+        Some(65536),
+        "key, failed lookup and insert into a full 65,536-entry cache",
+    )
+    .against("cache/job-10us");
     Ok(vec![
+        Case::new(job, |c| {
+            let ex = executor(BackendId::Trace, Policy::Sequential).map_err(fail)?;
+            Ok(Outcome::timed(time(c, || {
+                ex.prove("fibonacci", black_box(b"35500"))
+            })))
+        }),
+        Case::new(hit, |c| {
+            let cache = ReceiptCache::new(1 << 16, 256 << 20).ok_or("cache bounds")?;
+            let key = cache_key(BackendId::Trace, "fibonacci", b"35500");
+            cache.insert(key, Arc::new(trace_receipts(1)?.remove(0)));
+            Ok(Outcome::timed(time(c, || {
+                cache.get(black_box(&key)).is_some()
+            })))
+        }),
+        Case::new(miss, |c| {
+            let cache = ReceiptCache::new(1 << 16, 256 << 20).ok_or("cache bounds")?;
+            let receipt = Arc::new(trace_receipts(1)?.remove(0));
+            // Fill it first, so that every measured insert also evicts.
+            for n in 0..1u64 << 16 {
+                let key = cache_key(BackendId::Trace, "fibonacci", &(u64::MAX - n).to_le_bytes());
+                cache.insert(key, Arc::clone(&receipt));
+            }
+            let mut n = 0u64;
+            Ok(Outcome::timed(time(c, || {
+                n += 1;
+                let key = cache_key(BackendId::Trace, "fibonacci", &n.to_le_bytes());
+                if cache.get(&key).is_none() {
+                    cache.insert(key, Arc::clone(&receipt));
+                }
+            })))
+        }),
         Case::new(without, move |c| {
             let ex = executor(BackendId::Trace, Policy::Sequential).map_err(fail)?;
             Ok(Outcome::timed(time(c, || {
