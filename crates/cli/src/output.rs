@@ -87,6 +87,16 @@ pub fn progress_bar(show: bool, total: u64, what: &str) -> indicatif::ProgressBa
     bar
 }
 
+/// The peak resident memory of this process so far (`VmHWM`), where the kernel reports it.
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map(|kb| kb * 1024)
+}
+
 /// Prints one JSON object on stdout.
 pub fn print_json(value: &Value) {
     println!("{value}");

@@ -61,6 +61,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             "proof_bytes": receipt.seal.len(),
             "receipt_bytes": encoded.len(),
             "receipt": args.output.as_ref().map(|p| p.display().to_string()),
+            "peak_rss_bytes": output::peak_rss_bytes(),
         }));
         return Ok(ExitCode::SUCCESS);
     }
