@@ -248,7 +248,8 @@ pub fn bound(c: &Check) -> String {
     parts.join(", ")
 }
 
-fn unit_of(metric: &str) -> &'static str {
+/// The unit a metric's values are in, for display.
+pub fn unit_of(metric: &str) -> &'static str {
     match metric {
         "median" | "mean" | "p90" | "p99" => "ns",
         "ratio" | "speedup" => "x",

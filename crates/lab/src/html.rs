@@ -65,7 +65,10 @@ pub fn html(report: &Report, extras: Extras<'_>) -> String {
                 Status::Miss => ("miss", "MISS"),
                 Status::NotRun => ("", "not run"),
             };
-            let value = c.value.map_or_else(|| "—".into(), |v| format!("{v:.4}"));
+            let value = c.value.map_or_else(
+                || "—".into(),
+                |v| quantity(v, crate::format::unit_of(&c.metric)),
+            );
             let _ = write!(
                 out,
                 "<tr><td><code>{}</code></td><td>{}</td><td>{value}</td><td>{}</td><td class=\"{class}\">{word}</td><td>{}</td></tr>",
