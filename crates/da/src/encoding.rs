@@ -112,7 +112,7 @@ pub fn check_canonical(blob: &Blob, index: usize) -> Result<(), DaError> {
 
 /// Splits raw bytes into blobs of exactly 131,072 bytes each.
 pub fn blobs_from_bytes(bytes: &[u8]) -> Result<Vec<Blob>, DaError> {
-    if bytes.is_empty() || bytes.len() % BYTES_PER_BLOB != 0 {
+    if bytes.is_empty() || !bytes.len().is_multiple_of(BYTES_PER_BLOB) {
         return Err(DaError::BlobSize { len: bytes.len() });
     }
     bytes
