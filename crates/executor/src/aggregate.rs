@@ -10,6 +10,13 @@
 //!
 //! An inclusion proof holds the leaf index, the leaf count and the siblings on the path; the
 //! verifier recomputes which levels carry the node up from the index and the count.
+//!
+//! **Linked data** (published blobs): an aggregate may also hold the EIP-4844 versioned hashes
+//! of its batch data. They form a second tree of the same shape, with leaves
+//! `SHA-256(0x04 ‖ versioned hash)` and root `SHA-256(0x05 ‖ count ‖ top)`; the aggregate's root
+//! is then `SHA-256(0x03 ‖ receipts root ‖ data root)`, so one root covers receipts and data.
+//! Without data the root is the receipts root, as before. Proofs of either side carry the other
+//! side's root.
 
 use l2x_core::Receipt;
 use sha2::{Digest, Sha256};
@@ -20,6 +27,9 @@ pub type Hash = [u8; 32];
 const LEAF: u8 = 0x00;
 const NODE: u8 = 0x01;
 const ROOT: u8 = 0x02;
+const LINKED: u8 = 0x03;
+const DATA_LEAF: u8 = 0x04;
+const DATA_ROOT: u8 = 0x05;
 
 /// Receipts with the Merkle root over them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +38,8 @@ pub struct Aggregate {
     pub root: Hash,
     /// The receipts, in leaf order.
     pub receipts: Vec<Receipt>,
+    /// Versioned hashes of the blobs its batch data was published in (empty when unpublished).
+    pub data: Vec<Hash>,
 }
 
 /// Proof that one receipt is leaf `index` of a tree of `leaf_count` leaves.
@@ -39,6 +51,22 @@ pub struct InclusionProof {
     pub leaf_count: u64,
     /// Sibling hashes from the leaf level up, for the levels where the node has a sibling.
     pub siblings: Vec<Hash>,
+    /// The data root, when the aggregate links published data.
+    #[serde(default)]
+    pub data_root: Option<Hash>,
+}
+
+/// Proof that a blob (by its versioned hash) is entry `index` of an aggregate's linked data.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BlobInclusionProof {
+    /// The blob's position.
+    pub index: u64,
+    /// Blobs linked.
+    pub blob_count: u64,
+    /// Sibling hashes from the leaf level up.
+    pub siblings: Vec<Hash>,
+    /// The receipts root on the other side of the link.
+    pub receipts_root: Hash,
 }
 
 /// Why receipts cannot be aggregated or an inclusion proof does not hold.
@@ -68,6 +96,15 @@ pub enum AggregateError {
     RootMismatch,
 }
 
+/// The leaf hash of a blob's versioned hash.
+pub fn data_leaf(versioned_hash: &Hash) -> Hash {
+    Sha256::new()
+        .chain_update([DATA_LEAF])
+        .chain_update(versioned_hash)
+        .finalize()
+        .into()
+}
+
 /// The leaf hash of a receipt.
 pub fn leaf(receipt: &Receipt) -> Hash {
     let digest = Sha256::digest(receipt.to_bytes());
@@ -88,8 +125,12 @@ fn node(left: &Hash, right: &Hash) -> Hash {
 }
 
 fn seal_root(leaf_count: u64, top: &Hash) -> Hash {
+    seal(ROOT, leaf_count, top)
+}
+
+fn seal(tag: u8, leaf_count: u64, top: &Hash) -> Hash {
     Sha256::new()
-        .chain_update([ROOT])
+        .chain_update([tag])
         .chain_update(leaf_count.to_le_bytes())
         .chain_update(top)
         .finalize()
@@ -113,28 +154,112 @@ pub fn root_of(leaves: &[Hash]) -> Result<Hash, AggregateError> {
     if leaves.is_empty() {
         return Err(AggregateError::Empty);
     }
+    Ok(seal_root(leaves.len() as u64, &top_of(leaves)))
+}
+
+/// The top node over non-empty leaves.
+fn top_of(leaves: &[Hash]) -> Hash {
     let mut level = leaves.to_vec();
     while level.len() > 1 {
         level = level_up(&level);
     }
-    Ok(seal_root(leaves.len() as u64, &level[0]))
+    level[0]
+}
+
+/// The root of linked data: the tree over the versioned hashes (none: `None`).
+pub fn data_root_of(versioned_hashes: &[Hash]) -> Option<Hash> {
+    let leaves: Vec<Hash> = versioned_hashes.iter().map(data_leaf).collect();
+    (!leaves.is_empty()).then(|| seal(DATA_ROOT, leaves.len() as u64, &top_of(&leaves)))
+}
+
+/// The aggregate root: the receipts root alone, or linked with the data root.
+fn link(receipts_root: Hash, data_root: Option<Hash>) -> Hash {
+    match data_root {
+        None => receipts_root,
+        Some(data_root) => Sha256::new()
+            .chain_update([LINKED])
+            .chain_update(receipts_root)
+            .chain_update(data_root)
+            .finalize()
+            .into(),
+    }
+}
+
+/// Siblings on the path of leaf `index` (which must be in range).
+fn path_of(leaves: Vec<Hash>, index: usize) -> Vec<Hash> {
+    let (mut level, mut i, mut siblings) = (leaves, index, vec![]);
+    while level.len() > 1 {
+        if i ^ 1 < level.len() {
+            siblings.push(level[i ^ 1]);
+        }
+        level = level_up(&level);
+        i /= 2;
+    }
+    siblings
+}
+
+/// Climbs from a leaf to the top node along `siblings`, checking the path's length first.
+fn climb(
+    leaf: Hash,
+    index: u64,
+    leaf_count: u64,
+    siblings: &[Hash],
+) -> Result<Hash, AggregateError> {
+    if index >= leaf_count {
+        return Err(AggregateError::IndexOutOfRange { index, leaf_count });
+    }
+    let needed = path_length(index, leaf_count);
+    if siblings.len() != needed {
+        return Err(AggregateError::WrongPathLength {
+            found: siblings.len(),
+            needed,
+        });
+    }
+    let mut hash = leaf;
+    let mut siblings = siblings.iter();
+    let (mut i, mut width) = (index, leaf_count);
+    while width > 1 {
+        if i ^ 1 < width
+            && let Some(sibling) = siblings.next()
+        {
+            hash = if i % 2 == 0 {
+                node(&hash, sibling)
+            } else {
+                node(sibling, &hash)
+            };
+        }
+        i /= 2;
+        width = width.div_ceil(2);
+    }
+    Ok(hash)
 }
 
 impl Aggregate {
     /// Builds the aggregate of `receipts` (which this does not verify; see
     /// [`crate::Executor::aggregate`]).
     pub fn new(receipts: Vec<Receipt>) -> Result<Self, AggregateError> {
-        let leaves: Vec<Hash> = receipts.iter().map(leaf).collect();
+        Self::with_data(receipts, vec![])
+    }
+
+    /// Builds the aggregate of `receipts` linked with the versioned hashes of the blobs their
+    /// batch data was published in.
+    pub fn with_data(receipts: Vec<Receipt>, data: Vec<Hash>) -> Result<Self, AggregateError> {
+        let receipts_root = root_of(&receipts.iter().map(leaf).collect::<Vec<_>>())?;
         Ok(Self {
-            root: root_of(&leaves)?,
+            root: link(receipts_root, data_root_of(&data)),
             receipts,
+            data,
         })
     }
 
-    /// Checks that the receipts hash to the root.
+    /// The root over the receipts alone.
+    pub fn receipts_root(&self) -> Result<Hash, AggregateError> {
+        root_of(&self.receipts.iter().map(leaf).collect::<Vec<_>>())
+    }
+
+    /// Checks that the receipts (and linked data) hash to the root.
     pub fn check_root(&self) -> Result<(), AggregateError> {
-        let leaves: Vec<Hash> = self.receipts.iter().map(leaf).collect();
-        if root_of(&leaves)? != self.root {
+        if link(self.receipts_root()?, data_root_of(&self.data)) != self.root {
             return Err(AggregateError::RootMismatch);
         }
         Ok(())
@@ -149,21 +274,47 @@ impl Aggregate {
                 leaf_count,
             });
         }
-        let mut level: Vec<Hash> = self.receipts.iter().map(leaf).collect();
-        let (mut i, mut siblings) = (index, vec![]);
-        while level.len() > 1 {
-            let sibling = i ^ 1;
-            if sibling < level.len() {
-                siblings.push(level[sibling]);
-            }
-            level = level_up(&level);
-            i /= 2;
-        }
         Ok(InclusionProof {
             index: index as u64,
             leaf_count,
-            siblings,
+            siblings: path_of(self.receipts.iter().map(leaf).collect(), index),
+            data_root: data_root_of(&self.data),
         })
+    }
+
+    /// The proof that linked blob `index` belongs to this aggregate.
+    pub fn blob_inclusion_proof(&self, index: usize) -> Result<BlobInclusionProof, AggregateError> {
+        let blob_count = self.data.len() as u64;
+        if index >= self.data.len() {
+            return Err(AggregateError::IndexOutOfRange {
+                index: index as u64,
+                leaf_count: blob_count,
+            });
+        }
+        Ok(BlobInclusionProof {
+            index: index as u64,
+            blob_count,
+            siblings: path_of(self.data.iter().map(data_leaf).collect(), index),
+            receipts_root: self.receipts_root()?,
+        })
+    }
+}
+
+impl BlobInclusionProof {
+    /// Checks that the blob with `versioned_hash` is entry `index` of the data linked under
+    /// `root`.
+    pub fn verify(&self, versioned_hash: &Hash, root: &Hash) -> Result<(), AggregateError> {
+        let top = climb(
+            data_leaf(versioned_hash),
+            self.index,
+            self.blob_count,
+            &self.siblings,
+        )?;
+        let data_root = seal(DATA_ROOT, self.blob_count, &top);
+        if link(self.receipts_root, Some(data_root)) != *root {
+            return Err(AggregateError::RootMismatch);
+        }
+        Ok(())
     }
 }
 
@@ -182,34 +333,8 @@ fn path_length(index: u64, leaf_count: u64) -> usize {
 impl InclusionProof {
     /// Checks that `receipt` is leaf `index` of the tree with this `root`.
     pub fn verify(&self, receipt: &Receipt, root: &Hash) -> Result<(), AggregateError> {
-        let (index, leaf_count) = (self.index, self.leaf_count);
-        if index >= leaf_count {
-            return Err(AggregateError::IndexOutOfRange { index, leaf_count });
-        }
-        let needed = path_length(index, leaf_count);
-        if self.siblings.len() != needed {
-            return Err(AggregateError::WrongPathLength {
-                found: self.siblings.len(),
-                needed,
-            });
-        }
-        let mut hash = leaf(receipt);
-        let mut siblings = self.siblings.iter();
-        let (mut i, mut width) = (index, leaf_count);
-        while width > 1 {
-            if i ^ 1 < width
-                && let Some(sibling) = siblings.next()
-            {
-                hash = if i % 2 == 0 {
-                    node(&hash, sibling)
-                } else {
-                    node(sibling, &hash)
-                };
-            }
-            i /= 2;
-            width = width.div_ceil(2);
-        }
-        if seal_root(leaf_count, &hash) != *root {
+        let top = climb(leaf(receipt), self.index, self.leaf_count, &self.siblings)?;
+        if link(seal_root(self.leaf_count, &top), self.data_root) != *root {
             return Err(AggregateError::RootMismatch);
         }
         Ok(())
@@ -218,8 +343,9 @@ impl InclusionProof {
 
 /// The first four bytes of an encoded aggregate.
 pub const AGGREGATE_MAGIC: [u8; 4] = *b"L2XA";
-/// The aggregate file format this build writes and reads.
-pub const AGGREGATE_VERSION: u16 = 1;
+/// The newest aggregate file format this build writes and reads: 2 adds linked data. An
+/// aggregate without linked data is still written as version 1, which every build reads.
+pub const AGGREGATE_VERSION: u16 = 2;
 
 /// Why bytes are not an aggregate this build can read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -228,7 +354,9 @@ pub enum AggregateDecodeError {
     #[error("not an l2x aggregate (it does not start with \"L2XA\")")]
     BadMagic,
     /// Written by a newer l2x, or a version that never existed.
-    #[error("aggregate format version {0} is not supported (this build reads {AGGREGATE_VERSION})")]
+    #[error(
+        "aggregate format version {0} is not supported (this build reads 1 to {AGGREGATE_VERSION})"
+    )]
     Version(u16),
     /// The body does not decode.
     #[error("aggregate body is malformed or truncated: {0}")]
@@ -247,6 +375,8 @@ pub enum AggregateDecodeError {
 struct AggregateBody {
     root: Hash,
     receipts: Vec<Vec<u8>>,
+    /// Only in version 2 (version 1 is the root and receipts alone).
+    data: Vec<Hash>,
 }
 
 impl Aggregate {
@@ -256,10 +386,17 @@ impl Aggregate {
         let body = AggregateBody {
             root: self.root,
             receipts: self.receipts.iter().map(Receipt::to_bytes).collect(),
+            data: self.data.clone(),
         };
+        let version: u16 = if self.data.is_empty() { 1 } else { 2 };
         let mut out = AGGREGATE_MAGIC.to_vec();
-        out.extend_from_slice(&AGGREGATE_VERSION.to_le_bytes());
-        match postcard::to_extend(&body, out) {
+        out.extend_from_slice(&version.to_le_bytes());
+        let encoded = if version == 1 {
+            postcard::to_extend(&(&body.root, &body.receipts), out)
+        } else {
+            postcard::to_extend(&body, out)
+        };
+        match encoded {
             Ok(out) => out,
             Err(e) => unreachable!("postcard cannot fail on byte vectors: {e}"),
         }
@@ -274,11 +411,30 @@ impl Aggregate {
             return Err(AggregateDecodeError::BadMagic);
         }
         let version = u16::from_le_bytes([header[4], header[5]]);
-        if version != AGGREGATE_VERSION {
-            return Err(AggregateDecodeError::Version(version));
-        }
-        let (body, rest) = postcard::take_from_bytes::<AggregateBody>(body)
-            .map_err(|e| AggregateDecodeError::Body(e.to_string()))?;
+        let malformed = |e: postcard::Error| AggregateDecodeError::Body(e.to_string());
+        let (body, rest) = match version {
+            1 => {
+                let ((root, receipts), rest) =
+                    postcard::take_from_bytes::<(Hash, Vec<Vec<u8>>)>(body).map_err(malformed)?;
+                let body = AggregateBody {
+                    root,
+                    receipts,
+                    data: vec![],
+                };
+                (body, rest)
+            }
+            2 => {
+                let (body, rest) =
+                    postcard::take_from_bytes::<AggregateBody>(body).map_err(malformed)?;
+                if body.data.is_empty() {
+                    return Err(AggregateDecodeError::Body(
+                        "version 2 without linked data (it would be version 1)".into(),
+                    ));
+                }
+                (body, rest)
+            }
+            other => return Err(AggregateDecodeError::Version(other)),
+        };
         if !rest.is_empty() {
             return Err(AggregateDecodeError::Body(format!(
                 "{} bytes after the body",
@@ -297,6 +453,7 @@ impl Aggregate {
         Ok(Self {
             root: body.root,
             receipts,
+            data: body.data,
         })
     }
 }
@@ -418,5 +575,66 @@ mod tests {
                 "truncated to {len}"
             );
         }
+    }
+
+    fn hashes(n: u8) -> Vec<Hash> {
+        (0..n).map(|i| [i.wrapping_mul(37) ^ 0x01; 32]).collect()
+    }
+
+    #[test]
+    fn linked_data_changes_the_root_and_every_blob_proves_its_place() {
+        let plain = Aggregate::new(receipts(3)).unwrap();
+        for n in 1..=5u8 {
+            let linked = Aggregate::with_data(receipts(3), hashes(n)).unwrap();
+            assert_ne!(linked.root, plain.root);
+            linked.check_root().unwrap();
+            assert_eq!(linked.receipts_root().unwrap(), plain.root);
+            for (i, vh) in linked.data.iter().enumerate() {
+                let proof = linked.blob_inclusion_proof(i).unwrap();
+                assert_eq!(proof.verify(vh, &linked.root), Ok(()), "n = {n}, i = {i}");
+                let mut other = *vh;
+                other[9] ^= 1;
+                assert!(proof.verify(&other, &linked.root).is_err());
+                assert!(proof.verify(vh, &plain.root).is_err());
+            }
+            let receipt_proof = linked.inclusion_proof(1).unwrap();
+            assert_eq!(
+                receipt_proof.verify(&linked.receipts[1], &linked.root),
+                Ok(())
+            );
+            assert!(
+                receipt_proof
+                    .verify(&linked.receipts[1], &plain.root)
+                    .is_err()
+            );
+        }
+        assert!(plain.blob_inclusion_proof(0).is_err());
+    }
+
+    #[test]
+    fn tampered_linked_data_fails_the_root() {
+        let mut linked = Aggregate::with_data(receipts(2), hashes(3)).unwrap();
+        linked.data[2][31] ^= 1;
+        assert_eq!(linked.check_root(), Err(AggregateError::RootMismatch));
+        let mut dropped = Aggregate::with_data(receipts(2), hashes(3)).unwrap();
+        dropped.data.pop();
+        assert_eq!(dropped.check_root(), Err(AggregateError::RootMismatch));
+        let mut emptied = Aggregate::with_data(receipts(2), hashes(1)).unwrap();
+        emptied.data.clear();
+        assert_eq!(emptied.check_root(), Err(AggregateError::RootMismatch));
+    }
+
+    #[test]
+    fn linked_aggregates_are_version_2_and_plain_ones_stay_version_1() {
+        let plain = Aggregate::new(receipts(2)).unwrap();
+        assert_eq!(plain.to_bytes()[4..6], 1u16.to_le_bytes());
+        assert_eq!(Aggregate::from_bytes(&plain.to_bytes()).unwrap(), plain);
+        let linked = Aggregate::with_data(receipts(2), hashes(2)).unwrap();
+        let bytes = linked.to_bytes();
+        assert_eq!(bytes[4..6], 2u16.to_le_bytes());
+        assert_eq!(Aggregate::from_bytes(&bytes).unwrap(), linked);
+        let mut truncated = bytes.clone();
+        truncated.truncate(bytes.len() - 1);
+        assert!(Aggregate::from_bytes(&truncated).is_err());
     }
 }

@@ -19,6 +19,7 @@ pub mod aggregate;
 mod batch;
 pub mod cache;
 mod cost;
+pub mod da;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -175,6 +176,7 @@ impl ExecutorBuilder {
             policy: self.policy,
             dispatch,
             memory_budget: self.memory_budget.unwrap_or_else(default_memory_budget),
+            blobs: da::BlobState::new(self.cache_entries),
         })
     }
 }
@@ -218,6 +220,7 @@ pub struct Executor {
     policy: Policy,
     dispatch: Duration,
     memory_budget: u64,
+    blobs: Arc<da::BlobState>,
 }
 
 fn backend(id: BackendId) -> &'static dyn Backend {
