@@ -53,6 +53,8 @@ enum Command {
     Aggregate(commands::aggregate::Args),
     /// Verify an aggregate: its root and every receipt in it.
     VerifyAggregate(commands::aggregate::VerifyArgs),
+    /// Batch data as EIP-4844 blobs: encode, commit (KZG), verify, decode.
+    Da(commands::da::Args),
     /// Run the performance lab's suites: reports, baselines, regressions, targets.
     Bench(commands::bench::Args),
     /// The end-to-end tour: prove and verify Fibonacci and SHA-256 jobs, with times.
@@ -73,6 +75,7 @@ fn main() -> ExitCode {
         Command::Batch(args) => commands::batch::run(&args),
         Command::Aggregate(args) => commands::aggregate::run(&args),
         Command::VerifyAggregate(args) => commands::aggregate::verify(&args),
+        Command::Da(args) => commands::da::run(&args),
         Command::Bench(args) => commands::bench::run(&args),
         Command::Demo(args) => commands::demo::run(&args),
     };

@@ -110,6 +110,14 @@ pub fn check_canonical(blob: &Blob, index: usize) -> Result<(), DaError> {
     }
 }
 
+/// The blob file form of blobs: their bytes, one after another.
+pub fn blobs_to_bytes(blobs: &[Blob]) -> Vec<u8> {
+    blobs
+        .iter()
+        .flat_map(|b| b.as_slice().iter().copied())
+        .collect()
+}
+
 /// Splits raw bytes into blobs of exactly 131,072 bytes each.
 pub fn blobs_from_bytes(bytes: &[u8]) -> Result<Vec<Blob>, DaError> {
     if bytes.is_empty() || !bytes.len().is_multiple_of(BYTES_PER_BLOB) {

@@ -8,7 +8,7 @@ pub mod encoding;
 pub mod kzg;
 
 pub use c_kzg::{BYTES_PER_BLOB, Blob, CELLS_PER_EXT_BLOB, Cell};
-pub use encoding::{BLOB_CAPACITY, blobs_from_bytes, decode, encode};
+pub use encoding::{BLOB_CAPACITY, blobs_from_bytes, blobs_to_bytes, decode, encode};
 pub use kzg::{BlobCommitment, Cells, Commitment, Kzg, Proof, versioned_hash};
 
 /// What can go wrong with blobs and their proofs.
@@ -67,9 +67,14 @@ pub enum DaError {
 
 impl DaError {
     fn kzg(index: usize, error: c_kzg::Error) -> Self {
-        Self::Malformed {
-            index,
-            message: error.to_string(),
-        }
+        let message = match error {
+            c_kzg::Error::CError(c_kzg::CkzgError::C_KZG_BADARGS) => {
+                "a commitment or proof is not a valid compressed BLS12-381 G1 point, or a \
+                 value is not a canonical field element"
+                    .to_string()
+            }
+            other => other.to_string(),
+        };
+        Self::Malformed { index, message }
     }
 }

@@ -61,7 +61,8 @@ fn blob_key(blob: &Blob) -> [u8; 32] {
 }
 
 impl Executor {
-    /// The KZG setup (Ethereum mainnet), loaded on first use, about 2 s once per process.
+    /// The KZG setup (Ethereum mainnet), loaded on first use, about 2 s once per process; the
+    /// other DA methods load it before they start their clocks.
     pub fn kzg(&self) -> Kzg {
         Kzg::mainnet()
     }
@@ -78,7 +79,15 @@ impl Executor {
             ),
             Policy::Auto => {
                 let per_blob = Duration::from_nanos(self.blobs.ns_per_blob.load(Ordering::Relaxed));
-                if per_blob.is_zero() || per_blob > self.dispatch_cost() * 20 {
+                if per_blob.is_zero() {
+                    (
+                        Policy::Parallel,
+                        format!(
+                            "{count} blobs over {threads} workers (KZG takes milliseconds per blob; dispatch costs {} µs)",
+                            self.dispatch_cost().as_micros()
+                        ),
+                    )
+                } else if per_blob > self.dispatch_cost() * 20 {
                     (
                         Policy::Parallel,
                         format!(
@@ -115,8 +124,8 @@ impl Executor {
     /// Commits to each blob and proves it (EIP-4844 sidecar entries), spread over the pool,
     /// with cached blobs taken from the cache.
     pub fn commit_blobs(&self, blobs: &[Blob]) -> Result<Publication, DaError> {
-        let start = Instant::now();
         let kzg = self.kzg();
+        let start = Instant::now();
         let (ran, reason) = self.blob_plan(blobs.len());
         let hits = AtomicU64::new(0);
         let entries = self.over_blobs(ran, blobs.len(), |i| {
@@ -188,4 +197,40 @@ impl Executor {
     pub fn blob_cache_hits(&self) -> u64 {
         self.blobs.hits.load(Ordering::Relaxed)
     }
+}
+
+/// The bytes a batch publishes: each receipt's envelope, prefixed by its length (u32,
+/// little-endian), in batch order. Anyone holding the blobs can recover and check every receipt.
+pub fn batch_data(receipts: &[l2x_core::Receipt]) -> Vec<u8> {
+    let mut out = vec![];
+    for receipt in receipts {
+        let bytes = receipt.to_bytes();
+        out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+        out.extend_from_slice(&bytes);
+    }
+    out
+}
+
+/// The receipts in bytes made by [`batch_data`], or the offset where they stop making sense.
+pub fn receipts_from_batch_data(mut bytes: &[u8]) -> Result<Vec<l2x_core::Receipt>, String> {
+    let total = bytes.len();
+    let mut receipts = vec![];
+    while !bytes.is_empty() {
+        let at = total - bytes.len();
+        let Some((len, rest)) = bytes.split_first_chunk::<4>() else {
+            return Err(format!("truncated length at byte {at}"));
+        };
+        let len = u32::from_le_bytes(*len) as usize;
+        if rest.len() < len {
+            return Err(format!(
+                "receipt at byte {at} claims {len} bytes, {} remain",
+                rest.len()
+            ));
+        }
+        let receipt = l2x_core::Receipt::from_bytes(&rest[..len])
+            .map_err(|e| format!("receipt at byte {at}: {e}"))?;
+        receipts.push(receipt);
+        bytes = &rest[len..];
+    }
+    Ok(receipts)
 }

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use l2x_core::Receipt;
+use l2x_executor::da::receipts_from_batch_data;
 use l2x_executor::{Aggregate, AggregateFailure, Executor};
 use serde_json::json;
 
@@ -37,9 +38,50 @@ pub struct VerifyArgs {
     #[arg(long)]
     require_proof: bool,
 
+    /// The blob file the batch was published in (`batch --publish`): recompute each blob's KZG
+    /// commitment, check its versioned hash against the aggregate's linked data, and check that
+    /// the blobs decode into exactly the aggregate's receipts.
+    #[arg(long, value_name = "BLOBS")]
+    blob_file: Option<PathBuf>,
+
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
+}
+
+/// Checks that `blobs` are the published data of `aggregate`; says what differs.
+fn check_published(
+    executor: &Executor,
+    aggregate: &Aggregate,
+    blob_file: &Path,
+) -> Result<Result<(), String>> {
+    let bytes = files::read_limited(blob_file, files::MAX_INPUT_FILE, "blob file")?;
+    let blobs = l2x_da::blobs_from_bytes(&bytes)
+        .with_context(|| format!("blob file {}", blob_file.display()))?;
+    let hashes: Vec<[u8; 32]> = executor
+        .commit_blobs(&blobs)?
+        .blobs
+        .iter()
+        .map(|b| b.versioned_hash)
+        .collect();
+    if hashes != aggregate.data {
+        return Ok(Err(format!(
+            "the {} blob(s) of {} are not the {} blob(s) linked into the aggregate",
+            blobs.len(),
+            blob_file.display(),
+            aggregate.data.len()
+        )));
+    }
+    let published = l2x_da::decode(&blobs)
+        .map_err(|e| e.to_string())
+        .and_then(|data| receipts_from_batch_data(&data));
+    match published {
+        Ok(receipts) if receipts == aggregate.receipts => Ok(Ok(())),
+        Ok(_) => Ok(Err(
+            "the blobs hold other receipts than the aggregate".into()
+        )),
+        Err(e) => Ok(Err(format!("the blobs are not batch data: {e}"))),
+    }
 }
 
 fn read_receipt(path: &Path) -> Result<Receipt> {
@@ -107,6 +149,15 @@ pub fn verify(args: &VerifyArgs) -> Result<ExitCode> {
     if let Err(error) = executor.verify_aggregate(&aggregate) {
         return Ok(report_failure(args.json, &error));
     }
+    if let Some(blob_file) = &args.blob_file
+        && let Err(error) = check_published(&executor, &aggregate, blob_file)?
+    {
+        if args.json {
+            output::print_json(&json!({"valid": false, "error": error}));
+        }
+        eprintln!("error: {error}");
+        return Ok(ExitCode::from(EXIT_INVALID));
+    }
     let elapsed = start.elapsed();
     let dev = aggregate.receipts.iter().filter(|r| r.is_dev()).count();
     if args.json {
@@ -115,6 +166,8 @@ pub fn verify(args: &VerifyArgs) -> Result<ExitCode> {
             "root": hex::encode(aggregate.root),
             "receipts": aggregate.receipts.len(),
             "dev_receipts": dev,
+            "data_blobs": aggregate.data.len(),
+            "data_checked": args.blob_file.is_some(),
             "verify_ms": output::millis(elapsed),
         }));
     } else {
@@ -126,6 +179,18 @@ pub fn verify(args: &VerifyArgs) -> Result<ExitCode> {
             aggregate.receipts.len(),
             dev
         );
+        if !aggregate.data.is_empty() {
+            let checked = if args.blob_file.is_some() {
+                "checked against the blob file"
+            } else {
+                "not checked: give --blob-file"
+            };
+            println!(
+                "  {:<9} {} blob(s) linked ({checked})",
+                "data",
+                aggregate.data.len()
+            );
+        }
         println!("  {:<9} {}", "verify", output::duration(elapsed));
     }
     Ok(ExitCode::SUCCESS)

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use l2x_core::BackendId;
+use l2x_executor::da::{Publication, batch_data};
 use l2x_executor::{Aggregate, Executor, Job, Policy};
 use serde::Deserialize;
 use serde_json::json;
@@ -47,6 +48,12 @@ pub struct Args {
     /// Aggregate the receipts under one Merkle root and write it to FILE.
     #[arg(long, value_name = "FILE")]
     aggregate: Option<PathBuf>,
+
+    /// Publish the batch data (every receipt's envelope, length-prefixed) as EIP-4844 blobs
+    /// written to BLOBS, commit to them with KZG on the pool, and link their versioned hashes
+    /// into the aggregate's root (needs --aggregate).
+    #[arg(long, value_name = "BLOBS", requires = "aggregate")]
+    publish: Option<PathBuf>,
 
     /// Print one JSON object instead of text.
     #[arg(long)]
@@ -124,15 +131,31 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             files::write_atomic(&path, &receipt.to_bytes())?;
         }
     }
+    let receipts: Vec<_> = report.receipts.iter().map(|r| (**r).clone()).collect();
+    let published = match &args.publish {
+        Some(path) => Some(publish(&executor, &receipts, path, args.json)?),
+        None => None,
+    };
     let root = match &args.aggregate {
         Some(path) => {
-            let receipts = report.receipts.iter().map(|r| (**r).clone()).collect();
-            let aggregate = Aggregate::new(receipts)?;
+            let data = published
+                .as_ref()
+                .map(|p| p.blobs.iter().map(|b| b.versioned_hash).collect())
+                .unwrap_or_default();
+            let aggregate = Aggregate::with_data(receipts, data)?;
             files::write_atomic(path, &aggregate.to_bytes())?;
             Some(hex::encode(aggregate.root))
         }
         None => None,
     };
+    let publish_json = published.as_ref().map(|p| {
+        json!({
+            "blobs": p.blobs.len(),
+            "versioned_hashes": p.blobs.iter().map(|b| format!("0x{}", hex::encode(b.versioned_hash))).collect::<Vec<_>>(),
+            "policy": p.ran.name(),
+            "wall_ms": output::millis(p.wall),
+        })
+    });
     let cache = report.cache.unwrap_or_default();
     if args.json {
         output::print_json(&json!({
@@ -148,6 +171,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             "memory_budget_mib": executor.memory_budget() >> 20,
             "cache": {"hits": cache.hits, "misses": cache.misses, "evictions": cache.evictions},
             "aggregate": root,
+            "publish": publish_json,
         }));
         return Ok(ExitCode::SUCCESS);
     }
@@ -171,10 +195,35 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         "  {:<9} {} proven, {} hits, {} misses, {} evictions",
         "cache", report.proven, cache.hits, cache.misses, cache.evictions
     );
+    if let Some(p) = &published {
+        println!(
+            "  {:<9} {} blob(s) committed ({}) in {}, linked into the aggregate",
+            "publish",
+            p.blobs.len(),
+            p.ran.name(),
+            output::duration(p.wall)
+        );
+    }
     if let Some(root) = root {
         println!("  {:<9} {root}", "aggregate");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Encodes the batch data into blobs, writes them to `path` and commits to them on the pool.
+fn publish(
+    executor: &Executor,
+    receipts: &[l2x_core::Receipt],
+    path: &Path,
+    json: bool,
+) -> Result<Publication> {
+    let blobs = l2x_da::encode(&batch_data(receipts));
+    let spinner = output::spinner(!json, "committing to the batch's blobs");
+    let published = executor.commit_blobs(&blobs)?;
+    spinner.finish_and_clear();
+    let bytes = l2x_da::blobs_to_bytes(&blobs);
+    files::write_atomic(path, &bytes)?;
+    Ok(published)
 }
 
 /// Parses a size: bytes, or a number with a K, M or G suffix (powers of 1024).

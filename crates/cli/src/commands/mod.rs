@@ -3,6 +3,7 @@
 pub mod aggregate;
 pub mod batch;
 pub mod bench;
+pub mod da;
 pub mod demo;
 pub mod programs;
 pub mod prove;
