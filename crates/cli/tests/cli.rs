@@ -728,3 +728,168 @@ fn bench_argument_errors_exit_2_before_measuring() {
         "format 99",
     );
 }
+
+#[test]
+fn da_round_trip_and_every_failure_has_its_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let data: Vec<u8> = (0..140_000u32).map(|i| (i * 7 % 256) as u8).collect();
+    std::fs::write(p("data.bin"), &data).unwrap();
+    let out = l2x(&[
+        "da",
+        "encode",
+        &p("data.bin"),
+        "-o",
+        &p("b.blobs"),
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(json(&out)["blobs"], 2);
+    let out = l2x(&[
+        "da",
+        "commit",
+        "--blob-file",
+        &p("b.blobs"),
+        "-o",
+        &p("c.json"),
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v = json(&out);
+    let entry = &v["blobs"][1];
+    assert_eq!(entry["commitment"].as_str().unwrap().len(), 2 + 96);
+    assert!(
+        entry["versioned_hash"]
+            .as_str()
+            .unwrap()
+            .starts_with("0x01")
+    );
+    let ok = l2x(&[
+        "da",
+        "verify",
+        "--blob-file",
+        &p("b.blobs"),
+        "--commitments",
+        &p("c.json"),
+    ]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    let out = l2x(&[
+        "da",
+        "decode",
+        "--blob-file",
+        &p("b.blobs"),
+        "-o",
+        &p("back.bin"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(std::fs::read(p("back.bin")).unwrap(), data);
+
+    // A changed data byte in blob 1: its proof no longer verifies (exit 1, names the blob).
+    let mut blobs = std::fs::read(p("b.blobs")).unwrap();
+    blobs[131_072 + 32 * 40 + 3] ^= 1;
+    std::fs::write(p("bad.blobs"), &blobs).unwrap();
+    let out = l2x(&[
+        "da",
+        "verify",
+        "--blob-file",
+        &p("bad.blobs"),
+        "--commitments",
+        &p("c.json"),
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(json(&out)["error"], "blob 1: the KZG proof does not verify");
+    // A non-canonical element, a wrong size, a proof that is not a point: exit 2.
+    blobs[131_072 + 32 * 40] = 0xff;
+    std::fs::write(p("noncanonical.blobs"), &blobs).unwrap();
+    assert_usage_error(
+        &[
+            "da",
+            "verify",
+            "--blob-file",
+            &p("noncanonical.blobs"),
+            "--commitments",
+            &p("c.json"),
+        ],
+        "blob 1: field element 40 is not canonical",
+    );
+    std::fs::write(p("short.blobs"), [0u8; 100]).unwrap();
+    assert_usage_error(
+        &["da", "commit", "--blob-file", &p("short.blobs")],
+        "not a whole number",
+    );
+    let mut doc: Value = serde_json::from_slice(&std::fs::read(p("c.json")).unwrap()).unwrap();
+    doc["blobs"][0]["proof"] = Value::from(format!("0x{}", "ab".repeat(48)));
+    std::fs::write(p("badproof.json"), serde_json::to_vec(&doc).unwrap()).unwrap();
+    assert_usage_error(
+        &[
+            "da",
+            "verify",
+            "--blob-file",
+            &p("b.blobs"),
+            "--commitments",
+            &p("badproof.json"),
+        ],
+        "entry 0",
+    );
+}
+
+#[test]
+fn a_published_batch_links_its_blobs_into_the_aggregate_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    std::fs::write(
+        p("jobs.jsonl"),
+        "{\"program\":\"fibonacci\",\"input\":\"50\"}\n{\"program\":\"sha256\",\"input\":\"abc\"}\n",
+    )
+    .unwrap();
+    let plain = l2x(&[
+        "batch",
+        &p("jobs.jsonl"),
+        "--aggregate",
+        &p("plain.l2xa"),
+        "--json",
+    ]);
+    let out = l2x(&[
+        "batch",
+        &p("jobs.jsonl"),
+        "--aggregate",
+        &p("agg.l2xa"),
+        "--publish",
+        &p("pub.blobs"),
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v = json(&out);
+    assert_eq!(v["publish"]["blobs"], 1);
+    assert_ne!(v["aggregate"], json(&plain)["aggregate"]);
+    let out = l2x(&[
+        "verify-aggregate",
+        &p("agg.l2xa"),
+        "--blob-file",
+        &p("pub.blobs"),
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        (
+            json(&out)["data_blobs"].clone(),
+            json(&out)["data_checked"].clone()
+        ),
+        (Value::from(1), Value::from(true))
+    );
+    // Other blobs than the published ones: exit 1.
+    std::fs::write(p("data.bin"), b"something else").unwrap();
+    l2x(&["da", "encode", &p("data.bin"), "-o", &p("other.blobs")]);
+    let out = l2x(&[
+        "verify-aggregate",
+        &p("agg.l2xa"),
+        "--blob-file",
+        &p("other.blobs"),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_usage_error(
+        &["batch", &p("jobs.jsonl"), "--publish", &p("x.blobs")],
+        "--aggregate",
+    );
+}

@@ -145,9 +145,8 @@ impl Kzg {
                 commitments: entries.len(),
             });
         }
-        for (i, blob) in blobs.iter().enumerate() {
-            check_canonical(blob, first + i)?;
-        }
+        // No canonical pre-check: c-kzg refuses a non-canonical blob itself, and the one-by-one
+        // pass below names it.
         let commitments: Vec<Bytes48> = entries
             .iter()
             .map(|e| Bytes48::new(e.commitment.0))

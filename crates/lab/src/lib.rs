@@ -18,7 +18,7 @@ pub mod targets;
 pub use compare::{Comparison, Verdict, compare};
 pub use env::Environment;
 pub use format::Extras;
-pub use measure::{Config, Samples, time};
+pub use measure::{Config, Samples, time, time_pair};
 pub use report::{Measurement, Metric, Reference, Report, Spec};
 pub use run::{Case, CaseError, Event, Outcome, run};
 pub use stats::Summary;

@@ -110,6 +110,64 @@ pub fn time<R>(config: &Config, mut f: impl FnMut() -> R) -> Samples {
     }
 }
 
+/// Times `a` and `b` in alternation, one sample of each in turn, so that drift on a shared
+/// machine (frequency, a neighbour's load) falls on both alike: for the ratio of two ways of
+/// doing the same work. Each side is sized as [`time`] sizes it.
+pub fn time_pair<R, S>(
+    config: &Config,
+    mut a: impl FnMut() -> R,
+    mut b: impl FnMut() -> S,
+) -> (Samples, Samples) {
+    let per_call = [
+        warm_up(config.warm_up / 2, &mut a),
+        warm_up(config.warm_up / 2, &mut b),
+    ];
+    let plan: Vec<(bool, u64, usize)> = per_call
+        .iter()
+        .map(|&t| {
+            if t >= PER_CALL_MIN {
+                let wanted = (config.measurement.as_secs_f64() / 2.0 / t.as_secs_f64()) as usize;
+                (true, 1, wanted.clamp(config.min_samples, config.samples))
+            } else {
+                let sample =
+                    (config.measurement / 2 / config.samples.max(1) as u32).max(SAMPLE_MIN);
+                let iterations = (sample.as_secs_f64() / t.as_secs_f64().max(1e-9))
+                    .ceil()
+                    .max(1.0) as u64;
+                (false, iterations, config.samples)
+            }
+        })
+        .collect();
+    let n = plan[0].2.min(plan[1].2);
+    let mut ns = [Vec::with_capacity(n), Vec::with_capacity(n)];
+    for _ in 0..n {
+        ns[0].push(sample(plan[0].1, &mut a));
+        ns[1].push(sample(plan[1].1, &mut b));
+    }
+    let [na, nb] = ns;
+    (
+        Samples {
+            per_call: plan[0].0,
+            iterations: plan[0].1,
+            ns: na,
+        },
+        Samples {
+            per_call: plan[1].0,
+            iterations: plan[1].1,
+            ns: nb,
+        },
+    )
+}
+
+/// Nanoseconds per call over one sample of `iterations` calls.
+fn sample<R>(iterations: u64, f: &mut impl FnMut() -> R) -> f64 {
+    let start = Instant::now();
+    for _ in 0..iterations {
+        black_box(f());
+    }
+    start.elapsed().as_nanos() as f64 / iterations as f64
+}
+
 /// Runs `f` in doubling batches for `duration` (at least once) and returns the time per call.
 fn warm_up<R>(duration: Duration, f: &mut impl FnMut() -> R) -> Duration {
     let start = Instant::now();
@@ -131,6 +189,29 @@ fn warm_up<R>(duration: Duration, f: &mut impl FnMut() -> R) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paired_timing_alternates_and_keeps_each_side_apart() {
+        let config = Config::quick();
+        let (fast, slow) = time_pair(
+            &config,
+            || black_box(1u64) + 1,
+            || std::thread::sleep(Duration::from_micros(300)),
+        );
+        assert_eq!(fast.ns.len(), slow.ns.len());
+        assert!(!fast.per_call && slow.per_call);
+        let median = |s: &Samples| {
+            crate::stats::Summary::of(&s.ns)
+                .map(|x| x.median)
+                .unwrap_or(0.0)
+        };
+        assert!(
+            median(&slow) > 100.0 * median(&fast),
+            "{} vs {}",
+            median(&slow),
+            median(&fast)
+        );
+    }
 
     #[test]
     fn short_calls_are_batched_and_long_calls_timed_alone() {

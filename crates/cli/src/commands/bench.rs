@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use l2x_lab::format::{Extras, checks_markdown, duration, ratio_words};
+use l2x_lab::targets::matches;
 use l2x_lab::{Comparison, Config, Event, Report, Status, Targets, compare};
 use serde_json::json;
 
@@ -15,8 +16,13 @@ use crate::{EXIT_PERF, files, output};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Suites to run (default: all): execute, prove, verify, aggregate, batch, parallel, cache,
-    /// memory, stark.
+    /// memory, da, stark.
     suites: Vec<String>,
+
+    /// Only the benchmarks whose id matches PATTERN (`*` matches any run of characters); a
+    /// benchmark's reference runs with it.
+    #[arg(long, value_name = "PATTERN")]
+    filter: Option<String>,
 
     /// A smoke run: short sampling and the smallest size of each group.
     #[arg(long)]
@@ -90,7 +96,13 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         .as_deref()
         .map(|name| Report::load(&baseline_path(name, &args.baselines)).map(|r| (name, r)))
         .transpose()?;
-    let cases = suites::plan(&args.suites, args.quick)?;
+    let mut cases = suites::plan(&args.suites, args.quick)?;
+    if let Some(pattern) = &args.filter {
+        cases = filter(cases, pattern);
+        if cases.is_empty() {
+            bail!("no benchmark matches {pattern:?} (l2x bench --list names the suites)");
+        }
+    }
     let config = if args.quick {
         Config::quick()
     } else {
@@ -154,6 +166,22 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The cases whose id matches `pattern`, with the benchmarks they are compared against.
+fn filter(cases: Vec<l2x_lab::Case<'static>>, pattern: &str) -> Vec<l2x_lab::Case<'static>> {
+    let wanted: Vec<String> = cases
+        .iter()
+        .filter(|c| matches(pattern, &c.spec.id))
+        .filter_map(|c| match &c.spec.reference {
+            Some(l2x_lab::Reference::Measured { bench }) => Some(bench.clone()),
+            _ => None,
+        })
+        .collect();
+    cases
+        .into_iter()
+        .filter(|c| matches(pattern, &c.spec.id) || wanted.contains(&c.spec.id))
+        .collect()
 }
 
 fn write_reports(dir: &Path, report: &Report, extras: Extras<'_>) -> Result<()> {

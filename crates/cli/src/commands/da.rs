@@ -248,8 +248,11 @@ fn bytes48(value: &Value, what: &str) -> Result<[u8; 48]> {
         .map_err(|b: Vec<u8>| anyhow::anyhow!("{what} has {} bytes, not 48", b.len()))
 }
 
+/// Each blob's cell proofs, where the commitments file has them.
+type CellProofs = Vec<Option<Vec<Proof>>>;
+
 /// The commitments file: blob entries, and each blob's cell proofs when present.
-fn read_commitments(path: &Path) -> Result<(Vec<BlobCommitment>, Vec<Option<Vec<Proof>>>)> {
+fn read_commitments(path: &Path) -> Result<(Vec<BlobCommitment>, CellProofs)> {
     let bytes = files::read_limited(path, files::MAX_INPUT_FILE, "commitments file")?;
     let doc: Value = serde_json::from_slice(&bytes)
         .with_context(|| format!("{} is not JSON", path.display()))?;

@@ -3,6 +3,7 @@
 //! The lab itself knows nothing of proofs; this is where it learns what to measure. Quick runs
 //! keep the smallest sizes of each group, so a smoke run covers every suite in about a minute.
 
+mod da;
 mod executor;
 mod programs;
 
@@ -64,6 +65,11 @@ pub const SUITES: &[Suite] = &[
         name: "cache",
         about: "the receipt cache on the prototype's 100-request / 10-unique workload",
         build: executor::cache,
+    },
+    Suite {
+        name: "da",
+        about: "EIP-4844 blobs and KZG through l2x beside direct c-kzg calls",
+        build: da::da,
     },
     Suite {
         name: "stark",
