@@ -4,6 +4,24 @@
 //! (0 success, 1 a receipt that does not verify, 2 usage or input error, 3 a performance
 //! regression or missed target).
 
+/// `println!` for the command output: when stdout is closed early (`l2x … | head`), the process
+/// ends quietly instead of panicking on the broken pipe.
+macro_rules! outln {
+    () => {
+        $crate::output::write_line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::output::write_line(format_args!($($arg)*))
+    };
+}
+
+/// `print!` counterpart of [`outln!`].
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::output::write(format_args!($($arg)*))
+    };
+}
+
 mod commands;
 mod files;
 mod input;

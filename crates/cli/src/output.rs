@@ -56,7 +56,7 @@ pub fn public_values_json(output: &PublicOutput) -> Value {
 /// Prints the public values as aligned `name  value` lines.
 pub fn print_public_values(output: &PublicOutput) {
     for field in &output.fields {
-        println!("  {:<9} {}", field.name, field.value);
+        outln!("  {:<9} {}", field.name, field.value);
     }
 }
 
@@ -97,9 +97,27 @@ pub fn peak_rss_bytes() -> Option<u64> {
         .map(|kb| kb * 1024)
 }
 
+/// Writes to stdout; a closed stdout ends the process with success (the reader has what it
+/// wanted), any other write error with the usage exit code.
+pub fn write(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    if let Err(e) = std::io::stdout().lock().write_fmt(args) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to stdout: {e}");
+        std::process::exit(i32::from(crate::EXIT_USAGE));
+    }
+}
+
+/// [`write`] followed by a newline.
+pub fn write_line(args: std::fmt::Arguments<'_>) {
+    write(format_args!("{args}\n"));
+}
+
 /// Prints one JSON object on stdout.
 pub fn print_json(value: &Value) {
-    println!("{value}");
+    outln!("{value}");
 }
 
 #[cfg(test)]

@@ -120,14 +120,14 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             "aggregate_bytes": bytes.len(),
         }));
     } else {
-        println!("{}", hex::encode(aggregate.root));
-        println!(
+        outln!("{}", hex::encode(aggregate.root));
+        outln!(
             "  {:<9} {} ({} dev: they prove nothing)",
             "receipts",
             aggregate.receipts.len(),
             dev
         );
-        println!(
+        outln!(
             "  {:<9} {} ({})",
             "written",
             args.output.display(),
@@ -171,9 +171,9 @@ pub fn verify(args: &VerifyArgs) -> Result<ExitCode> {
             "verify_ms": output::millis(elapsed),
         }));
     } else {
-        println!("{}: valid aggregate", args.aggregate.display());
-        println!("  {:<9} {}", "root", hex::encode(aggregate.root));
-        println!(
+        outln!("{}: valid aggregate", args.aggregate.display());
+        outln!("  {:<9} {}", "root", hex::encode(aggregate.root));
+        outln!(
             "  {:<9} {} ({} dev: they prove nothing)",
             "receipts",
             aggregate.receipts.len(),
@@ -185,13 +185,13 @@ pub fn verify(args: &VerifyArgs) -> Result<ExitCode> {
             } else {
                 "not checked: give --blob-file"
             };
-            println!(
+            outln!(
                 "  {:<9} {} blob(s) linked ({checked})",
                 "data",
                 aggregate.data.len()
             );
         }
-        println!("  {:<9} {}", "verify", output::duration(elapsed));
+        outln!("  {:<9} {}", "verify", output::duration(elapsed));
     }
     Ok(ExitCode::SUCCESS)
 }

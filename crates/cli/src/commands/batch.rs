@@ -175,28 +175,32 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         }));
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    outln!(
         "{} jobs on the {} backend in {}",
         jobs.len(),
         args.backend,
         output::duration(report.wall)
     );
     if args.backend.is_dev() {
-        println!("  DEV MODE: these receipts prove nothing");
+        outln!("  DEV MODE: these receipts prove nothing");
     }
-    println!(
+    outln!(
         "  {:<9} {} ({})",
         "policy",
         report.ran.name(),
         report.reason
     );
-    println!("  {:<9} {}", "threads", report.threads);
-    println!(
+    outln!("  {:<9} {}", "threads", report.threads);
+    outln!(
         "  {:<9} {} proven, {} hits, {} misses, {} evictions",
-        "cache", report.proven, cache.hits, cache.misses, cache.evictions
+        "cache",
+        report.proven,
+        cache.hits,
+        cache.misses,
+        cache.evictions
     );
     if let Some(p) = &published {
-        println!(
+        outln!(
             "  {:<9} {} blob(s) committed ({}) in {}, linked into the aggregate",
             "publish",
             p.blobs.len(),
@@ -205,7 +209,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         );
     }
     if let Some(root) = root {
-        println!("  {:<9} {root}", "aggregate");
+        outln!("  {:<9} {root}", "aggregate");
     }
     Ok(ExitCode::SUCCESS)
 }

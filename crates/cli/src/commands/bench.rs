@@ -75,7 +75,7 @@ fn baseline_path(name: &str, dir: &Path) -> PathBuf {
 pub fn run(args: &Args) -> Result<ExitCode> {
     if args.list {
         for suite in SUITES {
-            println!("{:<10} {}", suite.name, suite.about);
+            outln!("{:<10} {}", suite.name, suite.about);
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -154,9 +154,9 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             print_comparison(c);
         }
         if !targets.is_empty() {
-            print!("\n{}", checks_markdown(&checks));
+            out!("\n{}", checks_markdown(&checks));
         }
-        println!(
+        outln!(
             "\nreports written to {}/report.{{json,csv,md,html}}",
             args.out.display()
         );
@@ -204,9 +204,13 @@ fn write_reports(dir: &Path, report: &Report, extras: Extras<'_>) -> Result<()> 
 
 fn print_summary(report: &Report) {
     let env = &report.environment;
-    println!(
+    outln!(
         "{} ({} cores), {}, commit {}, {}",
-        env.cpu, env.cores, env.rustc, env.commit, env.date
+        env.cpu,
+        env.cores,
+        env.rustc,
+        env.commit,
+        env.date
     );
     for m in &report.measurements {
         let median = m.summary.map_or_else(|| "—".into(), |s| duration(s.median));
@@ -218,7 +222,7 @@ fn print_summary(report: &Report) {
             .iter()
             .map(|x| format!("{} {}", x.name, l2x_lab::format::quantity(x.value, &x.unit)))
             .collect();
-        println!(
+        outln!(
             "{:<40} {median:>10}{ratio}  {}",
             m.spec.id,
             metrics.join(", ")
@@ -227,14 +231,14 @@ fn print_summary(report: &Report) {
 }
 
 fn print_comparison(c: &Comparison) {
-    println!("\nagainst the baseline (threshold {}%):", c.threshold_pct);
+    outln!("\nagainst the baseline (threshold {}%):", c.threshold_pct);
     for ch in &c.changes {
         let verdict = if ch.regression {
             "REGRESSION".to_string()
         } else {
             format!("{:?}", ch.verdict).to_lowercase()
         };
-        println!(
+        outln!(
             "{:<40} {:>10} -> {:>10} {:+7.1}%  intervals {}  {verdict}",
             ch.id,
             duration(ch.baseline_ns),

@@ -134,7 +134,7 @@ fn encode(file: &Path, out: &Path, json: bool) -> Result<ExitCode> {
             &json!({"bytes": data.len(), "blobs": blobs.len(), "blob_file": out.display().to_string()}),
         );
     } else {
-        println!(
+        outln!(
             "{} bytes into {} blob(s): {}",
             data.len(),
             blobs.len(),
@@ -153,7 +153,7 @@ fn decode(blob_file: &Path, out: &Path, json: bool) -> Result<ExitCode> {
             &json!({"bytes": data.len(), "blobs": blobs.len(), "output": out.display().to_string()}),
         );
     } else {
-        println!(
+        outln!(
             "{} blob(s) into {} bytes: {}",
             blobs.len(),
             data.len(),
@@ -217,18 +217,18 @@ fn commit(
         return Ok(ExitCode::SUCCESS);
     }
     for (i, b) in published.blobs.iter().enumerate() {
-        println!("blob {i}");
-        println!("  commitment      {}", hex0x(&b.commitment.0));
-        println!("  proof           {}", hex0x(&b.proof.0));
-        println!("  versioned hash  {}", hex0x(&b.versioned_hash));
+        outln!("blob {i}");
+        outln!("  commitment      {}", hex0x(&b.commitment.0));
+        outln!("  proof           {}", hex0x(&b.proof.0));
+        outln!("  versioned hash  {}", hex0x(&b.versioned_hash));
         if extensions.is_some() {
-            println!(
+            outln!(
                 "  cells           {} cells with proofs",
                 l2x_da::CELLS_PER_EXT_BLOB
             );
         }
     }
-    println!(
+    outln!(
         "{} ({}) in {}",
         published.ran.name(),
         published.reason,
@@ -308,7 +308,7 @@ fn verify(blob_file: &Path, commitments: &Path, cells: bool, json: bool) -> Resu
                     &json!({"valid": true, "blobs": blobs.len(), "cells": cells, "verify_ms": output::millis(elapsed)}),
                 );
             } else {
-                println!(
+                outln!(
                     "valid: {} blob(s){} in {}",
                     blobs.len(),
                     if cells { " and their cells" } else { "" },

@@ -208,19 +208,26 @@ fn row_json(r: &Row) -> serde_json::Value {
 }
 
 fn print_table(sections: &[Section]) {
-    println!("l2x demo — prove, encode, decode and verify, backend by backend");
-    println!("trace is DEV MODE: its receipts bind the claim but prove nothing.");
+    outln!("l2x demo — prove, encode, decode and verify, backend by backend");
+    outln!("trace is DEV MODE: its receipts bind the claim but prove nothing.");
     for mode in [l2x_stark::Mode::Plain, l2x_stark::Mode::Hiding] {
-        println!(
+        outln!(
             "{}: {}",
             mode.backend_id(),
             super::programs::stark_summary(mode)
         );
     }
-    println!();
-    println!(
+    outln!();
+    outln!(
         "{:<18} {:<8} {:<4} {:>9} {:<22} {:>10} {:>10} {:>9}",
-        "job", "backend", "dev", "steps", "output", "prove", "verify", "receipt"
+        "job",
+        "backend",
+        "dev",
+        "steps",
+        "output",
+        "prove",
+        "verify",
+        "receipt"
     );
     for r in sections.iter().flat_map(|s| &s.rows) {
         let shown = if r.output.len() > 20 {
@@ -228,7 +235,7 @@ fn print_table(sections: &[Section]) {
         } else {
             r.output.clone()
         };
-        println!(
+        outln!(
             "{:<18} {:<8} {:<4} {:>9} {:<22} {:>10} {:>10} {:>9}",
             r.job.label,
             r.receipt.backend.name(),
@@ -240,14 +247,13 @@ fn print_table(sections: &[Section]) {
             output::bytes(r.encoded_len),
         );
     }
-    println!();
-    println!(
-        "times: dev mode median of 5 runs, STARK one run each; `cargo bench` gives statistics"
-    );
+    outln!();
+    outln!("times: dev mode median of 5 runs, STARK one run each; `cargo bench` gives statistics");
     for s in sections {
-        println!(
+        outln!(
             "tampered {} fibonacci(50) receipt (last byte flipped): rejected — {}",
-            s.backend, s.rejection
+            s.backend,
+            s.rejection
         );
     }
 }

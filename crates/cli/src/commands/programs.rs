@@ -43,19 +43,19 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         output::print_json(&json!({ "programs": programs, "backends": backends }));
         return Ok(ExitCode::SUCCESS);
     }
-    println!("programs");
+    outln!("programs");
     for p in registry.iter() {
-        println!("  {:<10} {}", p.id(), p.summary());
-        println!("  {:<10} input: {}", "", p.input_doc());
-        println!("  {:<10} public values: {}", "", p.public_values_doc());
+        outln!("  {:<10} {}", p.id(), p.summary());
+        outln!("  {:<10} input: {}", "", p.input_doc());
+        outln!("  {:<10} public values: {}", "", p.public_values_doc());
     }
-    println!("backends");
+    outln!("backends");
     for &b in BackendId::ALL {
         let note = match Mode::of(b) {
             None => "dev mode: binds the claim, proves nothing".to_owned(),
             Some(mode) => stark_summary(mode),
         };
-        println!("  {:<10} {note}", b.name());
+        outln!("  {:<10} {note}", b.name());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -65,26 +65,26 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         }));
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{}", out.headline);
-    println!("  {:<9} {}", "program", receipt.claim.program);
-    println!(
+    outln!("{}", out.headline);
+    outln!("  {:<9} {}", "program", receipt.claim.program);
+    outln!(
         "  {:<9} {}",
         "backend",
         output::backend_label(receipt.backend)
     );
     output::print_public_values(&out);
-    println!("  {:<9} {}", "steps", receipt.claim.steps);
-    println!("  {:<9} {}", "prove", output::duration(elapsed));
+    outln!("  {:<9} {}", "steps", receipt.claim.steps);
+    outln!("  {:<9} {}", "prove", output::duration(elapsed));
     match &args.output {
         Some(path) => {
-            println!(
+            outln!(
                 "  {:<9} {} ({})",
                 "receipt",
                 path.display(),
                 output::bytes(encoded.len())
             )
         }
-        None => println!("  {:<9} not saved (use -o FILE)", "receipt"),
+        None => outln!("  {:<9} not saved (use -o FILE)", "receipt"),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -42,10 +42,10 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             "run_ms": output::millis(elapsed),
         }));
     } else {
-        println!("{}", out.headline);
+        outln!("{}", out.headline);
         output::print_public_values(&out);
-        println!("  {:<9} {}", "steps", execution.steps);
-        println!("  {:<9} {}", "time", output::duration(elapsed));
+        outln!("  {:<9} {}", "steps", execution.steps);
+        outln!("  {:<9} {}", "time", output::duration(elapsed));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -89,17 +89,17 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             format!("valid STARK proof ({bits}-bit conjectured security{zk})")
         }
     };
-    println!("{}: {verdict}", args.receipt.display());
-    println!("  {:<9} {}", "program", claim.program);
-    println!(
+    outln!("{}: {verdict}", args.receipt.display());
+    outln!("  {:<9} {}", "program", claim.program);
+    outln!(
         "  {:<9} {}",
         "backend",
         output::backend_label(receipt.backend)
     );
-    println!("  {:<9} {}", "output", out.headline);
+    outln!("  {:<9} {}", "output", out.headline);
     output::print_public_values(&out);
-    println!("  {:<9} {}", "steps", claim.steps);
-    println!("  {:<9} {}", "verify", output::duration(elapsed));
+    outln!("  {:<9} {}", "steps", claim.steps);
+    outln!("  {:<9} {}", "verify", output::duration(elapsed));
     Ok(ExitCode::SUCCESS)
 }
 
