@@ -577,6 +577,52 @@ mod tests {
         }
     }
 
+    #[test]
+    fn stark_aggregates_reject_tampered_reordered_and_rerooted_receipts() {
+        let executor = Executor::builder()
+            .backend(l2x_core::BackendId::Stark)
+            .build()
+            .unwrap();
+        let receipts: Vec<Receipt> = ["", "abc", "hello"]
+            .iter()
+            .map(|m| executor.prove("sha256", m.as_bytes()).unwrap())
+            .collect();
+        let aggregate = executor.aggregate(receipts.clone()).unwrap();
+        assert_eq!(executor.verify_aggregate(&aggregate), Ok(()));
+
+        let mut reordered = aggregate.clone();
+        reordered.receipts.swap(0, 2);
+        assert!(executor.verify_aggregate(&reordered).is_err());
+        let mut rerooted = aggregate.clone();
+        rerooted.root[7] ^= 0x40;
+        assert!(executor.verify_aggregate(&rerooted).is_err());
+
+        for index in 0..receipts.len() {
+            let seal_len = receipts[index].seal.len();
+            for at in [0, seal_len / 3, seal_len / 2, seal_len - 1] {
+                let mut edited = aggregate.clone();
+                edited.receipts[index].seal[at] ^= 0x01;
+                assert!(edited.check_root().is_err(), "receipt {index}, byte {at}");
+                let rebuilt = Aggregate::new(edited.receipts).unwrap();
+                assert!(
+                    matches!(
+                        executor.verify_aggregate(&rebuilt),
+                        Err(crate::AggregateFailure::Receipt { index: i, .. }) if i == index
+                    ),
+                    "receipt {index}, byte {at}"
+                );
+            }
+            let proof = aggregate.inclusion_proof(index).unwrap();
+            for (other, receipt) in aggregate.receipts.iter().enumerate() {
+                assert_eq!(
+                    proof.verify(receipt, &aggregate.root).is_ok(),
+                    other == index,
+                    "proof {index} against leaf {other}"
+                );
+            }
+        }
+    }
+
     fn hashes(n: u8) -> Vec<Hash> {
         (0..n).map(|i| [i.wrapping_mul(37) ^ 0x01; 32]).collect()
     }

@@ -505,17 +505,27 @@ mod tests {
     use super::*;
     use l2x_core::BackendId;
 
-    fn fib_jobs(ns: &[u64]) -> Vec<Job> {
-        ns.iter()
-            .map(|n| Job {
-                program: "fibonacci".into(),
-                input: n.to_string().into_bytes(),
+    fn jobs(program: &str, inputs: &[&str]) -> Vec<Job> {
+        inputs
+            .iter()
+            .map(|input| Job {
+                program: program.into(),
+                input: input.as_bytes().to_vec(),
             })
             .collect()
     }
 
-    fn build(policy: Policy, threads: usize, cache: usize) -> Executor {
+    fn fib_jobs(ns: &[u64]) -> Vec<Job> {
+        let inputs: Vec<String> = ns.iter().map(u64::to_string).collect();
+        jobs(
+            "fibonacci",
+            &inputs.iter().map(String::as_str).collect::<Vec<_>>(),
+        )
+    }
+
+    fn build_on(backend: BackendId, policy: Policy, threads: usize, cache: usize) -> Executor {
         Executor::builder()
+            .backend(backend)
             .policy(policy)
             .threads(threads)
             .cache(cache)
@@ -523,27 +533,46 @@ mod tests {
             .unwrap()
     }
 
+    fn build(policy: Policy, threads: usize, cache: usize) -> Executor {
+        build_on(BackendId::Trace, policy, threads, cache)
+    }
+
+    /// A batch for each backend, sized so the STARK one stays quick: duplicates included.
+    fn batches() -> [(BackendId, Vec<Job>); 2] {
+        [
+            (BackendId::Trace, fib_jobs(&[5, 90, 1, 1000, 42, 7, 5, 300])),
+            (BackendId::Stark, jobs("sha256", &["", "abc", "", "hello"])),
+        ]
+    }
+
+    /// Trace receipts are byte-for-byte deterministic. STARK seals are not across thread counts:
+    /// Plonky3 grinds its proof-of-work witnesses with a parallel `find_any`, so any valid
+    /// witness may win. For them the claims must match in order and every seal must verify.
     #[test]
     fn batches_equal_one_by_one_in_order_under_every_policy_and_thread_count() {
-        let jobs = fib_jobs(&[5, 90, 1, 1000, 42, 7, 5, 300]);
-        let one_by_one: Vec<Receipt> = jobs
-            .iter()
-            .map(|j| {
-                Executor::new()
-                    .unwrap()
-                    .prove(&j.program, &j.input)
-                    .unwrap()
-            })
-            .collect();
-        for policy in [Policy::Auto, Policy::Sequential, Policy::Parallel] {
-            for threads in [1, 2, 3] {
-                for cache in [0, 16] {
-                    let report = build(policy, threads, cache).prove_batch(&jobs).unwrap();
-                    let got: Vec<Receipt> = report.receipts.iter().map(|r| (**r).clone()).collect();
-                    assert_eq!(
-                        got, one_by_one,
-                        "{policy:?}, {threads} threads, cache {cache}"
-                    );
+        for (backend, jobs) in batches() {
+            let single = build_on(backend, Policy::Sequential, 1, 0);
+            let one_by_one: Vec<Receipt> = jobs
+                .iter()
+                .map(|j| single.prove(&j.program, &j.input).unwrap())
+                .collect();
+            for policy in [Policy::Auto, Policy::Sequential, Policy::Parallel] {
+                for threads in [1, 2, 3] {
+                    for cache in [0, 16] {
+                        let executor = build_on(backend, policy, threads, cache);
+                        let report = executor.prove_batch(&jobs).unwrap();
+                        let got: Vec<Receipt> =
+                            report.receipts.iter().map(|r| (**r).clone()).collect();
+                        let case =
+                            format!("{backend}, {policy:?}, {threads} threads, cache {cache}");
+                        let claims =
+                            |r: &[Receipt]| r.iter().map(|r| r.claim.clone()).collect::<Vec<_>>();
+                        assert_eq!(claims(&got), claims(&one_by_one), "{case}");
+                        match backend {
+                            BackendId::Trace => assert!(got == one_by_one, "{case}"),
+                            _ => assert_eq!(executor.verify_batch(&got), Ok(()), "{case}"),
+                        }
+                    }
                 }
             }
         }
@@ -551,16 +580,30 @@ mod tests {
 
     #[test]
     fn duplicates_are_proven_once_with_the_cache_on_and_hits_come_next_time() {
-        let executor = build(Policy::Parallel, 2, 64);
-        let jobs = fib_jobs(&[10, 20, 10, 10, 20, 30]);
-        let report = executor.prove_batch(&jobs).unwrap();
-        assert_eq!(report.proven, 3);
-        assert!(Arc::ptr_eq(&report.receipts[0], &report.receipts[2]));
-        let again = executor.prove_batch(&jobs).unwrap();
-        assert_eq!(again.proven, 0);
-        assert_eq!(again.cache.unwrap().hits, 3);
-        let no_cache = build(Policy::Parallel, 2, 0).prove_batch(&jobs).unwrap();
-        assert_eq!(no_cache.proven, 6);
+        for (backend, jobs) in batches() {
+            let unique = jobs
+                .iter()
+                .map(|j| &j.input)
+                .collect::<std::collections::HashSet<_>>()
+                .len();
+            let executor = build_on(backend, Policy::Parallel, 2, 64);
+            let report = executor.prove_batch(&jobs).unwrap();
+            assert_eq!(report.proven, unique, "{backend}");
+            let first = jobs.iter().position(|j| j.input == jobs[0].input).unwrap();
+            let again_at = jobs.iter().rposition(|j| j.input == jobs[0].input).unwrap();
+            assert_ne!(first, again_at, "each batch holds a duplicate");
+            assert!(Arc::ptr_eq(
+                &report.receipts[first],
+                &report.receipts[again_at]
+            ));
+            let again = executor.prove_batch(&jobs).unwrap();
+            assert_eq!(again.proven, 0, "{backend}");
+            assert_eq!(again.cache.unwrap().hits, unique as u64, "{backend}");
+            let no_cache = build_on(backend, Policy::Parallel, 2, 0)
+                .prove_batch(&jobs)
+                .unwrap();
+            assert_eq!(no_cache.proven, jobs.len(), "{backend}");
+        }
     }
 
     #[test]
