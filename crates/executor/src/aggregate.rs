@@ -597,8 +597,8 @@ mod tests {
         rerooted.root[7] ^= 0x40;
         assert!(executor.verify_aggregate(&rerooted).is_err());
 
-        for index in 0..receipts.len() {
-            let seal_len = receipts[index].seal.len();
+        for (index, receipt) in receipts.iter().enumerate() {
+            let seal_len = receipt.seal.len();
             for at in [0, seal_len / 3, seal_len / 2, seal_len - 1] {
                 let mut edited = aggregate.clone();
                 edited.receipts[index].seal[at] ^= 0x01;
@@ -613,9 +613,9 @@ mod tests {
                 );
             }
             let proof = aggregate.inclusion_proof(index).unwrap();
-            for (other, receipt) in aggregate.receipts.iter().enumerate() {
+            for (other, leaf) in aggregate.receipts.iter().enumerate() {
                 assert_eq!(
-                    proof.verify(receipt, &aggregate.root).is_ok(),
+                    proof.verify(leaf, &aggregate.root).is_ok(),
                     other == index,
                     "proof {index} against leaf {other}"
                 );
