@@ -3,14 +3,15 @@
 //! bytes, and end to end (build the executor, prove, verify).
 //!
 //! The prototype wrote these groups and never ran them; its published times (seeds/000) are in
-//! BENCHMARKS.md beside ours. STARK groups take 10 samples (each proof takes a tenth of a second
-//! to a second). Filter by backend: `cargo bench -p l2x-executor --bench prototype -- trace`.
+//! BENCHMARKS.md beside ours. STARK groups take 10 flat samples (a proof takes a tenth of a
+//! second to a second, so criterion's linear ramp would run for minutes). Filter by backend:
+//! `cargo bench -p l2x-executor --bench prototype -- trace`.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
 use l2x_core::BackendId;
 use l2x_executor::{Executor, Job, Policy};
 
@@ -31,7 +32,7 @@ fn group<'c>(
 ) -> criterion::BenchmarkGroup<'c, criterion::measurement::WallTime> {
     let mut group = c.benchmark_group(format!("{name}/{backend}"));
     if backend != BackendId::Trace {
-        group.sample_size(10);
+        group.sample_size(10).sampling_mode(SamplingMode::Flat);
     }
     group
 }

@@ -47,12 +47,15 @@ fn pair(
     );
     let spec =
         Spec::new("da", name, None, format!("{what}, through l2x")).against(reference.id.clone());
-    pair_specs(reference, spec, setup)
+    pair_specs(reference, spec, 1, setup)
 }
 
+/// [`pair`] with its own specs; each sample of ours is divided by `ours_per` (ours times that
+/// many units of the reference's work).
 fn pair_specs(
     reference: Spec,
     spec: Spec,
+    ours_per: u64,
     setup: impl FnOnce() -> Result<(Work, Work), String> + 'static,
 ) -> [Case<'static>; 2] {
     let stash: Rc<RefCell<Option<Samples>>> = Rc::default();
@@ -60,7 +63,8 @@ fn pair_specs(
     [
         Case::new(reference, move |c| {
             let (direct, ours) = setup()?;
-            let (direct, ours) = time_pair(c, direct, ours);
+            let (direct, mut ours) = time_pair(c, direct, ours);
+            ours.ns.iter_mut().for_each(|ns| *ns /= ours_per as f64);
             *put.borrow_mut() = Some(ours);
             Ok(Outcome::timed(direct))
         }),
@@ -163,7 +167,7 @@ pub fn da(quick: bool) -> Result<Vec<Case<'static>>> {
     )
     .throughput("blobs", count as f64)
     .against(sequential.id.clone());
-    cases.extend(pair_specs(sequential, parallel, move || {
+    cases.extend(pair_specs(sequential, parallel, 1, move || {
         let (one, many) = (pool(Policy::Sequential)?, pool(Policy::Parallel)?);
         let (a, b) = (blobs(count as usize), blobs(count as usize));
         Ok((
@@ -172,6 +176,12 @@ pub fn da(quick: bool) -> Result<Vec<Case<'static>>> {
         ))
     }));
     let batch = if quick { 8 } else { 64 };
+    let single = Spec::new(
+        "da",
+        "direct-verify-beside-batch",
+        None,
+        "single blob verification, direct c-kzg call, timed in turn with the batch (reference)",
+    );
     let per_blob = Spec::new(
         "da",
         "verify-batch-per-blob",
@@ -179,14 +189,26 @@ pub fn da(quick: bool) -> Result<Vec<Case<'static>>> {
         format!("batch verification of {batch} blobs through the executor, per blob"),
     )
     .throughput("blobs", 1.0)
-    .against("da/direct-verify");
-    cases.push(Case::new(per_blob, move |c| {
+    .against(single.id.clone());
+    cases.extend(pair_specs(single, per_blob, batch, move || {
         let ex = pool(Policy::Auto)?;
         let blobs = blobs(batch as usize);
         let entries = ex.commit_blobs(&blobs).map_err(fail)?.blobs;
-        let whole = time(c, || ex.verify_blobs(black_box(&blobs), &entries).is_ok());
-        let ns = whole.ns.iter().map(|ns| ns / batch as f64).collect();
-        Ok(Outcome::timed(Samples { ns, ..whole }))
+        let blob = blobs[0].clone();
+        let (cm, pr) = (
+            c_kzg::Bytes48::new(entries[0].commitment.0),
+            c_kzg::Bytes48::new(entries[0].proof.0),
+        );
+        Ok((
+            Box::new(move || {
+                assert!(must(settings().verify_blob_kzg_proof(
+                    black_box(&blob),
+                    &cm,
+                    &pr
+                )))
+            }),
+            Box::new(move || must(ex.verify_blobs(black_box(&blobs), &entries))),
+        ))
     }));
     cases.extend(pair(
         "cells",
