@@ -318,7 +318,11 @@ impl Executor {
 
     /// Executes and proves a program on this executor's backend.
     pub fn prove(&self, program: &str, input: &[u8]) -> Result<Receipt, JobError> {
-        let program = self.program(program)?;
+        self.prove_program(self.program(program)?, input)
+    }
+
+    /// [`Executor::prove`] of a program already looked up.
+    fn prove_program(&self, program: &dyn Program, input: &[u8]) -> Result<Receipt, JobError> {
         let receipt = self.prover.prove(program, input)?;
         tracing::debug!(program = %receipt.claim.program, steps = receipt.claim.steps, "proved");
         Ok(receipt)

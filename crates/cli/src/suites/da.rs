@@ -3,16 +3,14 @@
 //! Pairs are timed in alternation: back-to-back runs of the same c-kzg call drifted by up to 60%
 //! on this shared machine, which would swamp the few percent a wrapper could add.
 
-use std::cell::RefCell;
 use std::hint::black_box;
-use std::rc::Rc;
 
 use anyhow::Result;
 use l2x_da::{Blob, Kzg, encode};
 use l2x_executor::{Executor, Policy};
-use l2x_lab::{Case, Outcome, Samples, Spec, time, time_pair};
+use l2x_lab::{Case, Outcome, Spec, time};
 
-use super::fail;
+use super::{Work, fail, keep, paired};
 
 /// `count` distinct blobs of encoded pseudo-random data.
 fn blobs(count: usize) -> Vec<Blob> {
@@ -26,9 +24,6 @@ fn blobs(count: usize) -> Vec<Blob> {
 fn pool(policy: Policy) -> Result<Executor, String> {
     Executor::builder().policy(policy).build().map_err(fail)
 }
-
-/// Work timed by a pair.
-type Work = Box<dyn FnMut()>;
 
 /// A pair timed in alternation (see [`time_pair`]): the reference (a direct c-kzg call, or one
 /// by one) and ours. `setup` builds both (untimed); the reference's case times both sides and
@@ -47,40 +42,7 @@ fn pair(
     );
     let spec =
         Spec::new("da", name, None, format!("{what}, through l2x")).against(reference.id.clone());
-    pair_specs(reference, spec, 1, setup)
-}
-
-/// [`pair`] with its own specs; each sample of ours is divided by `ours_per` (ours times that
-/// many units of the reference's work).
-fn pair_specs(
-    reference: Spec,
-    spec: Spec,
-    ours_per: u64,
-    setup: impl FnOnce() -> Result<(Work, Work), String> + 'static,
-) -> [Case<'static>; 2] {
-    let stash: Rc<RefCell<Option<Samples>>> = Rc::default();
-    let put = Rc::clone(&stash);
-    [
-        Case::new(reference, move |c| {
-            let (direct, ours) = setup()?;
-            let (direct, mut ours) = time_pair(c, direct, ours);
-            ours.ns.iter_mut().for_each(|ns| *ns /= ours_per as f64);
-            *put.borrow_mut() = Some(ours);
-            Ok(Outcome::timed(direct))
-        }),
-        Case::new(spec, move |_| {
-            stash
-                .borrow_mut()
-                .take()
-                .map(Outcome::timed)
-                .ok_or_else(|| "it is timed with its reference, which did not run".to_string())
-        }),
-    ]
-}
-
-/// Keeps a result alive as far as the optimizer can tell.
-fn keep<T>(value: T) {
-    black_box(value);
+    paired(reference, spec, 1, setup)
 }
 
 fn must<T, E: std::fmt::Display>(result: Result<T, E>) -> T {
@@ -167,7 +129,7 @@ pub fn da(quick: bool) -> Result<Vec<Case<'static>>> {
     )
     .throughput("blobs", count as f64)
     .against(sequential.id.clone());
-    cases.extend(pair_specs(sequential, parallel, 1, move || {
+    cases.extend(paired(sequential, parallel, 1, move || {
         let (one, many) = (pool(Policy::Sequential)?, pool(Policy::Parallel)?);
         let (a, b) = (blobs(count as usize), blobs(count as usize));
         Ok((
@@ -190,7 +152,7 @@ pub fn da(quick: bool) -> Result<Vec<Case<'static>>> {
     )
     .throughput("blobs", 1.0)
     .against(single.id.clone());
-    cases.extend(pair_specs(single, per_blob, batch, move || {
+    cases.extend(paired(single, per_blob, batch, move || {
         let ex = pool(Policy::Auto)?;
         let blobs = blobs(batch as usize);
         let entries = ex.commit_blobs(&blobs).map_err(fail)?.blobs;

@@ -10,7 +10,7 @@ use l2x_executor::cache::{ReceiptCache, cache_key};
 use l2x_executor::{Aggregate, Executor, Job, Policy};
 use l2x_lab::{Case, Metric, Outcome, Samples, Spec, time};
 
-use super::{PROTOTYPE, executor, fail};
+use super::{PROTOTYPE, Work, executor, fail, keep, paired};
 
 fn fib_jobs(ns: impl IntoIterator<Item = u64>) -> Vec<Job> {
     ns.into_iter()
@@ -109,20 +109,24 @@ pub fn batch(quick: bool) -> Result<Vec<Case<'static>>> {
     .throughput("proofs", 20.0)
     .against("batch/one-by-one/20");
     let jobs = fib_jobs(std::iter::repeat_n(20, 20));
-    let copy = jobs.clone();
-    cases.push(Case::new(one_by_one, move |c| {
-        let ex = executor(BackendId::Trace, Policy::Auto).map_err(fail)?;
-        Ok(Outcome::timed(time(c, || {
-            copy.iter()
-                .filter(|j| ex.prove(&j.program, &j.input).is_ok())
-                .count()
-        })))
-    }));
-    cases.push(Case::new(batched, move |c| {
-        let ex = executor(BackendId::Trace, Policy::Auto).map_err(fail)?;
-        Ok(Outcome::timed(time(c, || {
-            ex.prove_batch(black_box(&jobs)).map(|r| r.proven)
-        })))
+    cases.extend(paired(one_by_one, batched, 1, move || {
+        let (one, many) = (
+            executor(BackendId::Trace, Policy::Auto).map_err(fail)?,
+            executor(BackendId::Trace, Policy::Auto).map_err(fail)?,
+        );
+        let copy = jobs.clone();
+        Ok((
+            Box::new(move || {
+                let proven = copy
+                    .iter()
+                    .filter(|j| one.prove(&j.program, black_box(&j.input)).is_ok())
+                    .count();
+                keep(proven);
+            }) as Work,
+            Box::new(move || {
+                keep(many.prove_batch(black_box(&jobs)).map(|r| r.proven));
+            }),
+        ))
     }));
     cases.extend(policy_pair(
         "tiny",
@@ -160,21 +164,22 @@ fn policy_pair(name: &str, count: usize, n: u64, policy: Policy, what: &str) -> 
     )
     .throughput("proofs", count as f64)
     .against(reference.id.clone());
-    let copy = jobs.clone();
-    vec![
-        Case::new(reference, move |c| {
-            let ex = executor(BackendId::Trace, Policy::Sequential).map_err(fail)?;
-            Ok(Outcome::timed(time(c, || {
-                ex.prove_batch(black_box(&copy)).map(|r| r.proven)
-            })))
-        }),
-        Case::new(spec, move |c| {
-            let ex = executor(BackendId::Trace, policy).map_err(fail)?;
-            Ok(Outcome::timed(time(c, || {
-                ex.prove_batch(black_box(&jobs)).map(|r| r.proven)
-            })))
-        }),
-    ]
+    paired(reference, spec, 1, move || {
+        let (sequential, ours) = (
+            executor(BackendId::Trace, Policy::Sequential).map_err(fail)?,
+            executor(BackendId::Trace, policy).map_err(fail)?,
+        );
+        let copy = jobs.clone();
+        Ok((
+            Box::new(move || {
+                keep(sequential.prove_batch(black_box(&copy)).map(|r| r.proven));
+            }) as Work,
+            Box::new(move || {
+                keep(ours.prove_batch(black_box(&jobs)).map(|r| r.proven));
+            }),
+        ))
+    })
+    .into()
 }
 
 /// The seeds' scheduler KPIs on the executor's pool: how long `spawn` takes, how long a task

@@ -7,9 +7,13 @@ mod da;
 mod executor;
 mod programs;
 
+use std::cell::RefCell;
+use std::hint::black_box;
+use std::rc::Rc;
+
 use anyhow::{Result, bail};
 use l2x_executor::Executor;
-use l2x_lab::Case;
+use l2x_lab::{Case, Outcome, Samples, Spec, time_pair};
 
 /// Where the prototype's figures come from.
 pub const PROTOTYPE: &str = "seeds/000 (prototype report, Windows, trace backend)";
@@ -107,4 +111,43 @@ fn executor(backend: l2x_core::BackendId, policy: l2x_executor::Policy) -> Resul
 /// Turns any displayable error into a case failure.
 fn fail(e: impl std::fmt::Display) -> String {
     e.to_string()
+}
+
+/// Keeps a result alive as far as the optimizer can tell.
+fn keep<T>(value: T) {
+    black_box(value);
+}
+
+/// Work timed by a pair.
+type Work = Box<dyn FnMut()>;
+
+/// Two cases timed in alternation (see [`time_pair`]), so that drift on this shared machine
+/// (frequency, a neighbour's load) falls on both sides of a ratio alike. `setup` builds the
+/// reference's work and ours, untimed, when the reference's case runs; that case times both
+/// and hands ours to the second. Each sample of ours is divided by `ours_per` (ours does that
+/// many units of the reference's work).
+fn paired(
+    reference: Spec,
+    spec: Spec,
+    ours_per: u64,
+    setup: impl FnOnce() -> Result<(Work, Work), String> + 'static,
+) -> [Case<'static>; 2] {
+    let stash: Rc<RefCell<Option<Samples>>> = Rc::default();
+    let put = Rc::clone(&stash);
+    [
+        Case::new(reference, move |c| {
+            let (direct, ours) = setup()?;
+            let (direct, mut ours) = time_pair(c, direct, ours);
+            ours.ns.iter_mut().for_each(|ns| *ns /= ours_per as f64);
+            *put.borrow_mut() = Some(ours);
+            Ok(Outcome::timed(direct))
+        }),
+        Case::new(spec, move |_| {
+            stash
+                .borrow_mut()
+                .take()
+                .map(Outcome::timed)
+                .ok_or_else(|| "it is timed with its reference, which did not run".to_string())
+        }),
+    ]
 }
