@@ -1,5 +1,6 @@
 //! The `da` suite: each KZG operation through l2x beside the same direct c-kzg call, blobs on the
-//! pool against one by one, and batch verification per blob against a single verification.
+//! pool against one by one and against plain threads (how much of the machine's parallelism
+//! the pool gets), and batch verification per blob against a single verification.
 //! Pairs are timed in alternation: back-to-back runs of the same c-kzg call drifted by up to 60%
 //! on this shared machine, which would swamp the few percent a wrapper could add.
 
@@ -134,6 +135,43 @@ pub fn da(quick: bool) -> Result<Vec<Case<'static>>> {
         let (a, b) = (blobs(count as usize), blobs(count as usize));
         Ok((
             Box::new(move || keep(must(one.commit_blobs(black_box(&a))))),
+            Box::new(move || keep(must(many.commit_blobs(black_box(&b))))),
+        ))
+    }));
+    let threads = Spec::new(
+        "da",
+        "commit-prove-threads",
+        Some(count),
+        "commit and prove 8 blobs with direct c-kzg calls on two plain threads, 4 each (reference)",
+    )
+    .throughput("blobs", count as f64);
+    let on_pool = Spec::new(
+        "da",
+        "commit-prove-pool-vs-threads",
+        Some(count),
+        "commit and prove 8 blobs on the executor's pool, timed in turn with plain threads",
+    )
+    .throughput("blobs", count as f64)
+    .against(threads.id.clone());
+    cases.extend(paired(threads, on_pool, 1, move || {
+        let many = pool(Policy::Parallel)?;
+        let (a, b) = (blobs(count as usize), blobs(count as usize));
+        Ok((
+            Box::new(move || {
+                let half = |blobs: &[Blob]| {
+                    for blob in blobs {
+                        let commitment = must(settings().blob_to_kzg_commitment(blob));
+                        keep(must(
+                            settings().compute_blob_kzg_proof(blob, &commitment.to_bytes()),
+                        ));
+                    }
+                };
+                let (left, right) = a.split_at(a.len() / 2);
+                std::thread::scope(|scope| {
+                    scope.spawn(|| half(left));
+                    half(right);
+                });
+            }),
             Box::new(move || keep(must(many.commit_blobs(black_box(&b))))),
         ))
     }));
