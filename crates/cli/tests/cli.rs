@@ -186,6 +186,10 @@ fn bad_number() {
         &["run", "fibonacci", "--input", "68719476737"],
         "limit is 68719476736",
     );
+    assert_usage_error(
+        &["run", "fibonacci", "--input", "99999999999999999999"],
+        "n = 99999999999999999999 does not fit in 64 bits",
+    );
 }
 
 #[test]
@@ -720,6 +724,17 @@ fn bench_argument_errors_exit_2_before_measuring() {
     assert_usage_error(
         &["bench", "--baseline", "/nonexistent/b.json"],
         "/nonexistent/b.json",
+    );
+    let binary = dir.path().join("binary.toml");
+    std::fs::write(&binary, [0xff, 0xfe, 0x00]).unwrap();
+    let out = l2x(&["bench", "--targets", binary.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("cannot read targets file"), "{err}");
+    assert_eq!(
+        err.matches("UTF-8").count(),
+        1,
+        "the reason is said once: {err}"
     );
     let not_report = dir.path().join("not.json");
     std::fs::write(&not_report, "{\"format\": 99}").unwrap();

@@ -68,7 +68,7 @@ pub enum DecodeError {
     TrailingBytes(usize),
     /// The program id in the body is not a valid id.
     #[error("receipt body names an {0}")]
-    ProgramId(#[from] InvalidProgramId),
+    ProgramId(InvalidProgramId),
     /// The body decodes, but not from its canonical encoding.
     #[error("receipt body is not canonically encoded")]
     NonCanonical,
@@ -136,7 +136,7 @@ impl Receipt {
         if !rest.is_empty() {
             return Err(DecodeError::TrailingBytes(rest.len()));
         }
-        let program = ProgramId::parse(body.program)?;
+        let program = ProgramId::parse(body.program).map_err(DecodeError::ProgramId)?;
         let claim = Claim {
             program,
             public_values: body.public_values,

@@ -86,7 +86,7 @@ pub struct ExecutorBuilder {
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
     /// The worker pool's threads could not be started.
-    #[error("cannot start the worker pool: {0}")]
+    #[error("cannot start the worker pool")]
     Pool(#[from] rayon::ThreadPoolBuildError),
     /// The cache bounds are unusable.
     #[error("invalid cache bounds: {entries} entries, {bytes} bytes")]

@@ -208,7 +208,7 @@ pub struct Report {
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     /// The file could not be read or written.
-    #[error("{path}: {source}")]
+    #[error("cannot access {path}")]
     Io {
         /// The file.
         path: String,
@@ -216,7 +216,7 @@ pub enum ReportError {
         source: std::io::Error,
     },
     /// The file is not a report.
-    #[error("{path} is not a benchmark report: {source}")]
+    #[error("{path} is not a benchmark report")]
     Json {
         /// The file.
         path: String,

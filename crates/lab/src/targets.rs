@@ -89,7 +89,7 @@ pub struct Targets {
 #[derive(Debug, thiserror::Error)]
 pub enum TargetsError {
     /// Unreadable.
-    #[error("{path}: {source}")]
+    #[error("cannot read targets file {path}")]
     Io {
         /// The file.
         path: String,

@@ -64,11 +64,11 @@ pub fn parse_n(input: &[u8]) -> Result<u64, InputError> {
             "n must be a non-negative decimal integer, got {shown:?}"
         )));
     }
-    let n: u64 = text.parse().map_err(|_| InputError::TooLarge {
-        program: ID,
-        what: "n",
-        value: u64::MAX,
-        limit: MAX_N,
+    let n: u64 = text.parse().map_err(|_| {
+        let shown: String = text.chars().take(40).collect();
+        malformed(format!(
+            "n = {shown} does not fit in 64 bits; the limit is {MAX_N}"
+        ))
     })?;
     if n > MAX_N {
         return Err(InputError::TooLarge {
@@ -254,7 +254,12 @@ mod tests {
             err.contains(&over) && err.contains(&MAX_N.to_string()),
             "{err}"
         );
-        assert!(run("99999999999999999999999").is_err());
+        let huge = "99999999999999999999999";
+        let err = run(huge).unwrap_err().to_string();
+        assert!(
+            err.contains(huge) && err.contains(&MAX_N.to_string()),
+            "{err}"
+        );
     }
 
     #[test]
