@@ -110,7 +110,7 @@ pub fn write(args: std::fmt::Arguments<'_>) {
     }
 }
 
-/// [`write`] followed by a newline.
+/// [`write()`] followed by a newline.
 pub fn write_line(args: std::fmt::Arguments<'_>) {
     write(format_args!("{args}\n"));
 }

@@ -2,7 +2,7 @@
 //! regressions, checks targets and writes reports (JSON, CSV, Markdown, HTML with charts).
 //!
 //! It knows nothing of proofs: the suites that measure l2-executor live with the CLI and hand
-//! the lab [`Case`]s. A run is [`run`] over cases; its [`Report`] is compared with a baseline by
+//! the lab [`Case`]s. A run is [`run()`] over cases; its [`Report`] is compared with a baseline by
 //! [`compare()`](compare::compare) and checked against [`Targets`].
 
 pub mod compare;

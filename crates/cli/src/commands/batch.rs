@@ -41,7 +41,7 @@ pub struct Args {
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     memory_budget: Option<u64>,
 
-    /// Write each receipt to DIR/job-<line>.receipt.
+    /// Write each receipt to DIR/job-NNNN.receipt (NNNN: the job's line number).
     #[arg(short, long, value_name = "DIR")]
     output: Option<PathBuf>,
 

@@ -26,9 +26,8 @@ fn pool(policy: Policy) -> Result<Executor, String> {
     Executor::builder().policy(policy).build().map_err(fail)
 }
 
-/// A pair timed in alternation (see [`time_pair`]): the reference (a direct c-kzg call, or one
-/// by one) and ours. `setup` builds both (untimed); the reference's case times both sides and
-/// hands ours to the second case.
+/// A pair of `da/direct-NAME` (a direct c-kzg call, the reference) and `da/NAME` (ours), timed
+/// in alternation by [`paired`].
 fn pair(
     name: &str,
     what: &str,
