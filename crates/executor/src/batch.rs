@@ -103,7 +103,7 @@ pub struct Progress {
     pub eta: Duration,
 }
 
-struct Tracker<'a> {
+pub(crate) struct Tracker<'a> {
     total: usize,
     done: AtomicUsize,
     start: Instant,
@@ -111,8 +111,18 @@ struct Tracker<'a> {
     progress: Option<&'a (dyn Fn(Progress) + Sync)>,
 }
 
-impl Tracker<'_> {
-    fn job_done(&self) {
+impl<'a> Tracker<'a> {
+    /// Counts `total` jobs from now, reporting to `progress` if someone listens.
+    pub(crate) fn new(total: usize, progress: Option<&'a (dyn Fn(Progress) + Sync)>) -> Self {
+        Self {
+            total,
+            done: AtomicUsize::new(0),
+            start: Instant::now(),
+            progress,
+        }
+    }
+
+    pub(crate) fn job_done(&self) {
         let Some(progress) = self.progress else {
             return;
         };
@@ -257,12 +267,7 @@ impl Executor {
             todo.push(&*p);
         }
         let proven = todo.len();
-        let tracker = Tracker {
-            total: proven,
-            done: AtomicUsize::new(0),
-            start: Instant::now(),
-            progress,
-        };
+        let tracker = Tracker::new(proven, progress);
         let (ran, reason, concurrency) = self.run_planned(jobs, &todo, &mut receipts, &tracker)?;
         for (dup, first) in duplicates {
             receipts[dup] = receipts[first].clone();

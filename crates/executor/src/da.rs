@@ -15,7 +15,8 @@ use quick_cache::sync::Cache;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::{Executor, Policy};
+use crate::batch::Tracker;
+use crate::{Executor, Policy, Progress};
 
 /// Separates blob-cache keys from every other SHA-256 of this project.
 const BLOB_KEY_TAG: &[u8] = b"l2x blob key v1";
@@ -124,27 +125,33 @@ impl Executor {
     /// Commits to each blob and proves it (EIP-4844 sidecar entries), spread over the pool,
     /// with cached blobs taken from the cache.
     pub fn commit_blobs(&self, blobs: &[Blob]) -> Result<Publication, DaError> {
+        self.commit(blobs, None)
+    }
+
+    /// [`Executor::commit_blobs`], calling `progress` after every blob (from any worker thread):
+    /// a blob takes about 0.1 s, so a few hundred take long enough to want a progress bar.
+    pub fn commit_blobs_with_progress(
+        &self,
+        blobs: &[Blob],
+        progress: &(dyn Fn(Progress) + Sync),
+    ) -> Result<Publication, DaError> {
+        self.commit(blobs, Some(progress))
+    }
+
+    fn commit(
+        &self,
+        blobs: &[Blob],
+        progress: Option<&(dyn Fn(Progress) + Sync)>,
+    ) -> Result<Publication, DaError> {
         let kzg = self.kzg();
         let start = Instant::now();
         let (ran, reason) = self.blob_plan(blobs.len());
         let hits = AtomicU64::new(0);
+        let tracker = Tracker::new(blobs.len(), progress);
         let entries = self.over_blobs(ran, blobs.len(), |i| {
-            let key = self.blobs.cache.as_ref().map(|_| blob_key(&blobs[i]));
-            if let (Some(cache), Some(key)) = (&self.blobs.cache, key)
-                && let Some(hit) = cache.get(&key)
-            {
-                hits.fetch_add(1, Ordering::Relaxed);
-                return Ok(hit);
-            }
-            let t = Instant::now();
-            let entry = kzg.commit_and_prove(&blobs[i], i)?;
-            self.blobs
-                .ns_per_blob
-                .store(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
-            if let (Some(cache), Some(key)) = (&self.blobs.cache, key) {
-                cache.insert(key, entry);
-            }
-            Ok(entry)
+            let entry = self.commit_one(&kzg, &blobs[i], i, &hits);
+            tracker.job_done();
+            entry
         });
         let cache_hits = hits.load(Ordering::Relaxed) as usize;
         self.blobs
@@ -157,6 +164,32 @@ impl Executor {
             cache_hits,
             wall: start.elapsed(),
         })
+    }
+
+    /// One blob's entry, from the cache or computed (and then cached).
+    fn commit_one(
+        &self,
+        kzg: &Kzg,
+        blob: &Blob,
+        index: usize,
+        hits: &AtomicU64,
+    ) -> Result<BlobCommitment, DaError> {
+        let key = self.blobs.cache.as_ref().map(|_| blob_key(blob));
+        if let (Some(cache), Some(key)) = (&self.blobs.cache, key)
+            && let Some(hit) = cache.get(&key)
+        {
+            hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(hit);
+        }
+        let t = Instant::now();
+        let entry = kzg.commit_and_prove(blob, index)?;
+        self.blobs
+            .ns_per_blob
+            .store(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        if let (Some(cache), Some(key)) = (&self.blobs.cache, key) {
+            cache.insert(key, entry);
+        }
+        Ok(entry)
     }
 
     /// Verifies blobs against their commitments and proofs: one batch verification per worker

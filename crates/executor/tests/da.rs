@@ -1,5 +1,5 @@
-//! Blobs on the executor's pool: the same commitments as one by one, cache hits, batch
-//! verification split over workers that still names the bad blob.
+//! Blobs on the executor's pool: the same commitments as one by one, progress per blob, cache
+//! hits, batch verification split over workers that still names the bad blob.
 #![allow(clippy::unwrap_used)]
 
 use l2x_da::{DaError, encode};
@@ -19,7 +19,17 @@ fn blobs_on_the_pool_match_one_by_one_and_come_from_the_cache_the_second_time() 
     let blobs = encode(&data);
     assert_eq!(blobs.len(), 3);
     let parallel = executor(Policy::Parallel, 16);
-    let published = parallel.commit_blobs(&blobs).unwrap();
+    let seen = std::sync::Mutex::new(vec![]);
+    let published = parallel
+        .commit_blobs_with_progress(&blobs, &|p| seen.lock().unwrap().push((p.done, p.total)))
+        .unwrap();
+    let mut seen = seen.into_inner().unwrap();
+    seen.sort_unstable();
+    assert_eq!(
+        seen,
+        vec![(1, 3), (2, 3), (3, 3)],
+        "every blob reported once"
+    );
     assert_eq!(published.ran, Policy::Parallel);
     let kzg = parallel.kzg();
     for (i, blob) in blobs.iter().enumerate() {

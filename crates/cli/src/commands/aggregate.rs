@@ -54,12 +54,12 @@ fn check_published(
     executor: &Executor,
     aggregate: &Aggregate,
     blob_file: &Path,
+    json: bool,
 ) -> Result<Result<(), String>> {
     let bytes = files::read_limited(blob_file, files::MAX_INPUT_FILE, "blob file")?;
     let blobs = l2x_da::blobs_from_bytes(&bytes)
         .with_context(|| format!("blob file {}", blob_file.display()))?;
-    let hashes: Vec<[u8; 32]> = executor
-        .commit_blobs(&blobs)?
+    let hashes: Vec<[u8; 32]> = super::da::commit_with_progress(executor, &blobs, !json)?
         .blobs
         .iter()
         .map(|b| b.versioned_hash)
@@ -150,7 +150,7 @@ pub fn verify(args: &VerifyArgs) -> Result<ExitCode> {
         return Ok(report_failure(args.json, &error));
     }
     if let Some(blob_file) = &args.blob_file
-        && let Err(error) = check_published(&executor, &aggregate, blob_file)?
+        && let Err(error) = check_published(&executor, &aggregate, blob_file, args.json)?
     {
         if args.json {
             output::print_json(&json!({"valid": false, "error": error}));

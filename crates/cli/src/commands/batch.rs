@@ -222,9 +222,7 @@ fn publish(
     json: bool,
 ) -> Result<Publication> {
     let blobs = l2x_da::encode(&batch_data(receipts));
-    let spinner = output::spinner(!json, "committing to the batch's blobs");
-    let published = executor.commit_blobs(&blobs)?;
-    spinner.finish_and_clear();
+    let published = super::da::commit_with_progress(executor, &blobs, !json)?;
     let bytes = l2x_da::blobs_to_bytes(&blobs);
     files::write_atomic(path, &bytes)?;
     Ok(published)

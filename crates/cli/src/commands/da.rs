@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use l2x_da::{Blob, BlobCommitment, Commitment, DaError, Proof, blobs_from_bytes};
+use l2x_executor::da::Publication;
 use l2x_executor::{Executor, Policy};
 use serde_json::{Value, json};
 
@@ -92,6 +93,19 @@ fn hex0x(bytes: &[u8]) -> String {
     format!("0x{}", hex::encode(bytes))
 }
 
+/// Commits to `blobs` with a progress bar on a terminal (none when `show` is false).
+pub fn commit_with_progress(
+    executor: &Executor,
+    blobs: &[Blob],
+    show: bool,
+) -> Result<Publication, DaError> {
+    let bar = output::progress_bar(show, blobs.len() as u64, "committing blobs");
+    let published =
+        executor.commit_blobs_with_progress(blobs, &|p| bar.set_position(p.done as u64));
+    bar.finish_and_clear();
+    published
+}
+
 fn executor(threads: usize) -> Result<Executor> {
     Ok(Executor::builder()
         .threads(threads)
@@ -172,11 +186,13 @@ fn commit(
 ) -> Result<ExitCode> {
     let blobs = read_blobs(blob_file)?;
     let executor = executor(threads)?;
-    let spinner = output::spinner(!json, "loading the KZG trusted setup, then committing");
+    let spinner = output::spinner(!json, "loading the KZG trusted setup");
     let setup = std::time::Instant::now();
     executor.kzg();
     let setup = setup.elapsed();
-    let published = executor.commit_blobs(&blobs)?;
+    spinner.finish_and_clear();
+    let published = commit_with_progress(&executor, &blobs, !json)?;
+    let spinner = output::spinner(!json && cells, "computing cells and cell proofs");
     let extensions = if cells {
         Some(executor.compute_cells(&blobs)?)
     } else {
