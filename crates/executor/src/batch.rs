@@ -138,9 +138,26 @@ impl<'a> Tracker<'a> {
     }
 }
 
-/// Whether two registry entries are the same program (the registry holds one static of each).
+/// Whether two registry entries are the same program: the same reference (address and type),
+/// or the same id. Not by address alone: the built-in programs are zero-sized, and zero-sized
+/// statics may share one address.
 fn same_program(a: &dyn Program, b: &dyn Program) -> bool {
-    std::ptr::addr_eq(a, b)
+    std::ptr::eq(a, b) || a.id() == b.id()
+}
+
+/// `todo` split by program, each group in batch order, groups in order of first appearance.
+fn group_by_program<'p>(todo: &[&'p Planned]) -> Vec<Vec<&'p Planned>> {
+    let mut groups: Vec<Vec<&Planned>> = vec![];
+    for &p in todo {
+        match groups
+            .iter_mut()
+            .find(|g| same_program(g[0].program, p.program))
+        {
+            Some(group) => group.push(p),
+            None => groups.push(vec![p]),
+        }
+    }
+    groups
 }
 
 /// Below this estimated time, a job costs less than looking it up: Auto does not consult the
@@ -286,25 +303,6 @@ impl Executor {
         })
     }
 
-    /// The estimated time of all of `todo`: steps summed per program, one estimate each, so that
-    /// deciding costs next to nothing even for thousands of tiny jobs.
-    fn estimate_total(&self, todo: &[&Planned]) -> Duration {
-        let mut steps_by_program: Vec<(&'static dyn Program, u64)> = vec![];
-        for p in todo {
-            match steps_by_program
-                .iter_mut()
-                .find(|(program, _)| same_program(*program, p.program))
-            {
-                Some((_, steps)) => *steps += p.steps,
-                None => steps_by_program.push((p.program, p.steps)),
-            }
-        }
-        steps_by_program
-            .into_iter()
-            .map(|(program, steps)| self.estimate_steps(program, steps))
-            .fold(Duration::ZERO, Duration::saturating_add)
-    }
-
     fn estimate(&self, p: &Planned) -> Duration {
         self.estimate_steps(p.program, p.steps)
     }
@@ -416,6 +414,38 @@ impl Executor {
         }
     }
 
+    /// Runs the first jobs of an unmeasured program alone, up to CALIBRATION_JOBS of them or
+    /// CALIBRATION_TIME, and seeds the cost model with the fastest per-step time (the first
+    /// call of a program runs cold and would overstate it). Returns how many ran.
+    fn calibrate(
+        &self,
+        jobs: &[Job],
+        group: &[&Planned],
+        receipts: &mut [Option<Arc<Receipt>>],
+        tracker: &Tracker<'_>,
+    ) -> Result<usize, BatchError> {
+        let start = Instant::now();
+        let mut samples: Vec<Timed> = vec![];
+        for p in group {
+            if samples.len() == CALIBRATION_JOBS
+                || (!samples.is_empty() && start.elapsed() >= CALIBRATION_TIME)
+            {
+                break;
+            }
+            let timed = self
+                .prove_one(p, &jobs[p.index].input, tracker)
+                .map_err(|error| BatchError {
+                    index: p.index,
+                    error,
+                })?;
+            receipts[p.index] = Some(Arc::clone(&timed.receipt));
+            samples.push(timed);
+        }
+        let ran = samples.len();
+        self.record_fastest(&mut samples);
+        Ok(ran)
+    }
+
     fn run_planned(
         &self,
         jobs: &[Job],
@@ -423,42 +453,26 @@ impl Executor {
         receipts: &mut [Option<Arc<Receipt>>],
         tracker: &Tracker<'_>,
     ) -> Result<(Policy, String, usize), BatchError> {
-        let mut rest = todo;
+        // Jobs of one program run together (results land by index, so order is free): the
+        // sequential path then reads the clock once per program, and each program still
+        // unmeasured is calibrated on its own jobs wherever they sit in the batch.
+        let mut rest: Vec<&Planned> = Vec::with_capacity(todo.len());
         let mut calibrated = 0;
-        // Calibration: while the cost model has not measured the next job's program, jobs run
-        // alone, up to CALIBRATION_JOBS of them or CALIBRATION_TIME, and the fastest per-step
-        // time seeds the model (the first call of a program runs cold and would overstate it).
-        let calibration_start = Instant::now();
-        let mut samples: Vec<Timed> = vec![];
-        while let Some((first, tail)) = rest.split_first() {
-            let program = jobs[first.index].program.as_str();
-            let same = samples
-                .first()
-                .is_some_and(|s| s.receipt.claim.program.as_str() == program);
-            let take = if same {
-                samples.len() < CALIBRATION_JOBS && calibration_start.elapsed() < CALIBRATION_TIME
+        let mut estimate = Duration::ZERO;
+        for group in group_by_program(todo) {
+            let done = if self.estimate(group[0]) == Duration::MAX {
+                self.calibrate(jobs, &group, receipts, tracker)?
             } else {
-                self.estimate(first) == Duration::MAX
+                0
             };
-            if !take {
-                break;
-            }
-            if !same {
-                self.record_fastest(&mut samples);
-            }
-            let timed = self
-                .prove_one(first, &jobs[first.index].input, tracker)
-                .map_err(|error| BatchError {
-                    index: first.index,
-                    error,
-                })?;
-            receipts[first.index] = Some(Arc::clone(&timed.receipt));
-            samples.push(timed);
-            rest = tail;
-            calibrated += 1;
+            calibrated += done;
+            let left = &group[done..];
+            let steps = left.iter().map(|p| p.steps).sum();
+            estimate = estimate.saturating_add(self.estimate_steps(group[0].program, steps));
+            rest.extend_from_slice(left);
         }
-        self.record_fastest(&mut samples);
-        let (mut ran, mut reason, chunk) = self.decide(rest);
+        let rest = rest.as_slice();
+        let (mut ran, mut reason, chunk) = self.decide(rest.len(), estimate);
         if calibrated > 0 {
             reason = format!(
                 "{calibrated} job(s) ran first, alone, to calibrate the cost model; then {reason}"
@@ -505,25 +519,23 @@ impl Executor {
     }
 
     /// Sequential or parallel, why, and how many jobs per parallel task.
-    fn decide(&self, todo: &[&Planned]) -> (Policy, String, usize) {
+    /// `total` is the estimated time of the `count` jobs left after calibration: steps summed
+    /// per program, one estimate each, so deciding costs next to nothing for thousands of jobs.
+    fn decide(&self, count: usize, total: Duration) -> (Policy, String, usize) {
         let threads = self.threads();
         match self.policy {
             Policy::Sequential => return (Policy::Sequential, "forced by policy".into(), 1),
             Policy::Parallel => return (Policy::Parallel, "forced by policy".into(), 1),
             Policy::Auto => {}
         }
-        if threads < 2 || todo.len() < 2 {
-            let why = format!(
-                "{} job(s) to prove on {threads} thread(s): nothing to spread",
-                todo.len()
-            );
+        if threads < 2 || count < 2 {
+            let why = format!("{count} job(s) to prove on {threads} thread(s): nothing to spread");
             return (Policy::Sequential, why, 1);
         }
-        let total = self.estimate_total(todo);
-        let per_job = total / todo.len() as u32;
+        let per_job = total / count as u32;
         let min_task = self.dispatch * TASK_OVER_DISPATCH;
         let chunk = (min_task.as_nanos() / per_job.as_nanos().max(1)).max(1) as usize;
-        let tasks = todo.len().div_ceil(chunk);
+        let tasks = count.div_ceil(chunk);
         if tasks >= threads {
             let why = format!(
                 "estimated {total:?} of work: {tasks} tasks of >= {chunk} job(s), each well above the {:?} cost of a round trip into the pool",
@@ -677,6 +689,48 @@ mod tests {
         seen.sort_unstable();
         assert_eq!(seen, vec![(1, 4), (2, 4), (3, 4), (4, 4)]);
         assert_eq!(report.proven, 4);
+    }
+
+    #[test]
+    fn programs_are_told_apart_by_id_even_when_zero_sized() {
+        let registry = l2x_programs::Registry::standard();
+        let (fib, sha) = (
+            registry.get("fibonacci").unwrap(),
+            registry.get("sha256").unwrap(),
+        );
+        assert!(same_program(fib, fib));
+        assert!(!same_program(fib, sha));
+    }
+
+    #[test]
+    fn a_mixed_batch_calibrates_and_estimates_each_program_on_its_own() {
+        let executor = build(Policy::Auto, 2, 0);
+        let mut jobs = fib_jobs(&[20; 40]);
+        for (i, job) in jobs.iter_mut().enumerate().filter(|(i, _)| i % 2 == 1) {
+            *job = Job {
+                program: "sha256".into(),
+                input: i.to_string().into_bytes(),
+            };
+        }
+        let report = executor.prove_batch(&jobs).unwrap();
+        assert_eq!(report.receipts.len(), 40);
+        for (job, receipt) in jobs.iter().zip(&report.receipts) {
+            assert_eq!(
+                receipt.claim.program.as_str(),
+                job.program,
+                "in input order"
+            );
+        }
+        let costs = executor.costs();
+        let fib = costs.ns_per_step(BackendId::Trace, &l2x_programs::fibonacci::ID);
+        let sha = costs.ns_per_step(BackendId::Trace, &l2x_programs::sha256::ID);
+        assert!(fib.is_some() && sha.is_some(), "{fib:?} {sha:?}");
+        assert!(report.reason.contains("calibrate"), "{}", report.reason);
+        assert!(
+            !report.reason.contains("18446744073709551615"),
+            "{}",
+            report.reason
+        );
     }
 
     #[test]
