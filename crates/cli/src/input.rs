@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 
 use crate::files;
 
@@ -45,10 +45,17 @@ pub fn decode_hex(text: &str) -> Result<Vec<u8>> {
         .strip_prefix("0x")
         .or_else(|| text.strip_prefix("0X"))
         .unwrap_or(text);
-    hex::decode(digits).with_context(|| {
-        let shown: String = text.chars().take(40).collect();
-        format!("invalid hex input {shown:?}")
-    })
+    let shown: String = text.chars().take(40).collect();
+    if let Some((at, bad)) = digits.char_indices().find(|(_, c)| !c.is_ascii_hexdigit()) {
+        bail!("invalid hex input {shown:?}: {bad:?} at byte {at} is not a hex digit");
+    }
+    if digits.len() % 2 == 1 {
+        bail!(
+            "invalid hex input {shown:?}: an odd number of digits ({})",
+            digits.len()
+        );
+    }
+    hex::decode(digits).with_context(|| format!("invalid hex input {shown:?}"))
 }
 
 #[cfg(test)]
@@ -60,9 +67,10 @@ mod tests {
         assert_eq!(decode_hex("0x6162").unwrap(), b"ab");
         assert_eq!(decode_hex("6162").unwrap(), b"ab");
         assert_eq!(decode_hex("").unwrap(), b"");
-        for bad in ["6", "zz", "0x6g"] {
+        for bad in ["6", "zz", "0x6g", "é1"] {
             let err = format!("{:#}", decode_hex(bad).unwrap_err());
             assert!(err.contains("invalid hex"), "{err}");
+            assert!(!err.contains('Ã'), "mojibake: {err}");
         }
     }
 }

@@ -27,6 +27,7 @@ mod files;
 mod input;
 mod output;
 mod suites;
+mod trust;
 
 use std::process::ExitCode;
 

@@ -43,6 +43,15 @@ pub fn backend_label(backend: BackendId) -> String {
     }
 }
 
+/// Adds `fields` to a JSON object (no-op on other values).
+pub fn extend<const N: usize>(object: &mut Value, fields: [(&'static str, Value); N]) {
+    if let Value::Object(map) = object {
+        for (key, value) in fields {
+            map.insert(key.to_owned(), value);
+        }
+    }
+}
+
 /// The public values as a JSON object of strings, in the program's order.
 pub fn public_values_json(output: &PublicOutput) -> Value {
     let fields: Map<String, Value> = output

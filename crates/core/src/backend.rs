@@ -196,11 +196,15 @@ pub enum VerifyError {
     /// The seal does not back the claim: the receipt was altered or forged.
     #[error("seal does not match the claim (receipt altered or forged)")]
     SealMismatch,
-    /// A dev receipt was offered where a real proof is required.
+    /// A dev receipt was offered to a verifier that does not allow them.
     #[error(
-        "receipt is from the dev backend '{0}', which proves nothing, and real proofs are required"
+        "receipt is from the dev backend '{0}', which proves nothing: dev receipts are refused \
+         unless allowed (--allow-dev, L2X_DEV_MODE=1, or ExecutorBuilder::allow_dev_receipts)"
     )]
     DevReceiptRefused(BackendId),
+    /// The receipt is valid but its public values are not the ones expected.
+    #[error("receipt's public values are not the expected ones")]
+    UnexpectedPublicValues,
 }
 
 #[cfg(test)]

@@ -21,6 +21,13 @@ pub const BLOB_CAPACITY: usize = FIELD_ELEMENTS_PER_BLOB * BYTES_PER_CHUNK;
 /// Bytes of the length header at the start of the stream.
 const HEADER: usize = 8;
 
+/// The most blobs one blob file holds (8 MiB): every l2x command reads and writes blob files up
+/// to this size and refuses larger ones, so whatever one command writes the others read.
+pub const MAX_BLOBS_PER_FILE: usize = 64;
+
+/// The most data bytes that fit in [`MAX_BLOBS_PER_FILE`] blobs.
+pub const MAX_DATA_BYTES: usize = MAX_BLOBS_PER_FILE * BLOB_CAPACITY - HEADER;
+
 /// The BLS12-381 scalar field modulus, big-endian: a field element must be below it.
 pub const MODULUS: [u8; 32] = [
     0x73, 0xed, 0xa7, 0x53, 0x29, 0x9d, 0x7d, 0x48, 0x33, 0x39, 0xd8, 0x08, 0x09, 0xa1, 0xd8, 0x05,

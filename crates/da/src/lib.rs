@@ -8,7 +8,10 @@ pub mod encoding;
 pub mod kzg;
 
 pub use c_kzg::{BYTES_PER_BLOB, Blob, CELLS_PER_EXT_BLOB, Cell};
-pub use encoding::{BLOB_CAPACITY, blobs_from_bytes, blobs_to_bytes, decode, encode};
+pub use encoding::{
+    BLOB_CAPACITY, MAX_BLOBS_PER_FILE, MAX_DATA_BYTES, blobs_from_bytes, blobs_to_bytes, decode,
+    encode,
+};
 pub use kzg::{BlobCommitment, Cells, Commitment, Kzg, Proof, versioned_hash};
 
 /// What can go wrong with blobs and their proofs.

@@ -45,7 +45,11 @@ fn fibonacci_execute(c: &mut Criterion) {
 
 fn prove_verify_fib50(c: &mut Criterion) {
     let mut group = c.benchmark_group("prove_verify_fib50");
-    let executor = Executor::new().unwrap();
+    // Measures dev-mode verification on purpose.
+    let executor = Executor::builder()
+        .allow_dev_receipts(true)
+        .build()
+        .unwrap();
     group.bench_function("in_memory", |b| {
         b.iter(|| {
             let receipt = executor.prove("fibonacci", black_box(b"50")).ok()?;
@@ -76,7 +80,11 @@ fn sha256_64k(c: &mut Criterion) {
     group.bench_function("sha2_crate", |b| {
         b.iter(|| sha2::Sha256::digest(black_box(&message)))
     });
-    let executor = Executor::new().unwrap();
+    // Measures dev-mode verification on purpose.
+    let executor = Executor::builder()
+        .allow_dev_receipts(true)
+        .build()
+        .unwrap();
     group.bench_function("trace_prove", |b| {
         b.iter(|| {
             executor

@@ -18,8 +18,10 @@ use l2x_executor::{Executor, Job, Policy};
 const BACKENDS: [BackendId; 3] = [BackendId::Trace, BackendId::Stark, BackendId::StarkZk];
 
 fn executor(backend: BackendId) -> Executor {
+    // The trace groups measure dev-mode verification on purpose.
     Executor::builder()
         .backend(backend)
+        .allow_dev_receipts(backend.is_dev())
         .policy(Policy::Auto)
         .build()
         .unwrap()

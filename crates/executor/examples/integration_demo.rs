@@ -15,7 +15,12 @@ fn main() {
         Some(name) => name.parse::<BackendId>().unwrap(),
         None => BackendId::Trace,
     };
-    let executor = Executor::builder().backend(backend).build().unwrap();
+    // Dev mode, visibly: on the trace backend this demo verifies receipts that prove nothing.
+    let executor = Executor::builder()
+        .backend(backend)
+        .allow_dev_receipts(backend.is_dev())
+        .build()
+        .unwrap();
     println!(
         "integration_demo on the {backend} backend{}\n",
         if backend.is_dev() {

@@ -37,6 +37,7 @@ fn jobs(inputs: impl IntoIterator<Item = u64>) -> Vec<Job> {
 fn executor(backend: BackendId, policy: Policy, cache: usize) -> Executor {
     Executor::builder()
         .backend(backend)
+        .allow_dev_receipts(backend.is_dev())
         .policy(policy)
         .cache(cache)
         .build()

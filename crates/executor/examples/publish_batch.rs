@@ -20,7 +20,12 @@ fn arg(name: &str) -> Option<String> {
 fn main() {
     let backend = arg("--backend").map_or(BackendId::Trace, |b| b.parse().unwrap());
     let jobs: usize = arg("--jobs").map_or(4000, |n| n.parse().unwrap());
-    let executor = Executor::builder().backend(backend).build().unwrap();
+    // Dev mode, visibly: on the trace backend this example verifies receipts that prove nothing.
+    let executor = Executor::builder()
+        .backend(backend)
+        .allow_dev_receipts(backend.is_dev())
+        .build()
+        .unwrap();
     let dev = if backend.is_dev() {
         " (dev mode: the receipts prove nothing; the KZG commitments are real)"
     } else {

@@ -597,6 +597,7 @@ mod tests {
     fn build_on(backend: BackendId, policy: Policy, threads: usize, cache: usize) -> Executor {
         Executor::builder()
             .backend(backend)
+            .allow_dev_receipts(backend.is_dev())
             .policy(policy)
             .threads(threads)
             .cache(cache)

@@ -3,17 +3,23 @@
 //! ```
 //! use l2x_executor::Executor;
 //!
-//! let executor = Executor::new().unwrap();
+//! // Dev mode, visibly: trace receipts prove nothing, so verifying them must be allowed.
+//! let executor = Executor::builder().allow_dev_receipts(true).build()?;
 //! let receipt = executor.prove("fibonacci", b"50")?;
-//! let claim = executor.verify(&receipt)?;
+//! let claim = executor.verify_program(&receipt, "fibonacci")?;
 //! assert_eq!(executor.describe(claim)?.headline, "12586269025");
 //! assert!(receipt.is_dev(), "the default trace backend is dev mode: it proves nothing");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! Receipts can be verified by any executor whatever backend it proves with: verification
-//! dispatches on the backend the receipt names. Where a claim must really be proven, build the
-//! executor with [`ExecutorBuilder::require_real_proofs`] so that dev receipts are refused.
+//! dispatches on the backend the receipt names. **Dev receipts are refused by default**, like
+//! RISC Zero's dev mode: allow them with [`ExecutorBuilder::allow_dev_receipts`] or by setting
+//! `L2X_DEV_MODE=1` in the environment.
+//!
+//! A receipt only says what *it* claims. Verify it against what you expect:
+//! [`Executor::verify_program`] checks the program, [`Executor::verify_claim`] the program and
+//! the public values (as RISC Zero's `receipt.verify(IMAGE_ID)` checks the image).
 
 pub mod aggregate;
 mod batch;
@@ -24,7 +30,7 @@ pub mod da;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub use aggregate::{Aggregate, AggregateError, InclusionProof};
+pub use aggregate::{Aggregate, AggregateError, AggregateView, InclusionProof};
 pub use batch::{BatchError, BatchReport, Job, Policy, Progress};
 use cache::{CacheStats, ReceiptCache};
 pub use cost::CostModel;
@@ -33,6 +39,7 @@ use l2x_core::{
     PublicOutput, Receipt, UnknownProgram, VerifyError,
 };
 use l2x_programs::Registry;
+use l2x_stark::security::ProofSecurity;
 use l2x_stark::{StarkBackend, StarkZkBackend};
 use l2x_trace::TraceBackend;
 
@@ -50,13 +57,22 @@ pub enum JobError {
     #[error(transparent)]
     Backend(ProveError),
     /// The job alone needs more memory than the executor's budget.
-    #[error("the job needs about {needed} MiB, more than the {budget} MiB memory budget", needed = needed >> 20, budget = budget >> 20)]
+    #[error("the job needs about {}, more than the {} memory budget", mib(*needed), mib(*budget))]
     MemoryBudget {
         /// Estimated peak bytes of the job.
         needed: u64,
         /// The budget in bytes.
         budget: u64,
     },
+}
+
+/// Bytes as MiB for messages, without rounding a small budget down to "0 MiB".
+fn mib(bytes: u64) -> String {
+    if bytes < 1 << 20 {
+        format!("{bytes} bytes")
+    } else {
+        format!("{} MiB", bytes >> 20)
+    }
 }
 
 impl From<ProveError> for JobError {
@@ -73,7 +89,7 @@ impl From<ProveError> for JobError {
 #[must_use]
 pub struct ExecutorBuilder {
     backend: BackendId,
-    require_real_proofs: bool,
+    allow_dev_receipts: bool,
     registry: Registry,
     threads: usize,
     cache_entries: usize,
@@ -82,12 +98,19 @@ pub struct ExecutorBuilder {
     memory_budget: Option<u64>,
 }
 
+/// The most worker threads an executor starts: far above any useful count (proving is
+/// CPU-bound), low enough that a typo cannot exhaust the system's threads.
+pub const MAX_THREADS: usize = 1024;
+
 /// Why an executor could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
-    /// The worker pool's threads could not be started.
-    #[error("cannot start the worker pool")]
-    Pool(#[from] rayon::ThreadPoolBuildError),
+    /// The worker pool's threads could not be started (the cause is in the message, once).
+    #[error("cannot start the worker pool: {0}")]
+    Pool(rayon::ThreadPoolBuildError),
+    /// More worker threads than [`MAX_THREADS`] were asked for.
+    #[error("{0} worker threads asked for; at most {MAX_THREADS} are allowed")]
+    TooManyThreads(usize),
     /// The cache bounds are unusable.
     #[error("invalid cache bounds: {entries} entries, {bytes} bytes")]
     Cache {
@@ -106,9 +129,11 @@ impl ExecutorBuilder {
         self
     }
 
-    /// Refuse receipts of dev backends in [`Executor::verify`] (default: accept them).
-    pub fn require_real_proofs(mut self, required: bool) -> Self {
-        self.require_real_proofs = required;
+    /// Accept receipts of dev backends (`trace`), which anyone can forge, in
+    /// [`Executor::verify`] and the aggregate checks. Default: refused, unless the environment
+    /// sets `L2X_DEV_MODE=1` (or `true`) when the builder is made.
+    pub fn allow_dev_receipts(mut self, allowed: bool) -> Self {
+        self.allow_dev_receipts = allowed;
         self
     }
 
@@ -118,7 +143,7 @@ impl ExecutorBuilder {
         self
     }
 
-    /// Worker threads of the pool (default: one per core).
+    /// Worker threads of the pool (default 0: one per core; at most [`MAX_THREADS`]).
     pub fn threads(mut self, threads: usize) -> Self {
         self.threads = threads;
         self
@@ -151,11 +176,14 @@ impl ExecutorBuilder {
 
     /// Builds the executor: starts its worker pool and measures the pool's dispatch cost.
     pub fn build(self) -> Result<Executor, BuildError> {
+        if self.threads > MAX_THREADS {
+            return Err(BuildError::TooManyThreads(self.threads));
+        }
         let mut pool = rayon::ThreadPoolBuilder::new().thread_name(|i| format!("l2x-worker-{i}"));
         if self.threads > 0 {
             pool = pool.num_threads(self.threads);
         }
-        let pool = pool.build()?;
+        let pool = pool.build().map_err(BuildError::Pool)?;
         let dispatch = measure_dispatch(&pool);
         let cache = match self.cache_entries {
             0 => None,
@@ -168,7 +196,7 @@ impl ExecutorBuilder {
         };
         Ok(Executor {
             prover: backend(self.backend),
-            require_real_proofs: self.require_real_proofs,
+            allow_dev_receipts: self.allow_dev_receipts,
             registry: self.registry,
             pool: Arc::new(pool),
             cache,
@@ -179,6 +207,11 @@ impl ExecutorBuilder {
             blobs: da::BlobState::new(self.cache_entries),
         })
     }
+}
+
+/// Whether `L2X_DEV_MODE` allows dev receipts (`1` or `true`).
+fn dev_mode_from_env() -> bool {
+    std::env::var("L2X_DEV_MODE").is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
 }
 
 /// Half of `MemAvailable` from `/proc/meminfo`, or 4 GiB where it cannot be read.
@@ -212,7 +245,7 @@ fn measure_dispatch(pool: &rayon::ThreadPool) -> Duration {
 #[derive(Clone)]
 pub struct Executor {
     prover: &'static dyn Backend,
-    require_real_proofs: bool,
+    allow_dev_receipts: bool,
     registry: Registry,
     pool: Arc<rayon::ThreadPool>,
     cache: Option<Arc<ReceiptCache>>,
@@ -235,7 +268,7 @@ impl std::fmt::Debug for Executor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Executor")
             .field("backend", &self.prover.id())
-            .field("require_real_proofs", &self.require_real_proofs)
+            .field("allow_dev_receipts", &self.allow_dev_receipts)
             .field("registry", &self.registry)
             .field("threads", &self.threads())
             .field("policy", &self.policy)
@@ -245,8 +278,8 @@ impl std::fmt::Debug for Executor {
 }
 
 impl Executor {
-    /// An executor with the default settings: the `trace` backend, dev receipts accepted, one
-    /// worker per core, no cache, [`Policy::Auto`].
+    /// An executor with the default settings: the `trace` backend, dev receipts refused (unless
+    /// `L2X_DEV_MODE=1`), one worker per core, no cache, [`Policy::Auto`].
     pub fn new() -> Result<Self, BuildError> {
         Self::builder().build()
     }
@@ -255,7 +288,7 @@ impl Executor {
     pub fn builder() -> ExecutorBuilder {
         ExecutorBuilder {
             backend: BackendId::Trace,
-            require_real_proofs: false,
+            allow_dev_receipts: dev_mode_from_env(),
             registry: Registry::standard(),
             threads: 0,
             cache_entries: 0,
@@ -328,13 +361,70 @@ impl Executor {
         Ok(receipt)
     }
 
-    /// Checks a receipt with the backend it names and returns the claim it establishes.
+    /// Whether this executor accepts dev receipts.
+    pub fn allows_dev_receipts(&self) -> bool {
+        self.allow_dev_receipts
+    }
+
+    /// Checks a receipt with the backend it names and returns the claim it establishes,
+    /// whatever that claim is: prefer [`Executor::verify_program`] or
+    /// [`Executor::verify_claim`], which also check that it is the claim you expect.
     pub fn verify<'r>(&self, receipt: &'r Receipt) -> Result<&'r Claim, VerifyError> {
-        if self.require_real_proofs && receipt.is_dev() {
+        if !self.allow_dev_receipts && receipt.is_dev() {
             return Err(VerifyError::DevReceiptRefused(receipt.backend));
         }
         let program = self.program(receipt.claim.program.as_str())?;
         backend(receipt.backend).verify(program, receipt)
+    }
+
+    /// Checks that `receipt` is a valid receipt of `program` (by id), and returns its claim.
+    pub fn verify_program<'r>(
+        &self,
+        receipt: &'r Receipt,
+        program: &str,
+    ) -> Result<&'r Claim, VerifyError> {
+        let expected = self.program(program)?.id();
+        if receipt.claim.program != expected {
+            return Err(VerifyError::WrongProgram {
+                expected,
+                found: receipt.claim.program.clone(),
+            });
+        }
+        self.verify(receipt)
+    }
+
+    /// Checks that `receipt` is a valid receipt of `program` with exactly these public values.
+    pub fn verify_claim<'r>(
+        &self,
+        receipt: &'r Receipt,
+        program: &str,
+        public_values: &[u8],
+    ) -> Result<&'r Claim, VerifyError> {
+        let claim = self.verify_program(receipt, program)?;
+        if claim.public_values != public_values {
+            return Err(VerifyError::UnexpectedPublicValues);
+        }
+        Ok(claim)
+    }
+
+    /// The conjectured security level of the proof behind `receipt` (`None` for a dev receipt,
+    /// which proves nothing). Computed from the claim's shape, as the verifier does; it does
+    /// not verify the receipt.
+    pub fn security(&self, receipt: &Receipt) -> Result<Option<ProofSecurity>, VerifyError> {
+        let Some(mode) = l2x_stark::Mode::of(receipt.backend) else {
+            return Ok(None);
+        };
+        let name = receipt.claim.program.as_str();
+        let Some(program) = self.registry.air_program(name) else {
+            return Err(VerifyError::MalformedProof(format!(
+                "program '{name}' has no AIR in this build"
+            )));
+        };
+        Ok(Some(l2x_stark::claim_security(
+            mode,
+            program,
+            &receipt.claim.public_values,
+        )?))
     }
 
     /// Verifies every receipt, then builds their aggregate: one root over all of them.
@@ -354,6 +444,29 @@ impl Executor {
                 .map_err(|error| AggregateFailure::Receipt { index, error })?;
         }
         Ok(())
+    }
+
+    /// Checks an encoded aggregate without holding its receipts: the root over the receipts'
+    /// bytes first, then each receipt decoded and verified in turn (memory: the file and one
+    /// receipt). Returns how many receipts are dev receipts.
+    pub fn verify_aggregate_view(
+        &self,
+        view: &AggregateView<'_>,
+    ) -> Result<usize, AggregateFailure> {
+        if view.is_empty() {
+            return Err(AggregateError::Empty.into());
+        }
+        if !view.root_matches() {
+            return Err(AggregateError::RootMismatch.into());
+        }
+        let mut dev = 0;
+        for (index, receipt) in view.receipts().enumerate() {
+            let receipt = receipt.map_err(|e| AggregateFailure::Unreadable(e.to_string()))?;
+            self.verify(&receipt)
+                .map_err(|error| AggregateFailure::Receipt { index, error })?;
+            dev += usize::from(receipt.is_dev());
+        }
+        Ok(dev)
     }
 
     /// The public values of a claim, decoded for people.
@@ -378,6 +491,9 @@ pub enum AggregateFailure {
     /// The tree itself is wrong (empty, or the root does not match).
     #[error(transparent)]
     Tree(#[from] AggregateError),
+    /// A receipt in an encoded aggregate does not decode.
+    #[error("{0}")]
+    Unreadable(String),
 }
 
 /// Why a claim's public values cannot be shown.
@@ -395,9 +511,16 @@ pub enum DescribeError {
 mod tests {
     use super::*;
 
+    fn dev() -> Executor {
+        Executor::builder()
+            .allow_dev_receipts(true)
+            .build()
+            .unwrap()
+    }
+
     #[test]
     fn proves_and_verifies_through_the_default_backend() {
-        let executor = Executor::new().unwrap();
+        let executor = dev();
         let receipt = executor.prove("sha256", b"abc").unwrap();
         let claim = executor.verify(&receipt).unwrap();
         assert_eq!(
@@ -407,21 +530,54 @@ mod tests {
     }
 
     #[test]
-    fn refuses_dev_receipts_when_real_proofs_are_required() {
+    fn refuses_dev_receipts_unless_allowed() {
         let receipt = Executor::new().unwrap().prove("fibonacci", b"10").unwrap();
         let strict = Executor::builder()
-            .require_real_proofs(true)
+            .allow_dev_receipts(false)
             .build()
             .unwrap();
+        let err = strict.verify(&receipt).unwrap_err();
+        assert_eq!(err, VerifyError::DevReceiptRefused(BackendId::Trace));
+        assert!(err.to_string().contains("L2X_DEV_MODE=1"), "{err}");
+        assert!(dev().verify(&receipt).is_ok());
+    }
+
+    #[test]
+    fn verification_binds_the_expected_program_and_public_values() {
+        let executor = dev();
+        let receipt = executor.prove("fibonacci", b"10").unwrap();
+        let pv = receipt.claim.public_values.clone();
+        assert!(executor.verify_claim(&receipt, "fibonacci", &pv).is_ok());
+        assert!(matches!(
+            executor.verify_program(&receipt, "sha256"),
+            Err(VerifyError::WrongProgram { .. })
+        ));
+        let mut other = pv.clone();
+        other[0] ^= 1;
         assert_eq!(
-            strict.verify(&receipt),
-            Err(VerifyError::DevReceiptRefused(BackendId::Trace))
+            executor.verify_claim(&receipt, "fibonacci", &other),
+            Err(VerifyError::UnexpectedPublicValues)
         );
+        assert!(matches!(
+            executor.verify_program(&receipt, "nope"),
+            Err(VerifyError::UnknownProgram(_))
+        ));
+    }
+
+    #[test]
+    fn security_is_per_claim_and_absent_for_dev_receipts() {
+        let executor = dev();
+        let receipt = executor.prove("fibonacci", b"10").unwrap();
+        assert_eq!(executor.security(&receipt).unwrap(), None);
+        let mut stark = receipt.clone();
+        stark.backend = BackendId::Stark;
+        let level = executor.security(&stark).unwrap().unwrap();
+        assert!(level.bits >= l2x_stark::security::MIN_BITS, "{level:?}");
     }
 
     #[test]
     fn names_unknown_programs_and_bad_inputs() {
-        let executor = Executor::new().unwrap();
+        let executor = dev();
         assert!(matches!(
             executor.prove("nope", b""),
             Err(JobError::UnknownProgram(_))
@@ -437,8 +593,18 @@ mod tests {
     }
 
     #[test]
+    fn thread_counts_are_bounded() {
+        let err = Executor::builder()
+            .threads(MAX_THREADS + 1)
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, BuildError::TooManyThreads(1025)), "{err}");
+        assert!(err.to_string().contains("1024"), "{err}");
+    }
+
+    #[test]
     fn verification_of_an_unknown_program_fails_cleanly() {
-        let executor = Executor::new().unwrap();
+        let executor = dev();
         let mut receipt = executor.prove("fibonacci", b"10").unwrap();
         receipt.claim.program = l2x_core::ProgramId::parse("keccak").unwrap();
         assert!(matches!(

@@ -1,5 +1,11 @@
-//! Comparing a run with a baseline: faster, slower or unchanged, and which slowdowns are
-//! regressions.
+//! Comparing a run with a baseline: faster, slower, unchanged or inconclusive, and which
+//! slowdowns are regressions.
+//!
+//! The rule: when the 95% intervals of the two medians are apart, the change is real (faster or
+//! slower, and a slowdown beyond the threshold is a regression). When they overlap, the change is
+//! called *unchanged* only if it is within the threshold; a larger change with overlapping
+//! intervals is *inconclusive*: the runs sampled too little, or the machine was too noisy, to
+//! tell. (A quick run against a baseline read +155% as "unchanged" under the old rule.)
 
 use serde::Serialize;
 
@@ -13,8 +19,11 @@ pub enum Verdict {
     Faster,
     /// The confidence intervals of the medians do not overlap and the median went up.
     Slower,
-    /// The confidence intervals overlap.
+    /// The confidence intervals overlap and the change is within the threshold.
     Unchanged,
+    /// The confidence intervals overlap but the change is beyond the threshold: too few
+    /// samples, or too much noise, to tell.
+    Inconclusive,
 }
 
 /// One benchmark's change.
@@ -52,6 +61,13 @@ impl Comparison {
     pub fn regressions(&self) -> impl Iterator<Item = &Change> {
         self.changes.iter().filter(|c| c.regression)
     }
+
+    /// The changes that could not be told apart from noise.
+    pub fn inconclusive(&self) -> impl Iterator<Item = &Change> {
+        self.changes
+            .iter()
+            .filter(|c| c.verdict == Verdict::Inconclusive)
+    }
 }
 
 /// Compares every timed benchmark of `current` with the same id in `baseline`.
@@ -65,7 +81,8 @@ pub fn compare(baseline: &Report, current: &Report, threshold_pct: f64) -> Compa
         let change_pct = (now.median - then.median) / then.median * 100.0;
         let overlap = now.overlaps(&then);
         let verdict = match (overlap, change_pct > 0.0) {
-            (true, _) => Verdict::Unchanged,
+            (true, _) if change_pct.abs() <= threshold_pct => Verdict::Unchanged,
+            (true, _) => Verdict::Inconclusive,
             (false, true) => Verdict::Slower,
             (false, false) => Verdict::Faster,
         };
@@ -104,9 +121,14 @@ mod tests {
 
     /// A report of one benchmark whose samples are noisy around `center` (±5%, seeded).
     fn report(center: f64, seed: u64) -> Report {
+        report_with(center, seed, 100, 0.05)
+    }
+
+    /// `n` samples spread ±`spread` around `center`.
+    fn report_with(center: f64, seed: u64, n: usize, spread: f64) -> Report {
         let mut rng = StdRng::seed_from_u64(seed);
-        let ns = (0..100)
-            .map(|_| center * (0.95 + 0.1 * rng.random::<f64>()))
+        let ns = (0..n)
+            .map(|_| center * (1.0 - spread + 2.0 * spread * rng.random::<f64>()))
             .collect();
         let spec = Spec::new("execute", "work", None, "synthetic");
         Report {
@@ -144,5 +166,20 @@ mod tests {
         let slight = compare(&report(1000.0, 1), &report(1080.0, 2), 10.0);
         assert_eq!(slight.changes[0].verdict, Verdict::Slower);
         assert!(!slight.changes[0].regression);
+    }
+
+    #[test]
+    fn a_large_change_with_overlapping_intervals_is_inconclusive_not_unchanged() {
+        // Three samples each, spread ±80%: the intervals are wide enough to overlap even though
+        // the medians differ by far more than the threshold.
+        let base = report_with(1000.0, 1, 3, 0.8);
+        let current = report_with(2500.0, 2, 3, 0.8);
+        let comparison = compare(&base, &current, 10.0);
+        let change = &comparison.changes[0];
+        assert!(change.overlap, "{change:?}");
+        assert!(change.change_pct > 10.0, "{change:?}");
+        assert_eq!(change.verdict, Verdict::Inconclusive);
+        assert!(!change.regression);
+        assert_eq!(comparison.inconclusive().count(), 1);
     }
 }

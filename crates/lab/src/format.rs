@@ -192,6 +192,7 @@ fn comparison_markdown(out: &mut String, c: &Comparison, name: &str) {
             (Verdict::Slower, false) => "slower",
             (Verdict::Faster, _) => "faster",
             (Verdict::Unchanged, _) => "unchanged",
+            (Verdict::Inconclusive, _) => "inconclusive (too few samples or too noisy)",
         };
         let _ = writeln!(
             out,

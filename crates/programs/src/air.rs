@@ -94,6 +94,10 @@ pub trait AirProgram: Program {
     /// to know the tables' sizes before running anything.
     fn placeholder_public_values(&self, input: &[u8]) -> Result<Vec<u8>, InputError>;
 
+    /// Public values of the smallest and of the largest claim the STARK backends prove (outputs
+    /// left as zeros): the two ends of the range a program's security level is stated over.
+    fn stark_extremes(&self) -> [Vec<u8>; 2];
+
     /// Runs the program and generates its traces, one per table, at the heights of [`tables`].
     ///
     /// [`tables`]: AirProgram::tables

@@ -15,6 +15,7 @@ use l2x_programs::air::{AirProgram, Val};
 use l2x_programs::{Fibonacci, Sha256};
 use l2x_stark::Mode;
 use l2x_stark::config::config;
+use l2x_stark::security::Grinding;
 use p3_keccak_air::{KeccakAir, generate_trace_rows};
 use serde_json::{Value, json};
 
@@ -105,7 +106,7 @@ fn run_keccak(count: usize) -> (Vec<Duration>, Vec<Duration>, usize) {
             })
         })
         .collect();
-    let config = config();
+    let config = config(Grinding::default());
     let air = KeccakAir {};
     let mut proves = vec![];
     let mut encoded = vec![];

@@ -5,12 +5,13 @@
 //!   permutation for nodes), 8-element (~248-bit) digests; Fiat–Shamir by a Poseidon2 duplex
 //!   challenger.
 //! - Low-degree test: FRI with blowup 2 (`log_blowup` 1), 100 queries, folding arity up to 8,
-//!   a 16-bit proof of work before queries and a 10-bit one before batching.
+//!   a 16-bit proof of work before queries.
+//! - Further proof of work (FRI folding rounds, the batching challenge, the LogUp challenges, the
+//!   out-of-domain point) sized per proof from its shape: see [`crate::security`].
 //!
 //! The proofs are not zero-knowledge: FRI openings reveal evaluations of the trace polynomials
 //! (see the crate docs). [`config_zk`] is the hiding variant (the `stark-zk` backend): salted
-//! Merkle leaves, randomized traces and random codewords in FRI, at blowup 4 with 50 queries
-//! (the same 116-bit ethSTARK count).
+//! Merkle leaves, randomized traces and random codewords in FRI, at blowup 4 with 50 queries.
 
 use p3_challenger::DuplexChallenger;
 use p3_commit::ExtensionMmcs;
@@ -23,9 +24,11 @@ use p3_koala_bear::{
 };
 use p3_merkle_tree::{MerkleTreeHidingMmcs, MerkleTreeMmcs};
 use p3_symmetric::{PaddingFreeSponge, TruncatedPermutation};
-use p3_uni_stark::{ConjecturedSecurity, StarkConfig};
+use p3_uni_stark::StarkConfig;
 use rand::rngs::StdRng;
 use serde::Serialize;
+
+use crate::security::{Grinding, MAX_GRINDING_BITS};
 
 /// The base field.
 pub type Val = KoalaBear;
@@ -78,23 +81,24 @@ pub const MAX_LOG_ARITY: usize = 3;
 pub const LOG_FINAL_POLY_LEN: usize = 0;
 /// Proof-of-work bits before the query phase.
 pub const QUERY_POW_BITS: usize = 16;
-/// Proof-of-work bits before batching the opened columns.
-pub const BATCH_POW_BITS: usize = 10;
-/// Proof-of-work bits per FRI commit round.
-pub const COMMIT_POW_BITS: usize = 0;
 /// Bits of the challenge field (4 × log2 p).
 pub const CHALLENGE_FIELD_BITS: usize = 123;
 /// Collision resistance of the 8-element Poseidon2 digests, in bits (half of ~248).
 pub const HASH_COLLISION_BITS: usize = 124;
 
-fn fri_parameters<M>(log_blowup: usize, num_queries: usize, mmcs: M) -> FriParameters<M> {
+fn fri_parameters<M>(
+    log_blowup: usize,
+    num_queries: usize,
+    grinding: Grinding,
+    mmcs: M,
+) -> FriParameters<M> {
     FriParameters {
         log_blowup,
         log_final_poly_len: LOG_FINAL_POLY_LEN,
         max_log_arity: MAX_LOG_ARITY,
         num_queries,
-        batch_proof_of_work_bits: BATCH_POW_BITS,
-        commit_proof_of_work_bits: COMMIT_POW_BITS,
+        batch_proof_of_work_bits: grinding.batch,
+        commit_proof_of_work_bits: grinding.commit,
         query_proof_of_work_bits: QUERY_POW_BITS,
         mmcs,
     }
@@ -109,28 +113,28 @@ fn hash_and_compress() -> (Hash, Compress, Perm24) {
     )
 }
 
-/// Builds the configuration; cheap (constants only), so each proof builds its own.
-pub fn config() -> Config {
+/// Builds the configuration with a proof's `grinding`; cheap (constants only), so each proof
+/// builds its own.
+pub fn config(grinding: Grinding) -> Config {
     let (hash, compress, perm24) = hash_and_compress();
     let val_mmcs = ValMmcs::new(hash, compress, 0);
-    let fri = fri_parameters(
-        LOG_BLOWUP,
-        NUM_QUERIES,
-        ChallengeMmcs::new(val_mmcs.clone()),
-    );
+    let mmcs = ChallengeMmcs::new(val_mmcs.clone());
+    let fri = fri_parameters(LOG_BLOWUP, NUM_QUERIES, grinding, mmcs);
     StarkConfig::new(
         Pcs::new(Dft::default(), val_mmcs, fri),
         Challenger::new(perm24),
     )
+    .with_ood_proof_of_work_bits(grinding.out_of_domain)
+    .with_lookup_proof_of_work_bits(grinding.lookup)
 }
 
-/// Builds the hiding configuration, its salts and masks drawn from a generator seeded by the
-/// operating system.
-pub fn config_zk() -> ZkConfig {
+/// Builds the hiding configuration with a proof's `grinding`, its salts and masks drawn from a
+/// generator seeded by the operating system.
+pub fn config_zk(grinding: Grinding) -> ZkConfig {
     let (hash, compress, perm24) = hash_and_compress();
     let val_mmcs = HidingValMmcs::new(hash, compress, 0, rand::make_rng());
     let mmcs = HidingChallengeMmcs::new(val_mmcs.clone());
-    let fri = fri_parameters(ZK_LOG_BLOWUP, ZK_NUM_QUERIES, mmcs);
+    let fri = fri_parameters(ZK_LOG_BLOWUP, ZK_NUM_QUERIES, grinding, mmcs);
     let pcs = HidingPcs::new(
         Dft::default(),
         val_mmcs,
@@ -139,12 +143,14 @@ pub fn config_zk() -> ZkConfig {
         rand::make_rng(),
     );
     StarkConfig::new(pcs, Challenger::new(perm24))
+        .with_ood_proof_of_work_bits(grinding.out_of_domain)
+        .with_lookup_proof_of_work_bits(grinding.lookup)
 }
 
-/// The parameters and the conjectured security level of the configuration, for people and
-/// `--json` output.
+/// The parameters of a configuration, for people and `--json` output. The security level is a
+/// property of each proof, not of the configuration: see [`crate::security`].
 #[derive(Debug, Clone, Serialize)]
-pub struct SecurityReport {
+pub struct Parameters {
     /// "KoalaBear".
     pub field: &'static str,
     /// Bits of the challenge field.
@@ -159,41 +165,24 @@ pub struct SecurityReport {
     pub max_log_arity: usize,
     /// Proof-of-work bits before queries.
     pub query_pow_bits: usize,
-    /// Proof-of-work bits before batching.
-    pub batch_pow_bits: usize,
-    /// The usual ethSTARK count: queries × log_blowup + query proof-of-work bits, capped by the
-    /// challenge field and hash collision resistance.
-    pub ethstark_conjectured_bits: usize,
-    /// Plonky3's own conjectured estimate for these FRI parameters alone
-    /// (`ConjecturedSecurity::compute_ldt_only`); AIR- and trace-length-dependent terms can only
-    /// lower it for a given proof.
-    pub plonky3_conjectured_ldt_bits: usize,
+    /// The most proof-of-work bits any other site grinds (sized per proof).
+    pub max_grinding_bits: usize,
     /// Whether proofs hide the witness.
     pub zero_knowledge: bool,
 }
 
-/// The security report of [`config`].
-pub fn security() -> SecurityReport {
-    report(LOG_BLOWUP, NUM_QUERIES, false)
+/// The parameters of [`config`].
+pub fn parameters() -> Parameters {
+    parameters_of(LOG_BLOWUP, NUM_QUERIES, false)
 }
 
-/// The security report of [`config_zk`].
-pub fn security_zk() -> SecurityReport {
-    report(ZK_LOG_BLOWUP, ZK_NUM_QUERIES, true)
+/// The parameters of [`config_zk`].
+pub fn parameters_zk() -> Parameters {
+    parameters_of(ZK_LOG_BLOWUP, ZK_NUM_QUERIES, true)
 }
 
-fn report(log_blowup: usize, num_queries: usize, zero_knowledge: bool) -> SecurityReport {
-    let ethstark = (num_queries * log_blowup + QUERY_POW_BITS)
-        .min(CHALLENGE_FIELD_BITS)
-        .min(HASH_COLLISION_BITS);
-    let plonky3 = ConjecturedSecurity::compute_ldt_only(
-        log_blowup,
-        num_queries,
-        QUERY_POW_BITS,
-        HASH_COLLISION_BITS,
-        CHALLENGE_FIELD_BITS,
-    );
-    SecurityReport {
+fn parameters_of(log_blowup: usize, num_queries: usize, zero_knowledge: bool) -> Parameters {
+    Parameters {
         field: "KoalaBear (p = 2^31 - 2^24 + 1), degree-4 extension for challenges",
         challenge_field_bits: CHALLENGE_FIELD_BITS,
         hash: "Poseidon2 (KoalaBear, width 24 sponge / width 16 compression), 8-element digests",
@@ -201,9 +190,7 @@ fn report(log_blowup: usize, num_queries: usize, zero_knowledge: bool) -> Securi
         num_queries,
         max_log_arity: MAX_LOG_ARITY,
         query_pow_bits: QUERY_POW_BITS,
-        batch_pow_bits: BATCH_POW_BITS,
-        ethstark_conjectured_bits: ethstark,
-        plonky3_conjectured_ldt_bits: plonky3.security_bits,
+        max_grinding_bits: MAX_GRINDING_BITS,
         zero_knowledge,
     }
 }

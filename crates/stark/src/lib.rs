@@ -3,8 +3,13 @@
 //! A program's tables ([`l2x_programs::air::Table`]) are proven together in one batch STARK
 //! (`p3-batch-stark`), with LogUp lookups between them (`p3-lookup`), under the single
 //! configuration in [`config`]: KoalaBear, Poseidon2 Merkle commitments, FRI with 100 queries at
-//! rate 1/2 and proof of work. [`config::security`] states the conjectured security level:
-//! 116 bits by the usual ethSTARK count; run `l2x programs --json` for Plonky3's own estimate.
+//! rate 1/2 and proof of work.
+//!
+//! **Security is per proof.** [`security`] computes the conjectured level of a proof from the
+//! shape of the tables its claim implies (heights, constraints, openings, lookups) with
+//! Plonky3's estimator, sizes the proof of work to lift the grindable terms, and names the term
+//! that binds. A claim whose proof would fall below [`security::MIN_BITS`] is neither proven nor
+//! accepted. [`claim_security`] gives the figure for a receipt's claim.
 //!
 //! The seal of a receipt is the postcard encoding of the `BatchProof`. Verification derives
 //! every table, its trace height and its public inputs from the claim, never from the proof;
@@ -20,15 +25,23 @@
 
 pub mod config;
 mod prove;
+pub mod security;
+mod size;
 mod system;
 mod verify;
 
-use l2x_core::{Backend, BackendId, Claim, InputError, Program, ProveError, Receipt, VerifyError};
+use l2x_core::{
+    Backend, BackendId, Claim, ClaimError, InputError, Program, ProveError, Receipt, VerifyError,
+};
 use l2x_programs::Registry;
-use l2x_programs::air::AirProgram;
-use l2x_programs::air::Val;
+use l2x_programs::air::{AirProgram, Table, Val};
+
+use crate::config::{config, config_zk};
+use crate::security::{FriShape, Grinding, ProofSecurity, TableShape};
+use crate::system::ProofSystem;
 
 pub use prove::{prove, prove_in, prove_tables, prove_tables_in};
+pub use size::max_proof_bytes;
 pub use verify::{verify, verify_in, verify_tables, verify_tables_in};
 
 /// Which configuration proves: plain, or hiding (zero-knowledge).
@@ -92,11 +105,38 @@ impl Mode {
         }
     }
 
-    /// The configuration's parameters and conjectured security.
-    pub fn security(self) -> config::SecurityReport {
+    /// The configuration's parameters.
+    pub fn parameters(self) -> config::Parameters {
         match self {
-            Mode::Plain => config::security(),
-            Mode::Hiding => config::security_zk(),
+            Mode::Plain => config::parameters(),
+            Mode::Hiding => config::parameters_zk(),
+        }
+    }
+
+    /// The FRI parameters, as the security estimator sees them.
+    pub const fn fri(self) -> FriShape {
+        match self {
+            Mode::Plain => FriShape {
+                log_blowup: config::LOG_BLOWUP,
+                num_queries: config::NUM_QUERIES,
+            },
+            Mode::Hiding => FriShape {
+                log_blowup: config::ZK_LOG_BLOWUP,
+                num_queries: config::ZK_NUM_QUERIES,
+            },
+        }
+    }
+
+    /// The conjectured security of a proof of `tables` in this mode, and the grinding it does.
+    pub fn security(self, tables: &[Table]) -> Result<ProofSecurity, String> {
+        Ok(ProofSecurity::of(self.fri(), &self.shapes(tables)?))
+    }
+
+    /// The shape of each table as the security estimator sees it.
+    pub fn shapes(self, tables: &[Table]) -> Result<Vec<TableShape>, String> {
+        match self {
+            Mode::Plain => config(Grinding::default()).shapes(tables),
+            Mode::Hiding => config_zk(Grinding::default()).shapes(tables),
         }
     }
 
@@ -107,6 +147,20 @@ impl Mode {
             Mode::Hiding => BackendId::StarkZk,
         }
     }
+}
+
+/// The conjectured security of the proof behind a claim of `program` with `public_values`, in
+/// `mode`: the figure a receipt with this claim carries.
+pub fn claim_security(
+    mode: Mode,
+    program: &dyn AirProgram,
+    public_values: &[u8],
+) -> Result<ProofSecurity, ClaimError> {
+    let tables = program.tables(public_values, mode.min_log_rows())?;
+    mode.security(&tables).map_err(|reason| ClaimError {
+        program: program.id(),
+        reason,
+    })
 }
 
 /// The STARK backend (plain configuration). See the [crate docs](crate).

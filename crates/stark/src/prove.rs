@@ -7,6 +7,7 @@ use p3_matrix::dense::RowMajorMatrix;
 
 use crate::Mode;
 use crate::config::{config, config_zk};
+use crate::security::MIN_BITS;
 use crate::system::ProofSystem;
 
 fn failed(mode: Mode, reason: impl Into<String>) -> ProveError {
@@ -78,9 +79,20 @@ pub fn prove_tables_in(
             ));
         }
     }
+    let security = mode.security(tables).map_err(|e| failed(mode, e))?;
+    if security.bits < MIN_BITS {
+        return Err(failed(
+            mode,
+            format!(
+                "this proof would have {:.1} bits of conjectured security ({} binds), below the \
+                 {MIN_BITS}-bit floor",
+                security.bits, security.binding
+            ),
+        ));
+    }
     let proof = match mode {
-        Mode::Plain => config().prove(tables, traces),
-        Mode::Hiding => config_zk().prove(tables, traces),
+        Mode::Plain => config(security.grinding).prove(tables, traces),
+        Mode::Hiding => config_zk(security.grinding).prove(tables, traces),
     };
     proof.map_err(|reason| failed(mode, reason))
 }

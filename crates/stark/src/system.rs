@@ -8,8 +8,10 @@ use p3_batch_stark::{
     BatchProof, ProverData, StarkGenericConfig, StarkInstance, prove_batch, verify_batch,
 };
 use p3_matrix::dense::RowMajorMatrix;
+use p3_uni_stark::OpeningShape;
 
-use crate::config::{Config, ZkConfig};
+use crate::config::{Config, ZK_RANDOM_CODEWORDS, ZkConfig};
+use crate::security::TableShape;
 
 /// Proves and verifies batches of tables under one configuration.
 pub(crate) trait ProofSystem {
@@ -19,6 +21,10 @@ pub(crate) trait ProofSystem {
     /// Decodes and checks a proof against `tables`: decoding, shape, then Plonky3's verifier.
     /// Errors say whether the proof is malformed (`Err(Malformed)`) or rejected.
     fn verify(&self, tables: &[Table], seal: &[u8]) -> Result<(), Rejection>;
+
+    /// The shape of each table as the soundness bound sees it, with the lookups packed as the
+    /// prover packs them.
+    fn shapes(&self, tables: &[Table]) -> Result<Vec<TableShape>, String>;
 }
 
 /// Why a proof does not verify.
@@ -77,6 +83,26 @@ macro_rules! proof_system {
                     .common;
                 verify_batch(self, &airs, &proof, &public, &common)
                     .map_err(|e| Rejection::Rejected(format!("{e:?}")))
+            }
+
+            fn shapes(&self, tables: &[Table]) -> Result<Vec<TableShape>, String> {
+                let zk = self.is_zk();
+                let heights: Vec<usize> = tables.iter().map(|t| t.log_height + zk).collect();
+                let airs: Vec<_> = tables.iter().map(|t| t.air).collect();
+                let common = ProverData::from_airs_and_degrees(self, &airs, &heights)
+                    .map_err(|e| format!("{e:?}"))?
+                    .common;
+                let openings = if zk == 1 {
+                    OpeningShape::hiding(ZK_RANDOM_CODEWORDS)
+                } else {
+                    OpeningShape::new()
+                };
+                Ok(tables
+                    .iter()
+                    .zip(&heights)
+                    .zip(&common.lookups)
+                    .map(|((t, &h), lookups)| TableShape::of(&t.air, h, zk, lookups, openings))
+                    .collect())
             }
         }
     };

@@ -5,6 +5,8 @@ use l2x_programs::air::{AirProgram, Table};
 
 use crate::Mode;
 use crate::config::{config, config_zk};
+use crate::max_proof_bytes;
+use crate::security::{MIN_BITS, ProofSecurity};
 use crate::system::{ProofSystem, Rejection};
 
 /// Checks a plain `stark` receipt: the claim's step count, then the proof against the tables
@@ -34,10 +36,29 @@ pub fn verify_tables(tables: &[Table], seal: &[u8]) -> Result<(), VerifyError> {
 }
 
 /// [`verify_tables`] in either configuration.
+///
+/// The grinding the proof must show is derived from the tables, and a claim whose proof would
+/// fall below [`MIN_BITS`] of conjectured security is refused whatever the seal.
 pub fn verify_tables_in(mode: Mode, tables: &[Table], seal: &[u8]) -> Result<(), VerifyError> {
+    let shapes = mode.shapes(tables).map_err(VerifyError::MalformedProof)?;
+    let most = max_proof_bytes(mode.fri(), &shapes);
+    if seal.len() > most {
+        return Err(VerifyError::MalformedProof(format!(
+            "the seal is {} bytes, more than any proof of this claim can be ({most} bytes)",
+            seal.len()
+        )));
+    }
+    let security = ProofSecurity::of(mode.fri(), &shapes);
+    if security.bits < MIN_BITS {
+        return Err(VerifyError::MalformedProof(format!(
+            "a proof of this claim would have {:.1} bits of conjectured security, below the \
+             {MIN_BITS}-bit floor",
+            security.bits
+        )));
+    }
     let verdict = match mode {
-        Mode::Plain => config().verify(tables, seal),
-        Mode::Hiding => config_zk().verify(tables, seal),
+        Mode::Plain => config(security.grinding).verify(tables, seal),
+        Mode::Hiding => config_zk(security.grinding).verify(tables, seal),
     };
     verdict.map_err(|rejection| match rejection {
         Rejection::Malformed(reason) => VerifyError::MalformedProof(reason),

@@ -7,9 +7,10 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use l2x_core::Receipt;
 use l2x_executor::da::receipts_from_batch_data;
-use l2x_executor::{Aggregate, AggregateFailure, Executor};
+use l2x_executor::{AggregateFailure, AggregateView, Executor};
 use serde_json::json;
 
+use crate::trust::DevArgs;
 use crate::{EXIT_INVALID, files, output};
 
 /// Arguments of `l2x aggregate`.
@@ -23,6 +24,9 @@ pub struct Args {
     #[arg(short, long, value_name = "FILE")]
     output: PathBuf,
 
+    #[command(flatten)]
+    dev: DevArgs,
+
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -34,9 +38,8 @@ pub struct VerifyArgs {
     /// The aggregate file.
     aggregate: PathBuf,
 
-    /// Refuse dev receipts (such as `trace`), which prove nothing.
-    #[arg(long)]
-    require_proof: bool,
+    #[command(flatten)]
+    dev: DevArgs,
 
     /// The blob file the batch was published in (`batch --publish`): recompute each blob's KZG
     /// commitment, check its versioned hash against the aggregate's linked data, and check that
@@ -52,13 +55,11 @@ pub struct VerifyArgs {
 /// Checks that `blobs` are the published data of `aggregate`; says what differs.
 fn check_published(
     executor: &Executor,
-    aggregate: &Aggregate,
+    aggregate: &AggregateView<'_>,
     blob_file: &Path,
     json: bool,
 ) -> Result<Result<(), String>> {
-    let bytes = files::read_limited(blob_file, files::MAX_INPUT_FILE, "blob file")?;
-    let blobs = l2x_da::blobs_from_bytes(&bytes)
-        .with_context(|| format!("blob file {}", blob_file.display()))?;
+    let blobs = super::da::read_blobs(blob_file)?;
     let hashes: Vec<[u8; 32]> = super::da::commit_with_progress(executor, &blobs, !json)?
         .blobs
         .iter()
@@ -75,8 +76,15 @@ fn check_published(
     let published = l2x_da::decode(&blobs)
         .map_err(|e| e.to_string())
         .and_then(|data| receipts_from_batch_data(&data));
+    let same = |receipts: &[Receipt]| {
+        receipts.len() == aggregate.len()
+            && receipts
+                .iter()
+                .zip(aggregate.encoded_receipts())
+                .all(|(r, bytes)| r.to_bytes() == bytes)
+    };
     match published {
-        Ok(receipts) if receipts == aggregate.receipts => Ok(Ok(())),
+        Ok(receipts) if same(&receipts) => Ok(Ok(())),
         Ok(_) => Ok(Err(
             "the blobs hold other receipts than the aggregate".into()
         )),
@@ -99,12 +107,14 @@ fn report_failure(json: bool, error: &AggregateFailure) -> ExitCode {
 
 /// Verifies the receipts, aggregates them and writes the aggregate.
 pub fn run(args: &Args) -> Result<ExitCode> {
+    files::check_output(&args.output)?;
     let receipts = args
         .receipts
         .iter()
         .map(|path| read_receipt(path))
         .collect::<Result<Vec<_>>>()?;
-    let aggregate = match Executor::new()?.aggregate(receipts) {
+    let executor = args.dev.apply(Executor::builder()).build()?;
+    let aggregate = match executor.aggregate(receipts) {
         Ok(aggregate) => aggregate,
         Err(error) => return Ok(report_failure(args.json, &error)),
     };
@@ -139,16 +149,15 @@ pub fn run(args: &Args) -> Result<ExitCode> {
 
 /// Checks an aggregate's root and every receipt in it.
 pub fn verify(args: &VerifyArgs) -> Result<ExitCode> {
-    let bytes = files::read_limited(&args.aggregate, files::MAX_RECEIPT_FILE, "aggregate")?;
-    let aggregate = Aggregate::from_bytes(&bytes)
+    let bytes = files::read_limited(&args.aggregate, files::MAX_AGGREGATE_FILE, "aggregate")?;
+    let aggregate = AggregateView::parse(&bytes)
         .with_context(|| format!("cannot read aggregate {}", args.aggregate.display()))?;
-    let executor = Executor::builder()
-        .require_real_proofs(args.require_proof)
-        .build()?;
+    let executor = args.dev.apply(Executor::builder()).build()?;
     let start = Instant::now();
-    if let Err(error) = executor.verify_aggregate(&aggregate) {
-        return Ok(report_failure(args.json, &error));
-    }
+    let dev = match executor.verify_aggregate_view(&aggregate) {
+        Ok(dev) => dev,
+        Err(error) => return Ok(report_failure(args.json, &error)),
+    };
     if let Some(blob_file) = &args.blob_file
         && let Err(error) = check_published(&executor, &aggregate, blob_file, args.json)?
     {
@@ -159,12 +168,11 @@ pub fn verify(args: &VerifyArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_INVALID));
     }
     let elapsed = start.elapsed();
-    let dev = aggregate.receipts.iter().filter(|r| r.is_dev()).count();
     if args.json {
         output::print_json(&json!({
             "valid": true,
             "root": hex::encode(aggregate.root),
-            "receipts": aggregate.receipts.len(),
+            "receipts": aggregate.len(),
             "dev_receipts": dev,
             "data_blobs": aggregate.data.len(),
             "data_checked": args.blob_file.is_some(),
@@ -176,7 +184,7 @@ pub fn verify(args: &VerifyArgs) -> Result<ExitCode> {
         outln!(
             "  {:<9} {} ({} dev: they prove nothing)",
             "receipts",
-            aggregate.receipts.len(),
+            aggregate.len(),
             dev
         );
         if !aggregate.data.is_empty() {

@@ -64,8 +64,16 @@ pub struct Args {
 #[serde(deny_unknown_fields)]
 struct Line {
     program: String,
-    input: Option<String>,
-    input_hex: Option<String>,
+    /// `None` when absent, `Some(None)` when `null` (refused: give exactly one of the two).
+    #[serde(default, deserialize_with = "present")]
+    input: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    input_hex: Option<Option<String>>,
+}
+
+/// Tells a key set to `null` apart from a missing key.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
 }
 
 /// Reads the jobs file, naming the line of the first bad job; returns each job's line number
@@ -83,11 +91,14 @@ fn read_jobs(path: &Path) -> Result<(Vec<usize>, Vec<Job>)> {
         let line: Line =
             serde_json::from_str(raw).with_context(|| format!("{}: not a job", at()))?;
         let input = match (line.input, line.input_hex) {
-            (Some(text), None) => text.into_bytes(),
-            (None, Some(hex)) => {
+            (Some(Some(text)), None) => text.into_bytes(),
+            (None, Some(Some(hex))) => {
                 decode_hex(&hex).with_context(|| format!("{}: bad input_hex", at()))?
             }
-            _ => bail!("{}: give exactly one of \"input\" and \"input_hex\"", at()),
+            _ => bail!(
+                "{}: give exactly one of \"input\" and \"input_hex\", as a string (not null)",
+                at()
+            ),
         };
         jobs.push((
             i + 1,
@@ -105,10 +116,19 @@ fn read_jobs(path: &Path) -> Result<(Vec<usize>, Vec<Job>)> {
 
 /// Proves the batch and reports.
 pub fn run(args: &Args) -> Result<ExitCode> {
+    if let Some(dir) = &args.output {
+        files::check_output_dir(dir)?;
+    }
+    for path in args.aggregate.iter().chain(&args.publish) {
+        files::check_output(path)?;
+    }
     let (lines, jobs) = read_jobs(&args.jobs)?;
     let line_of = |index: usize| lines.get(index).copied().unwrap_or(index + 1);
+    // The batch verifies only receipts it has just proven itself (when aggregating), so a dev
+    // backend's own receipts are accepted; they are labelled dev everywhere they show.
     let mut builder = Executor::builder()
         .backend(args.backend)
+        .allow_dev_receipts(args.backend.is_dev())
         .policy(args.policy)
         .threads(args.threads)
         .cache(args.cache);
@@ -125,15 +145,23 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     let report = proved.map_err(|e| {
         anyhow::anyhow!("{}:{}: {}", args.jobs.display(), line_of(e.index), e.error)
     })?;
+    // Every output is staged, then all are published together: a failure leaves none.
+    let mut outputs = files::Outputs::default();
     if let Some(dir) = &args.output {
         for (index, receipt) in report.receipts.iter().enumerate() {
             let path = dir.join(format!("job-{:04}.receipt", line_of(index)));
-            files::write_atomic(&path, &receipt.to_bytes())?;
+            outputs.stage(&path, &receipt.to_bytes())?;
         }
     }
     let receipts: Vec<_> = report.receipts.iter().map(|r| (**r).clone()).collect();
     let published = match &args.publish {
-        Some(path) => Some(publish(&executor, &receipts, path, args.json)?),
+        Some(path) => Some(publish(
+            &executor,
+            &receipts,
+            path,
+            &mut outputs,
+            args.json,
+        )?),
         None => None,
     };
     let root = match &args.aggregate {
@@ -143,11 +171,12 @@ pub fn run(args: &Args) -> Result<ExitCode> {
                 .map(|p| p.blobs.iter().map(|b| b.versioned_hash).collect())
                 .unwrap_or_default();
             let aggregate = Aggregate::with_data(receipts, data)?;
-            files::write_atomic(path, &aggregate.to_bytes())?;
+            outputs.stage(path, &aggregate.to_bytes())?;
             Some(hex::encode(aggregate.root))
         }
         None => None,
     };
+    outputs.commit()?;
     let publish_json = published.as_ref().map(|p| {
         json!({
             "blobs": p.blobs.len(),
@@ -214,17 +243,27 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Encodes the batch data into blobs, writes them to `path` and commits to them on the pool.
+/// Encodes the batch data into blobs, stages them for `path` and commits to them on the pool.
 fn publish(
     executor: &Executor,
     receipts: &[l2x_core::Receipt],
     path: &Path,
+    outputs: &mut files::Outputs,
     json: bool,
 ) -> Result<Publication> {
-    let blobs = l2x_da::encode(&batch_data(receipts));
+    let data = batch_data(receipts);
+    if data.len() > l2x_da::MAX_DATA_BYTES {
+        bail!(
+            "the batch data ({} bytes) needs {} blobs, more than the {} a blob file holds; \
+             publish smaller batches",
+            data.len(),
+            l2x_da::encoding::blobs_needed(data.len()),
+            l2x_da::MAX_BLOBS_PER_FILE
+        );
+    }
+    let blobs = l2x_da::encode(&data);
     let published = super::da::commit_with_progress(executor, &blobs, !json)?;
-    let bytes = l2x_da::blobs_to_bytes(&blobs);
-    files::write_atomic(path, &bytes)?;
+    outputs.stage(path, &l2x_da::blobs_to_bytes(&blobs))?;
     Ok(published)
 }
 

@@ -33,8 +33,8 @@ pub struct Args {
     out: PathBuf,
 
     /// Save this run as a baseline: NAME (kept as DIR/NAME.json under --baselines) or a path
-    /// ending in .json.
-    #[arg(long, value_name = "NAME")]
+    /// ending in .json. Not with --quick: a smoke run samples too little to compare against.
+    #[arg(long, value_name = "NAME", conflicts_with = "quick")]
     save_baseline: Option<String>,
 
     /// Compare with a saved baseline (NAME or a .json path); a slowdown beyond --threshold whose
@@ -53,6 +53,11 @@ pub struct Args {
     /// Check the targets of a TOML file (see perf-targets.toml); a miss exits with code 3.
     #[arg(long, value_name = "FILE")]
     targets: Vec<PathBuf>,
+
+    /// Compare and check an existing report.json instead of measuring (no suite runs): how a
+    /// report from another machine or an earlier run is held against a baseline or targets.
+    #[arg(long, value_name = "REPORT", conflicts_with_all = ["suites", "quick", "filter"])]
+    report: Option<PathBuf>,
 
     /// List the suites and exit.
     #[arg(long)]
@@ -74,6 +79,14 @@ fn baseline_path(name: &str, dir: &Path) -> PathBuf {
 /// Runs `l2x bench`.
 pub fn run(args: &Args) -> Result<ExitCode> {
     if args.list {
+        if args.json {
+            let suites: Vec<_> = SUITES
+                .iter()
+                .map(|s| json!({"name": s.name, "about": s.about}))
+                .collect();
+            output::print_json(&json!({ "suites": suites }));
+            return Ok(ExitCode::SUCCESS);
+        }
         for suite in SUITES {
             outln!("{:<10} {}", suite.name, suite.about);
         }
@@ -96,26 +109,10 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         .as_deref()
         .map(|name| Report::load(&baseline_path(name, &args.baselines)).map(|r| (name, r)))
         .transpose()?;
-    let mut cases = suites::plan(&args.suites, args.quick)?;
-    if let Some(pattern) = &args.filter {
-        cases = filter(cases, pattern);
-        if cases.is_empty() {
-            bail!("no benchmark matches {pattern:?} (l2x bench --list names the suites)");
-        }
-    }
-    let config = if args.quick {
-        Config::quick()
-    } else {
-        Config::full()
+    let report = match &args.report {
+        Some(path) => Report::load(path)?,
+        None => measure(args)?,
     };
-    let command = std::env::args().collect::<Vec<_>>().join(" ");
-
-    let bar = output::progress_bar(!args.json, cases.len() as u64, "benchmarks");
-    let report = l2x_lab::run(cases, &config, &command, |event| match event {
-        Event::Start { id, .. } => bar.set_message(id.to_string()),
-        Event::Done { .. } => bar.inc(1),
-    })?;
-    bar.finish_and_clear();
 
     let comparison = baseline
         .as_ref()
@@ -126,15 +123,20 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         baseline_name: baseline.as_ref().map(|(name, _)| *name),
         checks: (!targets.is_empty()).then_some(checks.as_slice()),
     };
-    write_reports(&args.out, &report, extras)?;
+    let mut outputs = files::Outputs::default();
+    stage_reports(&mut outputs, &args.out, &report, extras)?;
     if let Some(name) = &args.save_baseline {
+        if report.quick {
+            bail!("a quick run samples too little to serve as a baseline; save a full run");
+        }
         let path = baseline_path(name, &args.baselines);
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
         }
-        files::write_atomic(&path, report.to_json().as_bytes())?;
+        outputs.stage(&path, report.to_json().as_bytes())?;
     }
+    outputs.commit()?;
 
     let regressions = comparison.as_ref().map_or(0, |c| c.regressions().count());
     let misses = checks.iter().filter(|c| c.status == Status::Miss).count();
@@ -143,6 +145,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             "benchmarks": report.measurements.len(),
             "out": args.out.display().to_string(),
             "regressions": comparison.as_ref().map(|c| c.regressions().map(|r| r.id.clone()).collect::<Vec<_>>()),
+            "inconclusive": comparison.as_ref().map(|c| c.inconclusive().map(|r| r.id.clone()).collect::<Vec<_>>()),
             "comparison": comparison,
             "targets": (!targets.is_empty()).then_some(&checks),
             "target_misses": misses,
@@ -184,18 +187,47 @@ fn filter(cases: Vec<l2x_lab::Case<'static>>, pattern: &str) -> Vec<l2x_lab::Cas
         .collect()
 }
 
-fn write_reports(dir: &Path, report: &Report, extras: Extras<'_>) -> Result<()> {
+/// Runs the suites the arguments select.
+fn measure(args: &Args) -> Result<Report> {
+    let mut cases = suites::plan(&args.suites, args.quick)?;
+    if let Some(pattern) = &args.filter {
+        cases = filter(cases, pattern);
+        if cases.is_empty() {
+            bail!("no benchmark matches {pattern:?} (l2x bench --list names the suites)");
+        }
+    }
+    let config = if args.quick {
+        Config::quick()
+    } else {
+        Config::full()
+    };
+    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let bar = output::progress_bar(!args.json, cases.len() as u64, "benchmarks");
+    let report = l2x_lab::run(cases, &config, &command, |event| match event {
+        Event::Start { id, .. } => bar.set_message(id.to_string()),
+        Event::Done { .. } => bar.inc(1),
+    })?;
+    bar.finish_and_clear();
+    Ok(report)
+}
+
+fn stage_reports(
+    outputs: &mut files::Outputs,
+    dir: &Path,
+    report: &Report,
+    extras: Extras<'_>,
+) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    files::write_atomic(&dir.join("report.json"), report.to_json().as_bytes())?;
-    files::write_atomic(
+    outputs.stage(&dir.join("report.json"), report.to_json().as_bytes())?;
+    outputs.stage(
         &dir.join("report.csv"),
         l2x_lab::format::csv(report).as_bytes(),
     )?;
-    files::write_atomic(
+    outputs.stage(
         &dir.join("report.md"),
         l2x_lab::format::markdown(report, extras).as_bytes(),
     )?;
-    files::write_atomic(
+    outputs.stage(
         &dir.join("report.html"),
         l2x_lab::html::html(report, extras).as_bytes(),
     )?;
@@ -235,6 +267,8 @@ fn print_comparison(c: &Comparison) {
     for ch in &c.changes {
         let verdict = if ch.regression {
             "REGRESSION".to_string()
+        } else if ch.verdict == l2x_lab::Verdict::Inconclusive {
+            "inconclusive (too few samples or too noisy)".to_string()
         } else {
             format!("{:?}", ch.verdict).to_lowercase()
         };

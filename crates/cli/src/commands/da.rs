@@ -13,8 +13,12 @@ use serde_json::{Value, json};
 use crate::input::decode_hex;
 use crate::{EXIT_INVALID, files, output};
 
-/// The largest blob file read: 64 blobs (8 MiB), a generous batch.
-const MAX_BLOB_FILE: u64 = 64 * l2x_da::BYTES_PER_BLOB as u64;
+/// The largest blob file read or written: 64 blobs (8 MiB), a generous batch.
+pub const MAX_BLOB_FILE: u64 = (l2x_da::MAX_BLOBS_PER_FILE * l2x_da::BYTES_PER_BLOB) as u64;
+
+/// The largest commitments file read: 64 blobs with their 128 cell proofs each, pretty-printed
+/// JSON, with room to spare.
+const MAX_COMMITMENTS_FILE: u64 = 2 << 20;
 
 /// Arguments of `l2x da`.
 #[derive(Debug, clap::Args)]
@@ -84,7 +88,8 @@ enum Command {
     },
 }
 
-fn read_blobs(path: &Path) -> Result<Vec<Blob>> {
+/// Reads a blob file (at most [`MAX_BLOB_FILE`]).
+pub fn read_blobs(path: &Path) -> Result<Vec<Blob>> {
     let bytes = files::read_limited(path, MAX_BLOB_FILE, "blob file")?;
     blobs_from_bytes(&bytes).with_context(|| format!("blob file {}", path.display()))
 }
@@ -139,7 +144,9 @@ pub fn run(args: &Args) -> Result<ExitCode> {
 }
 
 fn encode(file: &Path, out: &Path, json: bool) -> Result<ExitCode> {
-    let data = files::read_limited(file, files::MAX_INPUT_FILE, "data file")?;
+    files::check_output(out)?;
+    // Exactly what fits in the largest blob file the other `da` commands read.
+    let data = files::read_limited(file, l2x_da::MAX_DATA_BYTES as u64, "data file")?;
     let blobs = l2x_da::encode(&data);
     let bytes = l2x_da::blobs_to_bytes(&blobs);
     files::write_atomic(out, &bytes)?;
@@ -159,6 +166,7 @@ fn encode(file: &Path, out: &Path, json: bool) -> Result<ExitCode> {
 }
 
 fn decode(blob_file: &Path, out: &Path, json: bool) -> Result<ExitCode> {
+    files::check_output(out)?;
     let blobs = read_blobs(blob_file)?;
     let data = l2x_da::decode(&blobs)?;
     files::write_atomic(out, &data)?;
@@ -184,6 +192,9 @@ fn commit(
     threads: usize,
     json: bool,
 ) -> Result<ExitCode> {
+    if let Some(path) = out {
+        files::check_output(path)?;
+    }
     let blobs = read_blobs(blob_file)?;
     let executor = executor(threads)?;
     let spinner = output::spinner(!json, "loading the KZG trusted setup");
@@ -269,7 +280,7 @@ type CellProofs = Vec<Option<Vec<Proof>>>;
 
 /// The commitments file: blob entries, and each blob's cell proofs when present.
 fn read_commitments(path: &Path) -> Result<(Vec<BlobCommitment>, CellProofs)> {
-    let bytes = files::read_limited(path, files::MAX_INPUT_FILE, "commitments file")?;
+    let bytes = files::read_limited(path, MAX_COMMITMENTS_FILE, "commitments file")?;
     let doc: Value = serde_json::from_slice(&bytes)
         .with_context(|| format!("{} is not JSON", path.display()))?;
     let list = doc["blobs"]

@@ -5,7 +5,9 @@ use std::process::ExitCode;
 use anyhow::Result;
 use l2x_core::BackendId;
 use l2x_executor::Executor;
+use l2x_programs::Registry;
 use l2x_stark::Mode;
+use l2x_stark::security::ProofSecurity;
 use serde_json::json;
 
 use crate::output;
@@ -37,7 +39,12 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             .iter()
             .map(|&b| match Mode::of(b) {
                 None => json!({"name": b.name(), "dev": true}),
-                Some(mode) => json!({"name": b.name(), "dev": false, "security": mode.security()}),
+                Some(mode) => json!({
+                    "name": b.name(),
+                    "dev": false,
+                    "parameters": mode.parameters(),
+                    "security": security_ranges(registry, mode),
+                }),
             })
             .collect();
         output::print_json(&json!({ "programs": programs, "backends": backends }));
@@ -60,22 +67,74 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// One line on a STARK configuration and its conjectured security.
+/// Per program, the conjectured security over its provable sizes: the level of its smallest
+/// and of its largest claim, with the binding terms.
+fn security_ranges(registry: Registry, mode: Mode) -> serde_json::Value {
+    let ranges: Vec<_> = registry
+        .iter()
+        .filter_map(|p| registry.air_program(p.id().as_str()))
+        .map(|program| {
+            let ends = program
+                .stark_extremes()
+                .map(|pv| l2x_stark::claim_security(mode, program, &pv));
+            match ends {
+                [Ok(small), Ok(large)] => json!({
+                    "program": program.id().as_str(),
+                    "min_bits": small.display_bits().min(large.display_bits()),
+                    "max_bits": small.display_bits().max(large.display_bits()),
+                    "smallest": level_json(&small),
+                    "largest": level_json(&large),
+                }),
+                [Err(e), _] | [_, Err(e)] => json!({
+                    "program": program.id().as_str(),
+                    "error": e.to_string(),
+                }),
+            }
+        })
+        .collect();
+    json!({"estimator": l2x_stark::security::ESTIMATOR, "programs": ranges})
+}
+
+fn level_json(s: &ProofSecurity) -> serde_json::Value {
+    json!({
+        "bits": s.display_bits(),
+        "binding": s.binding,
+        "log_height": s.max_log_height,
+        "grinding": s.grinding,
+    })
+}
+
+/// One line on a STARK configuration.
 pub fn stark_summary(mode: Mode) -> String {
-    let s = mode.security();
+    let s = mode.parameters();
     let privacy = if s.zero_knowledge {
         "zero-knowledge (hiding PCS)"
     } else {
         "not zero-knowledge"
     };
+    let levels: Vec<String> = Registry::standard()
+        .iter()
+        .filter_map(|p| Registry::standard().air_program(p.id().as_str()))
+        .filter_map(|program| {
+            let [small, large] = program
+                .stark_extremes()
+                .map(|pv| l2x_stark::claim_security(mode, program, &pv).ok());
+            let (small, large) = (small?.display_bits(), large?.display_bits());
+            Some(format!(
+                "{} {:.1}-{:.1}",
+                program.id(),
+                small.min(large),
+                small.max(large)
+            ))
+        })
+        .collect();
     format!(
-        "Plonky3 STARK: KoalaBear, Poseidon2, FRI (blowup {}, {} queries, {}-bit query PoW); \
-         conjectured security {} bits (ethSTARK count), {} bits (Plonky3 estimate, FRI only); \
+        "Plonky3 STARK: KoalaBear, Poseidon2, FRI (blowup {}, {} queries, {}-bit query PoW, \
+         more PoW sized per proof); conjectured security per proof (Plonky3 estimator): {} bits; \
          {privacy}",
         1 << s.log_blowup,
         s.num_queries,
         s.query_pow_bits,
-        s.ethstark_conjectured_bits,
-        s.plonky3_conjectured_ldt_bits
+        levels.join(", ")
     )
 }

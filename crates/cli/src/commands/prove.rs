@@ -10,7 +10,7 @@ use l2x_executor::Executor;
 use serde_json::json;
 
 use crate::input::InputArgs;
-use crate::{files, output};
+use crate::{files, output, trust};
 
 /// Arguments of `l2x prove`.
 #[derive(Debug, clap::Args)]
@@ -36,6 +36,9 @@ pub struct Args {
 
 /// Proves the job, writes the receipt if asked, and reports.
 pub fn run(args: &Args) -> Result<ExitCode> {
+    if let Some(path) = &args.output {
+        files::check_output(path)?;
+    }
     let executor = Executor::builder().backend(args.backend).build()?;
     let input = args.input.bytes()?;
     let spinner = output::spinner(!args.json && !args.backend.is_dev(), "proving");
@@ -49,20 +52,24 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         files::write_atomic(path, &encoded)?;
     }
     let out = executor.describe(&receipt.claim)?;
+    let security = executor.security(&receipt)?;
     if args.json {
-        output::print_json(&json!({
+        let mut object = json!({
             "program": receipt.claim.program.as_str(),
             "backend": receipt.backend.name(),
             "dev": receipt.is_dev(),
             "output": out.headline,
             "public_values": output::public_values_json(&out),
+            "public_values_hex": hex::encode(&receipt.claim.public_values),
             "steps": receipt.claim.steps,
             "prove_ms": output::millis(elapsed),
             "proof_bytes": receipt.seal.len(),
             "receipt_bytes": encoded.len(),
             "receipt": args.output.as_ref().map(|p| p.display().to_string()),
             "peak_rss_bytes": output::peak_rss_bytes(),
-        }));
+        });
+        output::extend(&mut object, trust::security_json(security.as_ref()));
+        output::print_json(&object);
         return Ok(ExitCode::SUCCESS);
     }
     outln!("{}", out.headline);
@@ -74,6 +81,9 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     );
     output::print_public_values(&out);
     outln!("  {:<9} {}", "steps", receipt.claim.steps);
+    if let Some(s) = &security {
+        outln!("  {:<9} {}", "security", trust::security_text(s));
+    }
     outln!("  {:<9} {}", "prove", output::duration(elapsed));
     match &args.output {
         Some(path) => {

@@ -9,6 +9,7 @@ use l2x_core::Receipt;
 use l2x_executor::Executor;
 use serde_json::json;
 
+use crate::trust::{self, DevArgs};
 use crate::{EXIT_INVALID, EXIT_USAGE, files, output};
 
 /// Arguments of `l2x verify`.
@@ -17,9 +18,18 @@ pub struct Args {
     /// The receipt file.
     receipt: PathBuf,
 
-    /// Refuse dev receipts (such as `trace`), which prove nothing.
-    #[arg(long)]
-    require_proof: bool,
+    #[command(flatten)]
+    dev: DevArgs,
+
+    /// Require the receipt to be for this program (as RISC Zero's `verify(IMAGE_ID)` binds the
+    /// image): a valid receipt of another program exits 1.
+    #[arg(long, value_name = "PROGRAM")]
+    program: Option<String>,
+
+    /// Require exactly these public values (hex), as `prove --json` prints them in
+    /// `public_values_hex`.
+    #[arg(long, value_name = "HEX")]
+    public_values: Option<String>,
 
     /// Print one JSON object instead of text.
     #[arg(long)]
@@ -37,11 +47,22 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         }
         Err(error) => return Err(error),
     };
-    let executor = Executor::builder()
-        .require_real_proofs(args.require_proof)
-        .build()?;
+    let executor = args.dev.apply(Executor::builder()).build()?;
+    let expected_values = args
+        .public_values
+        .as_deref()
+        .map(crate::input::decode_hex)
+        .transpose()
+        .context("--public-values")?;
+    let program = args
+        .program
+        .clone()
+        .unwrap_or_else(|| receipt.claim.program.to_string());
     let start = Instant::now();
-    let verified = executor.verify(&receipt);
+    let verified = match &expected_values {
+        Some(values) => executor.verify_claim(&receipt, &program, values),
+        None => executor.verify_program(&receipt, &program),
+    };
     let elapsed = start.elapsed();
     let claim = match verified {
         Ok(claim) => claim,
@@ -63,31 +84,33 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         }
     };
     let out = executor.describe(claim)?;
+    let security = executor.security(&receipt)?;
     if args.json {
-        output::print_json(&json!({
+        let mut object = json!({
             "valid": true,
             "dev": receipt.is_dev(),
             "program": claim.program.as_str(),
             "backend": receipt.backend.name(),
             "output": out.headline,
             "public_values": output::public_values_json(&out),
+            "public_values_hex": hex::encode(&claim.public_values),
             "steps": claim.steps,
             "verify_ms": output::millis(elapsed),
-        }));
+        });
+        output::extend(&mut object, trust::security_json(security.as_ref()));
+        output::print_json(&object);
         return Ok(ExitCode::SUCCESS);
     }
-    let verdict = match l2x_stark::Mode::of(receipt.backend) {
-        None => "valid dev receipt — it proves nothing".to_owned(),
-        Some(mode) => {
-            let security = mode.security();
-            let zk = if security.zero_knowledge {
+    let verdict = match (&security, l2x_stark::Mode::of(receipt.backend)) {
+        (Some(s), Some(mode)) => {
+            let zk = if mode.parameters().zero_knowledge {
                 ", zero-knowledge"
             } else {
                 ""
             };
-            let bits = security.ethstark_conjectured_bits;
-            format!("valid STARK proof ({bits}-bit conjectured security{zk})")
+            format!("valid STARK proof ({}{zk})", trust::security_text(s))
         }
+        _ => "valid dev receipt — it proves nothing".to_owned(),
     };
     outln!("{}: {verdict}", args.receipt.display());
     outln!("  {:<9} {}", "program", claim.program);

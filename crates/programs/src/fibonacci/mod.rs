@@ -56,12 +56,12 @@ pub fn parse_n(input: &[u8]) -> Result<u64, InputError> {
         reason,
     };
     let text = std::str::from_utf8(input)
-        .map_err(|_| malformed("n must be decimal text, and the input is not UTF-8".into()))?
-        .trim_ascii();
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        .map_err(|_| malformed("n must be decimal text, and the input is not UTF-8".into()))?;
+    if !is_canonical_decimal(text) {
         let shown: String = text.chars().take(40).collect();
         return Err(malformed(format!(
-            "n must be a non-negative decimal integer, got {shown:?}"
+            "n must be a non-negative integer in canonical decimal (digits only: no sign, \
+             spaces or leading zeros), got {shown:?}"
         )));
     }
     let n: u64 = text.parse().map_err(|_| {
@@ -79,6 +79,14 @@ pub fn parse_n(input: &[u8]) -> Result<u64, InputError> {
         });
     }
     Ok(n)
+}
+
+/// Digits only, without a leading zero unless the number is 0: one spelling per number, so
+/// equal inputs are equal bytes (the receipt cache keys on them).
+fn is_canonical_decimal(text: &str) -> bool {
+    !text.is_empty()
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && (text == "0" || !text.starts_with('0'))
 }
 
 /// Encodes the public values of F(n) = `value`.
@@ -197,6 +205,14 @@ impl AirProgram for Fibonacci {
         Ok(public_values(parse_n(input)?, 0).to_vec())
     }
 
+    fn stark_extremes(&self) -> [Vec<u8>; 2] {
+        let largest = (1u64 << STARK_MAX_LOG_ROWS) - 1;
+        [
+            public_values(0, 0).to_vec(),
+            public_values(largest, 0).to_vec(),
+        ]
+    }
+
     fn witness(&self, input: &[u8], min_log_rows: usize) -> Result<Witness, InputError> {
         let n = parse_n(input)?;
         let Some(log_height) = stark_log_rows(n, min_log_rows) else {
@@ -228,14 +244,18 @@ mod tests {
     }
 
     #[test]
-    fn parses_decimal_with_surrounding_whitespace() {
-        assert_eq!(run(" 50\n").unwrap(), (50, 12_586_269_025));
+    fn parses_canonical_decimal() {
+        assert_eq!(run("50").unwrap(), (50, 12_586_269_025));
         assert_eq!(run("0").unwrap(), (0, 0));
     }
 
     #[test]
     fn rejects_what_is_not_a_decimal_n() {
-        for bad in ["", "  ", "-1", "+5", "0x10", "1e3", "5 5", "abc", "٣"] {
+        let spellings = [" 5", "5\n", " 50\n", "007", "00", "+5", "-1", "5 5"];
+        for bad in ["", "  ", "0x10", "1e3", "abc", "٣"]
+            .into_iter()
+            .chain(spellings)
+        {
             let err = run(bad).unwrap_err();
             assert!(
                 matches!(err, InputError::Malformed { .. }),

@@ -198,6 +198,13 @@ impl AirProgram for Sha256 {
         Ok(public_values(&[0; 32], check_len(input)?).to_vec())
     }
 
+    fn stark_extremes(&self) -> [Vec<u8>; 2] {
+        [
+            public_values(&[0; 32], 0).to_vec(),
+            public_values(&[0; 32], STARK_MAX_MESSAGE_BYTES).to_vec(),
+        ]
+    }
+
     fn witness(&self, input: &[u8], min_log_rows: usize) -> Result<Witness, InputError> {
         let len = check_len(input)?;
         let Some(log_height) = stark_log_rows(len, min_log_rows) else {

@@ -18,6 +18,9 @@
 //! Without data the root is the receipts root, as before. Proofs of either side carry the other
 //! side's root.
 
+mod file;
+
+pub use file::{AGGREGATE_MAGIC, AGGREGATE_VERSION, AggregateDecodeError, AggregateView};
 use l2x_core::Receipt;
 use sha2::{Digest, Sha256};
 
@@ -107,7 +110,12 @@ pub fn data_leaf(versioned_hash: &Hash) -> Hash {
 
 /// The leaf hash of a receipt.
 pub fn leaf(receipt: &Receipt) -> Hash {
-    let digest = Sha256::digest(receipt.to_bytes());
+    leaf_of_bytes(&receipt.to_bytes())
+}
+
+/// The leaf hash of an encoded receipt.
+pub fn leaf_of_bytes(encoded: &[u8]) -> Hash {
+    let digest = Sha256::digest(encoded);
     Sha256::new()
         .chain_update([LEAF])
         .chain_update(digest)
@@ -155,6 +163,36 @@ pub fn root_of(leaves: &[Hash]) -> Result<Hash, AggregateError> {
         return Err(AggregateError::Empty);
     }
     Ok(seal_root(leaves.len() as u64, &top_of(leaves)))
+}
+
+/// The root over `count` leaves given one at a time, holding one node per level: the same tree
+/// as [`root_of`] (pairs hashed left to right, an odd last node carried up unchanged). `None`
+/// if there are no leaves or not `count` of them.
+pub fn streaming_root(leaves: impl Iterator<Item = Hash>, count: u64) -> Option<Hash> {
+    // Full subtrees (height, node) with strictly decreasing heights, as a binary counter.
+    let mut stack: Vec<(u32, Hash)> = Vec::new();
+    let mut seen = 0u64;
+    for leaf in leaves {
+        seen += 1;
+        let mut carry = (0, leaf);
+        while let Some(&(height, left)) = stack.last() {
+            if height != carry.0 {
+                break;
+            }
+            stack.pop();
+            carry = (height + 1, node(&left, &carry.1));
+        }
+        stack.push(carry);
+    }
+    if seen != count || count == 0 {
+        return None;
+    }
+    // The last odd nodes were carried up unchanged, so the remaining subtrees join right to left.
+    let (_, mut top) = stack.pop()?;
+    while let Some((_, left)) = stack.pop() {
+        top = node(&left, &top);
+    }
+    Some(seal_root(count, &top))
 }
 
 /// The top node over non-empty leaves.
@@ -341,130 +379,20 @@ impl InclusionProof {
     }
 }
 
-/// The first four bytes of an encoded aggregate.
-pub const AGGREGATE_MAGIC: [u8; 4] = *b"L2XA";
-/// The newest aggregate file format this build writes and reads: 2 adds linked data. An
-/// aggregate without linked data is still written as version 1, which every build reads.
-pub const AGGREGATE_VERSION: u16 = 2;
-
-/// Why bytes are not an aggregate this build can read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AggregateDecodeError {
-    /// Not an aggregate file.
-    #[error("not an l2x aggregate (it does not start with \"L2XA\")")]
-    BadMagic,
-    /// Written by a newer l2x, or a version that never existed.
-    #[error(
-        "aggregate format version {0} is not supported (this build reads 1 to {AGGREGATE_VERSION})"
-    )]
-    Version(u16),
-    /// The body does not decode.
-    #[error("aggregate body is malformed or truncated: {0}")]
-    Body(String),
-    /// One of the receipts does not decode.
-    #[error("receipt {index} in the aggregate is unreadable: {error}")]
-    Receipt {
-        /// Its position.
-        index: usize,
-        /// Why.
-        error: l2x_core::DecodeError,
-    },
-}
-
-#[derive(serde::Serialize, serde::Deserialize)]
-struct AggregateBody {
-    root: Hash,
-    receipts: Vec<Vec<u8>>,
-    /// Only in version 2 (version 1 is the root and receipts alone).
-    data: Vec<Hash>,
-}
-
-impl Aggregate {
-    /// Encodes the aggregate: magic `L2XA`, version (u16 LE), then postcard of the root and the
-    /// encoded receipts.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let body = AggregateBody {
-            root: self.root,
-            receipts: self.receipts.iter().map(Receipt::to_bytes).collect(),
-            data: self.data.clone(),
-        };
-        let version: u16 = if self.data.is_empty() { 1 } else { 2 };
-        let mut out = AGGREGATE_MAGIC.to_vec();
-        out.extend_from_slice(&version.to_le_bytes());
-        let encoded = if version == 1 {
-            postcard::to_extend(&(&body.root, &body.receipts), out)
-        } else {
-            postcard::to_extend(&body, out)
-        };
-        match encoded {
-            Ok(out) => out,
-            Err(e) => unreachable!("postcard cannot fail on byte vectors: {e}"),
-        }
-    }
-
-    /// Decodes an aggregate; the root is not checked here (see [`Aggregate::check_root`]).
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self, AggregateDecodeError> {
-        let Some((header, body)) = bytes.split_first_chunk::<6>() else {
-            return Err(AggregateDecodeError::BadMagic);
-        };
-        if header[..4] != AGGREGATE_MAGIC {
-            return Err(AggregateDecodeError::BadMagic);
-        }
-        let version = u16::from_le_bytes([header[4], header[5]]);
-        let malformed = |e: postcard::Error| AggregateDecodeError::Body(e.to_string());
-        let (body, rest) = match version {
-            1 => {
-                let ((root, receipts), rest) =
-                    postcard::take_from_bytes::<(Hash, Vec<Vec<u8>>)>(body).map_err(malformed)?;
-                let body = AggregateBody {
-                    root,
-                    receipts,
-                    data: vec![],
-                };
-                (body, rest)
-            }
-            2 => {
-                let (body, rest) =
-                    postcard::take_from_bytes::<AggregateBody>(body).map_err(malformed)?;
-                if body.data.is_empty() {
-                    return Err(AggregateDecodeError::Body(
-                        "version 2 without linked data (it would be version 1)".into(),
-                    ));
-                }
-                (body, rest)
-            }
-            other => return Err(AggregateDecodeError::Version(other)),
-        };
-        if !rest.is_empty() {
-            return Err(AggregateDecodeError::Body(format!(
-                "{} bytes after the body",
-                rest.len()
-            )));
-        }
-        let receipts = body
-            .receipts
-            .iter()
-            .enumerate()
-            .map(|(index, r)| {
-                Receipt::from_bytes(r)
-                    .map_err(|error| AggregateDecodeError::Receipt { index, error })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self {
-            root: body.root,
-            receipts,
-            data: body.data,
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::Executor;
 
+    fn dev() -> Executor {
+        Executor::builder()
+            .allow_dev_receipts(true)
+            .build()
+            .unwrap()
+    }
+
     fn receipts(n: usize) -> Vec<Receipt> {
-        let executor = Executor::new().unwrap();
+        let executor = dev();
         (0..n)
             .map(|i| {
                 executor
@@ -509,6 +437,60 @@ mod tests {
         longer.push(r[3].clone());
         assert_ne!(Aggregate::new(longer).unwrap().root, root);
         assert_eq!(Aggregate::new(vec![]), Err(AggregateError::Empty));
+    }
+
+    #[test]
+    fn the_streaming_root_is_the_level_by_level_root() {
+        for n in 1..=70u8 {
+            let leaves: Vec<Hash> = (0..n).map(|i| [i; 32]).collect();
+            assert_eq!(
+                streaming_root(leaves.iter().copied(), u64::from(n)),
+                Some(root_of(&leaves).unwrap()),
+                "n = {n}"
+            );
+        }
+        assert_eq!(streaming_root(std::iter::empty(), 0), None);
+        assert_eq!(streaming_root([[0; 32]].into_iter(), 2), None);
+    }
+
+    #[test]
+    fn a_huge_count_of_empty_entries_fails_without_allocating_for_it() {
+        // The reported attack: 256 MiB of one-byte empty entries cost 6.5 GB to reject. The
+        // framing keeps 16 bytes per entry at most and receipts decode one at a time, so the
+        // first empty entry is reported before any other is touched.
+        let n = 1 << 20;
+        let mut bytes = AGGREGATE_MAGIC.to_vec();
+        bytes.extend_from_slice(&1u16.to_le_bytes());
+        bytes.extend_from_slice(&[0; 32]);
+        bytes.extend_from_slice(&postcard::to_allocvec(&(n as u64)).unwrap());
+        bytes.resize(bytes.len() + n, 0);
+        let view = AggregateView::parse(&bytes).unwrap();
+        assert_eq!(view.len(), n);
+        let first = view.receipts().next().unwrap();
+        assert!(
+            matches!(first, Err(AggregateDecodeError::Receipt { index: 0, .. })),
+            "{first:?}"
+        );
+        assert!(matches!(
+            Aggregate::from_bytes(&bytes),
+            Err(AggregateDecodeError::Receipt { index: 0, .. })
+        ));
+        // A count the file cannot hold is refused up front.
+        let mut lying = bytes[..38].to_vec();
+        lying.extend_from_slice(&postcard::to_allocvec(&u64::MAX).unwrap());
+        assert!(AggregateView::parse(&lying).is_err());
+    }
+
+    #[test]
+    fn the_view_checks_the_root_as_the_aggregate_does() {
+        let aggregate = Aggregate::with_data(receipts(5), hashes(2)).unwrap();
+        let bytes = aggregate.to_bytes();
+        assert!(AggregateView::parse(&bytes).unwrap().root_matches());
+        let plain = Aggregate::new(receipts(3)).unwrap().to_bytes();
+        assert!(AggregateView::parse(&plain).unwrap().root_matches());
+        let mut tampered = bytes.clone();
+        tampered[6] ^= 1;
+        assert!(!AggregateView::parse(&tampered).unwrap().root_matches());
     }
 
     #[test]
@@ -559,7 +541,7 @@ mod tests {
         let aggregate = Aggregate::new(receipts(3)).unwrap();
         let bytes = aggregate.to_bytes();
         assert_eq!(Aggregate::from_bytes(&bytes).unwrap(), aggregate);
-        let executor = Executor::new().unwrap();
+        let executor = dev();
         for i in 0..bytes.len() {
             let mut b = bytes.clone();
             b[i] ^= 0x01;
