@@ -245,7 +245,10 @@ fn bad_number() {
     for bad in ["abc", "-1", "+5", " 5", "5 ", "007"] {
         assert_usage_error(&["run", "fibonacci", "--input", bad], "canonical decimal");
     }
-    assert_usage_error(&["prove", "fibonacci", "--input", "-1"], "canonical decimal");
+    assert_usage_error(
+        &["prove", "fibonacci", "--input", "-1"],
+        "canonical decimal",
+    );
     assert_usage_error(
         &["run", "fibonacci", "--input", "68719476737"],
         "limit is 68719476736",
@@ -356,6 +359,204 @@ fn failed_prove_does_not_touch_the_output_file() {
         "invalid input",
     );
     assert!(!target.exists());
+}
+
+#[test]
+fn output_paths_are_checked_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no/such/x.receipt");
+    // The input is bad too: the output's error comes first, so nothing was run or proven.
+    let out = l2x(&[
+        "prove",
+        "fibonacci",
+        "--input",
+        "x",
+        "--backend",
+        "stark",
+        "-o",
+        missing.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no/such"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("invalid input"), "{}", stderr(&out));
+}
+
+#[test]
+fn outputs_that_are_not_regular_files_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("target");
+    std::fs::write(&target, b"keep").unwrap();
+    let link = dir.path().join("link.receipt");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let fifo = dir.path().join("fifo");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for path in [link.to_str().unwrap(), fifo.to_str().unwrap(), "/dev/null"] {
+        assert_usage_error(
+            &["prove", "fibonacci", "--input", "5", "-o", path],
+            "refusing to write",
+        );
+    }
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(std::fs::read(&target).unwrap(), b"keep");
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+}
+
+#[test]
+fn a_failed_batch_publishes_none_of_its_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    std::fs::write(
+        p("jobs.jsonl"),
+        "{\"program\": \"fibonacci\", \"input\": \"5\"}\n",
+    )
+    .unwrap();
+    std::fs::create_dir(p("receipts")).unwrap();
+    let bad_aggregate = dir.path().join("missing/a.agg");
+    let bad = bad_aggregate.to_str().unwrap();
+    assert_usage_error(
+        &[
+            "batch",
+            &p("jobs.jsonl"),
+            "--aggregate",
+            bad,
+            "--publish",
+            &p("pub.blobs"),
+        ],
+        "missing",
+    );
+    assert_usage_error(
+        &[
+            "batch",
+            &p("jobs.jsonl"),
+            "-o",
+            &p("receipts"),
+            "--aggregate",
+            bad,
+        ],
+        "missing",
+    );
+    assert!(!dir.path().join("pub.blobs").exists());
+    assert_eq!(std::fs::read_dir(p("receipts")).unwrap().count(), 0);
+    // A successful run leaves exactly its outputs, no temporary files.
+    let out = l2x(&[
+        "batch",
+        &p("jobs.jsonl"),
+        "-o",
+        &p("receipts"),
+        "--aggregate",
+        &p("a.agg"),
+        "--publish",
+        &p("pub.blobs"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["a.agg", "jobs.jsonl", "pub.blobs", "receipts"]);
+    assert_eq!(std::fs::read_dir(p("receipts")).unwrap().count(), 1);
+}
+
+#[test]
+fn thread_counts_are_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = dir.path().join("jobs.jsonl");
+    std::fs::write(&jobs, "{\"program\": \"fibonacci\", \"input\": \"5\"}\n").unwrap();
+    assert_usage_error(
+        &["batch", jobs.to_str().unwrap(), "--threads", "100000"],
+        "at most 1024",
+    );
+    let out = l2x(&["batch", jobs.to_str().unwrap(), "--threads", "100000"]);
+    let err = stderr(&out);
+    assert_eq!(err.matches("100000").count(), 1, "said once: {err}");
+}
+
+#[test]
+fn batch_lines_give_exactly_one_input_and_never_null() {
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = dir.path().join("jobs.jsonl");
+    for line in [
+        r#"{"program": "fibonacci", "input": null, "input_hex": "35"}"#,
+        r#"{"program": "fibonacci", "input": "5", "input_hex": null}"#,
+        r#"{"program": "fibonacci", "input": null}"#,
+    ] {
+        std::fs::write(&jobs, line).unwrap();
+        assert_usage_error(&["batch", jobs.to_str().unwrap()], "exactly one of");
+    }
+}
+
+#[test]
+fn small_memory_budgets_are_named_in_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = dir.path().join("jobs.jsonl");
+    std::fs::write(&jobs, "{\"program\": \"sha256\", \"input\": \"abc\"}\n").unwrap();
+    let args = [
+        "batch",
+        jobs.to_str().unwrap(),
+        "--backend",
+        "stark",
+        "--memory-budget",
+        "1",
+    ];
+    assert_usage_error(&args, "the 1 B memory budget");
+}
+
+#[test]
+fn da_encode_writes_only_what_the_other_da_commands_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    // One byte more than 64 blobs hold.
+    let too_big = 64 * 4096 * 31 - 8 + 1;
+    std::fs::write(p("big.bin"), vec![7u8; too_big]).unwrap();
+    assert_usage_error(
+        &["da", "encode", &p("big.bin"), "-o", &p("big.blobs")],
+        "larger than",
+    );
+    assert!(!dir.path().join("big.blobs").exists());
+    std::fs::write(p("fits.bin"), vec![7u8; too_big - 1]).unwrap();
+    let out = l2x(&["da", "encode", &p("fits.bin"), "-o", &p("fits.blobs")]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = l2x(&[
+        "da",
+        "decode",
+        "--blob-file",
+        &p("fits.blobs"),
+        "-o",
+        &p("back.bin"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(std::fs::read(p("back.bin")).unwrap().len(), too_big - 1);
+}
+
+#[test]
+fn hostile_files_are_refused_by_size_before_they_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big");
+    let file = std::fs::File::create(&big).unwrap();
+    file.set_len(300 << 20).unwrap();
+    assert_usage_error(&["verify", big.to_str().unwrap()], "larger than the 16 MiB");
+    let agg = dir.path().join("big.agg");
+    std::fs::File::create(&agg)
+        .unwrap()
+        .set_len((1 << 30) + 1)
+        .unwrap();
+    assert_usage_error(
+        &["verify-aggregate", agg.to_str().unwrap()],
+        "larger than the 1024 MiB",
+    );
 }
 
 #[test]

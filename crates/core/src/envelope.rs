@@ -82,14 +82,15 @@ struct BodyRef<'a> {
     seal: &'a [u8],
 }
 
-/// The body as read: the program id is checked after decoding, because postcard's errors do
-/// not carry serde's custom messages.
+/// The body as read, borrowing from the input (the seal is copied once, into the receipt): the
+/// program id is checked after decoding, because postcard's errors do not carry serde's custom
+/// messages.
 #[derive(Deserialize)]
 struct Body<'a> {
     program: &'a str,
-    public_values: Vec<u8>,
+    public_values: &'a [u8],
     steps: u64,
-    seal: Vec<u8>,
+    seal: &'a [u8],
 }
 
 impl Receipt {
@@ -131,26 +132,32 @@ impl Receipt {
             return Err(DecodeError::InvalidVersion { found: version });
         }
         let backend = BackendId::from_byte(backend).ok_or(DecodeError::UnknownBackend(backend))?;
-        let (body, rest) = postcard::take_from_bytes::<Body>(body)
+        let (decoded, rest) = postcard::take_from_bytes::<Body>(body)
             .map_err(|e| DecodeError::Body(e.to_string()))?;
         if !rest.is_empty() {
             return Err(DecodeError::TrailingBytes(rest.len()));
         }
-        let program = ProgramId::parse(body.program).map_err(DecodeError::ProgramId)?;
-        let claim = Claim {
-            program,
-            public_values: body.public_values,
-            steps: body.steps,
+        // The fields are the input's own bytes, so the body is canonical exactly when every
+        // length and integer took its shortest varint: when re-encoding takes as many bytes.
+        let canonical = BodyRef {
+            program: decoded.program,
+            public_values: decoded.public_values,
+            steps: decoded.steps,
+            seal: decoded.seal,
         };
-        let receipt = Receipt {
-            backend,
-            claim,
-            seal: body.seal,
-        };
-        if receipt.to_bytes() != bytes {
+        if postcard::experimental::serialized_size(&canonical).ok() != Some(body.len()) {
             return Err(DecodeError::NonCanonical);
         }
-        Ok(receipt)
+        let program = ProgramId::parse(decoded.program).map_err(DecodeError::ProgramId)?;
+        Ok(Receipt {
+            backend,
+            claim: Claim {
+                program,
+                public_values: decoded.public_values.to_vec(),
+                steps: decoded.steps,
+            },
+            seal: decoded.seal.to_vec(),
+        })
     }
 }
 

@@ -4,10 +4,12 @@
 //! Everything goes through `c-kzg` with the mainnet trusted setup it embeds. c-kzg is
 //! single-threaded; spreading blobs over threads is the executor's job (it owns the pool).
 
+pub mod commitments;
 pub mod encoding;
 pub mod kzg;
 
 pub use c_kzg::{BYTES_PER_BLOB, Blob, CELLS_PER_EXT_BLOB, Cell};
+pub use commitments::CommitmentsFile;
 pub use encoding::{
     BLOB_CAPACITY, MAX_BLOBS_PER_FILE, MAX_DATA_BYTES, blobs_from_bytes, blobs_to_bytes, decode,
     encode,
@@ -43,6 +45,25 @@ pub enum DaError {
         blob: usize,
         /// What is wrong.
         reason: String,
+    },
+    /// A commitments file is malformed.
+    #[error("commitments file: {0}")]
+    CommitmentsFile(String),
+    /// A blob's cell proofs are not one per cell.
+    #[error("blob {blob} has {found} cell proofs, not one per cell (128)")]
+    CellProofCount {
+        /// The blob.
+        blob: usize,
+        /// Cell proofs present.
+        found: usize,
+    },
+    /// Cells are to be checked but the commitments file has no cell proofs for a blob.
+    #[error(
+        "blob {blob} has no cell proofs in the commitments file (make it with `l2x da commit --cells`)"
+    )]
+    MissingCellProofs {
+        /// The blob.
+        blob: usize,
     },
     /// Commitments and proofs do not pair up with the blobs.
     #[error("{blobs} blobs (or cells) but {commitments} commitments")]

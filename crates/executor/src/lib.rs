@@ -69,7 +69,7 @@ pub enum JobError {
 /// Bytes as MiB for messages, without rounding a small budget down to "0 MiB".
 fn mib(bytes: u64) -> String {
     if bytes < 1 << 20 {
-        format!("{bytes} bytes")
+        format!("{bytes} B")
     } else {
         format!("{} MiB", bytes >> 20)
     }

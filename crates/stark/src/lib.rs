@@ -30,6 +30,9 @@ mod size;
 mod system;
 mod verify;
 
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+
 use l2x_core::{
     Backend, BackendId, Claim, ClaimError, InputError, Program, ProveError, Receipt, VerifyError,
 };
@@ -40,7 +43,7 @@ use crate::config::{config, config_zk};
 use crate::security::{FriShape, Grinding, ProofSecurity, TableShape};
 use crate::system::ProofSystem;
 
-pub use prove::{prove, prove_in, prove_tables, prove_tables_in};
+pub use prove::{prove, prove_in, prove_tables, prove_tables_in, prove_tables_with};
 pub use size::max_proof_bytes;
 pub use verify::{verify, verify_in, verify_tables, verify_tables_in};
 
@@ -132,12 +135,32 @@ impl Mode {
         Ok(ProofSecurity::of(self.fri(), &self.shapes(tables)?))
     }
 
-    /// The shape of each table as the security estimator sees it.
+    /// The shape of each table as the security estimator sees it. A pure function of the
+    /// mode, the AIRs and their heights, so it is computed once per process for each (a few
+    /// milliseconds of symbolic evaluation) and a verifier of many receipts pays it once.
     pub fn shapes(self, tables: &[Table]) -> Result<Vec<TableShape>, String> {
-        match self {
-            Mode::Plain => config(Grinding::default()).shapes(tables),
-            Mode::Hiding => config_zk(Grinding::default()).shapes(tables),
+        static CACHE: LazyLock<Mutex<HashMap<String, Vec<TableShape>>>> =
+            LazyLock::new(Default::default);
+        let airs: Vec<_> = tables.iter().map(|t| (t.air, t.log_height)).collect();
+        let key = format!("{self:?} {airs:?}");
+        let cache = || {
+            CACHE
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        };
+        if let Some(hit) = cache().get(&key) {
+            return Ok(hit.clone());
         }
+        let shapes = match self {
+            Mode::Plain => config(Grinding::default()).shapes(tables)?,
+            Mode::Hiding => config_zk(Grinding::default()).shapes(tables)?,
+        };
+        let mut map = cache();
+        if map.len() >= 256 {
+            map.clear();
+        }
+        map.insert(key, shapes.clone());
+        Ok(shapes)
     }
 
     /// The backend id receipts of this mode carry.

@@ -7,7 +7,7 @@ use p3_matrix::dense::RowMajorMatrix;
 
 use crate::Mode;
 use crate::config::{config, config_zk};
-use crate::security::MIN_BITS;
+use crate::security::{Grinding, MIN_BITS};
 use crate::system::ProofSystem;
 
 fn failed(mode: Mode, reason: impl Into<String>) -> ProveError {
@@ -90,9 +90,21 @@ pub fn prove_tables_in(
             ),
         ));
     }
+    prove_tables_with(mode, tables, traces, security.grinding)
+}
+
+/// Proves with the given `grinding` instead of the one the tables' shape calls for: a proof
+/// the verifier accepts only if `grinding` is exactly [`Grinding::for_shape`]'s. Public for
+/// measuring what grinding costs (`cargo bench -p l2x-stark --bench grinding`).
+pub fn prove_tables_with(
+    mode: Mode,
+    tables: &[Table],
+    traces: &[RowMajorMatrix<Val>],
+    grinding: Grinding,
+) -> Result<Vec<u8>, ProveError> {
     let proof = match mode {
-        Mode::Plain => config(security.grinding).prove(tables, traces),
-        Mode::Hiding => config_zk(security.grinding).prove(tables, traces),
+        Mode::Plain => config(grinding).prove(tables, traces),
+        Mode::Hiding => config_zk(grinding).prove(tables, traces),
     };
     proof.map_err(|reason| failed(mode, reason))
 }

@@ -30,7 +30,7 @@
 
 use p3_air::BaseAir;
 use p3_air::symbolic::AirLayout;
-use p3_batch_stark::symbolic::{get_log_num_quotient_chunks, get_symbolic_constraints};
+use p3_batch_stark::symbolic::get_symbolic_constraints;
 use p3_lookup::{LogUpGadget, Lookup};
 use p3_security::fri::FriRegime;
 use p3_security::logup::{LOGUP_LABEL, LogUpAir, fingerprint_error};
@@ -108,20 +108,19 @@ impl TableShape {
         let layout = AirLayout::from_air::<Val>(air);
         let (base, ext) =
             get_symbolic_constraints::<Val, Challenge, _, _>(air, layout, lookups, &gadget);
+        // One symbolic evaluation serves both the degree and the quotient's size, as
+        // `get_log_num_quotient_chunks` computes it (our AIRs have no periodic columns): the
+        // larger of the constraints' degree and the AIR's hint, plus the hiding mode's one.
         let max_degree = base
             .iter()
             .map(|c| c.degree_multiple())
             .chain(ext.iter().map(|c| c.degree_multiple()))
             .max()
             .unwrap_or(0);
-        let log_chunks = get_log_num_quotient_chunks::<Val, Challenge, _, _>(
-            air,
-            layout,
-            1 << (log_height - zk),
-            lookups,
-            zk,
-            &gadget,
-        );
+        let hinted = max_degree.max(BaseAir::<Val>::max_constraint_degree(air).unwrap_or(0));
+        let log_chunks = ((hinted + zk).max(2) - 1)
+            .next_power_of_two()
+            .trailing_zeros() as usize;
         let quotient_chunks = 1 << (log_chunks + zk);
         let width = <ProgramAir as BaseAir<Val>>::width(air);
         let main_next = !<ProgramAir as BaseAir<Val>>::main_next_row_columns(air).is_empty();
@@ -330,4 +329,41 @@ fn logup(tables: &[TableShape], pow_bits: usize) -> Option<SecurityTerm> {
             p3_security::grinding::boost(ErrorBits::sum(&errors), pow_bits),
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use l2x_programs::air::AirProgram;
+    use l2x_programs::{Fibonacci, Sha256};
+    use p3_air::symbolic::AirLayout;
+    use p3_batch_stark::symbolic::get_log_num_quotient_chunks;
+    use p3_lookup::{LogUpGadget, Lookups};
+
+    use super::*;
+
+    /// The quotient size computed from one symbolic evaluation is Plonky3's own.
+    #[test]
+    fn quotient_chunks_match_plonky3() {
+        for program in [&Fibonacci as &dyn AirProgram, &Sha256] {
+            for pv in program.stark_extremes() {
+                for table in program.tables(&pv, 7).unwrap() {
+                    let lookups = Lookups::<Val>::from_air::<Challenge, _>(&table.air);
+                    for zk in [0, 1] {
+                        let h = table.log_height + zk;
+                        let shape =
+                            TableShape::of(&table.air, h, zk, &lookups, OpeningShape::new());
+                        let log = get_log_num_quotient_chunks::<Val, Challenge, _, _>(
+                            &table.air,
+                            AirLayout::from_air::<Val>(&table.air),
+                            1 << table.log_height,
+                            &lookups,
+                            zk,
+                            &LogUpGadget::new(),
+                        );
+                        assert_eq!(shape.quotient_chunks, 1 << (log + zk), "{:?}", table.air);
+                    }
+                }
+            }
+        }
+    }
 }

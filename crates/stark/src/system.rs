@@ -35,6 +35,29 @@ pub(crate) enum Rejection {
     Rejected(String),
 }
 
+/// Decodes a proof, saying where and why decoding stopped (postcard's own message for a value
+/// its type refuses is only "Serde Deserialization Error").
+fn decode<'a, T: serde::Deserialize<'a>>(seal: &'a [u8]) -> Result<(T, &'a [u8]), String> {
+    let mut de = postcard::Deserializer::from_bytes(seal);
+    match T::deserialize(&mut de) {
+        Ok(value) => Ok((value, de.finalize().unwrap_or_default())),
+        Err(error) => {
+            let at = seal.len() - de.finalize().map_or(0, <[u8]>::len);
+            let why = match error {
+                postcard::Error::SerdeDeCustom => {
+                    "a value its type refuses (such as a field element not below the modulus)"
+                        .to_owned()
+                }
+                other => other.to_string(),
+            };
+            Err(format!(
+                "the seal does not decode: {why}, at byte {at} of {}",
+                seal.len()
+            ))
+        }
+    }
+}
+
 macro_rules! proof_system {
     ($config:ty) => {
         impl ProofSystem for $config {
@@ -60,8 +83,7 @@ macro_rules! proof_system {
 
             fn verify(&self, tables: &[Table], seal: &[u8]) -> Result<(), Rejection> {
                 let malformed = Rejection::Malformed;
-                let (proof, rest) = postcard::take_from_bytes::<BatchProof<$config>>(seal)
-                    .map_err(|e| malformed(format!("the seal does not decode: {e}")))?;
+                let (proof, rest) = decode::<BatchProof<$config>>(seal).map_err(malformed)?;
                 if !rest.is_empty() {
                     return Err(malformed(format!("{} bytes after the proof", rest.len())));
                 }

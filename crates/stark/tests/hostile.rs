@@ -59,3 +59,26 @@ fn a_seal_longer_than_any_proof_is_refused_before_decoding() {
         "{err}"
     );
 }
+
+#[test]
+fn undecodable_seals_say_where_and_why() {
+    let receipt: Receipt = StarkBackend.prove(&Fibonacci, b"20").unwrap();
+    let mut decode_errors = 0;
+    for at in (0..receipt.seal.len()).step_by(97) {
+        let mut bad = receipt.clone();
+        bad.seal[at] = 0xff;
+        let Err(VerifyError::MalformedProof(message)) = StarkBackend.verify(&Fibonacci, &bad)
+        else {
+            continue;
+        };
+        if message.contains("does not decode") {
+            decode_errors += 1;
+            assert!(message.contains("at byte"), "{message}");
+            assert!(
+                !message.contains("Serde Deserialization Error"),
+                "{message}"
+            );
+        }
+    }
+    assert!(decode_errors > 0, "some mutation must break decoding");
+}

@@ -5,12 +5,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use l2x_da::{Blob, BlobCommitment, Commitment, DaError, Proof, blobs_from_bytes};
+use l2x_da::{Blob, BlobCommitment, CommitmentsFile, DaError, Proof, blobs_from_bytes};
 use l2x_executor::da::Publication;
 use l2x_executor::{Executor, Policy};
 use serde_json::{Value, json};
 
-use crate::input::decode_hex;
 use crate::{EXIT_INVALID, files, output};
 
 /// The largest blob file read or written: 64 blobs (8 MiB), a generous batch.
@@ -210,32 +209,23 @@ fn commit(
         None
     };
     spinner.finish_and_clear();
-    let entries: Vec<Value> = published
-        .blobs
-        .iter()
-        .enumerate()
-        .map(|(i, b)| {
-            let mut entry = json!({
-                "commitment": hex0x(&b.commitment.0),
-                "proof": hex0x(&b.proof.0),
-                "versioned_hash": hex0x(&b.versioned_hash),
-            });
-            if let Some(ext) = &extensions {
-                entry["cell_proofs"] = ext[i]
-                    .proofs
-                    .iter()
-                    .map(|p| Value::from(hex0x(&p.0)))
-                    .collect();
-            }
-            entry
-        })
-        .collect();
-    let document = json!({"blobs": entries});
+    let file = CommitmentsFile {
+        entries: published
+            .blobs
+            .iter()
+            .enumerate()
+            .map(|(i, b)| l2x_da::commitments::Entry {
+                blob: *b,
+                cell_proofs: extensions.as_ref().map(|ext| ext[i].proofs.clone()),
+            })
+            .collect(),
+    };
+    let text = file.to_json();
     if let Some(path) = out {
-        files::write_atomic(path, serde_json::to_string_pretty(&document)?.as_bytes())?;
+        files::write_atomic(path, text.as_bytes())?;
     }
     if json {
-        let mut report = document;
+        let mut report: Value = serde_json::from_str(&text)?;
         report["policy"] = json!(published.ran.name());
         report["reason"] = json!(published.reason);
         report["wall_ms"] = json!(output::millis(published.wall));
@@ -264,49 +254,15 @@ fn commit(
     Ok(ExitCode::SUCCESS)
 }
 
-/// A 48-byte value from `0x`-hex, naming the field when it is not one.
-fn bytes48(value: &Value, what: &str) -> Result<[u8; 48]> {
-    let text = value
-        .as_str()
-        .with_context(|| format!("{what} is missing or not a string"))?;
-    let bytes = decode_hex(text).with_context(|| format!("{what} is not hex"))?;
-    bytes
-        .try_into()
-        .map_err(|b: Vec<u8>| anyhow::anyhow!("{what} has {} bytes, not 48", b.len()))
-}
-
 /// Each blob's cell proofs, where the commitments file has them.
 type CellProofs = Vec<Option<Vec<Proof>>>;
 
 /// The commitments file: blob entries, and each blob's cell proofs when present.
 fn read_commitments(path: &Path) -> Result<(Vec<BlobCommitment>, CellProofs)> {
     let bytes = files::read_limited(path, MAX_COMMITMENTS_FILE, "commitments file")?;
-    let doc: Value = serde_json::from_slice(&bytes)
-        .with_context(|| format!("{} is not JSON", path.display()))?;
-    let list = doc["blobs"]
-        .as_array()
-        .with_context(|| format!("{} has no \"blobs\" list", path.display()))?;
-    let mut entries = vec![];
-    let mut cell_proofs = vec![];
-    for (i, e) in list.iter().enumerate() {
-        let commitment = Commitment(bytes48(&e["commitment"], &format!("blob {i} commitment"))?);
-        let proof = Proof(bytes48(&e["proof"], &format!("blob {i} proof"))?);
-        entries.push(BlobCommitment {
-            commitment,
-            proof,
-            versioned_hash: l2x_da::versioned_hash(&commitment),
-        });
-        cell_proofs.push(match e["cell_proofs"].as_array() {
-            None => None,
-            Some(list) => Some(
-                list.iter()
-                    .enumerate()
-                    .map(|(c, p)| bytes48(p, &format!("blob {i} cell proof {c}")).map(Proof))
-                    .collect::<Result<Vec<_>>>()?,
-            ),
-        });
-    }
-    Ok((entries, cell_proofs))
+    let file = CommitmentsFile::from_json(&bytes).with_context(|| format!("{}", path.display()))?;
+    let cells = file.entries.iter().map(|e| e.cell_proofs.clone()).collect();
+    Ok((file.blob_commitments(), cells))
 }
 
 fn verify(blob_file: &Path, commitments: &Path, cells: bool, json: bool) -> Result<ExitCode> {
@@ -369,15 +325,12 @@ fn verify_cells(
         (vec![], vec![], vec![], vec![]);
     for (i, ext) in extensions.iter().enumerate() {
         let Some(list) = &proofs[i] else {
-            return Err(DaError::NotOurEncoding {
-                blob: i,
-                reason: "the commitments file has no cell proofs for it".into(),
-            });
+            return Err(DaError::MissingCellProofs { blob: i });
         };
         if list.len() != l2x_da::CELLS_PER_EXT_BLOB {
-            return Err(DaError::Count {
-                blobs: l2x_da::CELLS_PER_EXT_BLOB,
-                commitments: list.len(),
+            return Err(DaError::CellProofCount {
+                blob: i,
+                found: list.len(),
             });
         }
         for (column, cell) in ext.cells.iter().enumerate() {
