@@ -5,11 +5,11 @@
 //! receipt envelope) [‖ version 2: blobs (varint) ‖ blobs × versioned hash (32 bytes)]
 //! ```
 //!
-//! [`AggregateView`] parses the header and the framing without copying or decoding the
-//! receipts, so a file costs its own size and nothing per entry until a receipt is taken out
-//! (one at a time, by [`AggregateView::receipts`]). A count is never trusted for an allocation:
-//! every entry must be present in the file, and a file of millions of empty entries fails at
-//! the first one.
+//! [`AggregateView`] checks the header and the framing in one pass that allocates nothing, and
+//! keeps only the slice of the entries: a file costs its own size and nothing per entry until
+//! a receipt is taken out (one at a time, by [`AggregateView::receipts`]). A count is never
+//! trusted for an allocation, and each entry must at least look like a receipt (long enough,
+//! starting with `L2XR`), so a file of millions of empty entries fails at the first one.
 
 use l2x_core::Receipt;
 
@@ -51,7 +51,9 @@ pub enum AggregateDecodeError {
 pub struct AggregateView<'a> {
     /// The root the file states (not checked here).
     pub root: Hash,
-    entries: Vec<&'a [u8]>,
+    /// The framed entries (length-prefixed receipts), checked by `parse`.
+    entries: &'a [u8],
+    count: usize,
     /// Versioned hashes of the linked blobs (empty in version 1).
     pub data: Vec<Hash>,
 }
@@ -87,6 +89,17 @@ fn take_len(bytes: &mut &[u8], what: &str) -> Result<usize, AggregateDecodeError
     usize::try_from(value).map_err(|_| body(format!("{what} {value} is too large")))
 }
 
+/// The shortest receipt envelope: a 7-byte header, a one-character program id and three
+/// one-byte fields (public values, steps, seal).
+const MIN_RECEIPT_LEN: usize = 7 + 2 + 3;
+
+/// One length-prefixed entry.
+fn take_entry<'a>(bytes: &mut &'a [u8], index: usize) -> Result<&'a [u8], AggregateDecodeError> {
+    let what = || format!("receipt {index}");
+    let len = take_len(bytes, &what())?;
+    take(bytes, len, &what())
+}
+
 fn take_hash(bytes: &mut &[u8], what: &str) -> Result<Hash, AggregateDecodeError> {
     let mut hash = [0u8; 32];
     hash.copy_from_slice(take(bytes, 32, what)?);
@@ -116,12 +129,19 @@ impl<'a> AggregateView<'a> {
                 rest.len()
             )));
         }
-        let mut entries = Vec::with_capacity(count);
+        let entries = rest;
         for index in 0..count {
-            let what = format!("receipt {index}");
-            let len = take_len(&mut rest, &what)?;
-            entries.push(take(&mut rest, len, &what)?);
+            let entry = take_entry(&mut rest, index)?;
+            if entry.len() < MIN_RECEIPT_LEN || entry[..4] != l2x_core::MAGIC {
+                return Err(AggregateDecodeError::Receipt {
+                    index,
+                    error: Receipt::from_bytes(entry)
+                        .err()
+                        .unwrap_or(l2x_core::DecodeError::TooShort { len: entry.len() }),
+                });
+            }
         }
+        let entries = &entries[..entries.len() - rest.len()];
         let data = if version == 2 {
             let blobs = take_len(&mut rest, "the blob count")?;
             if blobs == 0 {
@@ -146,39 +166,48 @@ impl<'a> AggregateView<'a> {
         Ok(Self {
             root,
             entries,
+            count,
             data,
         })
     }
 
     /// Receipts in the aggregate.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.count
     }
 
     /// Whether it has no receipts (never true of a valid aggregate).
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.count == 0
     }
 
     /// Each receipt's encoded bytes, in leaf order.
-    pub fn encoded_receipts(&self) -> impl ExactSizeIterator<Item = &'a [u8]> + '_ {
-        self.entries.iter().copied()
+    pub fn encoded_receipts(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
+        let mut rest = self.entries;
+        // `parse` checked the framing, so every entry is there.
+        (0..self.count).map_while(move |index| take_entry(&mut rest, index).ok())
     }
 
     /// The receipts, decoded one at a time.
-    pub fn receipts(&self) -> impl Iterator<Item = Result<Receipt, AggregateDecodeError>> + '_ {
-        self.entries.iter().enumerate().map(|(index, bytes)| {
+    pub fn receipts(&self) -> impl Iterator<Item = Result<Receipt, AggregateDecodeError>> + 'a {
+        self.encoded_receipts().enumerate().map(|(index, bytes)| {
             Receipt::from_bytes(bytes)
                 .map_err(|error| AggregateDecodeError::Receipt { index, error })
         })
     }
 
+    /// The root over `leaves` (one per receipt, in order) linked with this file's data: what
+    /// the stated [`root`](Self::root) must equal.
+    pub fn root_over(&self, leaves: impl Iterator<Item = Hash>) -> Option<Hash> {
+        let receipts_root = super::streaming_root(leaves, self.count as u64)?;
+        Some(super::link(receipts_root, super::data_root_of(&self.data)))
+    }
+
     /// Whether the stated root is the root over these receipts' bytes and the linked data
     /// (hashing in one pass, memory independent of the count).
     pub fn root_matches(&self) -> bool {
-        let leaves = self.entries.iter().map(|bytes| super::leaf_of_bytes(bytes));
-        let receipts_root = super::streaming_root(leaves, self.entries.len() as u64);
-        receipts_root.is_some_and(|r| super::link(r, super::data_root_of(&self.data)) == self.root)
+        let leaves = self.encoded_receipts().map(super::leaf_of_bytes);
+        self.root_over(leaves) == Some(self.root)
     }
 }
 
