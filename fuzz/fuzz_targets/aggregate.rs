@@ -7,12 +7,19 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(view) = AggregateView::parse(data) else {
-        assert!(Aggregate::from_bytes(data).is_err(), "the view refuses what the decoder refuses");
+        assert!(
+            Aggregate::from_bytes(data).is_err(),
+            "the view refuses what the decoder refuses"
+        );
         return;
     };
     let _ = view.root_matches();
     if let Ok(aggregate) = Aggregate::from_bytes(data) {
         assert_eq!(aggregate.receipts.len(), view.len());
-        assert_eq!(aggregate.to_bytes(), data, "an accepted aggregate re-encodes to its bytes");
+        assert_eq!(
+            aggregate.to_bytes(),
+            data,
+            "an accepted aggregate re-encodes to its bytes"
+        );
     }
 });

@@ -11,6 +11,9 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(l2x_da::blobs_to_bytes(&blobs), data);
     if let Ok(decoded) = l2x_da::decode(&blobs) {
         let again = l2x_da::blobs_to_bytes(&l2x_da::encode(&decoded));
-        assert_eq!(again, data, "decodable blobs are the one encoding of their data");
+        assert_eq!(
+            again, data,
+            "decodable blobs are the one encoding of their data"
+        );
     }
 });

@@ -6,6 +6,10 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(receipt) = Receipt::from_bytes(data) {
-        assert_eq!(receipt.to_bytes(), data, "an accepted receipt re-encodes to its bytes");
+        assert_eq!(
+            receipt.to_bytes(),
+            data,
+            "an accepted receipt re-encodes to its bytes"
+        );
     }
 });

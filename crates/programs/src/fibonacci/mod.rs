@@ -127,7 +127,7 @@ impl Program for Fibonacci {
     }
 
     fn input_doc(&self) -> &'static str {
-        "n as decimal text, 0 <= n <= 2^36"
+        "n in canonical decimal (digits only, no leading zeros), 0 <= n <= 2^36"
     }
 
     fn public_values_doc(&self) -> &'static str {
