@@ -507,15 +507,21 @@ pub enum DescribeError {
     Claim(#[from] ClaimError),
 }
 
+/// An executor that accepts dev receipts, for tests on the trace backend.
+#[cfg(test)]
+pub(crate) fn dev_executor() -> Executor {
+    Executor::builder()
+        .allow_dev_receipts(true)
+        .build()
+        .expect("the default executor builds")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn dev() -> Executor {
-        Executor::builder()
-            .allow_dev_receipts(true)
-            .build()
-            .unwrap()
+        dev_executor()
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //!
 //! A program's tables ([`l2x_programs::air::Table`]) are proven together in one batch STARK
 //! (`p3-batch-stark`), with LogUp lookups between them (`p3-lookup`), under the single
-//! configuration in [`config`]: KoalaBear, Poseidon2 Merkle commitments, FRI with 100 queries at
+//! configuration in [`config`](mod@config): KoalaBear, Poseidon2 Merkle commitments, FRI with 100 queries at
 //! rate 1/2 and proof of work.
 //!
 //! **Security is per proof.** [`security`] computes the conjectured level of a proof from the

@@ -385,10 +385,7 @@ mod tests {
     use crate::Executor;
 
     fn dev() -> Executor {
-        Executor::builder()
-            .allow_dev_receipts(true)
-            .build()
-            .unwrap()
+        crate::dev_executor()
     }
 
     fn receipts(n: usize) -> Vec<Receipt> {
