@@ -22,9 +22,11 @@ macro_rules! out {
     };
 }
 
+mod args;
 mod commands;
 mod files;
 mod input;
+mod logging;
 mod output;
 mod suites;
 mod trust;
@@ -32,7 +34,7 @@ mod trust;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use tracing_subscriber::fmt::format::FmtSpan;
+use serde_json::json;
 
 /// Exit code for a receipt or aggregate that does not verify.
 const EXIT_INVALID: u8 = 1;
@@ -45,47 +47,98 @@ const EXIT_PERF: u8 = 3;
 ///
 /// The `trace` backend is dev mode: its receipts bind the claim but prove nothing.
 #[derive(Debug, Parser)]
-#[command(name = "l2x", version, about, long_about = None)]
+#[command(name = "l2x", version, about, long_about = None, after_long_help = LOGGING_HELP)]
 struct Cli {
-    /// More log output on stderr: -v info with the time of each span (Plonky3's prover phases
-    /// among them), -vv debug, -vvv trace (finer spans, which slow proving down).
-    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    /// More log output on stderr (-v, -vv, -vvv; see `l2x --help`).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, display_order = 1000)]
     verbose: u8,
 
     #[command(subcommand)]
     command: Command,
 }
 
+/// The logging paragraph, once, at the end of `l2x --help`.
+const LOGGING_HELP: &str = "\
+Logging:
+  -v prints info logs and the time of every span on stderr: ours (prove, witness, preprocess,
+  encode) and Plonky3's prover phases (quotient, FRI commit phase, query phase). -vv adds debug
+  logs and finer spans, -vvv trace; both slow proving down. RUST_LOG (an EnvFilter, such as
+  RUST_LOG=l2x_stark=info,p3_fri=debug) overrides -v. Colour only when stderr is a terminal and
+  NO_COLOR is unset.
+
+Exit codes: 0 success, 1 a receipt or aggregate that does not verify, 2 a usage or input error,
+3 a performance regression or a missed target (bench). With --json every command prints one JSON
+object on stdout, errors included: {\"error\": \"...\", \"exit_code\": 2}.";
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// List the programs and backends.
+    #[command(after_long_help = "Examples:\n  l2x programs\n  l2x programs --json")]
     Programs(commands::programs::Args),
     /// Execute a program without proving.
+    #[command(after_long_help = "Examples:\n  l2x run fibonacci --input 94\n  \
+        l2x run sha256 --input-hex 616263 --json\n  l2x run sha256 --input-file message.bin")]
     Run(commands::run::Args),
     /// Execute and prove a program, optionally writing the receipt.
+    #[command(
+        after_long_help = "Examples:\n  l2x prove sha256 --input abc --backend stark -o abc.stark\n  \
+        l2x prove fibonacci --input 1000 --backend stark-zk --json\n  \
+        l2x prove fibonacci --input 50 -o fib.receipt   # trace: dev mode, proves nothing"
+    )]
     Prove(commands::prove::Args),
     /// Verify a receipt file.
+    #[command(after_long_help = "Examples:\n  l2x verify abc.stark\n  \
+        l2x verify abc.stark --program sha256 --json\n  \
+        l2x verify fib.receipt --allow-dev          # dev receipts are refused by default")]
     Verify(commands::verify::Args),
     /// Prove a file of jobs (JSON lines) on the worker pool, with the cache and cost model.
+    #[command(
+        after_long_help = "Examples:\n  l2x batch jobs.jsonl --backend stark -o receipts/\n  \
+        l2x batch jobs.jsonl --policy parallel --threads 2 --json\n  \
+        l2x batch jobs.jsonl --backend stark --aggregate batch.l2xa --publish batch.blobs\n\n\
+        A jobs file has one JSON object per line:\n  \
+        {\"program\": \"fibonacci\", \"input\": \"50\"}\n  \
+        {\"program\": \"sha256\", \"input_hex\": \"616263\"}"
+    )]
     Batch(commands::batch::Args),
     /// Verify receipts and put them under one Merkle root.
+    #[command(
+        after_long_help = "Examples:\n  l2x aggregate a.stark b.stark -o ab.l2xa\n  \
+        l2x aggregate receipts/*.receipt -o all.l2xa --allow-dev --json"
+    )]
     Aggregate(commands::aggregate::Args),
     /// Verify an aggregate: its root and every receipt in it.
+    #[command(after_long_help = "Examples:\n  l2x verify-aggregate ab.l2xa\n  \
+        l2x verify-aggregate batch.l2xa --blob-file batch.blobs --json")]
     VerifyAggregate(commands::aggregate::VerifyArgs),
     /// Batch data as EIP-4844 blobs: encode, commit (KZG), verify, decode.
+    #[command(
+        after_long_help = "Examples:\n  l2x da encode data.bin -o data.blobs\n  \
+        l2x da commit --blob-file data.blobs -o data.commitments\n  \
+        l2x da verify --blob-file data.blobs --commitments data.commitments\n  \
+        l2x da decode --blob-file data.blobs -o data.out"
+    )]
     Da(commands::da::Args),
     /// Run the performance lab's suites: reports, baselines, regressions, targets.
+    #[command(
+        after_long_help = "Examples:\n  l2x bench --list\n  l2x bench --quick\n  \
+        l2x bench prove verify --save-baseline main\n  \
+        l2x bench prove --baseline main --targets perf-targets.toml"
+    )]
     Bench(commands::bench::Args),
     /// The end-to-end tour: prove and verify Fibonacci and SHA-256 jobs, with times.
+    #[command(after_long_help = "Examples:\n  l2x demo\n  l2x demo --backend stark --json")]
     Demo(commands::demo::Args),
 }
 
 fn main() -> ExitCode {
+    let json = wants_json(std::env::args_os());
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
+        Err(e) if json && e.use_stderr() => return fail_json(&clap_message(&e), EXIT_USAGE),
         Err(e) => e.exit(),
     };
-    init_logging(cli.verbose);
+    logging::init(cli.verbose);
     let result = match cli.command {
         Command::Programs(args) => commands::programs::run(&args),
         Command::Run(args) => commands::run::run(&args),
@@ -100,6 +153,7 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        Err(error) if json => fail_json(&format!("{error:#}"), EXIT_USAGE),
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::from(EXIT_USAGE)
@@ -107,21 +161,47 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging(verbose: u8) {
-    let level = match verbose {
-        0 => tracing::Level::WARN,
-        1 => tracing::Level::INFO,
-        2 => tracing::Level::DEBUG,
-        _ => tracing::Level::TRACE,
-    };
-    let spans = if verbose >= 1 {
-        FmtSpan::CLOSE
-    } else {
-        FmtSpan::NONE
-    };
-    tracing_subscriber::fmt()
-        .with_max_level(level)
-        .with_span_events(spans)
-        .with_writer(std::io::stderr)
-        .init();
+/// Whether the command line asks for JSON (`--json` before any `--`), decided before parsing
+/// so that a usage error is reported as JSON too.
+fn wants_json(args: impl IntoIterator<Item = std::ffi::OsString>) -> bool {
+    args.into_iter()
+        .skip(1)
+        .take_while(|a| a != "--")
+        .any(|a| a == "--json")
+}
+
+/// A clap error's message on one line (its first paragraph, without the `error: ` prefix, the
+/// usage and the tip).
+fn clap_message(error: &clap::Error) -> String {
+    let text = error.render().to_string();
+    let paragraph: Vec<&str> = text
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    let joined = paragraph.join(" ");
+    joined.strip_prefix("error: ").unwrap_or(&joined).to_owned()
+}
+
+/// Reports a failure as the one JSON object on stdout: `{"error": …, "exit_code": …}`.
+fn fail_json(message: &str, code: u8) -> ExitCode {
+    output::print_json(&json!({"error": message, "exit_code": code}));
+    ExitCode::from(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<std::ffi::OsString> {
+        list.iter().map(Into::into).collect()
+    }
+
+    #[test]
+    fn json_is_asked_for_only_before_a_double_dash() {
+        assert!(wants_json(args(&["l2x", "prove", "x", "--json"])));
+        assert!(!wants_json(args(&["l2x", "prove", "x"])));
+        assert!(!wants_json(args(&["l2x", "--", "--json"])));
+        assert!(!wants_json(args(&["--json"])), "argv[0] is the program");
+    }
 }

@@ -69,13 +69,18 @@ pub fn print_public_values(output: &PublicOutput) {
     }
 }
 
-/// A spinner on stderr for work that takes seconds; hidden when `show` is false or stderr is
-/// not a terminal.
-pub fn spinner(show: bool, message: &'static str) -> indicatif::ProgressBar {
+/// A spinner on stderr for work that takes seconds, with the time elapsed and, while a proof
+/// runs under [`crate::logging::watch_phases`], its phase; hidden when `show` is false or stderr
+/// is not a terminal.
+pub fn spinner(show: bool, what: &'static str) -> indicatif::ProgressBar {
     if !show || !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
-    let bar = indicatif::ProgressBar::new_spinner().with_message(message);
+    let style = indicatif::ProgressStyle::with_template("{spinner} {prefix} {elapsed:>3} {msg}")
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner());
+    let bar = indicatif::ProgressBar::new_spinner()
+        .with_style(style)
+        .with_prefix(what);
     bar.enable_steady_tick(Duration::from_millis(100));
     bar
 }
@@ -122,6 +127,24 @@ pub fn write(args: std::fmt::Arguments<'_>) {
 /// [`write()`] followed by a newline.
 pub fn write_line(args: std::fmt::Arguments<'_>) {
     write(format_args!("{args}\n"));
+}
+
+/// Reports something that does not verify and returns exit code 1: with `json`, the one JSON
+/// object `{"valid": false, "error", "exit_code": 1, ...fields}` on stdout; else `error: …` on
+/// stderr.
+pub fn invalid<const N: usize>(
+    json: bool,
+    error: &str,
+    fields: [(&'static str, Value); N],
+) -> std::process::ExitCode {
+    if json {
+        let mut object = json!({"valid": false, "error": error, "exit_code": crate::EXIT_INVALID});
+        extend(&mut object, fields);
+        print_json(&object);
+    } else {
+        eprintln!("error: {error}");
+    }
+    std::process::ExitCode::from(crate::EXIT_INVALID)
 }
 
 /// Prints one JSON object on stdout.

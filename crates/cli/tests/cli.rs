@@ -1,37 +1,13 @@
 //! Runs the `l2x` binary: the happy paths, and every error path's exit code and message.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
+use common::{json, l2x, l2x_env, stderr, stdout};
 use serde_json::Value;
-
-fn l2x(args: &[&str]) -> Output {
-    l2x_env(args, &[])
-}
-
-/// Runs `l2x` with these environment variables (and never an inherited `L2X_DEV_MODE`).
-fn l2x_env(args: &[&str], vars: &[(&str, &str)]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_l2x"))
-        .args(args)
-        .env_remove("L2X_DEV_MODE")
-        .envs(vars.iter().copied())
-        .output()
-        .expect("the l2x binary runs")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(out)))
-}
 
 /// Asserts exit code 2, a message on stderr containing `needle`, and no panic text.
 fn assert_usage_error(args: &[&str], needle: &str) {
@@ -315,13 +291,14 @@ fn unreadable_receipts() {
     let out = l2x(&["verify", garbage.to_str().unwrap(), "--json"]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(json(&out)["valid"], false);
+    assert_eq!(json(&out)["exit_code"], 2);
 }
 
 #[test]
 fn wrong_backend_name() {
     assert_usage_error(
         &["prove", "fibonacci", "--input", "5", "--backend", "groth16"],
-        "unknown backend 'groth16' (known backends: trace, stark, stark-zk)",
+        "invalid value 'groth16' for '--backend <BACKEND>'\n  [possible values: trace, stark, stark-zk]",
     );
 }
 

@@ -12,9 +12,10 @@ mod claim;
 mod envelope;
 mod id;
 mod program;
+mod serde_receipt;
 
 pub use backend::{Backend, BackendId, ProveError, UnknownBackend, VerifyError, check_claim};
-pub use claim::{Claim, PublicField, PublicOutput, Receipt};
+pub use claim::{Claim, PublicField, PublicOutput, PublicValues, Receipt};
 pub use envelope::{DecodeError, FORMAT_VERSION, MAGIC};
 pub use id::{InvalidProgramId, ProgramId};
 pub use program::{ClaimError, Execution, InputError, Program, UnknownProgram};

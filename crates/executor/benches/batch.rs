@@ -28,13 +28,14 @@ fn fib_jobs(n: u64, count: usize) -> Vec<Job> {
 }
 
 fn executor(policy: Policy) -> Executor {
-    Executor::builder().policy(policy).build().unwrap()
+    Executor::builder().policy(policy).cache(0).build().unwrap()
 }
 
 fn stark_executor(policy: Policy) -> Executor {
     Executor::builder()
         .backend(BackendId::Stark)
         .policy(policy)
+        .cache(0)
         .build()
         .unwrap()
 }

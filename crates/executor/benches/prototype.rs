@@ -23,6 +23,7 @@ fn executor(backend: BackendId) -> Executor {
         .backend(backend)
         .allow_dev_receipts(backend.is_dev())
         .policy(Policy::Auto)
+        .cache(0)
         .build()
         .unwrap()
 }

@@ -25,7 +25,9 @@ pub mod aggregate;
 mod batch;
 pub mod cache;
 mod cost;
+pub mod cpu;
 pub mod da;
+pub mod prelude;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -34,12 +36,13 @@ pub use aggregate::{Aggregate, AggregateError, AggregateView, InclusionProof};
 pub use batch::{BatchError, BatchReport, Job, Policy, Progress};
 use cache::{CacheStats, ReceiptCache};
 pub use cost::CostModel;
-use l2x_core::{
-    Backend, BackendId, Claim, ClaimError, Execution, InputError, Program, ProveError,
-    PublicOutput, Receipt, UnknownProgram, VerifyError,
+pub use l2x_core::{
+    Backend, BackendId, Claim, ClaimError, DecodeError, Execution, FORMAT_VERSION, InputError,
+    Program, ProgramId, ProveError, PublicField, PublicOutput, PublicValues, Receipt,
+    UnknownBackend, UnknownProgram, VerifyError,
 };
-use l2x_programs::Registry;
-use l2x_stark::security::ProofSecurity;
+pub use l2x_programs::{Registry, fibonacci, sha256};
+pub use l2x_stark::security::ProofSecurity;
 use l2x_stark::{StarkBackend, StarkZkBackend};
 use l2x_trace::TraceBackend;
 
@@ -98,6 +101,9 @@ pub struct ExecutorBuilder {
     memory_budget: Option<u64>,
 }
 
+/// Receipts the cache keeps by default, in the library and the CLI alike.
+pub const DEFAULT_CACHE_ENTRIES: usize = 1024;
+
 /// The most worker threads an executor starts: far above any useful count (proving is
 /// CPU-bound), low enough that a typo cannot exhaust the system's threads.
 pub const MAX_THREADS: usize = 1024;
@@ -149,7 +155,8 @@ impl ExecutorBuilder {
         self
     }
 
-    /// Keep up to `entries` receipts in a cache (default 0: no cache).
+    /// Keep up to `entries` receipts in a cache (default [`DEFAULT_CACHE_ENTRIES`], as the CLI;
+    /// 0 turns the cache off).
     pub fn cache(mut self, entries: usize) -> Self {
         self.cache_entries = entries;
         self
@@ -175,7 +182,10 @@ impl ExecutorBuilder {
     }
 
     /// Builds the executor: starts its worker pool and measures the pool's dispatch cost.
+    /// The first executor of a process warns (through `tracing`) if the binary was compiled
+    /// without the CPU's vector features; see [`cpu`].
     pub fn build(self) -> Result<Executor, BuildError> {
+        cpu::warn_once();
         if self.threads > MAX_THREADS {
             return Err(BuildError::TooManyThreads(self.threads));
         }
@@ -279,7 +289,8 @@ impl std::fmt::Debug for Executor {
 
 impl Executor {
     /// An executor with the default settings: the `trace` backend, dev receipts refused (unless
-    /// `L2X_DEV_MODE=1`), one worker per core, no cache, [`Policy::Auto`].
+    /// `L2X_DEV_MODE=1`), one worker per core, a cache of [`DEFAULT_CACHE_ENTRIES`] receipts,
+    /// [`Policy::Auto`].
     pub fn new() -> Result<Self, BuildError> {
         Self::builder().build()
     }
@@ -291,7 +302,7 @@ impl Executor {
             allow_dev_receipts: dev_mode_from_env(),
             registry: Registry::standard(),
             threads: 0,
-            cache_entries: 0,
+            cache_entries: DEFAULT_CACHE_ENTRIES,
             cache_bytes: 256 << 20,
             policy: Policy::Auto,
             memory_budget: None,
@@ -427,8 +438,13 @@ impl Executor {
         )?))
     }
 
-    /// Verifies every receipt, then builds their aggregate: one root over all of them.
-    pub fn aggregate(&self, receipts: Vec<Receipt>) -> Result<Aggregate, AggregateFailure> {
+    /// Verifies every receipt, then builds their aggregate: one root over all of them. Takes
+    /// owned receipts or a batch's shared ones (`report.receipts`) alike.
+    pub fn aggregate<R: Into<Receipt>>(
+        &self,
+        receipts: impl IntoIterator<Item = R>,
+    ) -> Result<Aggregate, AggregateFailure> {
+        let receipts: Vec<Receipt> = receipts.into_iter().map(Into::into).collect();
         for (index, receipt) in receipts.iter().enumerate() {
             self.verify(receipt)
                 .map_err(|error| AggregateFailure::Receipt { index, error })?;

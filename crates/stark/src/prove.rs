@@ -24,7 +24,10 @@ pub fn prove(program: &dyn AirProgram, input: &[u8]) -> Result<Receipt, ProveErr
 
 /// [`prove`] in either configuration.
 pub fn prove_in(mode: Mode, program: &dyn AirProgram, input: &[u8]) -> Result<Receipt, ProveError> {
-    let witness = program.witness(input, mode.min_log_rows())?;
+    let _span = tracing::info_span!("prove", program = %program.id(), backend = %mode.backend_id())
+        .entered();
+    let witness =
+        tracing::info_span!("witness").in_scope(|| program.witness(input, mode.min_log_rows()))?;
     let tables = program
         .tables(&witness.execution.public_values, mode.min_log_rows())
         .map_err(|e| {

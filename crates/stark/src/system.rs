@@ -4,11 +4,12 @@
 //! against the two concrete configurations (through one macro) keeps them out of our code.
 
 use l2x_programs::air::{Table, Val};
+use p3_batch_stark::error::BatchVerificationError;
 use p3_batch_stark::{
     BatchProof, ProverData, StarkGenericConfig, StarkInstance, prove_batch, verify_batch,
 };
 use p3_matrix::dense::RowMajorMatrix;
-use p3_uni_stark::OpeningShape;
+use p3_uni_stark::{OpeningShape, VerificationError};
 
 use crate::config::{Config, ZK_RANDOM_CODEWORDS, ZkConfig};
 use crate::security::TableShape;
@@ -33,6 +34,17 @@ pub(crate) enum Rejection {
     Malformed(String),
     /// Plonky3's verifier rejects it.
     Rejected(String),
+}
+
+/// Plonky3's rejection as a sentence: its own message, with the opening argument's error shown
+/// by its message too (Plonky3 formats that one with `Debug`).
+fn sentence<P: std::fmt::Debug + std::fmt::Display>(error: &BatchVerificationError<P>) -> String {
+    match error {
+        BatchVerificationError::Verification(VerificationError::InvalidOpeningArgument(pcs)) => {
+            format!("the opening argument does not verify: {pcs}")
+        }
+        other => other.to_string(),
+    }
 }
 
 /// Decodes a proof, saying where and why decoding stopped (postcard's own message for a value
@@ -75,10 +87,13 @@ macro_rules! proof_system {
                         public_values: table.public_values.clone(),
                     })
                     .collect();
-                let data =
-                    ProverData::from_instances(self, &instances).map_err(|e| format!("{e:?}"))?;
+                let data = tracing::info_span!("preprocess").in_scope(|| {
+                    ProverData::from_instances(self, &instances).map_err(|e| format!("{e:?}"))
+                })?;
                 let proof = prove_batch(self, &instances, &data).map_err(|e| format!("{e:?}"))?;
-                postcard::to_allocvec(&proof).map_err(|e| format!("encoding the proof: {e}"))
+                tracing::info_span!("encode").in_scope(|| {
+                    postcard::to_allocvec(&proof).map_err(|e| format!("encoding the proof: {e}"))
+                })
             }
 
             fn verify(&self, tables: &[Table], seal: &[u8]) -> Result<(), Rejection> {
@@ -104,7 +119,7 @@ macro_rules! proof_system {
                     .map_err(|e| malformed(format!("{e:?}")))?
                     .common;
                 verify_batch(self, &airs, &proof, &public, &common)
-                    .map_err(|e| Rejection::Rejected(format!("{e:?}")))
+                    .map_err(|e| Rejection::Rejected(sentence(&e)))
             }
 
             fn shapes(&self, tables: &[Table]) -> Result<Vec<TableShape>, String> {

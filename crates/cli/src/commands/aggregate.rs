@@ -11,7 +11,7 @@ use l2x_executor::{AggregateFailure, AggregateView, Executor};
 use serde_json::json;
 
 use crate::trust::DevArgs;
-use crate::{EXIT_INVALID, files, output};
+use crate::{files, output};
 
 /// Arguments of `l2x aggregate`.
 #[derive(Debug, clap::Args)]
@@ -98,11 +98,7 @@ fn read_receipt(path: &Path) -> Result<Receipt> {
 }
 
 fn report_failure(json: bool, error: &AggregateFailure) -> ExitCode {
-    if json {
-        output::print_json(&json!({"valid": false, "error": error.to_string()}));
-    }
-    eprintln!("error: {error}");
-    ExitCode::from(EXIT_INVALID)
+    output::invalid(json, &error.to_string(), [])
 }
 
 /// Verifies the receipts, aggregates them and writes the aggregate.
@@ -161,11 +157,7 @@ pub fn verify(args: &VerifyArgs) -> Result<ExitCode> {
     if let Some(blob_file) = &args.blob_file
         && let Err(error) = check_published(&executor, &aggregate, blob_file, args.json)?
     {
-        if args.json {
-            output::print_json(&json!({"valid": false, "error": error}));
-        }
-        eprintln!("error: {error}");
-        return Ok(ExitCode::from(EXIT_INVALID));
+        return Ok(output::invalid(args.json, &error, []));
     }
     let elapsed = start.elapsed();
     if args.json {

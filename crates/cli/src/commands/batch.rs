@@ -21,19 +21,19 @@ pub struct Args {
     jobs: PathBuf,
 
     /// The proving backend.
-    #[arg(long, default_value = "trace")]
+    #[arg(long, default_value = "trace", value_parser = crate::args::backend())]
     backend: BackendId,
 
     /// auto (parallel only where the cost model says it wins), sequential or parallel.
     #[arg(long, default_value = "auto")]
     policy: Policy,
 
-    /// Worker threads (default: one per core).
-    #[arg(long, default_value_t = 0)]
+    /// Worker threads (the default is this machine's cores; 0 also means one per core).
+    #[arg(long, default_value_t = crate::args::default_threads())]
     threads: usize,
 
     /// Keep up to N receipts in the cache (0: off); duplicate jobs are then proven once.
-    #[arg(long, default_value_t = 1024)]
+    #[arg(long, default_value_t = l2x_executor::DEFAULT_CACHE_ENTRIES)]
     cache: usize,
 
     /// The most memory jobs running at once may take: bytes, or with a K, M or G suffix

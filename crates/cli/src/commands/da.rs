@@ -10,7 +10,7 @@ use l2x_executor::da::Publication;
 use l2x_executor::{Executor, Policy};
 use serde_json::{Value, json};
 
-use crate::{EXIT_INVALID, files, output};
+use crate::{files, output};
 
 /// The largest blob file read or written: 64 blobs (8 MiB), a generous batch.
 pub const MAX_BLOB_FILE: u64 = (l2x_da::MAX_BLOBS_PER_FILE * l2x_da::BYTES_PER_BLOB) as u64;
@@ -62,8 +62,8 @@ enum Command {
         /// Write the commitments (the JSON this prints with --json) to FILE.
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
-        /// Worker threads (default: one per core).
-        #[arg(long, default_value_t = 0)]
+        /// Worker threads (the default is this machine's cores; 0 also means one per core).
+        #[arg(long, default_value_t = crate::args::default_threads())]
         threads: usize,
         /// Print one JSON object instead of text.
         #[arg(long)]
@@ -302,12 +302,7 @@ fn verify(blob_file: &Path, commitments: &Path, cells: bool, json: bool) -> Resu
         }
         Err(DaError::Rejected { index }) => {
             let error = format!("blob {index}: the KZG proof does not verify");
-            if json {
-                output::print_json(&json!({"valid": false, "error": error}));
-            } else {
-                eprintln!("invalid: {error}");
-            }
-            Ok(ExitCode::from(EXIT_INVALID))
+            Ok(output::invalid(json, &error, []))
         }
         Err(other) => Err(other.into()),
     }

@@ -14,8 +14,8 @@ use crate::output;
 /// Arguments of `l2x demo`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Run only this backend (default: both, side by side).
-    #[arg(long)]
+    /// Run only this backend (default: all three, side by side).
+    #[arg(long, value_parser = crate::args::backend())]
     backend: Option<BackendId>,
 
     /// Print one JSON object instead of a table.

@@ -10,7 +10,7 @@ use l2x_executor::Executor;
 use serde_json::json;
 
 use crate::input::InputArgs;
-use crate::{files, output, trust};
+use crate::{files, logging, output, trust};
 
 /// Arguments of `l2x prove`.
 #[derive(Debug, clap::Args)]
@@ -22,7 +22,7 @@ pub struct Args {
     input: InputArgs,
 
     /// The proving backend.
-    #[arg(long, default_value = "trace")]
+    #[arg(long, default_value = "trace", value_parser = crate::args::backend())]
     backend: BackendId,
 
     /// Write the receipt to this file (atomically: a temporary file, then a rename).
@@ -42,9 +42,11 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     let executor = Executor::builder().backend(args.backend).build()?;
     let input = args.input.bytes()?;
     let spinner = output::spinner(!args.json && !args.backend.is_dev(), "proving");
+    let phases = logging::watch_phases(&spinner);
     let start = Instant::now();
     let proved = executor.prove(&args.program, &input);
     let elapsed = start.elapsed();
+    drop(phases);
     spinner.finish_and_clear();
     let receipt = proved?;
     let encoded = receipt.to_bytes();

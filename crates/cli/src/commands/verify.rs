@@ -10,7 +10,7 @@ use l2x_executor::Executor;
 use serde_json::json;
 
 use crate::trust::{self, DevArgs};
-use crate::{EXIT_INVALID, EXIT_USAGE, files, output};
+use crate::{EXIT_USAGE, files, output};
 
 /// Arguments of `l2x verify`.
 #[derive(Debug, clap::Args)]
@@ -40,9 +40,13 @@ pub struct Args {
 pub fn run(args: &Args) -> Result<ExitCode> {
     let receipt = match read(args) {
         Ok(receipt) => receipt,
+        // A verifier's JSON always answers `valid`, also when the file cannot be read.
         Err(error) if args.json => {
-            output::print_json(&json!({"valid": false, "error": format!("{error:#}")}));
-            eprintln!("error: {error:#}");
+            output::print_json(&json!({
+                "valid": false,
+                "error": format!("{error:#}"),
+                "exit_code": EXIT_USAGE,
+            }));
             return Ok(ExitCode::from(EXIT_USAGE));
         }
         Err(error) => return Err(error),
@@ -67,20 +71,19 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     let claim = match verified {
         Ok(claim) => claim,
         Err(error) => {
-            if args.json {
-                output::print_json(&json!({
-                    "valid": false,
-                    "error": error.to_string(),
-                    "dev": receipt.is_dev(),
-                    "backend": receipt.backend.name(),
-                    "program": receipt.claim.program.as_str(),
-                }));
-            }
-            eprintln!(
-                "error: receipt {} does not verify: {error}",
+            let message = format!(
+                "receipt {} does not verify: {error}",
                 args.receipt.display()
             );
-            return Ok(ExitCode::from(EXIT_INVALID));
+            return Ok(output::invalid(
+                args.json,
+                &message,
+                [
+                    ("dev", json!(receipt.is_dev())),
+                    ("backend", json!(receipt.backend.name())),
+                    ("program", json!(receipt.claim.program.as_str())),
+                ],
+            ));
         }
     };
     let out = executor.describe(claim)?;

@@ -23,7 +23,11 @@ fn blobs(count: usize) -> Vec<Blob> {
 }
 
 fn pool(policy: Policy) -> Result<Executor, String> {
-    Executor::builder().policy(policy).build().map_err(fail)
+    Executor::builder()
+        .policy(policy)
+        .cache(0)
+        .build()
+        .map_err(fail)
 }
 
 /// A pair of `da/direct-NAME` (a direct c-kzg call, the reference) and `da/NAME` (ours), timed

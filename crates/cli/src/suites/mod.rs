@@ -107,6 +107,7 @@ fn executor(backend: l2x_core::BackendId, policy: l2x_executor::Policy) -> Resul
         .backend(backend)
         .allow_dev_receipts(true)
         .policy(policy)
+        .cache(0)
         .build()?)
 }
 

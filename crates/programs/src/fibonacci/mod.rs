@@ -22,7 +22,9 @@ pub mod columns;
 mod native;
 pub mod trace;
 
-use l2x_core::{ClaimError, Execution, InputError, Program, ProgramId, PublicField, PublicOutput};
+use l2x_core::{
+    ClaimError, Execution, InputError, Program, ProgramId, PublicField, PublicOutput, PublicValues,
+};
 use p3_field::PrimeCharacteristicRing;
 
 use crate::air::{AirProgram, ProgramAir, Table, Val, Witness, log_height_for};
@@ -40,7 +42,10 @@ pub const STARK_MIN_LOG_ROWS: usize = 4;
 pub const MAX_N: u64 = 1 << 36;
 
 /// The program's id.
-pub const ID: ProgramId = ProgramId::from_static("fibonacci");
+pub const ID: ProgramId = ProgramId::from_static(NAME);
+
+/// The program's name, as [`ID`] holds it.
+pub const NAME: &str = "fibonacci";
 
 /// Length of the public values in bytes.
 pub const PUBLIC_VALUES_LEN: usize = 16;
@@ -115,6 +120,25 @@ pub fn decode_public_values(bytes: &[u8]) -> Result<(u64, u64), ClaimError> {
         return Err(invalid(format!("n = {n} is above the limit {MAX_N}")));
     }
     Ok((n, value))
+}
+
+/// The typed public values of a Fibonacci receipt:
+/// `receipt.public_values::<fibonacci::Output>()`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Output {
+    /// The index asked for.
+    pub n: u64,
+    /// F(n) mod 2^64.
+    pub value: u64,
+}
+
+impl PublicValues for Output {
+    const PROGRAM: &'static str = NAME;
+
+    fn decode(bytes: &[u8]) -> Result<Self, ClaimError> {
+        let (n, value) = decode_public_values(bytes)?;
+        Ok(Self { n, value })
+    }
 }
 
 impl Program for Fibonacci {

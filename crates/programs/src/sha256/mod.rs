@@ -24,7 +24,9 @@ pub mod columns;
 pub mod native;
 pub mod trace;
 
-use l2x_core::{ClaimError, Execution, InputError, Program, ProgramId, PublicField, PublicOutput};
+use l2x_core::{
+    ClaimError, Execution, InputError, Program, ProgramId, PublicField, PublicOutput, PublicValues,
+};
 use p3_field::PrimeCharacteristicRing;
 
 use crate::air::{AirProgram, ProgramAir, Table, Val, Witness, log_height_for};
@@ -42,7 +44,10 @@ pub const STARK_MAX_MESSAGE_BYTES: u64 =
 pub const MAX_MESSAGE_BYTES: u64 = 4 << 20;
 
 /// The program's id.
-pub const ID: ProgramId = ProgramId::from_static("sha256");
+pub const ID: ProgramId = ProgramId::from_static(NAME);
+
+/// The program's name, as [`ID`] holds it.
+pub const NAME: &str = "sha256";
 
 /// Length of the public values in bytes.
 pub const PUBLIC_VALUES_LEN: usize = 40;
@@ -84,6 +89,25 @@ pub fn decode_public_values(bytes: &[u8]) -> Result<([u8; 32], u64), ClaimError>
         )));
     }
     Ok((digest, len))
+}
+
+/// The typed public values of a SHA-256 receipt:
+/// `receipt.public_values::<sha256::Output>()`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Output {
+    /// The FIPS 180-4 digest of the message.
+    pub digest: [u8; 32],
+    /// The message length in bytes.
+    pub len: u64,
+}
+
+impl PublicValues for Output {
+    const PROGRAM: &'static str = NAME;
+
+    fn decode(bytes: &[u8]) -> Result<Self, ClaimError> {
+        let (digest, len) = decode_public_values(bytes)?;
+        Ok(Self { digest, len })
+    }
 }
 
 fn check_len(input: &[u8]) -> Result<u64, InputError> {
