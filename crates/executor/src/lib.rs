@@ -21,6 +21,11 @@
 //! [`Executor::verify_program`] checks the program, [`Executor::verify_claim`] the program and
 //! the public values (as RISC Zero's `receipt.verify(IMAGE_ID)` checks the image).
 
+/// The README's Rust examples, compiled and run as doctests so that they stay true.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 pub mod aggregate;
 mod batch;
 pub mod cache;
