@@ -15,6 +15,8 @@ pub struct Extras<'a> {
     pub comparison: Option<&'a Comparison>,
     /// The baseline's name.
     pub baseline_name: Option<&'a str>,
+    /// The baseline itself, for the HTML report's intervals and distributions.
+    pub baseline: Option<&'a Report>,
     /// Target checks, if targets were given.
     pub checks: Option<&'a [Check]>,
 }
@@ -79,13 +81,72 @@ fn significant(v: f64) -> String {
     }
 }
 
-/// `2.03x faster` / `1.20x slower` for a ratio (ours over reference).
+/// A ratio (ours over the reference) as a number, with its reading: `1.00x`, `0.52x (faster)`,
+/// `3.10x (slower)`, `1414370x (slower)`. Within half a percent of 1 it is just `1.00x`.
 pub fn ratio_words(ratio: f64) -> String {
-    if ratio <= 1.0 {
-        format!("{}x faster", significant(1.0 / ratio))
+    let number = if !ratio.is_finite() {
+        return format!("{ratio}x");
+    } else if ratio >= 100.0 {
+        format!("{ratio:.0}x")
+    } else if ratio >= 10.0 {
+        format!("{ratio:.1}x")
+    } else if ratio >= 0.01 {
+        format!("{ratio:.2}x")
     } else {
-        format!("{}x slower", significant(ratio))
+        format!("{ratio:.1e}x")
+    };
+    if ratio < 0.995 {
+        format!("{number} (faster)")
+    } else if ratio > 1.005 {
+        format!("{number} (slower)")
+    } else {
+        number
     }
+}
+
+/// One benchmark on one line, as a terminal shows it when it finishes (hyperfine's and
+/// Criterion's layout): `n`, median ± MAD, the range, throughput, the ratio to the reference
+/// when it is known, and other metrics.
+pub fn result_line(m: &Measurement, ratio: Option<&crate::report::Ratio>) -> String {
+    let mut parts = vec![format!("{:<40}", m.spec.id)];
+    if let Some(s) = m.summary {
+        parts.push(format!(
+            "n={:<3} {:>10} ± {:<9} [{} … {}]",
+            s.n,
+            duration(s.median),
+            duration(s.mad),
+            duration(s.min),
+            duration(s.max)
+        ));
+    }
+    if let Some((r, t)) = m.throughput_per_second().zip(m.spec.throughput.as_ref()) {
+        parts.push(rate(r, &t.unit));
+    }
+    if let Some(r) = ratio {
+        parts.push(format!("{} vs {}", ratio_words(r.ratio), r.label));
+    }
+    let metrics = metrics_text(m);
+    if !metrics.is_empty() {
+        parts.push(metrics);
+    }
+    parts.join("  ")
+}
+
+/// The 99th percentile where samples are single calls, "(batched)" where they are means of
+/// batches (their percentiles would describe batches, not calls), empty when untimed.
+pub fn p99_text(m: &Measurement) -> String {
+    match (m.summary, &m.samples) {
+        (Some(s), Some(samples)) if samples.per_call => duration(s.p99),
+        (Some(_), _) => "(batched)".into(),
+        _ => String::new(),
+    }
+}
+
+/// Throughput in its unit per second, or empty.
+pub fn throughput_text(m: &Measurement) -> String {
+    m.throughput_per_second()
+        .zip(m.spec.throughput.as_ref())
+        .map_or_else(String::new, |(r, t)| rate(r, &t.unit))
 }
 
 fn interval(m: &Measurement) -> String {
@@ -137,15 +198,8 @@ pub fn markdown(report: &Report, extras: Extras<'_>) -> String {
         let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
         for m in report.measurements.iter().filter(|m| m.spec.suite == suite) {
             let median = m.summary.map_or_else(String::new, |s| duration(s.median));
-            let p99 = match (m.summary, &m.samples) {
-                (Some(s), Some(samples)) if samples.per_call => duration(s.p99),
-                (Some(_), _) => "(batched)".into(),
-                _ => String::new(),
-            };
-            let throughput = m
-                .throughput_per_second()
-                .zip(m.spec.throughput.as_ref())
-                .map_or_else(String::new, |(r, t)| rate(r, &t.unit));
+            let p99 = p99_text(m);
+            let throughput = throughput_text(m);
             let (reference, ratio) = report.ratio(m).map_or_else(
                 || (String::new(), String::new()),
                 |r| {
@@ -354,8 +408,13 @@ mod tests {
         assert_eq!(duration(9670.0), "9.67 µs");
         assert_eq!(duration(1.25e9), "1.25 s");
         assert_eq!(rate(1.52e9, "steps"), "1.52 G steps/s");
-        assert_eq!(ratio_words(0.5), "2x faster");
-        assert_eq!(ratio_words(1.2), "1.2x slower");
+        assert_eq!(ratio_words(0.5), "0.50x (faster)");
+        assert_eq!(ratio_words(1.2), "1.20x (slower)");
+        assert_eq!(ratio_words(1.0), "1.00x");
+        assert_eq!(ratio_words(0.996), "1.00x");
+        assert_eq!(ratio_words(1414370.4), "1414370x (slower)");
+        assert_eq!(ratio_words(23.456), "23.5x (slower)");
+        assert_eq!(ratio_words(0.0012), "1.2e-3x (faster)");
         assert_eq!(quantity(10.0 * 1048576.0, "bytes"), "10 MiB");
     }
 }

@@ -233,6 +233,28 @@ pub enum ReportError {
     },
 }
 
+/// `m`'s median against its reference, looked up among `measurements` (a finished report's, or
+/// those done so far while a run streams its results).
+pub fn ratio_among(measurements: &[Measurement], m: &Measurement) -> Option<Ratio> {
+    let median = m.summary?.median;
+    let (label, reference_ns) = match m.spec.reference.as_ref()? {
+        Reference::Measured { bench } => (
+            bench.clone(),
+            measurements
+                .iter()
+                .find(|r| &r.spec.id == bench)?
+                .summary?
+                .median,
+        ),
+        Reference::Published { label, ns, .. } => (label.clone(), *ns),
+    };
+    (reference_ns > 0.0).then(|| Ratio {
+        label,
+        reference_ns,
+        ratio: median / reference_ns,
+    })
+}
+
 impl Report {
     /// A measurement by benchmark id.
     pub fn get(&self, id: &str) -> Option<&Measurement> {
@@ -241,16 +263,7 @@ impl Report {
 
     /// A benchmark's median against its reference, when both are known.
     pub fn ratio(&self, m: &Measurement) -> Option<Ratio> {
-        let median = m.summary?.median;
-        let (label, reference_ns) = match m.spec.reference.as_ref()? {
-            Reference::Measured { bench } => (bench.clone(), self.get(bench)?.summary?.median),
-            Reference::Published { label, ns, .. } => (label.clone(), *ns),
-        };
-        (reference_ns > 0.0).then(|| Ratio {
-            label,
-            reference_ns,
-            ratio: median / reference_ns,
-        })
+        ratio_among(&self.measurements, m)
     }
 
     /// The report as pretty JSON.

@@ -60,12 +60,14 @@ pub enum Event<'e> {
         /// Its id.
         id: &'e str,
     },
-    /// Benchmark `index` is done.
+    /// Benchmark `index` is done; its measurement is the last of `done`.
     Done {
         /// Its position, from 0.
         index: usize,
         /// Benchmarks in the plan.
         total: usize,
+        /// Every measurement so far, in plan order (references of later ones among them).
+        done: &'e [Measurement],
     },
 }
 
@@ -104,7 +106,11 @@ pub fn run(
             outcome.samples,
             outcome.metrics,
         ));
-        progress(Event::Done { index, total });
+        progress(Event::Done {
+            index,
+            total,
+            done: &measurements,
+        });
     }
     Ok(Report {
         format: REPORT_FORMAT,

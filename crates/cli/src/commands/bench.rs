@@ -2,9 +2,10 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use l2x_lab::format::{Extras, checks_markdown, duration, ratio_words};
+use l2x_lab::format::{Extras, checks_markdown, duration, ratio_words, result_line};
 use l2x_lab::targets::matches;
 use l2x_lab::{Comparison, Config, Event, Report, Status, Targets, compare};
 use serde_json::json;
@@ -121,6 +122,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     let extras = Extras {
         comparison: comparison.as_ref(),
         baseline_name: baseline.as_ref().map(|(name, _)| *name),
+        baseline: baseline.as_ref().map(|(_, base)| base),
         checks: (!targets.is_empty()).then_some(checks.as_slice()),
     };
     let mut outputs = files::Outputs::default();
@@ -152,7 +154,9 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             "report": serde_json::to_value(&report)?,
         }));
     } else {
-        print_summary(&report);
+        if args.report.is_some() {
+            print_summary(&report);
+        }
         if let Some(c) = &comparison {
             print_comparison(c);
         }
@@ -202,13 +206,72 @@ fn measure(args: &Args) -> Result<Report> {
         Config::full()
     };
     let command = std::env::args().collect::<Vec<_>>().join(" ");
-    let bar = output::progress_bar(!args.json, cases.len() as u64, "benchmarks");
+    let stream = !args.json;
+    if stream {
+        print_environment(&l2x_lab::Environment::capture());
+    }
+    let bar = output::progress_bar(stream, cases.len() as u64, "benchmarks");
+    let start = Instant::now();
+    let mut late = Vec::new();
     let report = l2x_lab::run(cases, &config, &command, |event| match event {
-        Event::Start { id, .. } => bar.set_message(id.to_string()),
-        Event::Done { .. } => bar.inc(1),
+        Event::Start { index, total, id } => {
+            bar.set_message(format!("{id} · {}", eta(start.elapsed(), index, total)));
+        }
+        Event::Done { done, .. } => {
+            bar.inc(1);
+            let Some(m) = done.last() else { return };
+            let ratio = l2x_lab::report::ratio_among(done, m);
+            if m.spec.reference.is_some() && ratio.is_none() {
+                late.push(m.spec.id.clone());
+            }
+            if stream {
+                bar.suspend(|| outln!("{}", result_line(m, ratio.as_ref())));
+            }
+        }
     })?;
     bar.finish_and_clear();
+    if stream {
+        print_late_ratios(&report, &late);
+    }
     Ok(report)
+}
+
+/// Time left, from the mean time per benchmark so far: "eta 1m 20s", or "eta …" before the
+/// first one is done.
+fn eta(elapsed: Duration, done: usize, total: usize) -> String {
+    if done == 0 {
+        return "eta …".into();
+    }
+    let left = elapsed.mul_f64((total - done) as f64 / done as f64);
+    let secs = left.as_secs();
+    if secs >= 60 {
+        format!("eta {}m {:02}s", secs / 60, secs % 60)
+    } else {
+        format!("eta {secs}s")
+    }
+}
+
+/// Ratios whose reference ran after the benchmark, once the run is over.
+fn print_late_ratios(report: &Report, late: &[String]) {
+    let lines: Vec<String> = late
+        .iter()
+        .filter_map(|id| {
+            let m = report.get(id)?;
+            let r = report.ratio(m)?;
+            Some(format!(
+                "{:<40} {} vs {}",
+                id,
+                ratio_words(r.ratio),
+                r.label
+            ))
+        })
+        .collect();
+    if !lines.is_empty() {
+        outln!("\nratios to references measured later in the run:");
+        for line in lines {
+            outln!("{line}");
+        }
+    }
 }
 
 fn stage_reports(
@@ -234,8 +297,7 @@ fn stage_reports(
     Ok(())
 }
 
-fn print_summary(report: &Report) {
-    let env = &report.environment;
+fn print_environment(env: &l2x_lab::Environment) {
     outln!(
         "{} ({} cores), {}, commit {}, {}",
         env.cpu,
@@ -244,21 +306,13 @@ fn print_summary(report: &Report) {
         env.commit,
         env.date
     );
+}
+
+/// Every result of a report that was not streamed (`--report FILE`).
+fn print_summary(report: &Report) {
+    print_environment(&report.environment);
     for m in &report.measurements {
-        let median = m.summary.map_or_else(|| "—".into(), |s| duration(s.median));
-        let ratio = report.ratio(m).map_or_else(String::new, |r| {
-            format!("  {} than {}", ratio_words(r.ratio), r.label)
-        });
-        let metrics: Vec<String> = m
-            .metrics
-            .iter()
-            .map(|x| format!("{} {}", x.name, l2x_lab::format::quantity(x.value, &x.unit)))
-            .collect();
-        outln!(
-            "{:<40} {median:>10}{ratio}  {}",
-            m.spec.id,
-            metrics.join(", ")
-        );
+        outln!("{}", result_line(m, report.ratio(m).as_ref()));
     }
 }
 
