@@ -164,13 +164,13 @@ fn group_by_program<'p>(todo: &[&'p Planned]) -> Vec<Vec<&'p Planned>> {
 /// cache for it (de-duplication within the batch still applies).
 const CACHE_WORTHWHILE: Duration = Duration::from_micros(2);
 
-/// At most this many jobs run alone to calibrate the cost model for a program...
+/// A parallel task should run at least this many round trips into the pool.
+const TASK_OVER_DISPATCH: u32 = 50;
+
+/// Each worker calibrating an unmeasured program proves at most this many of its jobs...
 const CALIBRATION_JOBS: usize = 8;
 /// ...or for at most this long.
 const CALIBRATION_TIME: Duration = Duration::from_millis(2);
-
-/// A parallel task should run at least this many round trips into the pool.
-const TASK_OVER_DISPATCH: u32 = 50;
 
 /// A proven job and how long it took.
 struct Timed {
@@ -414,34 +414,60 @@ impl Executor {
         }
     }
 
-    /// Runs the first jobs of an unmeasured program alone, up to CALIBRATION_JOBS of them or
-    /// CALIBRATION_TIME, and seeds the cost model with the fastest per-step time (the first
-    /// call of a program runs cold and would overstate it). Returns how many ran.
+    /// Calibrates the cost model for an unmeasured program on the pool, while the batch runs:
+    /// each worker (as many as the threads and the memory budget allow) proves a few of the
+    /// program's jobs, one after another, until it has spent [`CALIBRATION_TIME`] or proven
+    /// [`CALIBRATION_JOBS`]; the fastest per-step time seeds the model (a first call runs cold
+    /// and would overstate it). No worker idles while this happens; a batch of tiny jobs pays one
+    /// round trip into the pool, once per program and executor. With one admitted worker it all
+    /// runs on the calling thread. Returns the jobs that ran.
     fn calibrate(
         &self,
         jobs: &[Job],
         group: &[&Planned],
         receipts: &mut [Option<Arc<Receipt>>],
         tracker: &Tracker<'_>,
-    ) -> Result<usize, BatchError> {
-        let start = Instant::now();
-        let mut samples: Vec<Timed> = vec![];
-        for p in group {
-            if samples.len() == CALIBRATION_JOBS
-                || (!samples.is_empty() && start.elapsed() >= CALIBRATION_TIME)
-            {
-                break;
+    ) -> Result<Vec<usize>, BatchError> {
+        let largest = group.iter().map(|p| p.memory).max().unwrap_or(0);
+        let admitted = (self.memory_budget / largest.max(1)).max(1) as usize;
+        let width = group.len().min(self.threads()).min(admitted).max(1);
+        let candidates = &group[..group.len().min(width * CALIBRATION_JOBS)];
+        let share = candidates.len().div_ceil(width);
+        let run_share = |share: &[&Planned]| -> Vec<(usize, Result<Timed, JobError>)> {
+            let start = Instant::now();
+            let mut out = Vec::new();
+            for p in share {
+                if !out.is_empty() && start.elapsed() >= CALIBRATION_TIME {
+                    break;
+                }
+                let result = self.prove_one(p, &jobs[p.index].input, tracker);
+                let failed = result.is_err();
+                out.push((p.index, result));
+                if failed {
+                    break;
+                }
             }
-            let timed = self
-                .prove_one(p, &jobs[p.index].input, tracker)
-                .map_err(|error| BatchError {
-                    index: p.index,
-                    error,
-                })?;
-            receipts[p.index] = Some(Arc::clone(&timed.receipt));
+            out
+        };
+        let results: Vec<(usize, Result<Timed, JobError>)> = if width == 1 {
+            run_share(candidates)
+        } else {
+            self.pool.install(|| {
+                candidates
+                    .par_chunks(share)
+                    .with_max_len(1)
+                    .flat_map_iter(run_share)
+                    .collect()
+            })
+        };
+        let mut samples = Vec::with_capacity(results.len());
+        let mut ran = Vec::with_capacity(results.len());
+        for (index, result) in results {
+            let timed = result.map_err(|error| BatchError { index, error })?;
+            receipts[index] = Some(Arc::clone(&timed.receipt));
             samples.push(timed);
+            ran.push(index);
         }
-        let ran = samples.len();
         self.record_fastest(&mut samples);
         Ok(ran)
     }
@@ -460,22 +486,28 @@ impl Executor {
         let mut calibrated = 0;
         let mut estimate = Duration::ZERO;
         for group in group_by_program(todo) {
-            let done = if self.estimate(group[0]) == Duration::MAX {
+            // A forced policy needs no estimate: it runs as told and measures as it goes.
+            let done = if self.policy == Policy::Auto && self.estimate(group[0]) == Duration::MAX {
                 self.calibrate(jobs, &group, receipts, tracker)?
             } else {
-                0
+                vec![]
             };
-            calibrated += done;
-            let left = &group[done..];
+            calibrated += done.len();
+            let done: std::collections::HashSet<usize> = done.into_iter().collect();
+            let left: Vec<&Planned> = group
+                .iter()
+                .copied()
+                .filter(|p| !done.contains(&p.index))
+                .collect();
             let steps = left.iter().map(|p| p.steps).sum();
             estimate = estimate.saturating_add(self.estimate_steps(group[0].program, steps));
-            rest.extend_from_slice(left);
+            rest.extend_from_slice(&left);
         }
         let rest = rest.as_slice();
         let (mut ran, mut reason, chunk) = self.decide(rest.len(), estimate);
         if calibrated > 0 {
             reason = format!(
-                "{calibrated} job(s) ran first, alone, to calibrate the cost model; then {reason}"
+                "{calibrated} job(s) ran first, side by side on the pool, to calibrate the cost model; then {reason}"
             );
         }
         // Admission: never more jobs at once than the memory budget holds.
@@ -701,6 +733,56 @@ mod tests {
         );
         assert!(same_program(fib, fib));
         assert!(!same_program(fib, sha));
+    }
+
+    #[test]
+    fn a_forced_policy_never_calibrates_but_still_measures() {
+        for policy in [Policy::Sequential, Policy::Parallel] {
+            let executor = build(policy, 2, 0);
+            let report = executor.prove_batch(&fib_jobs(&[30; 12])).unwrap();
+            assert_eq!(report.reason, "forced by policy", "{policy:?}");
+            assert_eq!(report.ran, policy);
+            let fib = executor
+                .costs()
+                .ns_per_step(BackendId::Trace, &l2x_programs::fibonacci::ID);
+            assert!(fib.is_some(), "{policy:?}: the run itself is measured");
+        }
+    }
+
+    #[test]
+    fn calibration_runs_side_by_side_on_the_pool_and_each_job_once() {
+        let executor = build(Policy::Auto, 2, 0);
+        let jobs = fib_jobs(&[25; 100]);
+        let progress = std::sync::atomic::AtomicUsize::new(0);
+        let report = executor
+            .prove_batch_with_progress(&jobs, &|_| {
+                progress.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            })
+            .unwrap();
+        assert!(
+            report.reason.contains("side by side on the pool"),
+            "{}",
+            report.reason
+        );
+        assert_eq!(progress.into_inner(), 100, "every job proven exactly once");
+        let calibrated: usize = report
+            .reason
+            .split_whitespace()
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap();
+        assert!(
+            (2..=2 * CALIBRATION_JOBS).contains(&calibrated),
+            "both workers calibrate, at most {CALIBRATION_JOBS} jobs each: {}",
+            report.reason
+        );
+        let one_by_one = build(Policy::Sequential, 1, 0);
+        for (job, receipt) in jobs.iter().zip(&report.receipts) {
+            assert_eq!(
+                **receipt,
+                one_by_one.prove(&job.program, &job.input).unwrap()
+            );
+        }
     }
 
     #[test]
