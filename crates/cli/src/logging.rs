@@ -110,6 +110,18 @@ impl<S: tracing::Subscriber> Layer<S> for PhaseLayer {
 mod tests {
     use super::*;
 
+    /// The phases a plain STARK proof goes through, in order.
+    const PROVER_PHASES: [&str; 8] = [
+        "witness",
+        "preprocess",
+        "commit",
+        "quotient",
+        "open",
+        "FRI",
+        "queries",
+        "encode",
+    ];
+
     #[test]
     fn prover_spans_map_to_phases_in_order() {
         let spans = [
@@ -123,19 +135,7 @@ mod tests {
             "encode",
         ];
         let phases: Vec<_> = spans.iter().filter_map(|s| phase_of(s)).collect();
-        assert_eq!(
-            phases,
-            [
-                "witness",
-                "preprocess",
-                "commit",
-                "quotient",
-                "open",
-                "FRI",
-                "queries",
-                "encode"
-            ]
-        );
+        assert_eq!(phases, PROVER_PHASES);
         assert_eq!(phase_of("evaluate matrix"), None);
     }
 
@@ -174,16 +174,7 @@ mod tests {
         }
         assert_eq!(
             phases,
-            [
-                "witness",
-                "preprocess",
-                "commit",
-                "quotient",
-                "open",
-                "FRI",
-                "queries",
-                "encode"
-            ],
+            PROVER_PHASES,
             "Plonky3's span names changed? spans seen: {:?}",
             names.lock().expect("not poisoned")
         );

@@ -34,7 +34,6 @@ mod trust;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use serde_json::json;
 
 /// Exit code for a receipt or aggregate that does not verify.
 const EXIT_INVALID: u8 = 1;
@@ -135,7 +134,9 @@ fn main() -> ExitCode {
     let json = wants_json(std::env::args_os());
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) if json && e.use_stderr() => return fail_json(&clap_message(&e), EXIT_USAGE),
+        Err(e) if json && e.use_stderr() => {
+            return output::failure(true, &clap_message(&e), EXIT_USAGE, &[]);
+        }
         Err(e) => e.exit(),
     };
     logging::init(cli.verbose);
@@ -153,11 +154,7 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
-        Err(error) if json => fail_json(&format!("{error:#}"), EXIT_USAGE),
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::from(EXIT_USAGE)
-        }
+        Err(error) => output::failure(json, &format!("{error:#}"), EXIT_USAGE, &[]),
     }
 }
 
@@ -181,12 +178,6 @@ fn clap_message(error: &clap::Error) -> String {
         .collect();
     let joined = paragraph.join(" ");
     joined.strip_prefix("error: ").unwrap_or(&joined).to_owned()
-}
-
-/// Reports a failure as the one JSON object on stdout: `{"error": …, "exit_code": …}`.
-fn fail_json(message: &str, code: u8) -> ExitCode {
-    output::print_json(&json!({"error": message, "exit_code": code}));
-    ExitCode::from(code)
 }
 
 #[cfg(test)]

@@ -129,22 +129,40 @@ pub fn write_line(args: std::fmt::Arguments<'_>) {
     write(format_args!("{args}\n"));
 }
 
-/// Reports something that does not verify and returns exit code 1: with `json`, the one JSON
-/// object `{"valid": false, "error", "exit_code": 1, ...fields}` on stdout; else `error: …` on
-/// stderr.
-pub fn invalid<const N: usize>(
+/// Reports a failure and returns its exit code: with `json`, the one JSON object
+/// `{"error", "exit_code", ...fields}` on stdout; else `error: …` on stderr. Every error the CLI
+/// reports goes through here.
+pub fn failure(
     json: bool,
     error: &str,
-    fields: [(&'static str, Value); N],
+    code: u8,
+    fields: &[(&str, Value)],
 ) -> std::process::ExitCode {
     if json {
-        let mut object = json!({"valid": false, "error": error, "exit_code": crate::EXIT_INVALID});
-        extend(&mut object, fields);
-        print_json(&object);
+        let mut object = Map::new();
+        object.insert("error".into(), json!(error));
+        object.insert("exit_code".into(), json!(code));
+        for (key, value) in fields {
+            object.insert((*key).to_owned(), value.clone());
+        }
+        print_json(&Value::Object(object));
     } else {
         eprintln!("error: {error}");
     }
-    std::process::ExitCode::from(crate::EXIT_INVALID)
+    std::process::ExitCode::from(code)
+}
+
+/// A verifier's [`failure`]: `"valid": false` beside `fields`, with `code` (1 for something
+/// that does not verify, 2 for a file that cannot be read).
+pub fn invalid(
+    json: bool,
+    error: &str,
+    code: u8,
+    fields: &[(&str, Value)],
+) -> std::process::ExitCode {
+    let mut all = vec![("valid", json!(false))];
+    all.extend_from_slice(fields);
+    failure(json, error, code, &all)
 }
 
 /// Prints one JSON object on stdout.

@@ -420,17 +420,16 @@ impl Executor {
     /// [`CALIBRATION_JOBS`]; the fastest per-step time seeds the model (a first call runs cold
     /// and would overstate it). No worker idles while this happens; a batch of tiny jobs pays one
     /// round trip into the pool, once per program and executor. With one admitted worker it all
-    /// runs on the calling thread. Returns the jobs that ran.
+    /// runs on the calling thread. The jobs that ran have their receipts in `receipts`; returns
+    /// how many ran.
     fn calibrate(
         &self,
         jobs: &[Job],
         group: &[&Planned],
         receipts: &mut [Option<Arc<Receipt>>],
         tracker: &Tracker<'_>,
-    ) -> Result<Vec<usize>, BatchError> {
-        let largest = group.iter().map(|p| p.memory).max().unwrap_or(0);
-        let admitted = (self.memory_budget / largest.max(1)).max(1) as usize;
-        let width = group.len().min(self.threads()).min(admitted).max(1);
+    ) -> Result<usize, BatchError> {
+        let width = group.len().min(self.admitted(group)).max(1);
         let candidates = &group[..group.len().min(width * CALIBRATION_JOBS)];
         let share = candidates.len().div_ceil(width);
         let run_share = |share: &[&Planned]| -> Vec<(usize, Result<Timed, JobError>)> {
@@ -461,15 +460,21 @@ impl Executor {
             })
         };
         let mut samples = Vec::with_capacity(results.len());
-        let mut ran = Vec::with_capacity(results.len());
         for (index, result) in results {
             let timed = result.map_err(|error| BatchError { index, error })?;
             receipts[index] = Some(Arc::clone(&timed.receipt));
             samples.push(timed);
-            ran.push(index);
         }
+        let ran = samples.len();
         self.record_fastest(&mut samples);
         Ok(ran)
+    }
+
+    /// How many of `jobs` may run at once: the memory budget over the largest job's estimated
+    /// peak, between 1 and the pool's threads.
+    fn admitted(&self, jobs: &[&Planned]) -> usize {
+        let largest = jobs.iter().map(|p| p.memory).max().unwrap_or(0);
+        (self.memory_budget / largest.max(1)).clamp(1, self.threads() as u64) as usize
     }
 
     fn run_planned(
@@ -487,17 +492,14 @@ impl Executor {
         let mut estimate = Duration::ZERO;
         for group in group_by_program(todo) {
             // A forced policy needs no estimate: it runs as told and measures as it goes.
-            let done = if self.policy == Policy::Auto && self.estimate(group[0]) == Duration::MAX {
-                self.calibrate(jobs, &group, receipts, tracker)?
-            } else {
-                vec![]
-            };
-            calibrated += done.len();
-            let done: std::collections::HashSet<usize> = done.into_iter().collect();
+            if self.policy == Policy::Auto && self.estimate(group[0]) == Duration::MAX {
+                calibrated += self.calibrate(jobs, &group, receipts, tracker)?;
+            }
+            // Calibration proves some of each worker's share: what is left has no receipt yet.
             let left: Vec<&Planned> = group
                 .iter()
                 .copied()
-                .filter(|p| !done.contains(&p.index))
+                .filter(|p| receipts[p.index].is_none())
                 .collect();
             let steps = left.iter().map(|p| p.steps).sum();
             estimate = estimate.saturating_add(self.estimate_steps(group[0].program, steps));
@@ -511,11 +513,10 @@ impl Executor {
             );
         }
         // Admission: never more jobs at once than the memory budget holds.
-        let largest = rest.iter().map(|p| p.memory).max().unwrap_or(0);
-        let admitted =
-            (self.memory_budget / largest.max(1)).clamp(1, self.threads() as u64) as usize;
+        let admitted = self.admitted(rest);
         if ran == Policy::Parallel && admitted < self.threads() {
-            let (budget, largest) = (self.memory_budget >> 20, largest >> 20);
+            let largest = rest.iter().map(|p| p.memory).max().unwrap_or(0) >> 20;
+            let budget = self.memory_budget >> 20;
             reason = format!(
                 "{reason}; the {budget} MiB memory budget admits {admitted} job(s) of up to {largest} MiB at once"
             );

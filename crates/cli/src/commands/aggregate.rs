@@ -98,7 +98,7 @@ fn read_receipt(path: &Path) -> Result<Receipt> {
 }
 
 fn report_failure(json: bool, error: &AggregateFailure) -> ExitCode {
-    output::invalid(json, &error.to_string(), [])
+    output::invalid(json, &error.to_string(), crate::EXIT_INVALID, &[])
 }
 
 /// Verifies the receipts, aggregates them and writes the aggregate.
@@ -157,7 +157,7 @@ pub fn verify(args: &VerifyArgs) -> Result<ExitCode> {
     if let Some(blob_file) = &args.blob_file
         && let Err(error) = check_published(&executor, &aggregate, blob_file, args.json)?
     {
-        return Ok(output::invalid(args.json, &error, []));
+        return Ok(output::invalid(args.json, &error, crate::EXIT_INVALID, &[]));
     }
     let elapsed = start.elapsed();
     if args.json {

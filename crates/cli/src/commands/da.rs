@@ -302,7 +302,7 @@ fn verify(blob_file: &Path, commitments: &Path, cells: bool, json: bool) -> Resu
         }
         Err(DaError::Rejected { index }) => {
             let error = format!("blob {index}: the KZG proof does not verify");
-            Ok(output::invalid(json, &error, []))
+            Ok(output::invalid(json, &error, crate::EXIT_INVALID, &[]))
         }
         Err(other) => Err(other.into()),
     }

@@ -10,7 +10,7 @@ use l2x_executor::Executor;
 use serde_json::json;
 
 use crate::trust::{self, DevArgs};
-use crate::{EXIT_USAGE, files, output};
+use crate::{EXIT_INVALID, EXIT_USAGE, files, output};
 
 /// Arguments of `l2x verify`.
 #[derive(Debug, clap::Args)]
@@ -41,15 +41,10 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     let receipt = match read(args) {
         Ok(receipt) => receipt,
         // A verifier's JSON always answers `valid`, also when the file cannot be read.
-        Err(error) if args.json => {
-            output::print_json(&json!({
-                "valid": false,
-                "error": format!("{error:#}"),
-                "exit_code": EXIT_USAGE,
-            }));
-            return Ok(ExitCode::from(EXIT_USAGE));
+        Err(error) => {
+            let message = format!("{error:#}");
+            return Ok(output::invalid(args.json, &message, EXIT_USAGE, &[]));
         }
-        Err(error) => return Err(error),
     };
     let executor = args.dev.apply(Executor::builder()).build()?;
     let expected_values = args
@@ -78,7 +73,8 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             return Ok(output::invalid(
                 args.json,
                 &message,
-                [
+                EXIT_INVALID,
+                &[
                     ("dev", json!(receipt.is_dev())),
                     ("backend", json!(receipt.backend.name())),
                     ("program", json!(receipt.claim.program.as_str())),
