@@ -92,6 +92,17 @@ impl From<ProveError> for JobError {
     }
 }
 
+/// What a job will cost, from [`Executor::plan`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Plan {
+    /// Steps the program will run.
+    pub steps: u64,
+    /// Estimated peak memory of proving it, in bytes.
+    pub memory: u64,
+    /// The cost model's estimate of proving time, once this program and backend were measured.
+    pub time: Option<std::time::Duration>,
+}
+
 /// Configures an [`Executor`].
 #[derive(Debug, Clone)]
 #[must_use]
@@ -350,6 +361,16 @@ impl Executor {
         self.prover.id()
     }
 
+    /// This executor proving with another backend: the same pool, cache, cost model and
+    /// settings (the cache keys receipts by backend, so sharing it is safe). A service proving
+    /// jobs of several backends keeps one pool this way.
+    pub fn with_backend(&self, backend_id: BackendId) -> Executor {
+        Executor {
+            prover: backend(backend_id),
+            ..self.clone()
+        }
+    }
+
     /// The programs this executor knows.
     pub fn registry(&self) -> Registry {
         self.registry
@@ -358,6 +379,28 @@ impl Executor {
     /// The program with this id.
     pub fn program(&self, name: &str) -> Result<&'static dyn Program, UnknownProgram> {
         self.registry.get(name)
+    }
+
+    /// Checks a job without running it and says what it will cost: its steps, its estimated
+    /// peak memory on this executor's backend, and the cost model's time estimate if the pair
+    /// was measured before. Fails as proving would (unknown program, bad input, over the memory
+    /// budget), so a service can refuse a job when it is submitted.
+    pub fn plan(&self, program: &str, input: &[u8]) -> Result<Plan, JobError> {
+        let program = self.program(program)?;
+        let steps = program.estimate_steps(input)?;
+        let memory = self.prover.estimate_peak_memory(program, input)?;
+        if memory > self.memory_budget {
+            return Err(JobError::MemoryBudget {
+                needed: memory,
+                budget: self.memory_budget,
+            });
+        }
+        let time = self.costs.estimate(self.backend(), &program.id(), steps);
+        Ok(Plan {
+            steps,
+            memory,
+            time,
+        })
     }
 
     /// Runs a program natively, without proving.

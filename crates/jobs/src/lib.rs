@@ -1,0 +1,285 @@
+//! The prover service's durable job queue.
+//!
+//! A job is submitted once (an idempotency key makes a retried submit return the first job),
+//! claimed by a worker under a *lease* (a token and a deadline), kept alive by heartbeats, and
+//! finished with a receipt or an error. A worker that dies stops renewing its lease; once the
+//! deadline passes another worker claims the job again, with a new token, and a late result
+//! carrying the old token is discarded. So no job is lost and none is finished twice.
+//!
+//! Two stores implement [`JobStore`]:
+//! - [`SqliteStore`]: embedded, in a data directory, the default of `l2x serve`. One process
+//!   owns it; on open it re-queues the jobs its previous run left running.
+//! - [`PostgresStore`]: shared by a service and workers on any number of machines; workers claim
+//!   with `SELECT … FOR UPDATE SKIP LOCKED`, and leases run on the database's clock.
+//!
+//! Both create their schema with versioned migrations (`migrations/`, applied by refinery).
+
+mod pg;
+#[cfg(any(test, feature = "scratch"))]
+pub mod scratch;
+mod sqlite;
+
+use std::time::Duration;
+
+pub use pg::PostgresStore;
+pub use sqlite::SqliteStore;
+
+/// A job's id, unique in its store.
+pub type JobId = i64;
+
+/// How many times a job is claimed before a lost worker fails it for good (a job that kills its
+/// worker, say by running it out of memory, must not kill every worker in turn).
+pub const MAX_ATTEMPTS: i32 = 3;
+
+/// A job to submit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewJob {
+    /// The program's id.
+    pub program: String,
+    /// The backend that proves it.
+    pub backend: String,
+    /// The program's input.
+    pub input: Vec<u8>,
+    /// A client's key for this job: submitting the same key again returns the first job.
+    pub idempotency_key: Option<String>,
+}
+
+/// A submitted job's id, and whether this submit made it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Submitted {
+    /// The job's id.
+    pub id: JobId,
+    /// False when the idempotency key named a job submitted before.
+    pub created: bool,
+}
+
+/// Where a job is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JobState {
+    /// Waiting for a worker.
+    Queued,
+    /// Claimed by a worker whose lease has not been released.
+    Running,
+    /// Proven: the receipt is stored.
+    Done,
+    /// Failed for good: the error is stored.
+    Failed,
+}
+
+impl JobState {
+    /// Every state, in the order a job goes through them.
+    pub const ALL: [JobState; 4] = [Self::Queued, Self::Running, Self::Done, Self::Failed];
+
+    /// The state's name, as stored and as the API shows it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Done => "done",
+            Self::Failed => "failed",
+        }
+    }
+
+    fn parse(name: &str) -> Result<Self, StoreError> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str() == name)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown job state {name:?}")))
+    }
+}
+
+/// What a store knows of a job, without its input and receipt bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobStatus {
+    /// The job's id.
+    pub id: JobId,
+    /// The program's id.
+    pub program: String,
+    /// The backend that proves it.
+    pub backend: String,
+    /// Where it is.
+    pub state: JobState,
+    /// Times it was claimed.
+    pub attempts: i32,
+    /// The worker holding or last holding its lease.
+    pub worker: Option<String>,
+    /// What the worker last said it was doing.
+    pub phase: Option<String>,
+    /// The cost model's estimate of its proving time, in ms, when the worker had one.
+    pub estimate_ms: Option<i64>,
+    /// When it was submitted (ms since the Unix epoch, on the store's clock).
+    pub submitted_ms: i64,
+    /// When it was last claimed.
+    pub started_ms: Option<i64>,
+    /// When it finished.
+    pub finished_ms: Option<i64>,
+    /// Time spent proving it, in ms.
+    pub proving_ms: Option<i64>,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// Size of its receipt, once done.
+    pub receipt_bytes: Option<i64>,
+    /// The store's clock when this status was read, to compute elapsed times against.
+    pub now_ms: i64,
+}
+
+/// A claimed job: what to prove and the lease to report it under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimed {
+    /// The lease.
+    pub lease: Lease,
+    /// The program's id.
+    pub program: String,
+    /// The backend that proves it.
+    pub backend: String,
+    /// The program's input.
+    pub input: Vec<u8>,
+    /// Times it has been claimed, this claim included.
+    pub attempts: i32,
+}
+
+/// A worker's right to finish one job: valid until another claim gives the job a new token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Lease {
+    /// The job.
+    pub job: JobId,
+    /// The claim's token.
+    pub token: i64,
+}
+
+/// How a job ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Proven.
+    Done {
+        /// The receipt's envelope bytes.
+        receipt: Vec<u8>,
+        /// Time spent proving.
+        proving: Duration,
+    },
+    /// Failed for good.
+    Failed {
+        /// Why, in words.
+        error: String,
+    },
+}
+
+/// Jobs in each state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Waiting for a worker.
+    pub queued: u64,
+    /// Claimed.
+    pub running: u64,
+    /// Proven.
+    pub done: u64,
+    /// Failed.
+    pub failed: u64,
+}
+
+impl Counts {
+    /// The count of one state.
+    pub fn get(&self, state: JobState) -> u64 {
+        match state {
+            JobState::Queued => self.queued,
+            JobState::Running => self.running,
+            JobState::Done => self.done,
+            JobState::Failed => self.failed,
+        }
+    }
+
+    fn add(&mut self, state: JobState, n: u64) {
+        match state {
+            JobState::Queued => self.queued += n,
+            JobState::Running => self.running += n,
+            JobState::Done => self.done += n,
+            JobState::Failed => self.failed += n,
+        }
+    }
+}
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The embedded store failed.
+    #[error("job store (SQLite): {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL failed.
+    #[error("job store (PostgreSQL): {0}")]
+    Postgres(#[from] postgres::Error),
+    /// The schema could not be migrated.
+    #[error("job store migration: {0}")]
+    Migration(#[from] refinery::Error),
+    /// The data directory could not be created.
+    #[error("job store directory {path}: {source}")]
+    Directory {
+        /// The directory.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// An idempotency key was used before for a different job.
+    #[error("idempotency key {0:?} was used for a different job")]
+    KeyReused(String),
+    /// The store holds something this version cannot read.
+    #[error("job store holds unreadable data: {0}")]
+    Corrupt(String),
+}
+
+/// A durable queue of proving jobs with leases. Calls block (run them off async threads).
+pub trait JobStore: Send + Sync + std::fmt::Debug {
+    /// Adds jobs, all or none. A job whose idempotency key was seen returns the first job's id,
+    /// or [`StoreError::KeyReused`] if that job differs.
+    fn submit(&self, jobs: &[NewJob]) -> Result<Vec<Submitted>, StoreError>;
+
+    /// Claims the oldest job waiting (queued, or running under an expired lease) for `worker`,
+    /// with a lease of `lease`. Fails for good a job whose lease expired [`MAX_ATTEMPTS`] times.
+    fn claim(&self, worker: &str, lease: Duration) -> Result<Option<Claimed>, StoreError>;
+
+    /// Extends a lease by `lease` from now and records the phase; false if the lease is lost.
+    fn heartbeat(
+        &self,
+        lease: Lease,
+        duration: Duration,
+        phase: Option<&str>,
+        estimate: Option<Duration>,
+    ) -> Result<bool, StoreError>;
+
+    /// Finishes a job; false (and nothing stored) if the lease is lost.
+    fn finish(&self, lease: Lease, outcome: &Outcome) -> Result<bool, StoreError>;
+
+    /// Puts a claimed job back in the queue (a worker shutting down); false if the lease is lost.
+    fn release(&self, lease: Lease) -> Result<bool, StoreError>;
+
+    /// A job's status, if it exists.
+    fn status(&self, id: JobId) -> Result<Option<JobStatus>, StoreError>;
+
+    /// A done job's receipt: None if the job does not exist, `Some(None)` if it is not done.
+    fn receipt(&self, id: JobId) -> Result<Option<Option<Vec<u8>>>, StoreError>;
+
+    /// Jobs in each state.
+    fn counts(&self) -> Result<Counts, StoreError>;
+}
+
+/// Opens the store a `--store` argument names: a `postgres://` or `postgresql://` URL, or a
+/// data directory for the embedded store (created if missing).
+pub fn open(spec: &str) -> Result<Box<dyn JobStore>, StoreError> {
+    if spec.starts_with("postgres://") || spec.starts_with("postgresql://") {
+        Ok(Box::new(PostgresStore::connect(spec)?))
+    } else {
+        Ok(Box::new(SqliteStore::open(std::path::Path::new(spec))?))
+    }
+}
+
+/// Milliseconds in a duration, as stored.
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// The message stored for a job whose workers were lost [`MAX_ATTEMPTS`] times.
+fn lost_message() -> String {
+    format!("the job's worker was lost {MAX_ATTEMPTS} times (killed or out of memory); not retried")
+}
+
+#[cfg(test)]
+mod tests;

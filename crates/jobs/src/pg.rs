@@ -1,0 +1,262 @@
+//! The shared store: PostgreSQL, for a service and workers on many machines.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use postgres::{Client, NoTls, Row};
+
+use crate::{
+    Claimed, Counts, JobId, JobState, JobStatus, JobStore, Lease, MAX_ATTEMPTS, NewJob, Outcome,
+    StoreError, Submitted, lost_message, millis,
+};
+
+refinery::embed_migrations!("migrations/postgres");
+
+/// Idle connections kept for reuse; more are opened while more threads call at once.
+const IDLE_CONNECTIONS: usize = 8;
+
+/// Jobs in PostgreSQL. Any number of processes may share one database: claims skip rows another
+/// transaction holds (`FOR UPDATE SKIP LOCKED`), and leases expire on the database's clock.
+pub struct PostgresStore {
+    url: String,
+    idle: Mutex<Vec<Client>>,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may carry a password: show only that this is PostgreSQL.
+        f.debug_struct("PostgresStore").finish_non_exhaustive()
+    }
+}
+
+impl PostgresStore {
+    /// Connects and applies the migrations (idempotent; concurrent starts serialize on
+    /// refinery's history table).
+    pub fn connect(url: &str) -> Result<Self, StoreError> {
+        let mut client = Client::connect(url, NoTls)?;
+        // Two processes starting at once must not both create the schema.
+        client.batch_execute("SELECT pg_advisory_lock(7242)")?;
+        let migrated = migrations::runner().run(&mut client);
+        client.batch_execute("SELECT pg_advisory_unlock(7242)")?;
+        migrated?;
+        Ok(Self {
+            url: url.to_owned(),
+            idle: Mutex::new(vec![client]),
+        })
+    }
+
+    /// Runs `f` on a pooled connection; a connection that failed is dropped, not reused.
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Client) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let pooled = self.idle_list().pop();
+        let mut client = match pooled {
+            Some(client) if !client.is_closed() => client,
+            _ => Client::connect(&self.url, NoTls)?,
+        };
+        let result = f(&mut client);
+        if result.is_ok() && !client.is_closed() {
+            let mut idle = self.idle_list();
+            if idle.len() < IDLE_CONNECTIONS {
+                idle.push(client);
+            }
+        }
+        result
+    }
+
+    fn idle_list(&self) -> std::sync::MutexGuard<'_, Vec<Client>> {
+        self.idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn status_of(r: &Row) -> Result<JobStatus, StoreError> {
+    Ok(JobStatus {
+        id: r.get(0),
+        program: r.get(1),
+        backend: r.get(2),
+        state: JobState::parse(r.get(3))?,
+        attempts: r.get(4),
+        worker: r.get(5),
+        phase: r.get(6),
+        estimate_ms: r.get(7),
+        submitted_ms: r.get(8),
+        started_ms: r.get(9),
+        finished_ms: r.get(10),
+        proving_ms: r.get(11),
+        error: r.get(12),
+        receipt_bytes: r.get::<_, Option<i32>>(13).map(i64::from),
+        now_ms: r.get(14),
+    })
+}
+
+impl JobStore for PostgresStore {
+    fn submit(&self, jobs: &[NewJob]) -> Result<Vec<Submitted>, StoreError> {
+        self.with(|client| {
+            let mut tx = client.transaction()?;
+            let mut out = Vec::with_capacity(jobs.len());
+            for job in jobs {
+                let inserted = tx.query_opt(
+                    "INSERT INTO jobs (idempotency_key, program, backend, input, submitted_ms) \
+                     VALUES ($1, $2, $3, $4, l2x_now_ms()) \
+                     ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+                    &[&job.idempotency_key, &job.program, &job.backend, &job.input],
+                )?;
+                let submitted = match (inserted, &job.idempotency_key) {
+                    (Some(row), _) => Submitted {
+                        id: row.get(0),
+                        created: true,
+                    },
+                    (None, Some(key)) => {
+                        let row = tx.query_one(
+                            "SELECT id, program, backend, input FROM jobs \
+                             WHERE idempotency_key = $1",
+                            &[key],
+                        )?;
+                        let same = row.get::<_, &str>(1) == job.program
+                            && row.get::<_, &str>(2) == job.backend
+                            && row.get::<_, &[u8]>(3) == job.input.as_slice();
+                        if !same {
+                            return Err(StoreError::KeyReused(key.clone()));
+                        }
+                        Submitted {
+                            id: row.get(0),
+                            created: false,
+                        }
+                    }
+                    (None, None) => {
+                        return Err(StoreError::Corrupt("an insert returned no id".into()));
+                    }
+                };
+                out.push(submitted);
+            }
+            tx.commit()?;
+            Ok(out)
+        })
+    }
+
+    fn claim(&self, worker: &str, lease: Duration) -> Result<Option<Claimed>, StoreError> {
+        self.with(|client| {
+            client.execute(
+                "UPDATE jobs SET state = 'failed', error = $1, finished_ms = l2x_now_ms(), \
+                     phase = NULL \
+                 WHERE state = 'running' AND lease_deadline_ms < l2x_now_ms() \
+                     AND attempts >= $2",
+                &[&lost_message(), &MAX_ATTEMPTS],
+            )?;
+            let row = client.query_opt(
+                "UPDATE jobs SET state = 'running', attempts = attempts + 1, \
+                     lease_token = lease_token + 1, worker = $1, \
+                     lease_deadline_ms = l2x_now_ms() + $2, started_ms = l2x_now_ms(), \
+                     phase = 'claimed', estimate_ms = NULL \
+                 WHERE id = (SELECT id FROM jobs WHERE state = 'queued' \
+                     OR (state = 'running' AND lease_deadline_ms < l2x_now_ms()) \
+                     ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) \
+                 RETURNING id, lease_token, program, backend, input, attempts",
+                &[&worker, &millis(lease)],
+            )?;
+            Ok(row.map(|r| Claimed {
+                lease: Lease {
+                    job: r.get(0),
+                    token: r.get(1),
+                },
+                program: r.get(2),
+                backend: r.get(3),
+                input: r.get(4),
+                attempts: r.get(5),
+            }))
+        })
+    }
+
+    fn heartbeat(
+        &self,
+        lease: Lease,
+        duration: Duration,
+        phase: Option<&str>,
+        estimate: Option<Duration>,
+    ) -> Result<bool, StoreError> {
+        self.with(|client| {
+            let rows = client.execute(
+                "UPDATE jobs SET lease_deadline_ms = l2x_now_ms() + $3, \
+                     phase = COALESCE($4, phase), estimate_ms = COALESCE($5, estimate_ms) \
+                 WHERE id = $1 AND lease_token = $2 AND state = 'running'",
+                &[
+                    &lease.job,
+                    &lease.token,
+                    &millis(duration),
+                    &phase,
+                    &estimate.map(millis),
+                ],
+            )?;
+            Ok(rows == 1)
+        })
+    }
+
+    fn finish(&self, lease: Lease, outcome: &Outcome) -> Result<bool, StoreError> {
+        let (state, receipt, proving, error) = match outcome {
+            Outcome::Done { receipt, proving } => (
+                "done",
+                Some(receipt.as_slice()),
+                Some(millis(*proving)),
+                None,
+            ),
+            Outcome::Failed { error } => ("failed", None, None, Some(error.as_str())),
+        };
+        self.with(|client| {
+            let rows = client.execute(
+                "UPDATE jobs SET state = $3, receipt = $4, proving_ms = $5, error = $6, \
+                     finished_ms = l2x_now_ms(), phase = NULL, lease_deadline_ms = NULL \
+                 WHERE id = $1 AND lease_token = $2 AND state = 'running'",
+                &[&lease.job, &lease.token, &state, &receipt, &proving, &error],
+            )?;
+            Ok(rows == 1)
+        })
+    }
+
+    fn release(&self, lease: Lease) -> Result<bool, StoreError> {
+        self.with(|client| {
+            let rows = client.execute(
+                "UPDATE jobs SET state = 'queued', phase = NULL, lease_deadline_ms = NULL \
+                 WHERE id = $1 AND lease_token = $2 AND state = 'running'",
+                &[&lease.job, &lease.token],
+            )?;
+            Ok(rows == 1)
+        })
+    }
+
+    fn status(&self, id: JobId) -> Result<Option<JobStatus>, StoreError> {
+        self.with(|client| {
+            client
+                .query_opt(
+                    "SELECT id, program, backend, state, attempts, worker, phase, estimate_ms, \
+                         submitted_ms, started_ms, finished_ms, proving_ms, error, \
+                         length(receipt), l2x_now_ms() \
+                     FROM jobs WHERE id = $1",
+                    &[&id],
+                )?
+                .map(|r| status_of(&r))
+                .transpose()
+        })
+    }
+
+    fn receipt(&self, id: JobId) -> Result<Option<Option<Vec<u8>>>, StoreError> {
+        self.with(|client| {
+            Ok(client
+                .query_opt("SELECT receipt FROM jobs WHERE id = $1", &[&id])?
+                .map(|r| r.get(0)))
+        })
+    }
+
+    fn counts(&self) -> Result<Counts, StoreError> {
+        self.with(|client| {
+            let mut counts = Counts::default();
+            for row in client.query("SELECT state, count(*) FROM jobs GROUP BY state", &[])? {
+                let n: i64 = row.get(1);
+                counts.add(JobState::parse(row.get(0))?, n.unsigned_abs());
+            }
+            Ok(counts)
+        })
+    }
+}

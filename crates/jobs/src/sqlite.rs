@@ -1,0 +1,270 @@
+//! The embedded store: one SQLite database in a data directory, in WAL mode.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::{
+    Claimed, Counts, JobId, JobState, JobStatus, JobStore, Lease, MAX_ATTEMPTS, NewJob, Outcome,
+    StoreError, Submitted, lost_message, millis,
+};
+
+refinery::embed_migrations!("migrations/sqlite");
+
+/// The database file inside the data directory.
+pub const DATABASE_FILE: &str = "jobs.sqlite3";
+
+/// Jobs in a SQLite database owned by one process. Every change is a transaction committed with
+/// `synchronous = FULL`: a job reported submitted or done survives a crash of the process or of
+/// the machine.
+#[derive(Debug)]
+pub struct SqliteStore {
+    connection: Mutex<Connection>,
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the store in `dir`, migrates it, and re-queues the jobs a previous
+    /// process left running: this process owns the store, so their workers are gone.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::Directory {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        let mut connection = Connection::open(dir.join(DATABASE_FILE))?;
+        connection.pragma_update(None, "journal_mode", "WAL")?;
+        connection.pragma_update(None, "synchronous", "FULL")?;
+        connection.busy_timeout(Duration::from_secs(5))?;
+        migrations::runner().run(&mut connection)?;
+        connection.execute(
+            "UPDATE jobs SET state = 'queued', lease_deadline_ms = NULL, phase = NULL \
+             WHERE state = 'running'",
+            [],
+        )?;
+        Ok(Self {
+            connection: Mutex::new(connection),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves no half-done transaction (rusqlite rolls back
+        // on drop), so the connection stays usable.
+        self.connection
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, millis)
+}
+
+impl JobStore for SqliteStore {
+    fn submit(&self, jobs: &[NewJob]) -> Result<Vec<Submitted>, StoreError> {
+        let mut connection = self.lock();
+        let tx = connection.transaction()?;
+        let now = now_ms();
+        let mut out = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let inserted: Option<JobId> = tx
+                .query_row(
+                    "INSERT INTO jobs (idempotency_key, program, backend, input, submitted_ms) \
+                     VALUES (?1, ?2, ?3, ?4, ?5) \
+                     ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+                    params![
+                        job.idempotency_key,
+                        job.program,
+                        job.backend,
+                        job.input,
+                        now
+                    ],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            let submitted = match (inserted, &job.idempotency_key) {
+                (Some(id), _) => Submitted { id, created: true },
+                (None, Some(key)) => {
+                    let (id, program, backend, input): (JobId, String, String, Vec<u8>) = tx
+                        .query_row(
+                            "SELECT id, program, backend, input FROM jobs \
+                             WHERE idempotency_key = ?1",
+                            [key],
+                            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                        )?;
+                    if (program, backend, input)
+                        != (job.program.clone(), job.backend.clone(), job.input.clone())
+                    {
+                        return Err(StoreError::KeyReused(key.clone()));
+                    }
+                    Submitted { id, created: false }
+                }
+                (None, None) => {
+                    return Err(StoreError::Corrupt("an insert returned no id".into()));
+                }
+            };
+            out.push(submitted);
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn claim(&self, worker: &str, lease: Duration) -> Result<Option<Claimed>, StoreError> {
+        let mut connection = self.lock();
+        let tx = connection.transaction()?;
+        let now = now_ms();
+        tx.execute(
+            "UPDATE jobs SET state = 'failed', error = ?1, finished_ms = ?2, phase = NULL \
+             WHERE state = 'running' AND lease_deadline_ms < ?2 AND attempts >= ?3",
+            params![lost_message(), now, MAX_ATTEMPTS],
+        )?;
+        let claimed = tx
+            .query_row(
+                "UPDATE jobs SET state = 'running', attempts = attempts + 1, \
+                     lease_token = lease_token + 1, worker = ?1, lease_deadline_ms = ?2, \
+                     started_ms = ?3, phase = 'claimed', estimate_ms = NULL \
+                 WHERE id = (SELECT id FROM jobs WHERE state = 'queued' \
+                     OR (state = 'running' AND lease_deadline_ms < ?3) ORDER BY id LIMIT 1) \
+                 RETURNING id, lease_token, program, backend, input, attempts",
+                params![worker, now + millis(lease), now],
+                |r| {
+                    Ok(Claimed {
+                        lease: Lease {
+                            job: r.get(0)?,
+                            token: r.get(1)?,
+                        },
+                        program: r.get(2)?,
+                        backend: r.get(3)?,
+                        input: r.get(4)?,
+                        attempts: r.get(5)?,
+                    })
+                },
+            )
+            .optional()?;
+        tx.commit()?;
+        Ok(claimed)
+    }
+
+    fn heartbeat(
+        &self,
+        lease: Lease,
+        duration: Duration,
+        phase: Option<&str>,
+        estimate: Option<Duration>,
+    ) -> Result<bool, StoreError> {
+        let rows = self.lock().execute(
+            "UPDATE jobs SET lease_deadline_ms = ?3, phase = COALESCE(?4, phase), \
+                 estimate_ms = COALESCE(?5, estimate_ms) \
+             WHERE id = ?1 AND lease_token = ?2 AND state = 'running'",
+            params![
+                lease.job,
+                lease.token,
+                now_ms() + millis(duration),
+                phase,
+                estimate.map(millis)
+            ],
+        )?;
+        Ok(rows == 1)
+    }
+
+    fn finish(&self, lease: Lease, outcome: &Outcome) -> Result<bool, StoreError> {
+        let (state, receipt, proving, error) = match outcome {
+            Outcome::Done { receipt, proving } => (
+                "done",
+                Some(receipt.as_slice()),
+                Some(millis(*proving)),
+                None,
+            ),
+            Outcome::Failed { error } => ("failed", None, None, Some(error.as_str())),
+        };
+        let rows = self.lock().execute(
+            "UPDATE jobs SET state = ?3, receipt = ?4, proving_ms = ?5, error = ?6, \
+                 finished_ms = ?7, phase = NULL, lease_deadline_ms = NULL \
+             WHERE id = ?1 AND lease_token = ?2 AND state = 'running'",
+            params![
+                lease.job,
+                lease.token,
+                state,
+                receipt,
+                proving,
+                error,
+                now_ms()
+            ],
+        )?;
+        Ok(rows == 1)
+    }
+
+    fn release(&self, lease: Lease) -> Result<bool, StoreError> {
+        let rows = self.lock().execute(
+            "UPDATE jobs SET state = 'queued', phase = NULL, lease_deadline_ms = NULL \
+             WHERE id = ?1 AND lease_token = ?2 AND state = 'running'",
+            params![lease.job, lease.token],
+        )?;
+        Ok(rows == 1)
+    }
+
+    fn status(&self, id: JobId) -> Result<Option<JobStatus>, StoreError> {
+        let now = now_ms();
+        let row = self
+            .lock()
+            .query_row(
+                "SELECT id, program, backend, state, attempts, worker, phase, estimate_ms, \
+                     submitted_ms, started_ms, finished_ms, proving_ms, error, length(receipt) \
+                 FROM jobs WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(3)?,
+                        JobStatus {
+                            id: r.get(0)?,
+                            program: r.get(1)?,
+                            backend: r.get(2)?,
+                            state: JobState::Queued,
+                            attempts: r.get(4)?,
+                            worker: r.get(5)?,
+                            phase: r.get(6)?,
+                            estimate_ms: r.get(7)?,
+                            submitted_ms: r.get(8)?,
+                            started_ms: r.get(9)?,
+                            finished_ms: r.get(10)?,
+                            proving_ms: r.get(11)?,
+                            error: r.get(12)?,
+                            receipt_bytes: r.get(13)?,
+                            now_ms: now,
+                        },
+                    ))
+                },
+            )
+            .optional()?;
+        row.map(|(state, status)| {
+            Ok(JobStatus {
+                state: JobState::parse(&state)?,
+                ..status
+            })
+        })
+        .transpose()
+    }
+
+    fn receipt(&self, id: JobId) -> Result<Option<Option<Vec<u8>>>, StoreError> {
+        Ok(self
+            .lock()
+            .query_row("SELECT receipt FROM jobs WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn counts(&self) -> Result<Counts, StoreError> {
+        let connection = self.lock();
+        let mut statement =
+            connection.prepare_cached("SELECT state, count(*) FROM jobs GROUP BY state")?;
+        let mut counts = Counts::default();
+        let rows =
+            statement.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        for row in rows {
+            let (state, n) = row?;
+            counts.add(JobState::parse(&state)?, n.unsigned_abs());
+        }
+        Ok(counts)
+    }
+}

@@ -1,0 +1,252 @@
+//! Workers: threads that claim jobs from the store, prove them on the executor's pool, and
+//! finish them under their lease; one more thread renews the leases of the jobs in hand.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use l2x_core::BackendId;
+use l2x_jobs::{Claimed, JobStore, Lease, Outcome};
+
+use crate::Metrics;
+use crate::prover::{Prover, Refusal};
+
+/// How workers run.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// This process's name in the store (host and pid by default), shown in job statuses.
+    pub name: String,
+    /// Jobs proven at once.
+    pub workers: usize,
+    /// How long a claim lasts without a heartbeat; heartbeats come every third of it.
+    pub lease: Duration,
+    /// The longest wait between looks at an empty queue.
+    pub poll: Duration,
+}
+
+impl WorkerConfig {
+    /// `workers` workers named after this host and process, 30 s leases, 50 ms polls.
+    pub fn new(workers: usize) -> Self {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_owned())
+            .unwrap_or_else(|_| "host".to_owned());
+        Self {
+            name: format!("{host}:{}", std::process::id()),
+            workers,
+            lease: Duration::from_secs(30),
+            poll: Duration::from_millis(50),
+        }
+    }
+}
+
+/// Wakes idle workers when a job is submitted in this process (workers elsewhere poll).
+#[derive(Debug, Default)]
+pub struct Wake {
+    generation: Mutex<u64>,
+    changed: Condvar,
+}
+
+impl Wake {
+    /// Wakes every waiting worker.
+    pub fn notify(&self) {
+        *self
+            .generation
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) += 1;
+        self.changed.notify_all();
+    }
+
+    /// Waits for a notification or `timeout`, whichever comes first.
+    fn wait(&self, timeout: Duration) {
+        let generation = self
+            .generation
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let seen = *generation;
+        let _ = self
+            .changed
+            .wait_timeout_while(generation, timeout, |g| *g == seen);
+    }
+}
+
+/// Running workers; [`Workers::stop`] lets the jobs in hand finish and joins them.
+#[derive(Debug)]
+pub struct Workers {
+    stop: Arc<AtomicBool>,
+    wake: Arc<Wake>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+/// What every worker thread shares.
+struct Shared {
+    store: Arc<dyn JobStore>,
+    prover: Arc<Prover>,
+    metrics: Metrics,
+    config: WorkerConfig,
+    wake: Arc<Wake>,
+    stop: Arc<AtomicBool>,
+    /// Leases of the jobs in hand, renewed by the heartbeat thread.
+    leases: Mutex<HashSet<Lease>>,
+}
+
+impl Workers {
+    /// Starts `config.workers` worker threads and a heartbeat thread.
+    pub fn start(
+        store: Arc<dyn JobStore>,
+        prover: Arc<Prover>,
+        metrics: Metrics,
+        config: WorkerConfig,
+        wake: Arc<Wake>,
+    ) -> std::io::Result<Self> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let shared = Arc::new(Shared {
+            store,
+            prover,
+            metrics,
+            config,
+            wake: Arc::clone(&wake),
+            stop: Arc::clone(&stop),
+            leases: Mutex::new(HashSet::new()),
+        });
+        let mut threads = Vec::new();
+        for i in 0..shared.config.workers {
+            let shared = Arc::clone(&shared);
+            threads.push(
+                std::thread::Builder::new()
+                    .name(format!("l2x-worker-{i}"))
+                    .spawn(move || shared.work())?,
+            );
+        }
+        if shared.config.workers > 0 {
+            let shared = Arc::clone(&shared);
+            threads.push(
+                std::thread::Builder::new()
+                    .name("l2x-heartbeat".into())
+                    .spawn(move || shared.heartbeats())?,
+            );
+        }
+        Ok(Self {
+            stop,
+            wake,
+            threads,
+        })
+    }
+
+    /// Stops claiming, lets the jobs in hand finish, and joins every thread.
+    pub fn stop(self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.wake.notify();
+        for thread in self.threads {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Shared {
+    fn stopping(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+
+    fn work(&self) {
+        while !self.stopping() {
+            match self.store.claim(&self.config.name, self.config.lease) {
+                Ok(Some(job)) => self.run(job),
+                Ok(None) => self.wake.wait(self.config.poll),
+                Err(error) => {
+                    tracing::warn!(%error, "cannot claim a job; retrying");
+                    std::thread::sleep(self.config.poll);
+                }
+            }
+        }
+    }
+
+    fn hold(&self) -> std::sync::MutexGuard<'_, HashSet<Lease>> {
+        self.leases.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Proves a claimed job and finishes it under its lease.
+    fn run(&self, job: Claimed) {
+        let lease = job.lease;
+        self.hold().insert(lease);
+        let span = tracing::info_span!("job", id = lease.job, program = %job.program);
+        let _entered = span.enter();
+        let outcome = self.prove(&job);
+        self.hold().remove(&lease);
+        let label = match &outcome {
+            Outcome::Done { proving, .. } => {
+                self.metrics
+                    .proving_seconds
+                    .with_label_values(&[job.program.as_str(), job.backend.as_str()])
+                    .observe(proving.as_secs_f64());
+                "done"
+            }
+            Outcome::Failed { error } => {
+                tracing::info!(%error, "job failed");
+                "failed"
+            }
+        };
+        let label = match self.store.finish(lease, &outcome) {
+            Ok(true) => label,
+            Ok(false) => {
+                tracing::warn!("the lease was lost; the result is discarded");
+                "discarded"
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot store the result; the job will run again");
+                "unstored"
+            }
+        };
+        self.metrics.finished.with_label_values(&[label]).inc();
+    }
+
+    fn prove(&self, job: &Claimed) -> Outcome {
+        let backend: BackendId = match self.prover.backend(Some(&job.backend)) {
+            Ok(backend) => backend,
+            Err(e) => return failed(&e),
+        };
+        let estimate = match self.prover.plan(&job.program, backend, &job.input) {
+            Ok(plan) => plan.time,
+            Err(e) => return failed(&e),
+        };
+        let heartbeat =
+            self.store
+                .heartbeat(job.lease, self.config.lease, Some("proving"), estimate);
+        if let Err(error) = heartbeat {
+            tracing::warn!(%error, "cannot record the phase");
+        }
+        match self.prover.prove(&job.program, backend, &job.input) {
+            Ok((receipt, proving)) => Outcome::Done { receipt, proving },
+            Err(e) => failed(&e),
+        }
+    }
+
+    /// Renews the leases in hand every third of a lease, until the workers stop.
+    fn heartbeats(&self) {
+        let every = self.config.lease / 3;
+        let mut last = Instant::now();
+        while !self.stopping() || !self.hold().is_empty() {
+            // Short sleeps, so that a stop is noticed quickly.
+            std::thread::sleep(every.min(Duration::from_millis(100)));
+            if last.elapsed() < every {
+                continue;
+            }
+            last = Instant::now();
+            let leases: Vec<Lease> = self.hold().iter().copied().collect();
+            for lease in leases {
+                match self.store.heartbeat(lease, self.config.lease, None, None) {
+                    Ok(true) => {}
+                    Ok(false) => tracing::warn!(job = lease.job, "lease lost while proving"),
+                    Err(error) => tracing::warn!(%error, "heartbeat failed"),
+                }
+            }
+        }
+    }
+}
+
+fn failed(refusal: &Refusal) -> Outcome {
+    Outcome::Failed {
+        error: refusal.to_string(),
+    }
+}
