@@ -125,6 +125,39 @@ enum Command {
         l2x bench prove --baseline main --targets perf-targets.toml"
     )]
     Bench(commands::bench::Args),
+    /// Serve the prover API: jobs in a durable store, proven by workers in this process.
+    #[command(
+        after_long_help = "Examples:\n  l2x serve                                  # embedded store in ./l2x-data\n  \
+        l2x serve --listen 0.0.0.0:8080 --backend stark --workers 2\n  \
+        l2x serve --store postgres://user@db/l2x --workers 0  # `l2x worker`s prove\n\n\
+        API: POST /v1/jobs, GET /v1/jobs/{id}, GET /v1/jobs/{id}/receipt, POST /v1/aggregates,\n\
+        GET /healthz, GET /metrics, GET /v1/openapi.json. Ctrl-C or SIGTERM stops taking jobs and\n\
+        lets the jobs in hand finish; a kill leaves them to be proven again after a restart."
+    )]
+    Serve(commands::serve::ServeArgs),
+    /// Prove jobs of a service's PostgreSQL store, on this machine.
+    #[command(
+        after_long_help = "Examples:\n  l2x worker --store postgres://user@db/l2x\n  \
+        l2x worker --store postgres://user@db/l2x --threads 16 --workers 4 --lease 60\n\n\
+        Jobs are claimed under a lease renewed by heartbeats; the jobs of a worker that dies are\n\
+        claimed by another once the lease runs out, and a late result of a lost lease is discarded."
+    )]
+    Worker(commands::serve::WorkerArgs),
+    /// Submit a job to a running service.
+    #[command(
+        after_long_help = "Examples:\n  l2x submit fibonacci --input 1000 --backend stark\n  \
+        l2x submit sha256 --input abc --wait --json\n  \
+        l2x submit fibonacci --input 50 --key block-17   # a retry returns the same job\n\n\
+        The service is --server, or L2X_SERVER, or http://127.0.0.1:8080."
+    )]
+    Submit(commands::client::SubmitArgs),
+    /// Show a job's state, progress and timings.
+    #[command(after_long_help = "Examples:\n  l2x status 1\n  l2x status 1 --wait --json")]
+    Status(commands::client::StatusArgs),
+    /// Download a done job's receipt.
+    #[command(after_long_help = "Examples:\n  l2x fetch 1 -o job1.receipt\n  \
+        l2x fetch 1 -o job1.receipt --wait && l2x verify job1.receipt")]
+    Fetch(commands::client::FetchArgs),
     /// The end-to-end tour: prove and verify Fibonacci and SHA-256 jobs, with times.
     #[command(after_long_help = "Examples:\n  l2x demo\n  l2x demo --backend stark --json")]
     Demo(commands::demo::Args),
@@ -150,6 +183,11 @@ fn main() -> ExitCode {
         Command::VerifyAggregate(args) => commands::aggregate::verify(&args),
         Command::Da(args) => commands::da::run(&args),
         Command::Bench(args) => commands::bench::run(&args),
+        Command::Serve(args) => commands::serve::serve(&args),
+        Command::Worker(args) => commands::serve::worker(&args),
+        Command::Submit(args) => commands::client::submit(&args),
+        Command::Status(args) => commands::client::status(&args),
+        Command::Fetch(args) => commands::client::fetch(&args),
         Command::Demo(args) => commands::demo::run(&args),
     };
     match result {

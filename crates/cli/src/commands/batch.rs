@@ -38,7 +38,7 @@ pub struct Args {
 
     /// The most memory jobs running at once may take: bytes, or with a K, M or G suffix
     /// (default: half of the available memory).
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", value_parser = crate::args::parse_size)]
     memory_budget: Option<u64>,
 
     /// Write each receipt to DIR/job-NNNN.receipt (NNNN: the job's line number).
@@ -265,36 +265,4 @@ fn publish(
     let published = super::da::commit_with_progress(executor, &blobs, !json)?;
     outputs.stage(path, &l2x_da::blobs_to_bytes(&blobs))?;
     Ok(published)
-}
-
-/// Parses a size: bytes, or a number with a K, M or G suffix (powers of 1024).
-fn parse_size(text: &str) -> Result<u64, String> {
-    let t = text.trim();
-    let (digits, shift) = match t.char_indices().last() {
-        Some((i, 'K' | 'k')) => (&t[..i], 10),
-        Some((i, 'M' | 'm')) => (&t[..i], 20),
-        Some((i, 'G' | 'g')) => (&t[..i], 30),
-        _ => (t, 0),
-    };
-    digits
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(1 << shift))
-        .filter(|&n| n > 0)
-        .ok_or_else(|| format!("invalid size '{text}': give bytes or a number with K, M or G"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_size;
-
-    #[test]
-    fn sizes() {
-        assert_eq!(parse_size("512M"), Ok(512 << 20));
-        assert_eq!(parse_size("2g"), Ok(2 << 30));
-        assert_eq!(parse_size("4096"), Ok(4096));
-        for bad in ["", "0", "M", "1.5G", "-1", "99999999999G"] {
-            assert!(parse_size(bad).is_err(), "{bad}");
-        }
-    }
 }

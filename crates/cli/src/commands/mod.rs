@@ -3,9 +3,11 @@
 pub mod aggregate;
 pub mod batch;
 pub mod bench;
+pub mod client;
 pub mod da;
 pub mod demo;
 pub mod programs;
 pub mod prove;
 pub mod run;
+pub mod serve;
 pub mod verify;

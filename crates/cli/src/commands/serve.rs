@@ -1,0 +1,265 @@
+//! `l2x serve` and `l2x worker`: the prover service and its remote workers.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use l2x_core::BackendId;
+use l2x_executor::Executor;
+use l2x_jobs::JobStore;
+use l2x_service::{Limits, Metrics, Prover, Service, Wake, WorkerConfig, Workers};
+use serde_json::json;
+
+use crate::trust::DevArgs;
+
+/// The settings `serve` and `worker` share: how jobs are proven.
+#[derive(Debug, clap::Args)]
+pub struct ProvingArgs {
+    /// The backend of jobs that name none.
+    #[arg(long, default_value = "trace", value_parser = crate::args::backend())]
+    backend: BackendId,
+
+    /// Jobs proven at once by this process [default: the pool's threads].
+    #[arg(long, value_name = "N")]
+    workers: Option<usize>,
+
+    /// Threads of the proving pool.
+    #[arg(long, value_name = "N", default_value_t = crate::args::default_threads())]
+    threads: usize,
+
+    /// Memory running jobs may hold together (estimates); larger jobs are refused at submit
+    /// [default: half the machine's memory].
+    #[arg(long, value_name = "SIZE", value_parser = crate::args::parse_size)]
+    memory_budget: Option<u64>,
+
+    /// How long a claimed job stays with a worker that stopped sending heartbeats, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    lease: f64,
+
+    /// Receipts the cache keeps (0 turns it off).
+    #[arg(long, value_name = "N", default_value_t = l2x_executor::DEFAULT_CACHE_ENTRIES)]
+    cache: usize,
+
+    #[command(flatten)]
+    dev: DevArgs,
+}
+
+impl ProvingArgs {
+    fn executor(&self) -> Result<Executor> {
+        let mut builder = self
+            .dev
+            .apply(Executor::builder())
+            .backend(self.backend)
+            .threads(self.threads)
+            .cache(self.cache);
+        if let Some(bytes) = self.memory_budget {
+            builder = builder.memory_budget(bytes);
+        }
+        Ok(builder.build()?)
+    }
+
+    fn worker_config(&self, executor: &Executor) -> Result<WorkerConfig> {
+        if !(self.lease.is_finite() && (0.1..=86_400.0).contains(&self.lease)) {
+            bail!("--lease {}: give seconds between 0.1 and 86400", self.lease);
+        }
+        let mut config = WorkerConfig::new(self.workers.unwrap_or(executor.threads()));
+        config.lease = Duration::from_secs_f64(self.lease);
+        Ok(config)
+    }
+}
+
+/// Arguments of `l2x serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0: any free port, printed at start).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+
+    /// Where jobs live: a data directory for the embedded store, or a postgres:// URL shared
+    /// with `l2x worker` processes.
+    #[arg(long, value_name = "DIR|URL", default_value = "l2x-data")]
+    store: String,
+
+    /// The largest request body, e.g. 16M.
+    #[arg(long, value_name = "SIZE", value_parser = crate::args::parse_size, default_value = "16M")]
+    max_body: u64,
+
+    #[command(flatten)]
+    proving: ProvingArgs,
+
+    /// Print the start-up line as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `l2x worker`.
+#[derive(Debug, clap::Args)]
+pub struct WorkerArgs {
+    /// The service's PostgreSQL store (the embedded store belongs to its `l2x serve` process).
+    #[arg(long, value_name = "URL")]
+    store: String,
+
+    #[command(flatten)]
+    proving: ProvingArgs,
+
+    /// Print the start-up line as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+/// A runtime for the API and the signal handlers; proving runs on the executor's pool.
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("l2x-http")
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}
+
+fn open_store(spec: &str) -> Result<Arc<dyn JobStore>> {
+    let store = l2x_jobs::open(spec)
+        .with_context(|| format!("cannot open the job store {}", shown(spec)))?;
+    Ok(Arc::from(store))
+}
+
+/// A store argument without the password a URL may carry.
+fn shown(spec: &str) -> String {
+    match (spec.find("://"), spec.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &spec[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &spec[..scheme + 3], &spec[at..]),
+                None => spec.to_owned(),
+            }
+        }
+        _ => spec.to_owned(),
+    }
+}
+
+/// Serves the API until Ctrl-C or SIGTERM, then lets the jobs in hand finish.
+pub fn serve(args: &ServeArgs) -> Result<ExitCode> {
+    let store = open_store(&args.store)?;
+    let executor = args.proving.executor()?;
+    let config = args.proving.worker_config(&executor)?;
+    let workers = config.workers;
+    let backend = executor.backend();
+    let threads = executor.threads();
+    let service = Service::start(store, executor, config)?;
+    let runtime = runtime()?;
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(args.listen))
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let address = listener.local_addr()?;
+    let kind = if args.store.contains("://") {
+        "PostgreSQL"
+    } else {
+        "embedded"
+    };
+    if args.json {
+        crate::output::print_json(&json!({
+            "listening": format!("http://{address}"),
+            "store": shown(&args.store),
+            "store_kind": kind,
+            "workers": workers,
+            "threads": threads,
+            "backend": backend.name(),
+        }));
+    } else {
+        outln!(
+            "l2x serve: listening on http://{address} (store {} ({kind}), {workers} workers on {threads} threads, default backend {}{})",
+            shown(&args.store),
+            backend.name(),
+            if backend.is_dev() {
+                ": dev mode, its receipts prove nothing"
+            } else {
+                ""
+            }
+        );
+    }
+    let limits = Limits {
+        max_body: usize::try_from(args.max_body).unwrap_or(usize::MAX),
+    };
+    let served = runtime.block_on(l2x_service::serve(
+        listener,
+        service.state.clone(),
+        limits,
+        shutdown_signal(),
+    ));
+    tracing::info!("shutting down: waiting for the jobs in hand");
+    service.workers.stop();
+    served.context("the server failed")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Proves jobs from a PostgreSQL store until Ctrl-C or SIGTERM.
+pub fn worker(args: &WorkerArgs) -> Result<ExitCode> {
+    if !(args.store.starts_with("postgres://") || args.store.starts_with("postgresql://")) {
+        bail!(
+            "l2x worker needs a postgres:// store; the embedded store {:?} belongs to its `l2x serve` process (use serve --workers N)",
+            args.store
+        );
+    }
+    let store = open_store(&args.store)?;
+    let executor = args.proving.executor()?;
+    let config = args.proving.worker_config(&executor)?;
+    let (name, workers) = (config.name.clone(), config.workers);
+    let prover = Arc::new(Prover::new(executor));
+    let pool = Workers::start(
+        store,
+        prover,
+        Metrics::new()?,
+        config,
+        Arc::new(Wake::default()),
+    )?;
+    if args.json {
+        crate::output::print_json(
+            &json!({ "worker": name, "workers": workers, "store": shown(&args.store) }),
+        );
+    } else {
+        outln!(
+            "l2x worker {name}: {workers} workers on {}",
+            shown(&args.store)
+        );
+    }
+    runtime()?.block_on(shutdown_signal());
+    tracing::info!("shutting down: waiting for the jobs in hand");
+    pool.stop();
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown;
+
+    #[test]
+    fn passwords_are_not_shown() {
+        assert_eq!(shown("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(shown("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(shown("l2x-data"), "l2x-data");
+    }
+}

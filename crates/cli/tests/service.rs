@@ -1,0 +1,281 @@
+//! The prover service under faults: processes killed with SIGKILL mid-batch, on the embedded
+//! store (the server itself) and on PostgreSQL (one of two worker processes). Every job must
+//! finish exactly once with a receipt that verifies.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use l2x_core::Receipt;
+use l2x_executor::Executor;
+use l2x_jobs::scratch::ScratchDatabase;
+use serde_json::{Value, json};
+
+const JOBS: usize = 200;
+
+/// A started `l2x` process that is killed when dropped.
+struct Process {
+    child: Child,
+    /// The JSON line it printed at start.
+    banner: Value,
+}
+
+impl Process {
+    fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_l2x"))
+            .args(args)
+            .arg("--json")
+            .env_remove("L2X_DEV_MODE")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("l2x starts");
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("piped stdout");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("a start-up line");
+        let banner = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
+        Self { child, banner }
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill(); // SIGKILL
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into()
+}
+
+fn get_json(base: &str, path: &str) -> Value {
+    agent()
+        .get(format!("{base}{path}"))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_json()
+        .unwrap()
+}
+
+/// Half the jobs are small STARKs (so the batch takes a while), half are trace jobs.
+fn batch() -> Value {
+    let jobs: Vec<Value> = (0..JOBS)
+        .map(|i| {
+            if i % 2 == 0 {
+                json!({"program": "fibonacci", "input": (200 + i).to_string(), "backend": "stark"})
+            } else {
+                json!({"program": "sha256", "input": format!("job {i}"), "backend": "trace"})
+            }
+        })
+        .collect();
+    json!({ "jobs": jobs })
+}
+
+fn submit(base: &str) -> Vec<i64> {
+    let answer: Value = agent()
+        .post(format!("{base}/v1/jobs"))
+        .header("Idempotency-Key", "kill-test")
+        .send_json(batch())
+        .unwrap()
+        .body_mut()
+        .read_json()
+        .unwrap();
+    let ids: Vec<i64> = answer["jobs"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{answer}"))
+        .iter()
+        .map(|j| j["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids.len(), JOBS);
+    ids
+}
+
+/// Every job's status, by id.
+fn statuses(base: &str, ids: &[i64]) -> HashMap<i64, Value> {
+    ids.iter()
+        .map(|&id| (id, get_json(base, &format!("/v1/jobs/{id}"))))
+        .collect()
+}
+
+fn count(statuses: &HashMap<i64, Value>, state: &str) -> usize {
+    statuses.values().filter(|s| s["state"] == state).count()
+}
+
+/// Waits (a logic wait, bounded only to turn a hang into a failure) until `done` holds.
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn receipt(base: &str, id: i64) -> Vec<u8> {
+    let mut response = agent()
+        .get(format!("{base}/v1/jobs/{id}/receipt"))
+        .call()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200, "job {id}");
+    response
+        .body_mut()
+        .with_config()
+        .limit(16 << 20)
+        .read_to_vec()
+        .unwrap()
+}
+
+/// Every job is done, its receipt verifies as the job's program, and the receipts of `kept`
+/// are byte for byte what was served before the kill.
+fn check_all_done(base: &str, ids: &[i64], kept: &HashMap<i64, Vec<u8>>) {
+    let verifier = Executor::builder()
+        .allow_dev_receipts(true)
+        .build()
+        .unwrap();
+    let all = statuses(base, ids);
+    assert_eq!(
+        count(&all, "done"),
+        JOBS,
+        "every job done: {:?}",
+        all.values().find(|s| s["state"] != "done")
+    );
+    for (i, &id) in ids.iter().enumerate() {
+        let bytes = receipt(base, id);
+        let receipt = Receipt::from_bytes(&bytes).unwrap();
+        let program = if i % 2 == 0 { "fibonacci" } else { "sha256" };
+        verifier
+            .verify_program(&receipt, program)
+            .unwrap_or_else(|e| panic!("job {id}: {e}"));
+        if let Some(before) = kept.get(&id) {
+            assert_eq!(&bytes, before, "job {id}'s receipt changed after the kill");
+        }
+    }
+}
+
+#[test]
+fn the_embedded_store_survives_a_server_kill() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("data");
+    let store = store.to_str().unwrap();
+    let args = [
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--store",
+        store,
+        "--workers",
+        "2",
+        "--allow-dev",
+    ];
+    let mut server = Process::start(&args);
+    let base = server.banner["listening"].as_str().unwrap().to_owned();
+    let ids = submit(&base);
+    let mut before = HashMap::new();
+    wait_until("a quarter of the jobs", || {
+        before = statuses(&base, &ids);
+        count(&before, "done") >= JOBS / 4
+    });
+    let kept: HashMap<i64, Vec<u8>> = before
+        .iter()
+        .filter(|(_, s)| s["state"] == "done")
+        .map(|(&id, _)| (id, receipt(&base, id)))
+        .collect();
+    server.kill();
+    let server = Process::start(&args);
+    let base = server.banner["listening"].as_str().unwrap().to_owned();
+    // A retried submit after the restart returns the same jobs.
+    assert_eq!(submit(&base), ids);
+    wait_until("every job", || {
+        get_json(&base, "/healthz")["queued"] == 0 && {
+            let all = statuses(&base, &ids);
+            count(&all, "done") + count(&all, "failed") == JOBS
+        }
+    });
+    check_all_done(&base, &ids, &kept);
+    assert!(kept.len() >= JOBS / 4);
+}
+
+#[test]
+fn postgres_workers_survive_a_worker_kill() {
+    let Some(db) = ScratchDatabase::from_env() else {
+        eprintln!("skipped: set L2X_TEST_DATABASE_URL to run the PostgreSQL kill test");
+        return;
+    };
+    let db = db.unwrap();
+    let server = Process::start(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--store",
+        &db.url,
+        "--workers",
+        "0",
+        "--allow-dev",
+    ]);
+    let base = server.banner["listening"].as_str().unwrap().to_owned();
+    let worker_args = [
+        "worker",
+        "--store",
+        &db.url,
+        "--workers",
+        "2",
+        "--threads",
+        "1",
+        "--lease",
+        "1",
+    ];
+    let mut doomed = Process::start(&worker_args);
+    let survivor = Process::start(&worker_args);
+    let doomed_name = doomed.banner["worker"].as_str().unwrap().to_owned();
+    let survivor_name = survivor.banner["worker"].as_str().unwrap().to_owned();
+    let ids = submit(&base);
+    let mut client = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
+    let mut held: Vec<i64> = vec![];
+    wait_until("the doomed worker to be proving mid-batch", || {
+        let done: i64 = client
+            .query_one("SELECT count(*) FROM jobs WHERE state = 'done'", &[])
+            .unwrap()
+            .get(0);
+        held = client
+            .query(
+                "SELECT id FROM jobs WHERE state = 'running' AND worker = $1",
+                &[&doomed_name],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        done >= (JOBS / 4) as i64 && !held.is_empty()
+    });
+    doomed.kill();
+    wait_until("every job", || {
+        let all = statuses(&base, &ids);
+        count(&all, "done") + count(&all, "failed") == JOBS
+    });
+    check_all_done(&base, &ids, &HashMap::new());
+    // The jobs the killed worker held were proven again by the survivor (unless one finished
+    // in the instant between the look and the kill: then it is done once, by the doomed worker).
+    for id in held {
+        let status = get_json(&base, &format!("/v1/jobs/{id}"));
+        if status["worker"] == doomed_name.as_str() {
+            assert_eq!(status["attempts"], 1, "{status}");
+        } else {
+            assert_eq!(status["worker"], survivor_name.as_str(), "{status}");
+            assert!(status["attempts"].as_i64().unwrap() >= 2, "{status}");
+        }
+    }
+}
