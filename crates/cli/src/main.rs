@@ -158,6 +158,13 @@ enum Command {
     #[command(after_long_help = "Examples:\n  l2x fetch 1 -o job1.receipt\n  \
         l2x fetch 1 -o job1.receipt --wait && l2x verify job1.receipt")]
     Fetch(commands::client::FetchArgs),
+    /// Load a running service: concurrent clients submit jobs; reports latency and throughput,
+    /// and checks that no job was lost or duplicated.
+    #[command(
+        after_long_help = "Examples:\n  l2x load --jobs 10000 --clients 32\n  \
+        l2x load --jobs 200 --clients 8 --backend stark --n 1000 --json"
+    )]
+    Load(commands::load::Args),
     /// The end-to-end tour: prove and verify Fibonacci and SHA-256 jobs, with times.
     #[command(after_long_help = "Examples:\n  l2x demo\n  l2x demo --backend stark --json")]
     Demo(commands::demo::Args),
@@ -188,6 +195,7 @@ fn main() -> ExitCode {
         Command::Submit(args) => commands::client::submit(&args),
         Command::Status(args) => commands::client::status(&args),
         Command::Fetch(args) => commands::client::fetch(&args),
+        Command::Load(args) => commands::load::run(&args),
         Command::Demo(args) => commands::demo::run(&args),
     };
     match result {

@@ -279,3 +279,60 @@ fn postgres_workers_survive_a_worker_kill() {
         }
     }
 }
+
+#[test]
+fn a_thousand_submits_from_32_clients_lose_and_duplicate_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("data");
+    let server = Process::start(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--store",
+        store.to_str().unwrap(),
+        "--workers",
+        "2",
+    ]);
+    let base = server.banner["listening"].as_str().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_l2x"))
+        .args([
+            "load",
+            "--jobs",
+            "1000",
+            "--clients",
+            "32",
+            "--server",
+            base,
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert!(out.status.success(), "{report}");
+    assert_eq!(
+        (
+            &report["done"],
+            &report["lost"],
+            &report["duplicated"],
+            &report["failed"]
+        ),
+        (&json!(1000), &json!(0), &json!(0), &json!(0)),
+        "{report}"
+    );
+    let metrics = agent()
+        .get(format!("{base}/metrics"))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    assert!(
+        metrics.contains("l2x_jobs{state=\"done\"} 1000"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("l2x_submit_seconds_count 1000"),
+        "{metrics}"
+    );
+}

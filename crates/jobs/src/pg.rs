@@ -13,7 +13,7 @@ use crate::{
 refinery::embed_migrations!("migrations/postgres");
 
 /// Idle connections kept for reuse; more are opened while more threads call at once.
-const IDLE_CONNECTIONS: usize = 8;
+const IDLE_CONNECTIONS: usize = 32;
 
 /// Jobs in PostgreSQL. Any number of processes may share one database: claims skip rows another
 /// transaction holds (`FOR UPDATE SKIP LOCKED`), and leases expire on the database's clock.
@@ -138,11 +138,13 @@ impl JobStore for PostgresStore {
     }
 
     fn claim(&self, worker: &str, lease: Duration) -> Result<Option<Claimed>, StoreError> {
+        // `(SELECT l2x_now_ms())` is read once per statement, so the lease lookups use their
+        // index (a volatile call in the condition would be evaluated row by row).
         self.with(|client| {
             client.execute(
                 "UPDATE jobs SET state = 'failed', error = $1, finished_ms = l2x_now_ms(), \
                      phase = NULL \
-                 WHERE state = 'running' AND lease_deadline_ms < l2x_now_ms() \
+                 WHERE state = 'running' AND lease_deadline_ms < (SELECT l2x_now_ms()) \
                      AND attempts >= $2",
                 &[&lost_message(), &MAX_ATTEMPTS],
             )?;
@@ -150,10 +152,13 @@ impl JobStore for PostgresStore {
                 "UPDATE jobs SET state = 'running', attempts = attempts + 1, \
                      lease_token = lease_token + 1, worker = $1, \
                      lease_deadline_ms = l2x_now_ms() + $2, started_ms = l2x_now_ms(), \
-                     phase = 'claimed', estimate_ms = NULL \
-                 WHERE id = (SELECT id FROM jobs WHERE state = 'queued' \
-                     OR (state = 'running' AND lease_deadline_ms < l2x_now_ms()) \
-                     ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) \
+                     phase = 'proving', estimate_ms = NULL \
+                 WHERE id = COALESCE( \
+                     (SELECT id FROM jobs WHERE state = 'running' \
+                         AND lease_deadline_ms < (SELECT l2x_now_ms()) \
+                         ORDER BY lease_deadline_ms LIMIT 1 FOR UPDATE SKIP LOCKED), \
+                     (SELECT id FROM jobs WHERE state = 'queued' \
+                         ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)) \
                  RETURNING id, lease_token, program, backend, input, attempts",
                 &[&worker, &millis(lease)],
             )?;
@@ -252,9 +257,9 @@ impl JobStore for PostgresStore {
     fn counts(&self) -> Result<Counts, StoreError> {
         self.with(|client| {
             let mut counts = Counts::default();
-            for row in client.query("SELECT state, count(*) FROM jobs GROUP BY state", &[])? {
-                let n: i64 = row.get(1);
-                counts.add(JobState::parse(row.get(0))?, n.unsigned_abs());
+            let row = client.query_one(crate::COUNTS, &[])?;
+            for (i, state) in JobState::ALL.into_iter().enumerate() {
+                counts.add(state, row.get::<_, i64>(i).unsigned_abs());
             }
             Ok(counts)
         })

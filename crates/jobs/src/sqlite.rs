@@ -120,31 +120,52 @@ impl JobStore for SqliteStore {
              WHERE state = 'running' AND lease_deadline_ms < ?2 AND attempts >= ?3",
             params![lost_message(), now, MAX_ATTEMPTS],
         )?;
-        let claimed = tx
+        // Expired leases first (their jobs are the oldest), then the queue; each lookup uses
+        // its partial index (an OR of the two would scan the table).
+        let next: Option<JobId> = tx
             .query_row(
-                "UPDATE jobs SET state = 'running', attempts = attempts + 1, \
-                     lease_token = lease_token + 1, worker = ?1, lease_deadline_ms = ?2, \
-                     started_ms = ?3, phase = 'claimed', estimate_ms = NULL \
-                 WHERE id = (SELECT id FROM jobs WHERE state = 'queued' \
-                     OR (state = 'running' AND lease_deadline_ms < ?3) ORDER BY id LIMIT 1) \
-                 RETURNING id, lease_token, program, backend, input, attempts",
-                params![worker, now + millis(lease), now],
-                |r| {
-                    Ok(Claimed {
-                        lease: Lease {
-                            job: r.get(0)?,
-                            token: r.get(1)?,
-                        },
-                        program: r.get(2)?,
-                        backend: r.get(3)?,
-                        input: r.get(4)?,
-                        attempts: r.get(5)?,
-                    })
-                },
+                "SELECT id FROM jobs WHERE state = 'running' AND lease_deadline_ms < ?1 \
+                 ORDER BY lease_deadline_ms LIMIT 1",
+                [now],
+                |r| r.get(0),
             )
             .optional()?;
+        let next = match next {
+            Some(id) => Some(id),
+            None => tx
+                .query_row(
+                    "SELECT id FROM jobs WHERE state = 'queued' ORDER BY id LIMIT 1",
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()?,
+        };
+        let Some(id) = next else {
+            tx.commit()?; // keeps the jobs failed above
+            return Ok(None);
+        };
+        let claimed = tx.query_row(
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, \
+                 lease_token = lease_token + 1, worker = ?1, lease_deadline_ms = ?2, \
+                 started_ms = ?3, phase = 'proving', estimate_ms = NULL \
+             WHERE id = ?4 \
+             RETURNING id, lease_token, program, backend, input, attempts",
+            params![worker, now + millis(lease), now, id],
+            |r| {
+                Ok(Claimed {
+                    lease: Lease {
+                        job: r.get(0)?,
+                        token: r.get(1)?,
+                    },
+                    program: r.get(2)?,
+                    backend: r.get(3)?,
+                    input: r.get(4)?,
+                    attempts: r.get(5)?,
+                })
+            },
+        )?;
         tx.commit()?;
-        Ok(claimed)
+        Ok(Some(claimed))
     }
 
     fn heartbeat(
@@ -256,15 +277,14 @@ impl JobStore for SqliteStore {
 
     fn counts(&self) -> Result<Counts, StoreError> {
         let connection = self.lock();
-        let mut statement =
-            connection.prepare_cached("SELECT state, count(*) FROM jobs GROUP BY state")?;
+        let mut statement = connection.prepare_cached(crate::COUNTS)?;
         let mut counts = Counts::default();
-        let rows =
-            statement.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
-        for row in rows {
-            let (state, n) = row?;
-            counts.add(JobState::parse(&state)?, n.unsigned_abs());
-        }
+        statement.query_row([], |r| {
+            for (i, state) in JobState::ALL.into_iter().enumerate() {
+                counts.add(state, r.get::<_, i64>(i)?.unsigned_abs());
+            }
+            Ok(())
+        })?;
         Ok(counts)
     }
 }

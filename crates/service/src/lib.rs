@@ -26,7 +26,7 @@ pub use api::{ApiState, Limits};
 use l2x_jobs::JobStore;
 pub use metrics::Metrics;
 pub use prover::{Prover, Refusal};
-pub use worker::{Wake, WorkerConfig, Workers};
+pub use worker::{Wake, WorkerConfig, WorkerStats, Workers};
 
 /// Serves the API on `listener` until `shutdown` completes, then finishes the requests in
 /// flight.

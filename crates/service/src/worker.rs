@@ -2,7 +2,7 @@
 //! finish them under their lease; one more thread renews the leases of the jobs in hand.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -12,6 +12,9 @@ use l2x_jobs::{Claimed, JobStore, Lease, Outcome};
 
 use crate::Metrics;
 use crate::prover::{Prover, Refusal};
+
+/// Jobs expected to take at least this long get their estimate recorded for progress reports.
+const WATCHED: Duration = Duration::from_millis(100);
 
 /// How workers run.
 #[derive(Debug, Clone)]
@@ -74,12 +77,12 @@ impl Wake {
 /// Running workers; [`Workers::stop`] lets the jobs in hand finish and joins them.
 #[derive(Debug)]
 pub struct Workers {
-    stop: Arc<AtomicBool>,
-    wake: Arc<Wake>,
+    shared: Arc<Shared>,
     threads: Vec<JoinHandle<()>>,
 }
 
 /// What every worker thread shares.
+#[derive(Debug)]
 struct Shared {
     store: Arc<dyn JobStore>,
     prover: Arc<Prover>,
@@ -89,6 +92,43 @@ struct Shared {
     stop: Arc<AtomicBool>,
     /// Leases of the jobs in hand, renewed by the heartbeat thread.
     leases: Mutex<HashSet<Lease>>,
+    tally: Tally,
+}
+
+/// Where the workers' time went, summed over every worker thread.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct WorkerStats {
+    /// Jobs taken to the end (done or failed).
+    pub jobs: u64,
+    /// Time proving (checking the job, waiting for memory, proving, encoding).
+    pub proving: Duration,
+    /// Time in the queue's calls that moved a job: the claims that returned one, and finishing.
+    pub queue: Duration,
+    /// Time with nothing to do: claims that found the queue empty, and the waits after them.
+    pub idle: Duration,
+}
+
+/// A duration summed from many threads.
+#[derive(Debug, Default)]
+struct Nanos(AtomicU64);
+
+impl Nanos {
+    fn add(&self, d: Duration) {
+        let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        self.0.fetch_add(ns, Ordering::Relaxed);
+    }
+
+    fn get(&self) -> Duration {
+        Duration::from_nanos(self.0.load(Ordering::Relaxed))
+    }
+}
+
+#[derive(Debug, Default)]
+struct Tally {
+    jobs: AtomicU64,
+    proving: Nanos,
+    queue: Nanos,
+    idle: Nanos,
 }
 
 impl Workers {
@@ -109,6 +149,7 @@ impl Workers {
             wake: Arc::clone(&wake),
             stop: Arc::clone(&stop),
             leases: Mutex::new(HashSet::new()),
+            tally: Tally::default(),
         });
         let mut threads = Vec::new();
         for i in 0..shared.config.workers {
@@ -127,20 +168,29 @@ impl Workers {
                     .spawn(move || shared.heartbeats())?,
             );
         }
-        Ok(Self {
-            stop,
-            wake,
-            threads,
-        })
+        Ok(Self { shared, threads })
     }
 
-    /// Stops claiming, lets the jobs in hand finish, and joins every thread.
-    pub fn stop(self) {
-        self.stop.store(true, Ordering::SeqCst);
-        self.wake.notify();
-        for thread in self.threads {
+    /// Where the workers' time went so far.
+    pub fn stats(&self) -> WorkerStats {
+        let t = &self.shared.tally;
+        WorkerStats {
+            jobs: t.jobs.load(Ordering::Relaxed),
+            proving: t.proving.get(),
+            queue: t.queue.get(),
+            idle: t.idle.get(),
+        }
+    }
+
+    /// Stops claiming, lets the jobs in hand finish, joins every thread, and says where the
+    /// time went.
+    pub fn stop(mut self) -> WorkerStats {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        self.shared.wake.notify();
+        for thread in std::mem::take(&mut self.threads) {
             let _ = thread.join();
         }
+        self.stats()
     }
 }
 
@@ -151,9 +201,16 @@ impl Shared {
 
     fn work(&self) {
         while !self.stopping() {
+            let start = Instant::now();
             match self.store.claim(&self.config.name, self.config.lease) {
-                Ok(Some(job)) => self.run(job),
-                Ok(None) => self.wake.wait(self.config.poll),
+                Ok(Some(job)) => {
+                    self.tally.queue.add(start.elapsed());
+                    self.run(job);
+                }
+                Ok(None) => {
+                    self.wake.wait(self.config.poll);
+                    self.tally.idle.add(start.elapsed());
+                }
                 Err(error) => {
                     tracing::warn!(%error, "cannot claim a job; retrying");
                     std::thread::sleep(self.config.poll);
@@ -172,7 +229,10 @@ impl Shared {
         self.hold().insert(lease);
         let span = tracing::info_span!("job", id = lease.job, program = %job.program);
         let _entered = span.enter();
+        let start = Instant::now();
         let outcome = self.prove(&job);
+        self.tally.proving.add(start.elapsed());
+        self.tally.jobs.fetch_add(1, Ordering::Relaxed);
         self.hold().remove(&lease);
         let label = match &outcome {
             Outcome::Done { proving, .. } => {
@@ -187,7 +247,10 @@ impl Shared {
                 "failed"
             }
         };
-        let label = match self.store.finish(lease, &outcome) {
+        let start = Instant::now();
+        let finished = self.store.finish(lease, &outcome);
+        self.tally.queue.add(start.elapsed());
+        let label = match finished {
             Ok(true) => label,
             Ok(false) => {
                 tracing::warn!("the lease was lost; the result is discarded");
@@ -210,11 +273,15 @@ impl Shared {
             Ok(plan) => plan.time,
             Err(e) => return failed(&e),
         };
-        let heartbeat =
-            self.store
-                .heartbeat(job.lease, self.config.lease, Some("proving"), estimate);
-        if let Err(error) = heartbeat {
-            tracing::warn!(%error, "cannot record the phase");
+        // The claim set the phase; the estimate (for progress and ETA) is worth a write only
+        // for a job long enough to be watched.
+        if let Some(estimate) = estimate.filter(|e| *e >= WATCHED) {
+            let heartbeat =
+                self.store
+                    .heartbeat(job.lease, self.config.lease, None, Some(estimate));
+            if let Err(error) = heartbeat {
+                tracing::warn!(%error, "cannot record the estimate");
+            }
         }
         match self.prover.prove(&job.program, backend, &job.input) {
             Ok((receipt, proving)) => Outcome::Done { receipt, proving },

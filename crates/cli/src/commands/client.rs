@@ -97,13 +97,14 @@ pub struct FetchArgs {
 }
 
 /// A blocking HTTP client of one service.
-struct Client {
+pub struct Client {
     agent: ureq::Agent,
     base: String,
 }
 
 impl Client {
-    fn new(server: &ServerArgs) -> Self {
+    /// A client of the service `server` names.
+    pub fn new(server: &ServerArgs) -> Self {
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(60)))
@@ -146,7 +147,7 @@ impl Client {
     }
 
     /// A JSON answer; a non-2xx status is an error carrying the service's message.
-    fn json(
+    pub fn json(
         &self,
         method: &str,
         path: &str,

@@ -211,7 +211,8 @@ pub fn serve(args: &ServeArgs) -> Result<ExitCode> {
         shutdown_signal(),
     ));
     tracing::info!("shutting down: waiting for the jobs in hand");
-    service.workers.stop();
+    let stats = service.workers.stop();
+    tracing::info!(jobs = stats.jobs, proving = ?stats.proving, queue = ?stats.queue, idle = ?stats.idle, "workers stopped");
     served.context("the server failed")?;
     Ok(ExitCode::SUCCESS)
 }
@@ -248,7 +249,28 @@ pub fn worker(args: &WorkerArgs) -> Result<ExitCode> {
     }
     runtime()?.block_on(shutdown_signal());
     tracing::info!("shutting down: waiting for the jobs in hand");
-    pool.stop();
+    let stats = pool.stop();
+    let per_job = |d: Duration| d.as_secs_f64() * 1e3 / stats.jobs.max(1) as f64;
+    if args.json {
+        crate::output::print_json(&json!({
+            "worker": name,
+            "jobs": stats.jobs,
+            "proving_seconds": stats.proving.as_secs_f64(),
+            "queue_seconds": stats.queue.as_secs_f64(),
+            "idle_seconds": stats.idle.as_secs_f64(),
+            "queue_ms_per_job": per_job(stats.queue),
+            "proving_ms_per_job": per_job(stats.proving),
+        }));
+    } else {
+        outln!(
+            "l2x worker {name}: {} jobs, proving {:.2} s, queue {:.2} s ({:.3} ms per job), idle {:.2} s (summed over workers)",
+            stats.jobs,
+            stats.proving.as_secs_f64(),
+            stats.queue.as_secs_f64(),
+            per_job(stats.queue),
+            stats.idle.as_secs_f64()
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -22,3 +22,4 @@ CREATE TABLE jobs (
 );
 CREATE INDEX jobs_queued ON jobs (id) WHERE state = 'queued';
 CREATE INDEX jobs_leased ON jobs (lease_deadline_ms) WHERE state = 'running';
+CREATE INDEX jobs_state ON jobs (state);
