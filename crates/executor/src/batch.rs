@@ -448,8 +448,10 @@ impl Executor {
             }
             out
         };
+        // Even one share runs inside the pool: the prover's own parallelism (Plonky3's rayon
+        // iterators) then uses the pool's threads, not rayon's global pool.
         let results: Vec<(usize, Result<Timed, JobError>)> = if width == 1 {
-            run_share(candidates)
+            self.pool.install(|| run_share(candidates))
         } else {
             self.pool.install(|| {
                 candidates

@@ -415,7 +415,8 @@ impl Executor {
 
     /// [`Executor::prove`] of a program already looked up.
     fn prove_program(&self, program: &dyn Program, input: &[u8]) -> Result<Receipt, JobError> {
-        let receipt = self.prover.prove(program, input)?;
+        // On the pool, so that the prover's parallelism uses its threads (`threads(n)`).
+        let receipt = self.pool.install(|| self.prover.prove(program, input))?;
         tracing::debug!(program = %receipt.claim.program, steps = receipt.claim.steps, "proved");
         Ok(receipt)
     }

@@ -3,7 +3,10 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use postgres::{Client, NoTls, Row};
+use std::collections::HashMap;
+
+use postgres::types::ToSql;
+use postgres::{Client, NoTls, Row, Statement};
 
 use crate::{
     Claimed, Counts, JobId, JobState, JobStatus, JobStore, Lease, MAX_ATTEMPTS, NewJob, Outcome,
@@ -19,7 +22,59 @@ const IDLE_CONNECTIONS: usize = 32;
 /// transaction holds (`FOR UPDATE SKIP LOCKED`), and leases expire on the database's clock.
 pub struct PostgresStore {
     url: String,
-    idle: Mutex<Vec<Client>>,
+    idle: Mutex<Vec<Conn>>,
+}
+
+/// A connection with its prepared statements: each statement is parsed and planned once per
+/// connection, and every later call is one round trip.
+struct Conn {
+    client: Client,
+    statements: HashMap<&'static str, Statement>,
+}
+
+impl Conn {
+    fn new(client: Client) -> Self {
+        Self {
+            client,
+            statements: HashMap::new(),
+        }
+    }
+
+    fn statement(&mut self, sql: &'static str) -> Result<Statement, StoreError> {
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.prepare(sql)?;
+        self.statements.insert(sql, statement.clone());
+        Ok(statement)
+    }
+
+    fn query_opt(
+        &mut self,
+        sql: &'static str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<Row>, StoreError> {
+        let statement = self.statement(sql)?;
+        Ok(self.client.query_opt(&statement, params)?)
+    }
+
+    fn query_one(
+        &mut self,
+        sql: &'static str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Row, StoreError> {
+        let statement = self.statement(sql)?;
+        Ok(self.client.query_one(&statement, params)?)
+    }
+
+    fn execute(
+        &mut self,
+        sql: &'static str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, StoreError> {
+        let statement = self.statement(sql)?;
+        Ok(self.client.execute(&statement, params)?)
+    }
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -41,31 +96,28 @@ impl PostgresStore {
         migrated?;
         Ok(Self {
             url: url.to_owned(),
-            idle: Mutex::new(vec![client]),
+            idle: Mutex::new(vec![Conn::new(client)]),
         })
     }
 
     /// Runs `f` on a pooled connection; a connection that failed is dropped, not reused.
-    fn with<T>(
-        &self,
-        f: impl FnOnce(&mut Client) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
+    fn with<T>(&self, f: impl FnOnce(&mut Conn) -> Result<T, StoreError>) -> Result<T, StoreError> {
         let pooled = self.idle_list().pop();
-        let mut client = match pooled {
-            Some(client) if !client.is_closed() => client,
-            _ => Client::connect(&self.url, NoTls)?,
+        let mut conn = match pooled {
+            Some(conn) if !conn.client.is_closed() => conn,
+            _ => Conn::new(Client::connect(&self.url, NoTls)?),
         };
-        let result = f(&mut client);
-        if result.is_ok() && !client.is_closed() {
+        let result = f(&mut conn);
+        if result.is_ok() && !conn.client.is_closed() {
             let mut idle = self.idle_list();
             if idle.len() < IDLE_CONNECTIONS {
-                idle.push(client);
+                idle.push(conn);
             }
         }
         result
     }
 
-    fn idle_list(&self) -> std::sync::MutexGuard<'_, Vec<Client>> {
+    fn idle_list(&self) -> std::sync::MutexGuard<'_, Vec<Conn>> {
         self.idle
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -94,14 +146,20 @@ fn status_of(r: &Row) -> Result<JobStatus, StoreError> {
 
 impl JobStore for PostgresStore {
     fn submit(&self, jobs: &[NewJob]) -> Result<Vec<Submitted>, StoreError> {
-        self.with(|client| {
-            let mut tx = client.transaction()?;
+        self.with(|conn| {
+            let insert = conn.statement(
+                "INSERT INTO jobs (idempotency_key, program, backend, input, submitted_ms) \
+                 VALUES ($1, $2, $3, $4, l2x_now_ms()) \
+                 ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+            )?;
+            let existing = conn.statement(
+                "SELECT id, program, backend, input FROM jobs WHERE idempotency_key = $1",
+            )?;
+            let mut tx = conn.client.transaction()?;
             let mut out = Vec::with_capacity(jobs.len());
             for job in jobs {
                 let inserted = tx.query_opt(
-                    "INSERT INTO jobs (idempotency_key, program, backend, input, submitted_ms) \
-                     VALUES ($1, $2, $3, $4, l2x_now_ms()) \
-                     ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+                    &insert,
                     &[&job.idempotency_key, &job.program, &job.backend, &job.input],
                 )?;
                 let submitted = match (inserted, &job.idempotency_key) {
@@ -110,11 +168,7 @@ impl JobStore for PostgresStore {
                         created: true,
                     },
                     (None, Some(key)) => {
-                        let row = tx.query_one(
-                            "SELECT id, program, backend, input FROM jobs \
-                             WHERE idempotency_key = $1",
-                            &[key],
-                        )?;
+                        let row = tx.query_one(&existing, &[key])?;
                         let same = row.get::<_, &str>(1) == job.program
                             && row.get::<_, &str>(2) == job.backend
                             && row.get::<_, &[u8]>(3) == job.input.as_slice();
@@ -138,29 +192,30 @@ impl JobStore for PostgresStore {
     }
 
     fn claim(&self, worker: &str, lease: Duration) -> Result<Option<Claimed>, StoreError> {
-        // `(SELECT l2x_now_ms())` is read once per statement, so the lease lookups use their
-        // index (a volatile call in the condition would be evaluated row by row).
-        self.with(|client| {
-            client.execute(
-                "UPDATE jobs SET state = 'failed', error = $1, finished_ms = l2x_now_ms(), \
-                     phase = NULL \
-                 WHERE state = 'running' AND lease_deadline_ms < (SELECT l2x_now_ms()) \
-                     AND attempts >= $2",
-                &[&lost_message(), &MAX_ATTEMPTS],
-            )?;
-            let row = client.query_opt(
-                "UPDATE jobs SET state = 'running', attempts = attempts + 1, \
+        // One round trip: the CTE fails the jobs whose workers were lost too often while the
+        // main statement claims the next job (both on one snapshot; the expired lookup skips
+        // the exhausted jobs, so they never meet). `(SELECT l2x_now_ms())` is read once per
+        // statement, so the lookups use their indexes (a volatile call in a condition would be
+        // evaluated row by row).
+        self.with(|conn| {
+            let row = conn.query_opt(
+                "WITH lost AS ( \
+                     UPDATE jobs SET state = 'failed', error = $3, \
+                         finished_ms = l2x_now_ms(), phase = NULL \
+                     WHERE state = 'running' AND lease_deadline_ms < (SELECT l2x_now_ms()) \
+                         AND attempts >= $4) \
+                 UPDATE jobs SET state = 'running', attempts = attempts + 1, \
                      lease_token = lease_token + 1, worker = $1, \
                      lease_deadline_ms = l2x_now_ms() + $2, started_ms = l2x_now_ms(), \
                      phase = 'proving', estimate_ms = NULL \
                  WHERE id = COALESCE( \
                      (SELECT id FROM jobs WHERE state = 'running' \
-                         AND lease_deadline_ms < (SELECT l2x_now_ms()) \
+                         AND lease_deadline_ms < (SELECT l2x_now_ms()) AND attempts < $4 \
                          ORDER BY lease_deadline_ms LIMIT 1 FOR UPDATE SKIP LOCKED), \
                      (SELECT id FROM jobs WHERE state = 'queued' \
                          ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)) \
                  RETURNING id, lease_token, program, backend, input, attempts",
-                &[&worker, &millis(lease)],
+                &[&worker, &millis(lease), &lost_message(), &MAX_ATTEMPTS],
             )?;
             Ok(row.map(|r| Claimed {
                 lease: Lease {
@@ -182,8 +237,8 @@ impl JobStore for PostgresStore {
         phase: Option<&str>,
         estimate: Option<Duration>,
     ) -> Result<bool, StoreError> {
-        self.with(|client| {
-            let rows = client.execute(
+        self.with(|conn| {
+            let rows = conn.execute(
                 "UPDATE jobs SET lease_deadline_ms = l2x_now_ms() + $3, \
                      phase = COALESCE($4, phase), estimate_ms = COALESCE($5, estimate_ms) \
                  WHERE id = $1 AND lease_token = $2 AND state = 'running'",
@@ -209,8 +264,8 @@ impl JobStore for PostgresStore {
             ),
             Outcome::Failed { error } => ("failed", None, None, Some(error.as_str())),
         };
-        self.with(|client| {
-            let rows = client.execute(
+        self.with(|conn| {
+            let rows = conn.execute(
                 "UPDATE jobs SET state = $3, receipt = $4, proving_ms = $5, error = $6, \
                      finished_ms = l2x_now_ms(), phase = NULL, lease_deadline_ms = NULL \
                  WHERE id = $1 AND lease_token = $2 AND state = 'running'",
@@ -221,8 +276,8 @@ impl JobStore for PostgresStore {
     }
 
     fn release(&self, lease: Lease) -> Result<bool, StoreError> {
-        self.with(|client| {
-            let rows = client.execute(
+        self.with(|conn| {
+            let rows = conn.execute(
                 "UPDATE jobs SET state = 'queued', phase = NULL, lease_deadline_ms = NULL \
                  WHERE id = $1 AND lease_token = $2 AND state = 'running'",
                 &[&lease.job, &lease.token],
@@ -232,32 +287,31 @@ impl JobStore for PostgresStore {
     }
 
     fn status(&self, id: JobId) -> Result<Option<JobStatus>, StoreError> {
-        self.with(|client| {
-            client
-                .query_opt(
-                    "SELECT id, program, backend, state, attempts, worker, phase, estimate_ms, \
+        self.with(|conn| {
+            conn.query_opt(
+                "SELECT id, program, backend, state, attempts, worker, phase, estimate_ms, \
                          submitted_ms, started_ms, finished_ms, proving_ms, error, \
                          length(receipt), l2x_now_ms() \
                      FROM jobs WHERE id = $1",
-                    &[&id],
-                )?
-                .map(|r| status_of(&r))
-                .transpose()
+                &[&id],
+            )?
+            .map(|r| status_of(&r))
+            .transpose()
         })
     }
 
     fn receipt(&self, id: JobId) -> Result<Option<Option<Vec<u8>>>, StoreError> {
-        self.with(|client| {
-            Ok(client
+        self.with(|conn| {
+            Ok(conn
                 .query_opt("SELECT receipt FROM jobs WHERE id = $1", &[&id])?
                 .map(|r| r.get(0)))
         })
     }
 
     fn counts(&self) -> Result<Counts, StoreError> {
-        self.with(|client| {
+        self.with(|conn| {
             let mut counts = Counts::default();
-            let row = client.query_one(crate::COUNTS, &[])?;
+            let row = conn.query_one(crate::COUNTS, &[])?;
             for (i, state) in JobState::ALL.into_iter().enumerate() {
                 counts.add(state, row.get::<_, i64>(i).unsigned_abs());
             }

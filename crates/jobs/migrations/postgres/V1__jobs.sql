@@ -28,3 +28,7 @@ CREATE TABLE jobs (
 CREATE INDEX jobs_queued ON jobs (id) WHERE state = 'queued';
 CREATE INDEX jobs_leased ON jobs (lease_deadline_ms) WHERE state = 'running';
 CREATE INDEX jobs_state ON jobs (state);
+-- Receipts and inputs are proof data, which does not compress: store them out of line without
+-- trying.
+ALTER TABLE jobs ALTER COLUMN receipt SET STORAGE EXTERNAL;
+ALTER TABLE jobs ALTER COLUMN input SET STORAGE EXTERNAL;
