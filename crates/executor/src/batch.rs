@@ -448,10 +448,8 @@ impl Executor {
             }
             out
         };
-        // Even one share runs inside the pool: the prover's own parallelism (Plonky3's rayon
-        // iterators) then uses the pool's threads, not rayon's global pool.
         let results: Vec<(usize, Result<Timed, JobError>)> = if width == 1 {
-            self.pool.install(|| run_share(candidates))
+            self.on_pool(|| run_share(candidates))
         } else {
             self.pool.install(|| {
                 candidates

@@ -415,10 +415,20 @@ impl Executor {
 
     /// [`Executor::prove`] of a program already looked up.
     fn prove_program(&self, program: &dyn Program, input: &[u8]) -> Result<Receipt, JobError> {
-        // On the pool, so that the prover's parallelism uses its threads (`threads(n)`).
-        let receipt = self.pool.install(|| self.prover.prove(program, input))?;
+        let receipt = self.on_pool(|| self.prover.prove(program, input))?;
         tracing::debug!(program = %receipt.claim.program, steps = receipt.claim.steps, "proved");
         Ok(receipt)
+    }
+
+    /// Runs a prover call on the pool, so that the prover's own parallelism (Plonky3's rayon
+    /// iterators) uses the pool's threads (`threads(n)`), not rayon's global pool. The dev
+    /// backend has no parallelism inside a job: its microsecond jobs skip the round trip.
+    pub(crate) fn on_pool<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
+        if self.prover.id().is_dev() {
+            f()
+        } else {
+            self.pool.install(f)
+        }
     }
 
     /// Whether this executor accepts dev receipts.

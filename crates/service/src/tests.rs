@@ -16,6 +16,7 @@ use super::*;
 struct Harness {
     router: axum::Router,
     service: Option<Service>,
+    store: Arc<dyn JobStore>,
     _dir: tempfile::TempDir,
 }
 
@@ -30,11 +31,12 @@ impl Harness {
         let executor = builder.threads(2).build().unwrap();
         let mut config = WorkerConfig::new(workers);
         config.poll = Duration::from_millis(10);
-        let service = Service::start(store, executor, config).unwrap();
+        let service = Service::start(Arc::clone(&store), executor, config).unwrap();
         let router = api::router(service.state.clone(), Limits { max_body: 4096 });
         Self {
             router,
             service: Some(service),
+            store,
             _dir: dir,
         }
     }
@@ -386,4 +388,44 @@ async fn every_route_of_the_openapi_document_is_served() {
             assert_ne!(body["error"], "no such route", "{method} {path}");
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_a_worker_cannot_run_fails_alone_and_the_service_stays_up() {
+    // Jobs another process accepted (a service with a larger budget, or an older version)
+    // reach a worker that cannot run them: they fail with the reason, the next job is proven.
+    let h = Harness::with_executor(
+        1,
+        Executor::builder()
+            .allow_dev_receipts(true)
+            .memory_budget(2 << 20),
+    );
+    let job = |program: &str, input: &[u8], backend: &str| l2x_jobs::NewJob {
+        program: program.into(),
+        backend: backend.into(),
+        input: input.to_vec(),
+        idempotency_key: None,
+    };
+    let ids = h
+        .store
+        .submit(&[
+            job("sha256", b"abc", "stark"),
+            job("nope", b"1", "trace"),
+            job("fibonacci", b"1", "groth16"),
+            job("fibonacci", b"x", "trace"),
+            job("fibonacci", b"10", "trace"),
+        ])
+        .unwrap();
+    let expected = ["memory budget", "nope", "unknown backend", "invalid input"];
+    for (submitted, needle) in ids.iter().zip(expected) {
+        let status = h.finished(submitted.id).await;
+        assert_eq!(status["state"], "failed", "{status}");
+        assert!(
+            status["error"].as_str().unwrap().contains(needle),
+            "{status}"
+        );
+    }
+    assert_eq!(h.finished(ids[4].id).await["state"], "done");
+    let (status, _) = h.json("GET", "/healthz", None).await;
+    assert_eq!(status, StatusCode::OK);
 }
