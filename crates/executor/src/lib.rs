@@ -423,12 +423,18 @@ impl Executor {
     /// Runs a prover call on the pool, so that the prover's own parallelism (Plonky3's rayon
     /// iterators) uses the pool's threads (`threads(n)`), not rayon's global pool. The dev
     /// backend has no parallelism inside a job: its microsecond jobs skip the round trip.
+    ///
+    /// The caller's tracing subscriber and current span go along, so that the prover's spans
+    /// reach a scoped subscriber (`with_default`) and sit under the caller's span, as they did
+    /// on the calling thread.
     pub(crate) fn on_pool<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
         if self.prover.id().is_dev() {
-            f()
-        } else {
-            self.pool.install(f)
+            return f();
         }
+        let dispatch = tracing::dispatcher::get_default(Clone::clone);
+        let span = tracing::Span::current();
+        self.pool
+            .install(move || tracing::dispatcher::with_default(&dispatch, || span.in_scope(f)))
     }
 
     /// Whether this executor accepts dev receipts.
