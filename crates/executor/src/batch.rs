@@ -172,6 +172,20 @@ const CALIBRATION_JOBS: usize = 8;
 /// ...or for at most this long.
 const CALIBRATION_TIME: Duration = Duration::from_millis(2);
 
+/// Auto measures sequential against parallel on the batch's own jobs when they are estimated
+/// below this each (see `Executor::trial`).
+const TRIAL_BELOW: Duration = Duration::from_micros(50);
+/// Time each half of the trial aims at.
+const TRIAL_TIME: Duration = Duration::from_micros(150);
+/// The fewest jobs per half of a trial; a batch with fewer than four times this skips it.
+const TRIAL_MIN_JOBS: usize = 32;
+/// How much faster the pool must be in the trial for the rest to run in parallel: a parallel
+/// run that only ties is not worth the risk of losing.
+const TRIAL_MARGIN: f64 = 1.25;
+
+/// What a trial decided, why, and the jobs it left.
+type Trial<'p> = (Policy, String, &'p [&'p Planned]);
+
 /// A proven job and how long it took.
 struct Timed {
     receipt: Arc<Receipt>,
@@ -524,11 +538,36 @@ impl Executor {
                 ran = Policy::Sequential;
             }
         }
+        let mut rest = rest;
+        if ran == Policy::Parallel && self.policy == Policy::Auto {
+            let per_job = estimate / rest.len().max(1) as u32;
+            if let Some((verdict, why, left)) =
+                self.trial(jobs, rest, receipts, tracker, per_job, admitted)?
+            {
+                ran = verdict;
+                reason = format!("{reason}; {why}");
+                rest = left;
+            }
+        }
         let concurrency = if ran == Policy::Parallel { admitted } else { 1 };
         if ran != Policy::Parallel {
             self.prove_in_order(jobs, rest, receipts, tracker)?;
             return Ok((ran, reason, concurrency));
         }
+        self.prove_parallel(jobs, rest, receipts, tracker, chunk, admitted)?;
+        Ok((ran, reason, concurrency))
+    }
+
+    /// Proves `rest` on the pool, at most `admitted` at once, `chunk` jobs or more per task.
+    fn prove_parallel(
+        &self,
+        jobs: &[Job],
+        rest: &[&Planned],
+        receipts: &mut [Option<Arc<Receipt>>],
+        tracker: &Tracker<'_>,
+        chunk: usize,
+        admitted: usize,
+    ) -> Result<(), BatchError> {
         let prove = |p: &&Planned| (p.index, self.prove_one(p, &jobs[p.index].input, tracker));
         let results: Vec<(usize, Result<Timed, JobError>)> = self.pool.install(|| {
             rest.chunks(if admitted < self.threads() {
@@ -548,7 +587,53 @@ impl Executor {
         for (index, result) in results {
             receipts[index] = Some(result.map_err(|error| BatchError { index, error })?.receipt);
         }
-        Ok((ran, reason, concurrency))
+        Ok(())
+    }
+
+    /// For tiny jobs the estimate of work says little about what a parallel run costs
+    /// (allocation and results across threads, the other core's speed), so Auto measures it: the
+    /// next jobs of the batch run twice [`TRIAL_TIME`] worth, the first half in order on one
+    /// thread, the second half on the pool, and the rest goes the way that was faster by
+    /// [`TRIAL_MARGIN`]. Returns the verdict, why, and the jobs left; None when the jobs are too
+    /// large to need it or too few to measure.
+    fn trial<'p>(
+        &self,
+        jobs: &[Job],
+        rest: &'p [&'p Planned],
+        receipts: &mut [Option<Arc<Receipt>>],
+        tracker: &Tracker<'_>,
+        per_job: Duration,
+        admitted: usize,
+    ) -> Result<Option<Trial<'p>>, BatchError> {
+        if per_job >= TRIAL_BELOW || admitted < 2 {
+            return Ok(None);
+        }
+        let wanted = (TRIAL_TIME.as_nanos() / per_job.as_nanos().max(1)) as usize;
+        let size = wanted.max(TRIAL_MIN_JOBS).min(rest.len() / 4);
+        if size < TRIAL_MIN_JOBS {
+            return Ok(None);
+        }
+        let (in_order, tail) = rest.split_at(size);
+        let (on_pool, left) = tail.split_at(size);
+        let start = Instant::now();
+        self.prove_in_order(jobs, in_order, receipts, tracker)?;
+        let sequential = start.elapsed();
+        let start = Instant::now();
+        let chunk = size.div_ceil(admitted);
+        self.prove_parallel(jobs, on_pool, receipts, tracker, chunk, admitted)?;
+        let parallel = start.elapsed();
+        let faster = parallel.as_secs_f64() * TRIAL_MARGIN < sequential.as_secs_f64();
+        let verdict = if faster {
+            Policy::Parallel
+        } else {
+            Policy::Sequential
+        };
+        let why = format!(
+            "measured on {size} + {size} of its jobs: {sequential:?} in order, {parallel:?} on the pool ({:.2}x), so the rest runs {}",
+            sequential.as_secs_f64() / parallel.as_secs_f64().max(1e-9),
+            if faster { "in parallel" } else { "in order" }
+        );
+        Ok(Some((verdict, why, left)))
     }
 
     /// Sequential or parallel, why, and how many jobs per parallel task.
@@ -846,6 +931,32 @@ mod tests {
                 .ns_per_step(BackendId::Trace, &l2x_programs::fibonacci::ID)
                 .is_some()
         );
+    }
+
+    #[test]
+    fn many_tiny_jobs_are_tried_both_ways_and_every_receipt_lands_in_place() {
+        // Which way the trial goes depends on the machine; that it runs, that its reason says
+        // what it measured, and that every job gets its own receipt do not.
+        let executor = build(Policy::Auto, 2, 0);
+        let ns: Vec<u64> = (0..20_000).map(|i| 20 + i % 50).collect();
+        let jobs = fib_jobs(&ns);
+        let report = executor.prove_batch(&jobs).unwrap();
+        if report.reason.contains("measured on") {
+            assert!(report.reason.contains("in order,"), "{}", report.reason);
+            assert!(report.reason.contains("on the pool ("), "{}", report.reason);
+        } else {
+            // Decided before any trial: the estimate alone kept the batch in order.
+            assert_eq!(report.ran, Policy::Sequential, "{}", report.reason);
+            assert!(report.reason.contains("is below"), "{}", report.reason);
+        }
+        assert_eq!(report.receipts.len(), jobs.len());
+        for (job, receipt) in jobs.iter().zip(&report.receipts) {
+            assert_eq!(receipt.claim.program.as_str(), "fibonacci");
+            let n: u64 = std::str::from_utf8(&job.input).unwrap().parse().unwrap();
+            assert_eq!(receipt.claim.steps, n + 1, "job fib({n})");
+        }
+        let large = executor.prove_batch(&fib_jobs(&[2_000_000; 8])).unwrap();
+        assert!(!large.reason.contains("measured on"), "{}", large.reason);
     }
 
     #[test]
