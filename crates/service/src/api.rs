@@ -429,6 +429,10 @@ async fn receipt(
 #[serde(deny_unknown_fields)]
 struct AggregateRequest {
     jobs: Vec<JobId>,
+    /// Also encode the receipts as EIP-4844 blobs, commit to them, and link their versioned
+    /// hashes into the aggregate.
+    #[serde(default)]
+    publish: bool,
 }
 
 /// `POST /v1/aggregates`: verifies the jobs' receipts and puts them under one root.
@@ -460,23 +464,77 @@ async fn aggregate(
     }
     let prover = Arc::clone(&state.prover);
     let ids = request.jobs.clone();
-    let aggregate = blocking(move || {
+    let publish = request.publish;
+    let (aggregate, blobs) = blocking(move || {
         let executor = prover.executor(prover.default_backend());
-        executor.aggregate(receipts).map_err(|e| {
+        let aggregate = executor.aggregate(receipts).map_err(|e| {
             ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 format!("cannot aggregate: {e}"),
             )
             .with("jobs", json!(ids))
-        })
+        })?;
+        if publish {
+            published(executor, aggregate)
+        } else {
+            Ok((aggregate, None))
+        }
     })
     .await?;
-    Ok(axum::Json(json!({
+    let mut body = json!({
         "root": hex::encode(aggregate.root),
         "receipts": aggregate.receipts.len(),
         "aggregate_hex": hex::encode(aggregate.to_bytes()),
-    }))
-    .into_response())
+    });
+    if let Some(blobs) = blobs {
+        let hashes: Vec<String> = aggregate
+            .data
+            .iter()
+            .map(|h| format!("0x{}", hex::encode(h)))
+            .collect();
+        body["versioned_hashes"] = json!(hashes);
+        body["blobs_hex"] = json!(hex::encode(l2x_da::blobs_to_bytes(&blobs)));
+    }
+    Ok(axum::Json(body).into_response())
+}
+
+/// An aggregate and, when published, the blobs its receipts went into.
+type Published = (l2x_executor::Aggregate, Option<Vec<l2x_da::Blob>>);
+
+/// The aggregate with its receipts published as blobs: the batch data encoded, committed to with
+/// KZG on the pool, and the versioned hashes linked into the root.
+fn published(
+    executor: &l2x_executor::Executor,
+    aggregate: l2x_executor::Aggregate,
+) -> Result<Published, ApiError> {
+    let data = l2x_executor::da::batch_data(&aggregate.receipts);
+    if data.len() > l2x_da::MAX_DATA_BYTES {
+        return Err(ApiError::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "jobs",
+            format!(
+                "jobs: the receipts ({} bytes) need more than the {} blobs one publication holds; publish fewer jobs",
+                data.len(),
+                l2x_da::MAX_BLOBS_PER_FILE
+            ),
+        ));
+    }
+    let blobs = l2x_da::encode(&data);
+    let publication = executor.commit_blobs(&blobs).map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot commit to the blobs: {e}"),
+        )
+    })?;
+    let hashes = publication.blobs.iter().map(|b| b.versioned_hash).collect();
+    let aggregate =
+        l2x_executor::Aggregate::with_data(aggregate.receipts, hashes).map_err(|e| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("cannot link the blobs: {e}"),
+            )
+        })?;
+    Ok((aggregate, Some(blobs)))
 }
 
 /// `GET /v1/openapi.json`.

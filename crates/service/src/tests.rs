@@ -174,6 +174,38 @@ async fn a_stark_batch_is_proven_and_aggregated() {
         .unwrap();
     strict.verify_aggregate(&aggregate).unwrap();
     assert_eq!(aggregate.receipts[0].backend, BackendId::Stark);
+    let (status, body) = h
+        .json(
+            "POST",
+            "/v1/aggregates",
+            Some(json!({"jobs": ids, "publish": true})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let bytes = hex::decode(body["aggregate_hex"].as_str().unwrap()).unwrap();
+    let linked = l2x_executor::Aggregate::from_bytes(&bytes).unwrap();
+    strict.verify_aggregate(&linked).unwrap();
+    assert_eq!(linked.receipts, aggregate.receipts);
+    let blob_bytes = hex::decode(body["blobs_hex"].as_str().unwrap()).unwrap();
+    let blobs = l2x_da::blobs_from_bytes(&blob_bytes).unwrap();
+    let hashes: Vec<String> = linked
+        .data
+        .iter()
+        .map(|h| format!("0x{}", hex::encode(h)))
+        .collect();
+    assert_eq!(body["versioned_hashes"], json!(hashes));
+    assert_eq!(hashes.len(), blobs.len());
+    let data = l2x_da::decode(&blobs).unwrap();
+    let back = l2x_executor::da::receipts_from_batch_data(&data).unwrap();
+    assert_eq!(
+        back, linked.receipts,
+        "the blobs carry exactly the aggregated receipts"
+    );
+    let kzg = strict.kzg();
+    for (i, (blob, hash)) in blobs.iter().zip(&linked.data).enumerate() {
+        let commitment = kzg.commit(blob, i).unwrap();
+        assert_eq!(&l2x_da::versioned_hash(&commitment), hash);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
