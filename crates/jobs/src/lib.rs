@@ -164,6 +164,21 @@ pub enum Outcome {
     },
 }
 
+impl Outcome {
+    /// The stored columns: state, receipt, proving ms, error.
+    fn columns(&self) -> (&'static str, Option<&[u8]>, Option<i64>, Option<&str>) {
+        match self {
+            Outcome::Done { receipt, proving } => (
+                "done",
+                Some(receipt.as_slice()),
+                Some(millis(*proving)),
+                None,
+            ),
+            Outcome::Failed { error } => ("failed", None, None, Some(error.as_str())),
+        }
+    }
+}
+
 /// Jobs in each state.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {

@@ -255,15 +255,7 @@ impl JobStore for PostgresStore {
     }
 
     fn finish(&self, lease: Lease, outcome: &Outcome) -> Result<bool, StoreError> {
-        let (state, receipt, proving, error) = match outcome {
-            Outcome::Done { receipt, proving } => (
-                "done",
-                Some(receipt.as_slice()),
-                Some(millis(*proving)),
-                None,
-            ),
-            Outcome::Failed { error } => ("failed", None, None, Some(error.as_str())),
-        };
+        let (state, receipt, proving, error) = outcome.columns();
         self.with(|conn| {
             let rows = conn.execute(
                 "UPDATE jobs SET state = $3, receipt = $4, proving_ms = $5, error = $6, \

@@ -191,15 +191,7 @@ impl JobStore for SqliteStore {
     }
 
     fn finish(&self, lease: Lease, outcome: &Outcome) -> Result<bool, StoreError> {
-        let (state, receipt, proving, error) = match outcome {
-            Outcome::Done { receipt, proving } => (
-                "done",
-                Some(receipt.as_slice()),
-                Some(millis(*proving)),
-                None,
-            ),
-            Outcome::Failed { error } => ("failed", None, None, Some(error.as_str())),
-        };
+        let (state, receipt, proving, error) = outcome.columns();
         let rows = self.lock().execute(
             "UPDATE jobs SET state = ?3, receipt = ?4, proving_ms = ?5, error = ?6, \
                  finished_ms = ?7, phase = NULL, lease_deadline_ms = NULL \

@@ -82,15 +82,15 @@ impl Prover {
         self.memory.budget
     }
 
-    /// Proves one job, waiting for memory if running jobs hold the budget. A panic in the prover
-    /// fails this job alone.
+    /// Proves one job already checked by [`Prover::plan`], waiting for memory if running jobs
+    /// hold the budget. A panic in the prover fails this job alone.
     pub fn prove(
         &self,
         program: &str,
         backend: BackendId,
         input: &[u8],
+        plan: &Plan,
     ) -> Result<(Vec<u8>, Duration), Refusal> {
-        let plan = self.plan(program, backend, input)?;
         let _held = self.memory.acquire(plan.memory);
         let executor = self.executor(backend);
         let job = [Job {

@@ -269,13 +269,13 @@ impl Shared {
             Ok(backend) => backend,
             Err(e) => return failed(&e),
         };
-        let estimate = match self.prover.plan(&job.program, backend, &job.input) {
-            Ok(plan) => plan.time,
+        let plan = match self.prover.plan(&job.program, backend, &job.input) {
+            Ok(plan) => plan,
             Err(e) => return failed(&e),
         };
         // The claim set the phase; the estimate (for progress and ETA) is worth a write only
         // for a job long enough to be watched.
-        if let Some(estimate) = estimate.filter(|e| *e >= WATCHED) {
+        if let Some(estimate) = plan.time.filter(|e| *e >= WATCHED) {
             let heartbeat =
                 self.store
                     .heartbeat(job.lease, self.config.lease, None, Some(estimate));
@@ -283,7 +283,7 @@ impl Shared {
                 tracing::warn!(%error, "cannot record the estimate");
             }
         }
-        match self.prover.prove(&job.program, backend, &job.input) {
+        match self.prover.prove(&job.program, backend, &job.input, &plan) {
             Ok((receipt, proving)) => Outcome::Done { receipt, proving },
             Err(e) => failed(&e),
         }
