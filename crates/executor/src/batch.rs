@@ -138,11 +138,10 @@ impl<'a> Tracker<'a> {
     }
 }
 
-/// Whether two registry entries are the same program: the same reference (address and type),
-/// or the same id. Not by address alone: the built-in programs are zero-sized, and zero-sized
-/// statics may share one address.
+/// Whether two registry entries are the same program: ids are unique in a registry, and never
+/// by address (zero-sized programs may share one).
 fn same_program(a: &dyn Program, b: &dyn Program) -> bool {
-    std::ptr::eq(a, b) || a.id() == b.id()
+    a.id() == b.id()
 }
 
 /// `todo` split by program, each group in batch order, groups in order of first appearance.
@@ -151,7 +150,7 @@ fn group_by_program<'p>(todo: &[&'p Planned]) -> Vec<Vec<&'p Planned>> {
     for &p in todo {
         match groups
             .iter_mut()
-            .find(|g| same_program(g[0].program, p.program))
+            .find(|g| same_program(&*g[0].program, &*p.program))
         {
             Some(group) => group.push(p),
             None => groups.push(vec![p]),
@@ -194,7 +193,7 @@ struct Timed {
 
 struct Planned {
     index: usize,
-    program: &'static dyn Program,
+    program: Arc<dyn Program>,
     steps: u64,
     memory: u64,
     /// The job's cache key, when the cache is on (used to find duplicates in the batch).
@@ -246,7 +245,7 @@ impl Executor {
             })?;
             let memory = self
                 .prover
-                .estimate_peak_memory(program, &job.input)
+                .estimate_peak_memory(&*program, &job.input)
                 .map_err(|e| BatchError {
                     index,
                     error: e.into(),
@@ -318,7 +317,7 @@ impl Executor {
     }
 
     fn estimate(&self, p: &Planned) -> Duration {
-        self.estimate_steps(p.program, p.steps)
+        self.estimate_steps(&*p.program, p.steps)
     }
 
     fn estimate_steps(&self, program: &dyn Program, steps: u64) -> Duration {
@@ -334,7 +333,7 @@ impl Executor {
         input: &[u8],
         tracker: &Tracker<'_>,
     ) -> Result<Arc<Receipt>, JobError> {
-        let receipt = Arc::new(self.prove_program(p.program, input)?);
+        let receipt = Arc::new(self.prove_program(&*p.program, input)?);
         let key = p.cache_key();
         if let (Some(cache), Some(key)) = (&self.cache, key) {
             cache.insert(key, Arc::clone(&receipt));
@@ -371,7 +370,7 @@ impl Executor {
         while let Some(first) = rest.first() {
             let run = rest
                 .iter()
-                .take_while(|p| same_program(p.program, first.program))
+                .take_while(|p| same_program(&*p.program, &*first.program))
                 .count();
             let (group, tail) = rest.split_at(run);
             let start = Instant::now();
@@ -516,7 +515,7 @@ impl Executor {
                 .filter(|p| receipts[p.index].is_none())
                 .collect();
             let steps = left.iter().map(|p| p.steps).sum();
-            estimate = estimate.saturating_add(self.estimate_steps(group[0].program, steps));
+            estimate = estimate.saturating_add(self.estimate_steps(&*group[0].program, steps));
             rest.extend_from_slice(&left);
         }
         let rest = rest.as_slice();
@@ -817,8 +816,8 @@ mod tests {
             registry.get("fibonacci").unwrap(),
             registry.get("sha256").unwrap(),
         );
-        assert!(same_program(fib, fib));
-        assert!(!same_program(fib, sha));
+        assert!(same_program(&*fib, &*fib));
+        assert!(!same_program(&*fib, &*sha));
     }
 
     #[test]

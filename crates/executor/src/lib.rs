@@ -41,12 +41,15 @@ pub use aggregate::{Aggregate, AggregateError, AggregateView, InclusionProof};
 pub use batch::{BatchError, BatchReport, Job, Policy, Progress};
 use cache::{CacheStats, ReceiptCache};
 pub use cost::CostModel;
+/// What a program needs to be proven by the STARK backends: its tables, witness and the Plonky3
+/// crates to write them with (see `examples/custom-program`).
+pub use l2x_air as air;
 pub use l2x_core::{
     Backend, BackendId, Claim, ClaimError, DecodeError, Execution, FORMAT_VERSION, InputError,
     Program, ProgramId, ProveError, PublicField, PublicOutput, PublicValues, Receipt,
     UnknownBackend, UnknownProgram, VerifyError,
 };
-pub use l2x_programs::{Registry, fibonacci, sha256};
+pub use l2x_programs::{Registry, RegistryError, fibonacci, sha256};
 pub use l2x_stark::security::ProofSecurity;
 use l2x_stark::{StarkBackend, StarkZkBackend};
 use l2x_trace::TraceBackend;
@@ -221,7 +224,7 @@ impl ExecutorBuilder {
             )),
         };
         Ok(Executor {
-            prover: backend(self.backend),
+            prover: backend(self.backend, &self.registry),
             allow_dev_receipts: self.allow_dev_receipts,
             registry: self.registry,
             pool: Arc::new(pool),
@@ -270,7 +273,7 @@ fn measure_dispatch(pool: &rayon::ThreadPool) -> Duration {
 /// the cache and the cost model.
 #[derive(Clone)]
 pub struct Executor {
-    prover: &'static dyn Backend,
+    prover: Arc<dyn Backend>,
     allow_dev_receipts: bool,
     registry: Registry,
     pool: Arc<rayon::ThreadPool>,
@@ -282,11 +285,12 @@ pub struct Executor {
     blobs: Arc<da::BlobState>,
 }
 
-fn backend(id: BackendId) -> &'static dyn Backend {
+/// The backend `id` for the programs of `registry`.
+fn backend(id: BackendId, registry: &Registry) -> Arc<dyn Backend> {
     match id {
-        BackendId::Trace => &TraceBackend,
-        BackendId::Stark => &StarkBackend,
-        BackendId::StarkZk => &StarkZkBackend,
+        BackendId::Trace => Arc::new(TraceBackend),
+        BackendId::Stark => Arc::new(StarkBackend::new(registry.clone())),
+        BackendId::StarkZk => Arc::new(StarkZkBackend::new(registry.clone())),
     }
 }
 
@@ -366,18 +370,18 @@ impl Executor {
     /// jobs of several backends keeps one pool this way.
     pub fn with_backend(&self, backend_id: BackendId) -> Executor {
         Executor {
-            prover: backend(backend_id),
+            prover: backend(backend_id, &self.registry),
             ..self.clone()
         }
     }
 
     /// The programs this executor knows.
-    pub fn registry(&self) -> Registry {
-        self.registry
+    pub fn registry(&self) -> &Registry {
+        &self.registry
     }
 
     /// The program with this id.
-    pub fn program(&self, name: &str) -> Result<&'static dyn Program, UnknownProgram> {
+    pub fn program(&self, name: &str) -> Result<Arc<dyn Program>, UnknownProgram> {
         self.registry.get(name)
     }
 
@@ -388,7 +392,7 @@ impl Executor {
     pub fn plan(&self, program: &str, input: &[u8]) -> Result<Plan, JobError> {
         let program = self.program(program)?;
         let steps = program.estimate_steps(input)?;
-        let memory = self.prover.estimate_peak_memory(program, input)?;
+        let memory = self.prover.estimate_peak_memory(&*program, input)?;
         if memory > self.memory_budget {
             return Err(JobError::MemoryBudget {
                 needed: memory,
@@ -410,7 +414,7 @@ impl Executor {
 
     /// Executes and proves a program on this executor's backend.
     pub fn prove(&self, program: &str, input: &[u8]) -> Result<Receipt, JobError> {
-        self.prove_program(self.program(program)?, input)
+        self.prove_program(&*self.program(program)?, input)
     }
 
     /// [`Executor::prove`] of a program already looked up.
@@ -450,7 +454,10 @@ impl Executor {
             return Err(VerifyError::DevReceiptRefused(receipt.backend));
         }
         let program = self.program(receipt.claim.program.as_str())?;
-        backend(receipt.backend).verify(program, receipt)
+        if receipt.backend == self.backend() {
+            return self.prover.verify(&*program, receipt);
+        }
+        backend(receipt.backend, &self.registry).verify(&*program, receipt)
     }
 
     /// Checks that `receipt` is a valid receipt of `program` (by id), and returns its claim.
@@ -498,7 +505,7 @@ impl Executor {
         };
         Ok(Some(l2x_stark::claim_security(
             mode,
-            program,
+            &*program,
             &receipt.claim.public_values,
         )?))
     }

@@ -3,15 +3,14 @@
 //! Each program lives in its own module: the [`Program`](l2x_core::Program) implementation with
 //! the documentation of its semantics, input and public values (`mod.rs`), and its fast native
 //! execution (`native.rs`), and for the STARK backend its columns, witness generation and
-//! constraints (`columns.rs`, `trace.rs`, `air.rs`, behind the [`air::AirProgram`] trait). Both
+//! constraints (`columns.rs`, `trace.rs`, `air.rs`, behind the [`l2x_air::AirProgram`] trait). Both
 //! backends share these semantics exactly.
 
-pub mod air;
 pub mod fibonacci;
 pub mod range;
 mod registry;
 pub mod sha256;
 
 pub use fibonacci::Fibonacci;
-pub use registry::Registry;
+pub use registry::{Registry, RegistryError};
 pub use sha256::Sha256;

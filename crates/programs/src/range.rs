@@ -11,7 +11,7 @@ use p3_field::PrimeCharacteristicRing;
 use p3_lookup::{InteractionBuilder, LookupBus};
 use p3_matrix::dense::RowMajorMatrix;
 
-use crate::air::Val;
+use l2x_air::Val;
 
 /// The bus name shared by the table and its users.
 pub const BUS: LookupBus<'static> = LookupBus::new("range16");

@@ -13,7 +13,7 @@
 
 use std::time::{Duration, Instant};
 
-use l2x_programs::air::AirProgram;
+use l2x_air::AirProgram;
 use l2x_programs::{Fibonacci, Sha256};
 use l2x_stark::Mode;
 use l2x_stark::security::{Grinding, ProofSecurity};
@@ -79,7 +79,8 @@ fn workload(name: &str, mode: Mode, program: &dyn AirProgram, input: &[u8], smal
         );
         for (grinding, times) in [(old_grinding, &mut before), (new.grinding, &mut after)] {
             let t = Instant::now();
-            l2x_stark::prove_tables_with(mode, tables, &witness.traces, grinding).unwrap();
+            l2x_stark::prove_tables_with(mode, &program.id(), tables, &witness.traces, grinding)
+                .unwrap();
             times.push(t.elapsed());
         }
     }

@@ -11,7 +11,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use l2x_programs::air::{AirProgram, Val};
+use l2x_air::{AirProgram, Val};
 use l2x_programs::{Fibonacci, Sha256};
 use l2x_stark::Mode;
 use l2x_stark::config::config;
@@ -106,7 +106,7 @@ fn run_keccak(count: usize) -> (Vec<Duration>, Vec<Duration>, usize) {
             })
         })
         .collect();
-    let config = config(Grinding::default());
+    let config = config(Grinding::default(), &[0; 32]);
     let air = KeccakAir {};
     let mut proves = vec![];
     let mut encoded = vec![];

@@ -13,56 +13,21 @@
 //! (see the crate docs). [`config_zk`] is the hiding variant (the `stark-zk` backend): salted
 //! Merkle leaves, randomized traces and random codewords in FRI, at blowup 4 with 50 queries.
 
-use p3_challenger::DuplexChallenger;
-use p3_commit::ExtensionMmcs;
-use p3_dft::Radix2DitParallel;
-use p3_field::Field;
-use p3_field::extension::BinomialExtensionField;
-use p3_fri::{FriParameters, HidingFriPcs, TwoAdicFriPcs};
-use p3_koala_bear::{
-    KoalaBear, Poseidon2KoalaBear, default_koalabear_poseidon2_16, default_koalabear_poseidon2_24,
+use l2x_air::config::{
+    ChallengeMmcs, Challenger, Compress, Dft, Hash, HidingChallengeMmcs, HidingPcs, HidingValMmcs,
+    Pcs, Perm24, ValMmcs,
 };
-use p3_merkle_tree::{MerkleTreeHidingMmcs, MerkleTreeMmcs};
-use p3_symmetric::{PaddingFreeSponge, TruncatedPermutation};
+use p3_challenger::CanObserve;
+use p3_fri::FriParameters;
+use p3_koala_bear::{default_koalabear_poseidon2_16, default_koalabear_poseidon2_24};
 use p3_uni_stark::StarkConfig;
-use rand::rngs::StdRng;
 use serde::Serialize;
 
+pub use l2x_air::config::{Challenge, Config, SALT_ELEMS, Val, ZkConfig};
+
 use crate::security::{Grinding, MAX_GRINDING_BITS};
+use crate::statement::{AirDigest, digest_elements};
 
-/// The base field.
-pub type Val = KoalaBear;
-/// The challenge field: the degree-4 extension of [`Val`].
-pub type Challenge = BinomialExtensionField<Val, 4>;
-type Perm16 = Poseidon2KoalaBear<16>;
-type Perm24 = Poseidon2KoalaBear<24>;
-type Hash = PaddingFreeSponge<Perm24, 24, 16, 8>;
-type Compress = TruncatedPermutation<Perm16, 2, 8, 16>;
-type ValMmcs =
-    MerkleTreeMmcs<<Val as Field>::Packing, <Val as Field>::Packing, Hash, Compress, 2, 8>;
-type ChallengeMmcs = ExtensionMmcs<Val, Challenge, ValMmcs>;
-type Challenger = DuplexChallenger<Val, Perm24, 24, 16>;
-type Dft = Radix2DitParallel<Val>;
-type Pcs = TwoAdicFriPcs<Val, Dft, ValMmcs, ChallengeMmcs>;
-/// The full STARK configuration type.
-pub type Config = StarkConfig<Pcs, Challenge, Challenger>;
-type HidingValMmcs = MerkleTreeHidingMmcs<
-    <Val as Field>::Packing,
-    <Val as Field>::Packing,
-    Hash,
-    Compress,
-    StdRng,
-    2,
-    8,
-    SALT_ELEMS,
->;
-type HidingChallengeMmcs = ExtensionMmcs<Val, Challenge, HidingValMmcs>;
-type HidingPcs = HidingFriPcs<Val, Dft, HidingValMmcs, HidingChallengeMmcs, StdRng>;
-/// The zero-knowledge (hiding) configuration type.
-pub type ZkConfig = StarkConfig<HidingPcs, Challenge, Challenger>;
-
-/// Field elements of salt per hidden Merkle leaf (4 × 31 = 124 bits).
-pub const SALT_ELEMS: usize = 4;
 /// Random codewords the hiding PCS mixes into the FRI batch.
 pub const ZK_RANDOM_CODEWORDS: usize = 4;
 /// log2 of the FRI blowup of the hiding configuration: zero knowledge doubles the quotient
@@ -113,24 +78,33 @@ fn hash_and_compress() -> (Hash, Compress, Perm24) {
     )
 }
 
-/// Builds the configuration with a proof's `grinding`; cheap (constants only), so each proof
-/// builds its own.
-pub fn config(grinding: Grinding) -> Config {
+/// The Fiat–Shamir challenger every proof of `statement` starts from: it has absorbed the
+/// statement's digest before anything else, so every challenge depends on the program's id and
+/// tables, and a proof made for one statement fails under any other.
+fn challenger(perm24: Perm24, statement: &AirDigest) -> Challenger {
+    let mut challenger = Challenger::new(perm24);
+    challenger.observe_slice(&digest_elements(statement));
+    challenger
+}
+
+/// Builds the configuration for proofs of `statement` with a proof's `grinding`; cheap
+/// (constants only), so each proof builds its own.
+pub fn config(grinding: Grinding, statement: &AirDigest) -> Config {
     let (hash, compress, perm24) = hash_and_compress();
     let val_mmcs = ValMmcs::new(hash, compress, 0);
     let mmcs = ChallengeMmcs::new(val_mmcs.clone());
     let fri = fri_parameters(LOG_BLOWUP, NUM_QUERIES, grinding, mmcs);
     StarkConfig::new(
         Pcs::new(Dft::default(), val_mmcs, fri),
-        Challenger::new(perm24),
+        challenger(perm24, statement),
     )
     .with_ood_proof_of_work_bits(grinding.out_of_domain)
     .with_lookup_proof_of_work_bits(grinding.lookup)
 }
 
-/// Builds the hiding configuration with a proof's `grinding`, its salts and masks drawn from a
-/// generator seeded by the operating system.
-pub fn config_zk(grinding: Grinding) -> ZkConfig {
+/// Builds the hiding configuration for proofs of `statement` with a proof's `grinding`, its
+/// salts and masks drawn from a generator seeded by the operating system.
+pub fn config_zk(grinding: Grinding, statement: &AirDigest) -> ZkConfig {
     let (hash, compress, perm24) = hash_and_compress();
     let val_mmcs = HidingValMmcs::new(hash, compress, 0, rand::make_rng());
     let mmcs = HidingChallengeMmcs::new(val_mmcs.clone());
@@ -142,7 +116,7 @@ pub fn config_zk(grinding: Grinding) -> ZkConfig {
         ZK_RANDOM_CODEWORDS,
         rand::make_rng(),
     );
-    StarkConfig::new(pcs, Challenger::new(perm24))
+    StarkConfig::new(pcs, challenger(perm24, statement))
         .with_ood_proof_of_work_bits(grinding.out_of_domain)
         .with_lookup_proof_of_work_bits(grinding.lookup)
 }

@@ -1,6 +1,6 @@
 //! The `stark` backend: real proofs, on Plonky3 0.8.
 //!
-//! A program's tables ([`l2x_programs::air::Table`]) are proven together in one batch STARK
+//! A program's tables ([`l2x_air::Table`]) are proven together in one batch STARK
 //! (`p3-batch-stark`), with LogUp lookups between them (`p3-lookup`), under the single
 //! configuration in [`config`](mod@config): KoalaBear, Poseidon2 Merkle commitments, FRI with 100 queries at
 //! rate 1/2 and proof of work.
@@ -27,17 +27,19 @@ pub mod config;
 mod prove;
 pub mod security;
 mod size;
+pub mod statement;
 mod system;
 mod verify;
 
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
 
+use l2x_air::{AirProgram, Table, Val};
 use l2x_core::{
-    Backend, BackendId, Claim, ClaimError, InputError, Program, ProveError, Receipt, VerifyError,
+    Backend, BackendId, Claim, ClaimError, InputError, Program, ProgramId, ProveError, Receipt,
+    VerifyError,
 };
 use l2x_programs::Registry;
-use l2x_programs::air::{AirProgram, Table, Val};
 
 use crate::config::{config, config_zk};
 use crate::security::{FriShape, Grinding, ProofSecurity, TableShape};
@@ -91,8 +93,7 @@ impl Mode {
         let lde_bytes: u64 = tables
             .iter()
             .map(|t| {
-                let columns =
-                    <_ as p3_air::BaseAir<Val>>::width(&t.air) + 8 * t.air.lookups_per_row();
+                let columns = p3_air::BaseAir::<Val>::width(&t.air) + 8 * t.air.lookups_per_row();
                 (columns as u64) << (t.log_height + extra_log_rows + 2)
             })
             .sum();
@@ -141,7 +142,7 @@ impl Mode {
     pub fn shapes(self, tables: &[Table]) -> Result<Vec<TableShape>, String> {
         static CACHE: LazyLock<Mutex<HashMap<String, Vec<TableShape>>>> =
             LazyLock::new(Default::default);
-        let airs: Vec<_> = tables.iter().map(|t| (t.air, t.log_height)).collect();
+        let airs: Vec<_> = tables.iter().map(|t| (&t.air, t.log_height)).collect();
         let key = format!("{self:?} {airs:?}");
         let cache = || {
             CACHE
@@ -152,8 +153,8 @@ impl Mode {
             return Ok(hit.clone());
         }
         let shapes = match self {
-            Mode::Plain => config(Grinding::default()).shapes(tables)?,
-            Mode::Hiding => config_zk(Grinding::default()).shapes(tables)?,
+            Mode::Plain => config(Grinding::default(), &[0; 32]).shapes(tables)?,
+            Mode::Hiding => config_zk(Grinding::default(), &[0; 32]).shapes(tables)?,
         };
         let mut map = cache();
         if map.len() >= 256 {
@@ -161,6 +162,17 @@ impl Mode {
         }
         map.insert(key, shapes.clone());
         Ok(shapes)
+    }
+
+    /// The digest of proving `tables` of `program` in this mode, which the proof binds: see
+    /// [`statement`].
+    pub fn statement(
+        self,
+        program: &ProgramId,
+        tables: &[Table],
+    ) -> Result<statement::AirDigest, String> {
+        let shapes = self.shapes(tables)?;
+        Ok(statement::air_digest(self, program, tables, &shapes))
     }
 
     /// The backend id receipts of this mode carry.
@@ -186,92 +198,117 @@ pub fn claim_security(
     })
 }
 
-/// The STARK backend (plain configuration). See the [crate docs](crate).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct StarkBackend;
-
-/// The zero-knowledge STARK backend (hiding configuration).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct StarkZkBackend;
-
-fn air_program(program: &dyn Program) -> Option<&'static dyn AirProgram> {
-    Registry::standard().air_program(program.id().as_str())
+/// The STARK backend (plain configuration), proving the programs of its registry that have an
+/// AIR. See the [crate docs](crate).
+#[derive(Debug, Clone, Default)]
+pub struct StarkBackend {
+    programs: Registry,
 }
 
-fn prove_dyn(mode: Mode, program: &dyn Program, input: &[u8]) -> Result<Receipt, ProveError> {
-    let Some(air) = air_program(program) else {
-        return Err(ProveError::Prover {
-            backend: mode.backend_id(),
-            reason: format!("program '{}' has no AIR yet", program.id()),
-        });
-    };
-    prove_in(mode, air, input)
-}
-
-fn estimate_dyn(mode: Mode, program: &dyn Program, input: &[u8]) -> Result<u64, InputError> {
-    match air_program(program) {
-        Some(air) => mode.estimate_peak_memory(air, input),
-        None => Err(InputError::Malformed {
-            program: program.id(),
-            reason: "this program has no AIR, so the STARK backends cannot prove it".into(),
-        }),
+impl StarkBackend {
+    /// The backend for the programs of `programs`.
+    pub fn new(programs: Registry) -> Self {
+        Self { programs }
     }
+}
+
+/// The zero-knowledge STARK backend (hiding configuration), proving the programs of its
+/// registry that have an AIR.
+#[derive(Debug, Clone, Default)]
+pub struct StarkZkBackend {
+    programs: Registry,
+}
+
+impl StarkZkBackend {
+    /// The backend for the programs of `programs`.
+    pub fn new(programs: Registry) -> Self {
+        Self { programs }
+    }
+}
+
+/// The AIR of `program` in `programs`, or why there is none. The backend looks the program up
+/// by id in its own registry and checks that it is the registered one's id, so it never proves
+/// a program under tables registered for another.
+fn air_program(
+    programs: &Registry,
+    program: &dyn Program,
+) -> Result<std::sync::Arc<dyn AirProgram>, String> {
+    let id = program.id();
+    match programs.air_program(id.as_str()) {
+        Some(air) => Ok(air),
+        None if programs.get(id.as_str()).is_ok() => Err(format!(
+            "program '{id}' has no AIR, so the STARK backends cannot prove it (the trace \
+             backend can)"
+        )),
+        None => Err(format!("program '{id}' is not in this backend's registry")),
+    }
+}
+
+fn prove_dyn(
+    mode: Mode,
+    programs: &Registry,
+    program: &dyn Program,
+    input: &[u8],
+) -> Result<Receipt, ProveError> {
+    let air = air_program(programs, program).map_err(|reason| ProveError::Prover {
+        backend: mode.backend_id(),
+        reason,
+    })?;
+    prove_in(mode, &*air, input)
+}
+
+fn estimate_dyn(
+    mode: Mode,
+    programs: &Registry,
+    program: &dyn Program,
+    input: &[u8],
+) -> Result<u64, InputError> {
+    let air = air_program(programs, program).map_err(|reason| InputError::Malformed {
+        program: program.id(),
+        reason,
+    })?;
+    mode.estimate_peak_memory(&*air, input)
 }
 
 fn verify_dyn<'r>(
     mode: Mode,
+    programs: &Registry,
     program: &dyn Program,
     receipt: &'r Receipt,
 ) -> Result<&'r Claim, VerifyError> {
-    let Some(air) = air_program(program) else {
-        let id = program.id();
-        return Err(VerifyError::MalformedProof(format!(
-            "program '{id}' has no AIR in this build"
-        )));
+    let air = air_program(programs, program).map_err(VerifyError::MalformedProof)?;
+    verify_in(mode, &*air, receipt)
+}
+
+macro_rules! stark_backend {
+    ($backend:ty, $mode:expr) => {
+        impl Backend for $backend {
+            fn id(&self) -> BackendId {
+                $mode.backend_id()
+            }
+
+            fn estimate_peak_memory(
+                &self,
+                program: &dyn Program,
+                input: &[u8],
+            ) -> Result<u64, InputError> {
+                estimate_dyn($mode, &self.programs, program, input)
+            }
+
+            fn prove(&self, program: &dyn Program, input: &[u8]) -> Result<Receipt, ProveError> {
+                prove_dyn($mode, &self.programs, program, input)
+            }
+
+            fn verify<'r>(
+                &self,
+                program: &dyn Program,
+                receipt: &'r Receipt,
+            ) -> Result<&'r Claim, VerifyError> {
+                verify_dyn($mode, &self.programs, program, receipt)
+            }
+        }
     };
-    verify_in(mode, air, receipt)
 }
 
-impl Backend for StarkBackend {
-    fn id(&self) -> BackendId {
-        BackendId::Stark
-    }
-
-    fn estimate_peak_memory(&self, program: &dyn Program, input: &[u8]) -> Result<u64, InputError> {
-        estimate_dyn(Mode::Plain, program, input)
-    }
-
-    fn prove(&self, program: &dyn Program, input: &[u8]) -> Result<Receipt, ProveError> {
-        prove_dyn(Mode::Plain, program, input)
-    }
-
-    fn verify<'r>(
-        &self,
-        program: &dyn Program,
-        receipt: &'r Receipt,
-    ) -> Result<&'r Claim, VerifyError> {
-        verify_dyn(Mode::Plain, program, receipt)
-    }
-}
-
-impl Backend for StarkZkBackend {
-    fn id(&self) -> BackendId {
-        BackendId::StarkZk
-    }
-
-    fn estimate_peak_memory(&self, program: &dyn Program, input: &[u8]) -> Result<u64, InputError> {
-        estimate_dyn(Mode::Hiding, program, input)
-    }
-
-    fn prove(&self, program: &dyn Program, input: &[u8]) -> Result<Receipt, ProveError> {
-        prove_dyn(Mode::Hiding, program, input)
-    }
-
-    fn verify<'r>(
-        &self,
-        program: &dyn Program,
-        receipt: &'r Receipt,
-    ) -> Result<&'r Claim, VerifyError> {
-        verify_dyn(Mode::Hiding, program, receipt)
-    }
-}
+stark_backend!(StarkBackend, Mode::Plain);
+stark_backend!(StarkZkBackend, Mode::Hiding);

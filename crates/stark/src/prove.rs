@@ -1,7 +1,7 @@
 //! Proving: a program's witness traces into a batch STARK proof.
 
-use l2x_core::{Claim, ProveError, Receipt};
-use l2x_programs::air::{AirProgram, Table, Val};
+use l2x_air::{AirProgram, Table, Val};
+use l2x_core::{Claim, ProgramId, ProveError, Receipt};
 use p3_matrix::Matrix;
 use p3_matrix::dense::RowMajorMatrix;
 
@@ -36,9 +36,10 @@ pub fn prove_in(mode: Mode, program: &dyn AirProgram, input: &[u8]) -> Result<Re
                 format!("the program's own claim is not provable: {e}"),
             )
         })?;
-    let seal = prove_tables_in(mode, &tables, &witness.traces)?;
+    let id = program.id();
+    let seal = prove_tables_in(mode, &id, &tables, &witness.traces)?;
     let claim = Claim {
-        program: program.id(),
+        program: id,
         public_values: witness.execution.public_values,
         steps: witness.execution.steps,
     };
@@ -49,21 +50,23 @@ pub fn prove_in(mode: Mode, program: &dyn AirProgram, input: &[u8]) -> Result<Re
     })
 }
 
-/// Proves that `traces` satisfy `tables` (plain configuration) and returns the encoded proof
-/// (a receipt's seal).
+/// Proves that `traces` satisfy `tables` of `program` (plain configuration) and returns the
+/// encoded proof (a receipt's seal).
 ///
 /// This is the layer below [`prove`], public so that tests can prove deliberately wrong
 /// witnesses and check that verification rejects the result.
 pub fn prove_tables(
+    program: &ProgramId,
     tables: &[Table],
     traces: &[RowMajorMatrix<Val>],
 ) -> Result<Vec<u8>, ProveError> {
-    prove_tables_in(Mode::Plain, tables, traces)
+    prove_tables_in(Mode::Plain, program, tables, traces)
 }
 
 /// [`prove_tables`] in either configuration.
 pub fn prove_tables_in(
     mode: Mode,
+    program: &ProgramId,
     tables: &[Table],
     traces: &[RowMajorMatrix<Val>],
 ) -> Result<Vec<u8>, ProveError> {
@@ -93,7 +96,7 @@ pub fn prove_tables_in(
             ),
         ));
     }
-    prove_tables_with(mode, tables, traces, security.grinding)
+    prove_tables_with(mode, program, tables, traces, security.grinding)
 }
 
 /// Proves with the given `grinding` instead of the one the tables' shape calls for: a proof
@@ -101,13 +104,18 @@ pub fn prove_tables_in(
 /// measuring what grinding costs (`cargo bench -p l2x-stark --bench grinding`).
 pub fn prove_tables_with(
     mode: Mode,
+    program: &ProgramId,
     tables: &[Table],
     traces: &[RowMajorMatrix<Val>],
     grinding: Grinding,
 ) -> Result<Vec<u8>, ProveError> {
+    let statement = mode
+        .statement(program, tables)
+        .map_err(|e| failed(mode, e))?;
     let proof = match mode {
-        Mode::Plain => config(grinding).prove(tables, traces),
-        Mode::Hiding => config_zk(grinding).prove(tables, traces),
+        Mode::Plain => config(grinding, &statement).prove(tables, traces),
+        Mode::Hiding => config_zk(grinding, &statement).prove(tables, traces),
     };
-    proof.map_err(|reason| failed(mode, reason))
+    let proof = proof.map_err(|reason| failed(mode, reason))?;
+    Ok([statement.as_slice(), &proof].concat())
 }

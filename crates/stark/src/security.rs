@@ -39,7 +39,7 @@ use p3_security::{ErrorBits, GrindingSites, InstanceShape, SecurityTerm, StarkAi
 use p3_uni_stark::OpeningShape;
 use serde::Serialize;
 
-use l2x_programs::air::{ProgramAir, Val};
+use l2x_air::{ProgramAir, Val};
 
 use crate::config::{
     CHALLENGE_FIELD_BITS, Challenge, HASH_COLLISION_BITS, LOG_FINAL_POLY_LEN, MAX_LOG_ARITY,
@@ -333,7 +333,7 @@ fn logup(tables: &[TableShape], pow_bits: usize) -> Option<SecurityTerm> {
 
 #[cfg(test)]
 mod tests {
-    use l2x_programs::air::AirProgram;
+    use l2x_air::AirProgram;
     use l2x_programs::{Fibonacci, Sha256};
     use p3_air::symbolic::AirLayout;
     use p3_batch_stark::symbolic::get_log_num_quotient_chunks;

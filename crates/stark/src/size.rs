@@ -8,7 +8,8 @@
 //! 40 per digest, 20 per extension element) and FRI at its worst folding (arity 2, so one
 //! round per halving): the batched openings at the out-of-domain point; per query, every
 //! committed row with its salt and a Merkle path per commitment, and per folding round the
-//! siblings and their path; plus 1 KiB per query and 4 KiB overall for length prefixes.
+//! siblings and their path; plus 1 KiB per query and 4 KiB overall for length prefixes, and the
+//! statement digest that heads the seal.
 
 use crate::security::{FriShape, TableShape};
 
@@ -33,5 +34,5 @@ pub fn max_proof_bytes(fri: FriShape, tables: &[TableShape]) -> usize {
         .sum();
     let per_query = rows + COMMITMENTS * path + folding + 1024;
     let fixed = openings * EXTENSION + log_lde * (DIGEST + ELEMENT) + 4096;
-    fri.num_queries * per_query + fixed
+    crate::statement::DIGEST_LEN + fri.num_queries * per_query + fixed
 }

@@ -3,7 +3,7 @@
 //! `p3-batch-stark`'s functions carry many bounds on the configuration type; writing them
 //! against the two concrete configurations (through one macro) keeps them out of our code.
 
-use l2x_programs::air::{Table, Val};
+use l2x_air::{Table, Val};
 use p3_batch_stark::error::BatchVerificationError;
 use p3_batch_stark::{
     BatchProof, ProverData, StarkGenericConfig, StarkInstance, prove_batch, verify_batch,
@@ -113,7 +113,7 @@ macro_rules! proof_system {
                         proof.degree_bits
                     )));
                 }
-                let airs: Vec<_> = tables.iter().map(|t| t.air).collect();
+                let airs: Vec<_> = tables.iter().map(|t| t.air.clone()).collect();
                 let public: Vec<_> = tables.iter().map(|t| t.public_values.clone()).collect();
                 let common = ProverData::from_airs_and_degrees(self, &airs, &heights)
                     .map_err(|e| malformed(format!("{e:?}")))?
@@ -125,7 +125,7 @@ macro_rules! proof_system {
             fn shapes(&self, tables: &[Table]) -> Result<Vec<TableShape>, String> {
                 let zk = self.is_zk();
                 let heights: Vec<usize> = tables.iter().map(|t| t.log_height + zk).collect();
-                let airs: Vec<_> = tables.iter().map(|t| t.air).collect();
+                let airs: Vec<_> = tables.iter().map(|t| t.air.clone()).collect();
                 let common = ProverData::from_airs_and_degrees(self, &airs, &heights)
                     .map_err(|e| format!("{e:?}"))?
                     .common;

@@ -5,9 +5,9 @@
 mod common;
 
 use common::verify;
+use l2x_air::{AirProgram, Table, Val};
 use l2x_core::{Backend, Receipt};
 use l2x_programs::Fibonacci;
-use l2x_programs::air::{AirProgram, Table, Val};
 use l2x_programs::fibonacci::columns::{A, B, CARRY, INDEX, IS_OUTPUT, LIMBS, OUTPUTS_SEEN, WIDTH};
 use l2x_programs::fibonacci::{self, trace};
 use l2x_stark::{StarkBackend, prove_tables, verify_tables};
@@ -17,7 +17,7 @@ use p3_matrix::dense::RowMajorMatrix;
 use proptest::prelude::*;
 
 fn prove(n: u64) -> Receipt {
-    StarkBackend
+    StarkBackend::default()
         .prove(&Fibonacci, n.to_string().as_bytes())
         .unwrap()
 }
@@ -50,7 +50,7 @@ fn table_sizes_follow_n() {
             "n = {n}"
         );
     }
-    let err = StarkBackend
+    let err = StarkBackend::default()
         .prove(&Fibonacci, b"4194304")
         .unwrap_err()
         .to_string();
@@ -65,7 +65,7 @@ proptest! {
     #[test]
     fn both_backends_make_the_same_claim(n in 0u64..300) {
         let input = n.to_string();
-        let stark = StarkBackend.prove(&Fibonacci, input.as_bytes()).unwrap();
+        let stark = StarkBackend::default().prove(&Fibonacci, input.as_bytes()).unwrap();
         let trace = TraceBackend.prove(&Fibonacci, input.as_bytes()).unwrap();
         prop_assert_eq!(&stark.claim, &trace.claim);
         prop_assert_eq!(verify(&stark), Ok(()));
@@ -169,8 +169,8 @@ impl Forge {
             .tables(&fibonacci::public_values(self.n, 0), 0)
             .unwrap();
         tables[0].public_values = public.unwrap_or(forged_public);
-        match prove_tables(&tables, &traces) {
-            Ok(seal) => verify_tables(&tables, &seal).is_ok(),
+        match prove_tables(&fibonacci::ID, &tables, &traces) {
+            Ok(seal) => verify_tables(&fibonacci::ID, &tables, &seal).is_ok(),
             Err(_) => false,
         }
     }
@@ -299,5 +299,5 @@ fn stark_tables_are_checked_against_the_claim() {
     let tables: Vec<Table> = Fibonacci
         .tables(&fibonacci::public_values(6, fibonacci::fibonacci(6)), 0)
         .unwrap();
-    assert!(verify_tables(&tables, &receipt.seal).is_err());
+    assert!(verify_tables(&fibonacci::ID, &tables, &receipt.seal).is_err());
 }

@@ -1,8 +1,8 @@
 //! Seals that would cost memory out of proportion are refused before they are decoded.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+use l2x_air::AirProgram;
 use l2x_core::{Backend, Receipt, VerifyError};
-use l2x_programs::air::AirProgram;
 use l2x_programs::{Fibonacci, Sha256};
 use l2x_stark::{Mode, StarkBackend, StarkZkBackend, max_proof_bytes};
 
@@ -17,10 +17,10 @@ type Case<'a> = (&'a dyn Backend, Mode, &'a dyn AirProgram, &'a [u8]);
 #[test]
 fn real_proofs_fit_the_bound() {
     let cases: [Case<'_>; 4] = [
-        (&StarkBackend, Mode::Plain, &Fibonacci, b"1000"),
-        (&StarkBackend, Mode::Plain, &Sha256, b"abc"),
-        (&StarkZkBackend, Mode::Hiding, &Fibonacci, b"10"),
-        (&StarkZkBackend, Mode::Hiding, &Sha256, &[7; 300]),
+        (&StarkBackend::default(), Mode::Plain, &Fibonacci, b"1000"),
+        (&StarkBackend::default(), Mode::Plain, &Sha256, b"abc"),
+        (&StarkZkBackend::default(), Mode::Hiding, &Fibonacci, b"10"),
+        (&StarkZkBackend::default(), Mode::Hiding, &Sha256, &[7; 300]),
     ];
     for (backend, mode, program, input) in cases {
         let receipt = backend.prove(program, input).unwrap();
@@ -46,14 +46,16 @@ fn bounds_stay_small_at_the_largest_claims() {
 
 #[test]
 fn a_seal_longer_than_any_proof_is_refused_before_decoding() {
-    let mut receipt: Receipt = StarkBackend.prove(&Fibonacci, b"20").unwrap();
+    let mut receipt: Receipt = StarkBackend::default().prove(&Fibonacci, b"20").unwrap();
     let most = bound(Mode::Plain, &Fibonacci, &receipt.claim.public_values);
     // The shape of the reported attack: real bytes, then a huge count of tiny zero entries.
     let mut seal = receipt.seal[..101].to_vec();
     seal.extend_from_slice(&[0xff, 0xff, 0xff, 0x7f]);
     seal.resize(most + 1, 0);
     receipt.seal = seal;
-    let err = StarkBackend.verify(&Fibonacci, &receipt).unwrap_err();
+    let err = StarkBackend::default()
+        .verify(&Fibonacci, &receipt)
+        .unwrap_err();
     assert!(
         matches!(&err, VerifyError::MalformedProof(m) if m.contains("more than any proof")),
         "{err}"
@@ -62,12 +64,13 @@ fn a_seal_longer_than_any_proof_is_refused_before_decoding() {
 
 #[test]
 fn undecodable_seals_say_where_and_why() {
-    let receipt: Receipt = StarkBackend.prove(&Fibonacci, b"20").unwrap();
+    let receipt: Receipt = StarkBackend::default().prove(&Fibonacci, b"20").unwrap();
     let mut decode_errors = 0;
     for at in (0..receipt.seal.len()).step_by(97) {
         let mut bad = receipt.clone();
         bad.seal[at] = 0xff;
-        let Err(VerifyError::MalformedProof(message)) = StarkBackend.verify(&Fibonacci, &bad)
+        let Err(VerifyError::MalformedProof(message)) =
+            StarkBackend::default().verify(&Fibonacci, &bad)
         else {
             continue;
         };

@@ -1,6 +1,6 @@
 //! The conjectured security level is computed per proof and never falls below the floor.
 
-use l2x_programs::air::AirProgram;
+use l2x_air::AirProgram;
 use l2x_programs::fibonacci::Fibonacci;
 use l2x_programs::sha256::Sha256;
 use l2x_stark::security::{MIN_BITS, ProofSecurity, TARGET_BITS};

@@ -6,9 +6,9 @@
 mod common;
 
 use common::verify;
+use l2x_air::AirProgram;
 use l2x_core::Backend;
 use l2x_programs::Sha256;
-use l2x_programs::air::AirProgram;
 use l2x_programs::sha256::native::{self, BLOCK_BYTES, H0, ROUNDS, round};
 use l2x_programs::sha256::trace::{self, BlockRun, Shape};
 use l2x_programs::sha256::{self, columns};
@@ -19,7 +19,7 @@ use proptest::prelude::*;
 #[test]
 fn nist_vectors_prove_and_verify() {
     for (message, expected) in native::FIPS_180_4_EXAMPLES {
-        let receipt = StarkBackend.prove(&Sha256, message).unwrap();
+        let receipt = StarkBackend::default().prove(&Sha256, message).unwrap();
         assert_eq!(verify(&receipt), Ok(()), "{expected}");
         let (digest, len) = sha256::decode_public_values(&receipt.claim.public_values).unwrap();
         assert_eq!(
@@ -33,7 +33,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(8))]
     #[test]
     fn both_backends_make_the_same_claim(message in proptest::collection::vec(any::<u8>(), 0..300)) {
-        let stark = StarkBackend.prove(&Sha256, &message).unwrap();
+        let stark = StarkBackend::default().prove(&Sha256, &message).unwrap();
         let trace = TraceBackend.prove(&Sha256, &message).unwrap();
         prop_assert_eq!(&stark.claim, &trace.claim);
         prop_assert_eq!(verify(&stark), Ok(()));
@@ -44,7 +44,7 @@ proptest! {
 fn every_padding_boundary_length_verifies() {
     for len in [55usize, 56, 63, 64, 119, 120] {
         let message: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
-        let receipt = StarkBackend.prove(&Sha256, &message).unwrap();
+        let receipt = StarkBackend::default().prove(&Sha256, &message).unwrap();
         assert_eq!(verify(&receipt), Ok(()), "len {len}");
     }
 }
@@ -103,8 +103,8 @@ impl Forge {
             },
             log_height,
         );
-        match prove_tables(&tables, &[table]) {
-            Ok(seal) => verify_tables(&tables, &seal).is_ok(),
+        match prove_tables(&sha256::ID, &tables, &[table]) {
+            Ok(seal) => verify_tables(&sha256::ID, &tables, &seal).is_ok(),
             Err(_) => false,
         }
     }
@@ -232,13 +232,16 @@ fn a_message_with_an_extra_block_is_not_the_claimed_message() {
 
 #[test]
 fn tampered_receipts_are_rejected_without_panic() {
-    common::assert_tampering_rejected(&StarkBackend.prove(&Sha256, b"abc").unwrap(), 500);
+    common::assert_tampering_rejected(
+        &StarkBackend::default().prove(&Sha256, b"abc").unwrap(),
+        500,
+    );
 }
 
 #[test]
 fn rows_per_block_matches_the_layout() {
     assert_eq!(columns::ROWS_PER_BLOCK, ROUNDS + 1);
-    let err = StarkBackend
+    let err = StarkBackend::default()
         .prove(&Sha256, &vec![0u8; 300_000])
         .unwrap_err()
         .to_string();

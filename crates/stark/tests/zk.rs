@@ -5,8 +5,8 @@
 mod common;
 
 use common::verify;
+use l2x_air::AirProgram;
 use l2x_core::{Backend, BackendId};
-use l2x_programs::air::AirProgram;
 use l2x_programs::{Fibonacci, Sha256, sha256};
 use l2x_stark::config::{Config, ZkConfig};
 use l2x_stark::{Mode, StarkBackend, StarkZkBackend, prove_tables_in, verify_tables_in};
@@ -18,21 +18,22 @@ fn zk_proofs_verify_and_match_the_plain_claims() {
         (&Sha256 as &dyn AirProgram, &b"abc"[..]),
         (&Fibonacci, b"94"),
     ] {
-        let zk = StarkZkBackend.prove(program, input).unwrap();
+        let zk = StarkZkBackend::default().prove(program, input).unwrap();
         assert_eq!(zk.backend, BackendId::StarkZk);
         assert_eq!(verify(&zk), Ok(()));
-        let plain = StarkBackend.prove(program, input).unwrap();
+        let plain = StarkBackend::default().prove(program, input).unwrap();
         assert_eq!(zk.claim, plain.claim);
     }
 }
 
-/// The encoded commitment to the main trace inside a seal.
+/// The encoded commitment to the main trace inside a seal (after its statement digest).
 fn main_commitment<SC>(seal: &[u8]) -> Vec<u8>
 where
     SC: p3_batch_stark::StarkGenericConfig,
     BatchProof<SC>: serde::de::DeserializeOwned,
 {
-    let proof: BatchProof<SC> = postcard::from_bytes(seal).unwrap();
+    let proof: BatchProof<SC> =
+        postcard::from_bytes(&seal[l2x_stark::statement::DIGEST_LEN..]).unwrap();
     postcard::to_allocvec(&proof.commitments.main).unwrap()
 }
 
@@ -42,14 +43,19 @@ fn zk_trace_commitments_are_randomized() {
     // the trace and salts the leaves, so two proofs of one statement commit differently.
     // (Whole seals differ in both modes: the proof-of-work search runs in parallel.)
     let plain: Vec<_> = (0..2)
-        .map(|_| StarkBackend.prove(&Sha256, b"abc").unwrap().seal)
+        .map(|_| StarkBackend::default().prove(&Sha256, b"abc").unwrap().seal)
         .collect();
     assert_eq!(
         main_commitment::<Config>(&plain[0]),
         main_commitment::<Config>(&plain[1])
     );
     let zk: Vec<_> = (0..2)
-        .map(|_| StarkZkBackend.prove(&Sha256, b"abc").unwrap().seal)
+        .map(|_| {
+            StarkZkBackend::default()
+                .prove(&Sha256, b"abc")
+                .unwrap()
+                .seal
+        })
         .collect();
     assert_ne!(
         main_commitment::<ZkConfig>(&zk[0]),
@@ -59,17 +65,20 @@ fn zk_trace_commitments_are_randomized() {
 
 #[test]
 fn proofs_do_not_cross_configurations() {
-    let mut plain = StarkBackend.prove(&Sha256, b"abc").unwrap();
+    let mut plain = StarkBackend::default().prove(&Sha256, b"abc").unwrap();
     plain.backend = BackendId::StarkZk;
     assert!(verify(&plain).is_err());
-    let mut zk = StarkZkBackend.prove(&Sha256, b"abc").unwrap();
+    let mut zk = StarkZkBackend::default().prove(&Sha256, b"abc").unwrap();
     zk.backend = BackendId::Stark;
     assert!(verify(&zk).is_err());
 }
 
 #[test]
 fn tampered_zk_receipts_are_rejected() {
-    common::assert_tampering_rejected(&StarkZkBackend.prove(&Sha256, b"abc").unwrap(), 500);
+    common::assert_tampering_rejected(
+        &StarkZkBackend::default().prove(&Sha256, b"abc").unwrap(),
+        500,
+    );
 }
 
 #[test]
@@ -79,12 +88,14 @@ fn a_wrong_public_digest_is_rejected_under_zk() {
     let mut tables = Sha256
         .tables(&witness.execution.public_values, mode.min_log_rows())
         .unwrap();
-    let seal = prove_tables_in(mode, &tables, &witness.traces).unwrap();
-    assert!(verify_tables_in(mode, &tables, &seal).is_ok());
+    let seal = prove_tables_in(mode, &sha256::ID, &tables, &witness.traces).unwrap();
+    assert!(verify_tables_in(mode, &sha256::ID, &tables, &seal).is_ok());
     let mut digest = sha256::digest(b"abc");
     digest[31] ^= 1;
     tables[0].public_values = sha256::table_public_values(&digest, 3);
-    assert!(verify_tables_in(mode, &tables, &seal).is_err());
-    let forged = prove_tables_in(mode, &tables, &witness.traces);
-    assert!(forged.is_err() || verify_tables_in(mode, &tables, &forged.unwrap()).is_err());
+    assert!(verify_tables_in(mode, &sha256::ID, &tables, &seal).is_err());
+    let forged = prove_tables_in(mode, &sha256::ID, &tables, &witness.traces);
+    assert!(
+        forged.is_err() || verify_tables_in(mode, &sha256::ID, &tables, &forged.unwrap()).is_err()
+    );
 }

@@ -96,7 +96,7 @@ mod tests {
 
     fn verify(receipt: &Receipt) -> Result<(), VerifyError> {
         let program = Registry::standard().get(receipt.claim.program.as_str())?;
-        TraceBackend.verify(program, receipt).map(|_| ())
+        TraceBackend.verify(&*program, receipt).map(|_| ())
     }
 
     fn verify_bytes(bytes: &[u8]) -> Result<(), String> {

@@ -220,7 +220,7 @@ fn print_table(sections: &[Section]) {
         outln!(
             "{}: {}",
             mode.backend_id(),
-            super::programs::stark_summary(mode)
+            super::programs::stark_summary(mode, &l2x_executor::Registry::standard())
         );
     }
     outln!();

@@ -22,7 +22,8 @@ pub struct Args {
 
 /// Lists programs and backends.
 pub fn run(args: &Args) -> Result<ExitCode> {
-    let registry = Executor::new()?.registry();
+    let executor = Executor::new()?;
+    let registry = executor.registry();
     if args.json {
         let programs: Vec<_> = registry
             .iter()
@@ -60,7 +61,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     for &b in BackendId::ALL {
         let note = match Mode::of(b) {
             None => "dev mode: binds the claim, proves nothing".to_owned(),
-            Some(mode) => stark_summary(mode),
+            Some(mode) => stark_summary(mode, registry),
         };
         outln!("  {:<10} {note}", b.name());
     }
@@ -69,14 +70,13 @@ pub fn run(args: &Args) -> Result<ExitCode> {
 
 /// Per program, the conjectured security over its provable sizes: the level of its smallest
 /// and of its largest claim, with the binding terms.
-fn security_ranges(registry: Registry, mode: Mode) -> serde_json::Value {
+fn security_ranges(registry: &Registry, mode: Mode) -> serde_json::Value {
     let ranges: Vec<_> = registry
-        .iter()
-        .filter_map(|p| registry.air_program(p.id().as_str()))
+        .air_programs()
         .map(|program| {
             let ends = program
                 .stark_extremes()
-                .map(|pv| l2x_stark::claim_security(mode, program, &pv));
+                .map(|pv| l2x_stark::claim_security(mode, &*program, &pv));
             match ends {
                 [Ok(small), Ok(large)] => json!({
                     "program": program.id().as_str(),
@@ -105,20 +105,19 @@ fn level_json(s: &ProofSecurity) -> serde_json::Value {
 }
 
 /// One line on a STARK configuration.
-pub fn stark_summary(mode: Mode) -> String {
+pub fn stark_summary(mode: Mode, registry: &Registry) -> String {
     let s = mode.parameters();
     let privacy = if s.zero_knowledge {
         "zero-knowledge (hiding PCS)"
     } else {
         "not zero-knowledge"
     };
-    let levels: Vec<String> = Registry::standard()
-        .iter()
-        .filter_map(|p| Registry::standard().air_program(p.id().as_str()))
+    let levels: Vec<String> = registry
+        .air_programs()
         .filter_map(|program| {
             let [small, large] = program
                 .stark_extremes()
-                .map(|pv| l2x_stark::claim_security(mode, program, &pv).ok());
+                .map(|pv| l2x_stark::claim_security(mode, &*program, &pv).ok());
             let (small, large) = (small?.display_bits(), large?.display_bits());
             Some(format!(
                 "{} {:.1}-{:.1}",

@@ -5,7 +5,7 @@ use std::sync::{Arc, mpsc};
 use std::time::Instant;
 
 use anyhow::Result;
-use l2x_core::{Backend, BackendId, Receipt};
+use l2x_core::{BackendId, Receipt};
 use l2x_executor::cache::{ReceiptCache, cache_key};
 use l2x_executor::{Aggregate, Executor, Job, Policy};
 use l2x_lab::{Case, Metric, Outcome, Samples, Spec, time};
@@ -442,10 +442,7 @@ pub fn memory(quick: bool) -> Result<Vec<Case<'static>>> {
         cases.push(Case::new(spec, move |_| {
             let input = n.to_string();
             let ex = executor(BackendId::Stark, Policy::Sequential).map_err(fail)?;
-            let program = ex.program("fibonacci").map_err(fail)?;
-            let estimate = l2x_stark::StarkBackend
-                .estimate_peak_memory(program, input.as_bytes())
-                .map_err(fail)?;
+            let estimate = ex.plan("fibonacci", input.as_bytes()).map_err(fail)?.memory;
             let peak = child_peak_rss(&[
                 "prove",
                 "fibonacci",

@@ -27,9 +27,9 @@ use l2x_core::{
 };
 use p3_field::PrimeCharacteristicRing;
 
-use crate::air::{AirProgram, ProgramAir, Table, Val, Witness, log_height_for};
 use crate::range::{self, RangeAir};
 pub use air::FibonacciAir;
+use l2x_air::{AirProgram, ProgramAir, Table, Val, Witness, log_height_for};
 pub use native::fibonacci;
 
 /// log2 of the largest Fibonacci table the STARK backend proves (n + 1 rows at most).
@@ -213,12 +213,12 @@ impl AirProgram for Fibonacci {
         public.extend(trace::limbs(value).map(Val::from_u16));
         Ok(vec![
             Table {
-                air: ProgramAir::Fibonacci(FibonacciAir::Main),
+                air: ProgramAir::new(FibonacciAir::Main),
                 log_height,
                 public_values: public,
             },
             Table {
-                air: ProgramAir::Fibonacci(FibonacciAir::Range(RangeAir)),
+                air: ProgramAir::new(FibonacciAir::Range(RangeAir)),
                 log_height: range::LOG_HEIGHT,
                 public_values: vec![],
             },

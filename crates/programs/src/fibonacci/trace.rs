@@ -4,8 +4,8 @@ use p3_field::PrimeCharacteristicRing;
 use p3_matrix::dense::RowMajorMatrix;
 
 use super::columns::{A, B, CARRY, INDEX, IS_OUTPUT, LIMBS, OUTPUTS_SEEN, WIDTH};
-use crate::air::Val;
 use crate::range::RangeCounter;
+use l2x_air::Val;
 
 /// The 16-bit limbs of `x`, least significant first.
 pub fn limbs(x: u64) -> [u16; LIMBS] {

@@ -29,8 +29,8 @@ use l2x_core::{
 };
 use p3_field::PrimeCharacteristicRing;
 
-use crate::air::{AirProgram, ProgramAir, Table, Val, Witness, log_height_for};
 pub use air::Sha256Air;
+use l2x_air::{AirProgram, ProgramAir, Table, Val, Witness, log_height_for};
 pub use native::{block_count, digest, digest_by_rounds};
 
 /// log2 of the largest SHA-256 table the STARK backend proves.
@@ -212,7 +212,7 @@ impl AirProgram for Sha256 {
             });
         };
         Ok(vec![Table {
-            air: ProgramAir::Sha256(Sha256Air),
+            air: ProgramAir::new(Sha256Air),
             log_height,
             public_values: table_public_values(&digest, len),
         }])

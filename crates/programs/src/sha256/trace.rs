@@ -11,7 +11,7 @@ use p3_maybe_rayon::prelude::*;
 
 use super::columns::*;
 use super::native::{BLOCK_BYTES, K, ROUNDS, round, schedule};
-use crate::air::Val;
+use l2x_air::Val;
 
 /// One compression as the table lays it out.
 #[derive(Debug, Clone)]

@@ -9,12 +9,12 @@ pub fn verify(receipt: &Receipt) -> Result<(), String> {
     let program = Registry::standard()
         .get(receipt.claim.program.as_str())
         .map_err(|e| e.to_string())?;
-    let backend: &dyn Backend = match receipt.backend {
-        BackendId::StarkZk => &StarkZkBackend,
-        _ => &StarkBackend,
+    let backend: Box<dyn Backend> = match receipt.backend {
+        BackendId::StarkZk => Box::new(StarkZkBackend::default()),
+        _ => Box::new(StarkBackend::default()),
     };
     backend
-        .verify(program, receipt)
+        .verify(&*program, receipt)
         .map(|_| ())
         .map_err(|e| e.to_string())
 }

@@ -1,66 +1,26 @@
-//! What the STARK backend needs from a program: its tables (AIRs), their trace heights and
-//! public inputs as field elements, and the witness traces.
+//! The seam between l2-executor's programs and its STARK prover.
 //!
-//! Every program is proven over KoalaBear ([`Val`]), a 31-bit prime field, so values wider than
+//! A program the STARK backend proves implements [`AirProgram`]: from a claim's public values it
+//! derives its tables ([`Table`]: constraints, trace height, public inputs), and from an input
+//! it generates their traces ([`Witness`]). A table's constraints are any type implementing
+//! Plonky3's `Air` for the builders in [`table`]; an AIR written generically over
+//! `InteractionBuilder` qualifies, whichever crate defines it, and [`ProgramAir`] holds it.
+//!
+//! Every table is defined over KoalaBear ([`Val`]), a 31-bit prime field, so values wider than
 //! 16 bits are split into 16-bit limbs or bits, and every limb is range-checked by a constraint
 //! or a lookup. A proof may consist of several tables that share lookup buses (LogUp).
 
+pub mod config;
+pub mod table;
+
 use l2x_core::{ClaimError, Execution, InputError, Program};
-use p3_air::{Air, BaseAir};
-use p3_lookup::InteractionBuilder;
 use p3_matrix::dense::RowMajorMatrix;
 
-use crate::fibonacci::FibonacciAir;
-use crate::sha256::Sha256Air;
-
-/// The field every AIR is defined over.
-pub type Val = p3_koala_bear::KoalaBear;
-
-/// The tables of every program, as one type: a batch proof needs one AIR type for all its
-/// tables, and one concrete type keeps the prover and verifier free of generic bounds.
-#[derive(Debug, Clone, Copy)]
-pub enum ProgramAir {
-    /// A table of the Fibonacci proof.
-    Fibonacci(FibonacciAir),
-    /// The SHA-256 table.
-    Sha256(Sha256Air),
-}
-
-impl<F> BaseAir<F> for ProgramAir {
-    fn width(&self) -> usize {
-        match self {
-            ProgramAir::Fibonacci(air) => BaseAir::<F>::width(air),
-            ProgramAir::Sha256(air) => BaseAir::<F>::width(air),
-        }
-    }
-
-    fn num_public_values(&self) -> usize {
-        match self {
-            ProgramAir::Fibonacci(air) => BaseAir::<F>::num_public_values(air),
-            ProgramAir::Sha256(air) => BaseAir::<F>::num_public_values(air),
-        }
-    }
-}
-
-impl ProgramAir {
-    /// Lookups the table makes per row (each becomes auxiliary LogUp columns).
-    pub fn lookups_per_row(&self) -> usize {
-        match self {
-            ProgramAir::Fibonacci(FibonacciAir::Main) => crate::fibonacci::columns::LIMBS,
-            ProgramAir::Fibonacci(FibonacciAir::Range(_)) => 1,
-            ProgramAir::Sha256(_) => 0,
-        }
-    }
-}
-
-impl<AB: InteractionBuilder> Air<AB> for ProgramAir {
-    fn eval(&self, builder: &mut AB) {
-        match self {
-            ProgramAir::Fibonacci(air) => air.eval(builder),
-            ProgramAir::Sha256(air) => air.eval(builder),
-        }
-    }
-}
+pub use config::{Challenge, Config, Val, ZkConfig};
+pub use table::{ProgramAir, TableAir};
+/// The Plonky3 crates a table is written with, at the version the prover uses: depend on these
+/// re-exports rather than on `p3-*` directly, and the versions cannot drift apart.
+pub use {p3_air, p3_field, p3_lookup, p3_matrix};
 
 /// One table of a proof as the verifier sees it: the AIR, the log2 of its trace height, and
 /// its public inputs.
@@ -84,6 +44,10 @@ pub struct Witness {
 }
 
 /// A program the STARK backend can prove.
+///
+/// The proof binds the program: its id and the shape of every table (widths, constraint
+/// counts, heights, the tables' `Debug` names) are hashed into the Fiat–Shamir transcript, so a
+/// proof made for one program's tables never verifies as another's, even one of the same shape.
 pub trait AirProgram: Program {
     /// The tables that a proof of a claim with these public values consists of. Both the prover
     /// and the verifier derive them from the claim alone. Tables whose height is free are at
