@@ -10,6 +10,7 @@
 //! 16 bits are split into 16-bit limbs or bits, and every limb is range-checked by a constraint
 //! or a lookup. A proof may consist of several tables that share lookup buses (LogUp).
 
+pub mod columns;
 pub mod config;
 pub mod table;
 

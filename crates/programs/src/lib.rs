@@ -7,10 +7,14 @@
 //! backends share these semantics exactly.
 
 pub mod fibonacci;
+pub mod merkle;
+pub mod poseidon2;
 pub mod range;
 mod registry;
 pub mod sha256;
 
 pub use fibonacci::Fibonacci;
+pub use merkle::Merkle;
+pub use poseidon2::Poseidon2;
 pub use registry::{Registry, RegistryError};
 pub use sha256::Sha256;

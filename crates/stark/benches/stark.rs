@@ -29,6 +29,26 @@ const WORKLOADS: &[(&str, &str, u64)] = &[
         "reference: p3-keccak-air, 2^10 Keccak-f permutations",
         1024,
     ),
+    (
+        "p3-poseidon2-2^14",
+        "reference: p3-poseidon2-air by p3-uni-stark, 2^14 permutations",
+        1 << 14,
+    ),
+    (
+        "poseidon2-2^14",
+        "poseidon2: 2^14 chained permutations (a 393,215-byte message)",
+        1 << 14,
+    ),
+    (
+        "p3-poseidon2-2^16",
+        "reference: p3-poseidon2-air by p3-uni-stark, 2^16 permutations",
+        1 << 16,
+    ),
+    (
+        "poseidon2-2^16",
+        "poseidon2: 2^16 chained permutations (a 1,572,863-byte message)",
+        1 << 16,
+    ),
     ("fib-2^16", "Fibonacci, 2^16 steps (n = 65535)", 0),
     ("fib-2^20", "Fibonacci, 2^20 steps (n = 1048575)", 0),
     ("sha256-1KiB", "SHA-256 of 1 KiB (17 compressions)", 17),
@@ -93,6 +113,36 @@ fn run_program(
     (proves, verifies, receipt.seal.len())
 }
 
+/// Proves and verifies one AIR alone with `p3-uni-stark` and our configuration, generating its
+/// trace (`$trace`, an expression using the AIR `$air`) inside each timed prove. A macro: the
+/// bounds `p3-uni-stark` puts on an AIR type are long, and the two references share the rest.
+macro_rules! run_uni_stark {
+    ($air:ident = $make:expr, $trace:expr) => {{
+        let config = config(Grinding::default(), &[0; 32]);
+        let $air = $make;
+        let mut proves = vec![];
+        let mut encoded = vec![];
+        let mut proof = None;
+        for _ in 0..PROVE_RUNS {
+            let t = Instant::now();
+            let trace = $trace;
+            let p = p3_uni_stark::prove(&config, &$air, trace, &[]).unwrap();
+            proves.push(t.elapsed());
+            encoded = postcard::to_allocvec(&p).unwrap();
+            proof = Some(p);
+        }
+        let proof = proof.unwrap();
+        let verifies = (0..VERIFY_RUNS)
+            .map(|_| {
+                let t = Instant::now();
+                p3_uni_stark::verify(&config, &$air, &proof, &[]).unwrap();
+                t.elapsed()
+            })
+            .collect();
+        (proves, verifies, encoded.len())
+    }};
+}
+
 /// The reference: the stock Keccak AIR proven with our configuration and prover path.
 fn run_keccak(count: usize) -> (Vec<Duration>, Vec<Duration>, usize) {
     let mut state = 0x9e37_79b9_7f4a_7c15u64;
@@ -106,33 +156,42 @@ fn run_keccak(count: usize) -> (Vec<Duration>, Vec<Duration>, usize) {
             })
         })
         .collect();
-    let config = config(Grinding::default(), &[0; 32]);
-    let air = KeccakAir {};
-    let mut proves = vec![];
-    let mut encoded = vec![];
-    let mut proof = None;
-    for _ in 0..PROVE_RUNS {
-        let t = Instant::now();
-        let trace = generate_trace_rows::<Val>(inputs.clone(), 0);
-        let p = p3_uni_stark::prove(&config, &air, trace, &[]).unwrap();
-        proves.push(t.elapsed());
-        encoded = postcard::to_allocvec(&p).unwrap();
-        proof = Some(p);
-    }
-    let proof = proof.unwrap();
-    let verifies = (0..VERIFY_RUNS)
-        .map(|_| {
-            let t = Instant::now();
-            p3_uni_stark::verify(&config, &air, &proof, &[]).unwrap();
-            t.elapsed()
-        })
-        .collect();
-    (proves, verifies, encoded.len())
+    run_uni_stark!(
+        air = KeccakAir {},
+        generate_trace_rows::<Val>(inputs.clone(), 0)
+    )
+}
+
+/// The Poseidon2 reference: Plonky3's own AIR for the same permutation (same constants), on
+/// random inputs, proven alone by `p3-uni-stark` with our configuration.
+fn run_p3_poseidon2(count: usize) -> (Vec<Duration>, Vec<Duration>, usize) {
+    run_uni_stark!(
+        air = l2x_programs::poseidon2::permutation_air(),
+        air.generate_random_trace_rows(count, 0)
+    )
+}
+
+/// A message of exactly `blocks` Poseidon2 blocks.
+fn blocks_message(blocks: usize) -> Vec<u8> {
+    message(blocks * l2x_programs::poseidon2::BLOCK_BYTES - 1)
+}
+
+/// Proves a message of `blocks` blocks through the backend's own functions.
+fn run_poseidon2(blocks: usize) -> (Vec<Duration>, Vec<Duration>, usize) {
+    run_program(
+        Mode::Plain,
+        &l2x_programs::Poseidon2,
+        &blocks_message(blocks),
+    )
 }
 
 fn child(name: &str) {
     let (proves, verifies, proof_bytes) = match name {
         "keccak-2^10" => run_keccak(1 << 10),
+        "p3-poseidon2-2^14" => run_p3_poseidon2(1 << 14),
+        "poseidon2-2^14" => run_poseidon2(1 << 14),
+        "p3-poseidon2-2^16" => run_p3_poseidon2(1 << 16),
+        "poseidon2-2^16" => run_poseidon2(1 << 16),
         "fib-2^16" => run_program(Mode::Plain, &Fibonacci, b"65535"),
         "fib-2^20" => run_program(Mode::Plain, &Fibonacci, b"1048575"),
         "sha256-1KiB" => run_program(Mode::Plain, &Sha256, &message(1 << 10)),

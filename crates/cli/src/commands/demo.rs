@@ -54,6 +54,14 @@ fn sha(label: &str, input: Vec<u8>) -> Job {
     }
 }
 
+fn poseidon2(label: &str, input: Vec<u8>) -> Job {
+    Job {
+        label: label.into(),
+        program: "poseidon2",
+        input,
+    }
+}
+
 fn pattern(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i % 251) as u8).collect()
 }
@@ -68,6 +76,7 @@ fn jobs(backend: BackendId) -> Vec<Job> {
             jobs.push(sha("sha256(\"abc\")", b"abc".to_vec()));
             jobs.push(sha("sha256(64 KiB)", pattern(64 << 10)));
             jobs.push(sha("sha256(1 MiB)", pattern(1 << 20)));
+            jobs.push(poseidon2("poseidon2(64 KiB)", pattern(64 << 10)));
         }
         BackendId::StarkZk => {
             jobs.truncate(2);
@@ -79,6 +88,7 @@ fn jobs(backend: BackendId) -> Vec<Job> {
             jobs.push(sha("sha256(\"abc\")", b"abc".to_vec()));
             jobs.push(sha("sha256(1 KiB)", pattern(1 << 10)));
             jobs.push(sha("sha256(16 KiB)", pattern(16 << 10)));
+            jobs.push(poseidon2("poseidon2(64 KiB)", pattern(64 << 10)));
         }
     }
     jobs

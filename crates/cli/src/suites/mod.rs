@@ -5,6 +5,7 @@
 
 mod da;
 mod executor;
+mod poseidon2;
 mod programs;
 
 use std::cell::RefCell;
@@ -79,6 +80,11 @@ pub const SUITES: &[Suite] = &[
         name: "stark",
         about: "real STARK proving and verification (plain and zk)",
         build: programs::stark,
+    },
+    Suite {
+        name: "poseidon2",
+        about: "Poseidon2 permutations proven per second, beside Plonky3's AIR alone",
+        build: poseidon2::poseidon2,
     },
 ];
 

@@ -1,0 +1,87 @@
+//! Witness generation for the Poseidon2 chain table: the permutations' inputs in chain order,
+//! every round by `p3-poseidon2-air`, then the bookkeeping columns.
+
+use l2x_air::Val;
+use p3_field::PrimeCharacteristicRing;
+use p3_koala_bear::{
+    GenericPoseidon2LinearLayersKoalaBear, KOALABEAR_POSEIDON2_HALF_FULL_ROUNDS,
+    KOALABEAR_POSEIDON2_PARTIAL_ROUNDS_16, default_koalabear_poseidon2_16,
+};
+use p3_matrix::dense::RowMajorMatrix;
+
+use super::columns::{DIGEST, PERMUTATION, STATE, WIDTH};
+use super::{Digest, SBOX_DEGREE, SBOX_REGISTERS, compress, constants};
+
+/// The inputs of `rows` chained permutations over `blocks` (then zero blocks), starting from
+/// h_0 = 0, and the chaining value after the last block (the digest).
+pub fn chain(blocks: &[Digest], rows: usize) -> (Vec<[Val; STATE]>, Digest) {
+    let perm = default_koalabear_poseidon2_16();
+    let mut inputs = Vec::with_capacity(rows);
+    let (mut h, mut digest) = ([Val::ZERO; DIGEST], [Val::ZERO; DIGEST]);
+    for i in 0..rows {
+        let m = blocks.get(i).copied().unwrap_or([Val::ZERO; DIGEST]);
+        let mut state = [Val::ZERO; STATE];
+        state[..DIGEST].copy_from_slice(&h);
+        state[DIGEST..].copy_from_slice(&m);
+        inputs.push(state);
+        h = compress(&perm, &h, &m);
+        if i + 1 == blocks.len() {
+            digest = h;
+        }
+    }
+    (inputs, digest)
+}
+
+/// The table for permutations of `inputs` (a power-of-two count), whose block `blocks − 1` is
+/// flagged as the last. Any inputs: tests pass chains that break on purpose.
+pub fn generate(inputs: Vec<[Val; STATE]>, blocks: usize) -> RowMajorMatrix<Val> {
+    let rows = inputs.len();
+    let permutations = rounds(inputs);
+    let mut values = Vec::with_capacity(rows * WIDTH);
+    for (i, row) in permutations.values.chunks_exact(PERMUTATION).enumerate() {
+        values.extend_from_slice(row);
+        values.extend([
+            Val::from_usize(i),
+            Val::from_bool(i + 1 == blocks),
+            Val::from_bool(i + 1 >= blocks),
+        ]);
+    }
+    RowMajorMatrix::new(values, WIDTH)
+}
+
+/// `p3-poseidon2-air`'s rows for permutations of `inputs` (a power-of-two count): every round's
+/// state, on all cores.
+pub fn rounds(inputs: Vec<[Val; STATE]>) -> RowMajorMatrix<Val> {
+    tracing::info_span!("poseidon2 rounds").in_scope(|| {
+        p3_poseidon2_air::generate_trace_rows::<
+            Val,
+            GenericPoseidon2LinearLayersKoalaBear,
+            STATE,
+            SBOX_DEGREE,
+            SBOX_REGISTERS,
+            KOALABEAR_POSEIDON2_HALF_FULL_ROUNDS,
+            KOALABEAR_POSEIDON2_PARTIAL_ROUNDS_16,
+        >(inputs, &constants(), 0)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::poseidon2::columns::OUTPUT;
+    use p3_symmetric::Permutation;
+
+    /// The AIR's witness (p3-poseidon2-air's generic rounds) against p3-koala-bear's permutation.
+    #[test]
+    fn every_row_outputs_the_permutation_of_its_inputs() {
+        let perm = default_koalabear_poseidon2_16();
+        let inputs: Vec<[Val; STATE]> = (0..8u32)
+            .map(|r| std::array::from_fn(|j| Val::from_u32(r.wrapping_mul(0x9e37_79b9) ^ j as u32)))
+            .collect();
+        let trace = generate(inputs.clone(), 8);
+        for (row, input) in trace.values.chunks_exact(WIDTH).zip(inputs) {
+            assert_eq!(row[..STATE], input);
+            assert_eq!(row[OUTPUT..OUTPUT + STATE], perm.permute(input));
+        }
+    }
+}
