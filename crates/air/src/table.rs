@@ -1,8 +1,8 @@
 //! An object-safe table: any crate's AIR, behind one type the prover and verifier can batch.
 //!
-//! `p3-batch-stark` proves all tables of a proof as one AIR *type*, evaluated by five concrete
-//! builders (the symbolic one that reads the constraints' shape, and the prover's and verifier's
-//! constraint folders of each configuration). [`TableAir`] has one method per builder and a
+//! `p3-batch-stark` proves all tables of a proof as one AIR *type*, evaluated by six concrete
+//! builders (the symbolic one that reads the constraints' shape, the prover's and verifier's
+//! constraint folders of each configuration, and the row-by-row checker of debug builds). [`TableAir`] has one method per builder and a
 //! blanket implementation for every AIR written generically (`impl<AB: InteractionBuilder>
 //! Air<AB>`), so a program outside this workspace never implements it by hand; [`ProgramAir`]
 //! wraps any of them in an `Arc<dyn TableAir>` and is that one type.
@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use std::fmt::Debug;
 use std::sync::Arc;
 
-use p3_air::{Air, BaseAir, BoundaryPublic};
+use p3_air::{Air, BaseAir, BoundaryPublic, DebugConstraintBuilder};
 use p3_batch_stark::folder::{
     ProverConstraintFolderWithLookups, VerifierConstraintFolderWithLookups,
 };
@@ -30,6 +30,9 @@ pub type ProverFolderZk<'a> = ProverConstraintFolderWithLookups<'a, ZkConfig>;
 pub type VerifierFolder<'a> = VerifierConstraintFolderWithLookups<'a, Config>;
 /// The verifier's constraint folder in the hiding configuration.
 pub type VerifierFolderZk<'a> = VerifierConstraintFolderWithLookups<'a, ZkConfig>;
+/// The row-by-row checker `p3-batch-stark`'s prover runs first when it is compiled with debug
+/// assertions (as fuzzing builds are).
+pub type DebugBuilder<'a> = DebugConstraintBuilder<'a, Val, Challenge>;
 
 /// A table's constraints, evaluable by every builder the STARK backend uses.
 ///
@@ -47,6 +50,8 @@ pub trait TableAir: BaseAir<Val> + Debug + Send + Sync + 'static {
     fn eval_verifier(&self, builder: &mut VerifierFolder<'_>);
     /// Evaluates the constraints on the verifier's side, hiding configuration.
     fn eval_verifier_zk(&self, builder: &mut VerifierFolderZk<'_>);
+    /// Checks the constraints row by row (debug-assertion builds of the prover).
+    fn eval_debug(&self, builder: &mut DebugBuilder<'_>);
 }
 
 impl<A> TableAir for A
@@ -55,6 +60,7 @@ where
     A: Air<SymbolicBuilder>,
     A: for<'a> Air<ProverFolder<'a>> + for<'a> Air<ProverFolderZk<'a>>,
     A: for<'a> Air<VerifierFolder<'a>> + for<'a> Air<VerifierFolderZk<'a>>,
+    A: for<'a> Air<DebugBuilder<'a>>,
 {
     fn eval_symbolic(&self, builder: &mut SymbolicBuilder) {
         self.eval(builder);
@@ -69,6 +75,9 @@ where
         self.eval(builder);
     }
     fn eval_verifier_zk(&self, builder: &mut VerifierFolderZk<'_>) {
+        self.eval(builder);
+    }
+    fn eval_debug(&self, builder: &mut DebugBuilder<'_>) {
         self.eval(builder);
     }
 }
@@ -176,5 +185,11 @@ impl<'a> Air<VerifierFolder<'a>> for ProgramAir {
 impl<'a> Air<VerifierFolderZk<'a>> for ProgramAir {
     fn eval(&self, builder: &mut VerifierFolderZk<'a>) {
         self.0.eval_verifier_zk(builder);
+    }
+}
+
+impl<'a> Air<DebugBuilder<'a>> for ProgramAir {
+    fn eval(&self, builder: &mut DebugBuilder<'a>) {
+        self.0.eval_debug(builder);
     }
 }
