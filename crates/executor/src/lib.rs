@@ -454,9 +454,6 @@ impl Executor {
             return Err(VerifyError::DevReceiptRefused(receipt.backend));
         }
         let program = self.program(receipt.claim.program.as_str())?;
-        if receipt.backend == self.backend() {
-            return self.prover.verify(&*program, receipt);
-        }
         backend(receipt.backend, &self.registry).verify(&*program, receipt)
     }
 

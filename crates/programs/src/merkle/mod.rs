@@ -25,7 +25,7 @@ pub mod columns;
 
 use l2x_air::{AirProgram, ProgramAir, Table, Val, Witness, log_height_for};
 use l2x_core::{ClaimError, Execution, InputError, Program, ProgramId, PublicField, PublicOutput};
-use p3_field::{PrimeCharacteristicRing, PrimeField32};
+use p3_field::PrimeCharacteristicRing;
 use p3_koala_bear::default_koalabear_poseidon2_16;
 use p3_matrix::dense::RowMajorMatrix;
 
@@ -34,7 +34,7 @@ use columns::*;
 
 use crate::poseidon2::bus::{self, Poseidon2BusAir};
 use crate::poseidon2::columns::DIGEST;
-use crate::poseidon2::{Digest, compress};
+use crate::poseidon2::{Digest, compress, digest_from_bytes, digest_hex, digest_to_bytes};
 
 /// The program's name.
 pub const NAME: &str = "merkle";
@@ -69,24 +69,6 @@ fn malformed(reason: impl Into<String>) -> InputError {
     }
 }
 
-fn read_digest(bytes: &[u8]) -> Option<Digest> {
-    let mut digest = [Val::ZERO; DIGEST];
-    for (d, w) in digest.iter_mut().zip(bytes.chunks_exact(4)) {
-        let w = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
-        if w >= Val::ORDER_U32 {
-            return None;
-        }
-        *d = Val::from_u32(w);
-    }
-    Some(digest)
-}
-
-fn digest_bytes(digest: &Digest) -> impl Iterator<Item = u8> + '_ {
-    digest
-        .iter()
-        .flat_map(|v| v.as_canonical_u32().to_le_bytes())
-}
-
 impl Path {
     /// The path's depth.
     pub fn depth(&self) -> usize {
@@ -117,7 +99,7 @@ impl Path {
         if depth < 32 && index >> depth != 0 {
             return Err(malformed(format!("index {index} is not below 2^{depth}")));
         }
-        let mut digests = rest[4..].chunks_exact(4 * DIGEST).map(read_digest);
+        let mut digests = rest[4..].chunks_exact(4 * DIGEST).map(digest_from_bytes);
         let leaf = digests
             .next()
             .flatten()
@@ -136,9 +118,9 @@ impl Path {
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut bytes = vec![self.depth() as u8];
         bytes.extend(self.index.to_le_bytes());
-        bytes.extend(digest_bytes(&self.leaf));
+        bytes.extend(digest_to_bytes(&self.leaf));
         for sibling in &self.siblings {
-            bytes.extend(digest_bytes(sibling));
+            bytes.extend(digest_to_bytes(sibling));
         }
         bytes
     }
@@ -163,8 +145,8 @@ impl Path {
 
 /// The public values of a claim: root, leaf, index, depth.
 pub fn public_values(root: &Digest, leaf: &Digest, index: u32, depth: u32) -> Vec<u8> {
-    digest_bytes(root)
-        .chain(digest_bytes(leaf))
+    digest_to_bytes(root)
+        .chain(digest_to_bytes(leaf))
         .chain(index.to_le_bytes())
         .chain(depth.to_le_bytes())
         .collect()
@@ -183,8 +165,8 @@ pub fn decode_public_values(bytes: &[u8]) -> Result<(Digest, Digest, u32, u32), 
         )));
     }
     let not_field = || invalid("an element is not below the field's modulus".into());
-    let root = read_digest(&bytes[..4 * DIGEST]).ok_or_else(not_field)?;
-    let leaf = read_digest(&bytes[4 * DIGEST..8 * DIGEST]).ok_or_else(not_field)?;
+    let root = digest_from_bytes(&bytes[..4 * DIGEST]).ok_or_else(not_field)?;
+    let leaf = digest_from_bytes(&bytes[4 * DIGEST..8 * DIGEST]).ok_or_else(not_field)?;
     let word =
         |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
     let (index, depth) = (word(8 * DIGEST), word(8 * DIGEST + 4));
@@ -195,10 +177,6 @@ pub fn decode_public_values(bytes: &[u8]) -> Result<(Digest, Digest, u32, u32), 
         return Err(invalid(format!("index {index} is not below 2^{depth}")));
     }
     Ok((root, leaf, index, depth))
-}
-
-fn hex(digest: &Digest) -> String {
-    hex::encode(digest_bytes(digest).collect::<Vec<u8>>())
 }
 
 impl Program for Merkle {
@@ -239,10 +217,10 @@ impl Program for Merkle {
         let (root, leaf, index, depth) = decode_public_values(public_values)?;
         let field = |name, value: String| PublicField { name, value };
         Ok(PublicOutput {
-            headline: hex(&root),
+            headline: digest_hex(&root),
             fields: vec![
-                field("root", hex(&root)),
-                field("leaf", hex(&leaf)),
+                field("root", digest_hex(&root)),
+                field("leaf", digest_hex(&leaf)),
                 field("index", index.to_string()),
                 field("depth", depth.to_string()),
             ],
@@ -329,22 +307,18 @@ pub fn path_trace(path: &Path, pairs: &[(Digest, Digest)], rows: usize) -> RowMa
     let perm = default_koalabear_poseidon2_16();
     let depth = path.depth();
     let mut values = vec![Val::ZERO; rows * WIDTH];
-    let (mut node, mut high, mut weight) = (path.leaf, 0u32, 1u32);
-    let (mut acc_lo, mut acc_hi) = (0u32, 0u32);
+    let (mut node, mut high, mut weight) = (path.leaf, Val::ZERO, Val::ONE);
+    let (mut acc_lo, mut acc_hi) = (Val::ZERO, Val::ZERO);
     for (level, row) in values.chunks_exact_mut(WIDTH).enumerate() {
         let active = level < depth;
-        let bit = if active { (path.index >> level) & 1 } else { 0 };
+        let bit = Val::from_bool(active && (path.index >> level) & 1 == 1);
         if level > 0 {
             let switch = depth > 16 && level == 16;
-            weight = if switch {
-                1
-            } else {
-                weight.wrapping_mul(2) % Val::ORDER_U32
-            };
-            high += u32::from(switch);
+            weight = if switch { Val::ONE } else { weight.double() };
+            high += Val::from_bool(switch);
         }
         let weighted = bit * weight;
-        if high == 0 {
+        if high == Val::ZERO {
             acc_lo += weighted;
         } else {
             acc_hi += weighted;
@@ -359,15 +333,15 @@ pub fn path_trace(path: &Path, pairs: &[(Digest, Digest)], rows: usize) -> RowMa
             node = compress(&perm, &left, &right);
             row[PARENT..PARENT + DIGEST].copy_from_slice(&node);
         }
-        row[BIT] = Val::from_u32(bit);
+        row[BIT] = bit;
         row[LEVEL] = Val::from_usize(level);
         row[IS_LAST] = Val::from_bool(level + 1 == depth);
         row[SEEN] = Val::from_bool(level + 1 >= depth);
-        row[HIGH] = Val::from_u32(high);
-        row[WEIGHT] = Val::from_u32(weight);
-        row[WEIGHTED_BIT] = Val::from_u32(weighted);
-        row[ACC_LO] = Val::from_u32(acc_lo);
-        row[ACC_HI] = Val::from_u32(acc_hi);
+        row[HIGH] = high;
+        row[WEIGHT] = weight;
+        row[WEIGHTED_BIT] = weighted;
+        row[ACC_LO] = acc_lo;
+        row[ACC_HI] = acc_hi;
     }
     RowMajorMatrix::new(values, WIDTH)
 }

@@ -139,13 +139,31 @@ pub fn digest(message: &[u8]) -> Digest {
         .fold([Val::ZERO; DIGEST], |h, m| compress(&perm, &h, m))
 }
 
-/// The public values of a claim: the digest, then the number of blocks.
-pub fn public_values(digest: &Digest, blocks: u32) -> Vec<u8> {
+/// A digest as bytes: each element as u32 little-endian (32 bytes).
+pub fn digest_to_bytes(digest: &Digest) -> impl Iterator<Item = u8> + '_ {
     digest
         .iter()
-        .map(PrimeField32::as_canonical_u32)
-        .chain([blocks])
-        .flat_map(u32::to_le_bytes)
+        .flat_map(|v| v.as_canonical_u32().to_le_bytes())
+}
+
+/// A digest from 32 bytes of u32 little-endian elements, or `None` if an element is not below
+/// the field's modulus.
+pub fn digest_from_bytes(bytes: &[u8]) -> Option<Digest> {
+    let mut digest = [Val::ZERO; DIGEST];
+    for (d, w) in digest.iter_mut().zip(bytes.chunks_exact(4)) {
+        let w = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
+        if w >= Val::ORDER_U32 {
+            return None;
+        }
+        *d = Val::from_u32(w);
+    }
+    Some(digest)
+}
+
+/// The public values of a claim: the digest, then the number of blocks.
+pub fn public_values(digest: &Digest, blocks: u32) -> Vec<u8> {
+    digest_to_bytes(digest)
+        .chain(blocks.to_le_bytes())
         .collect()
 }
 
@@ -164,20 +182,10 @@ pub fn decode_public_values(bytes: &[u8]) -> Result<(Digest, u32), ClaimError> {
             bytes.len()
         )));
     }
-    let words: Vec<u32> = bytes
-        .chunks_exact(4)
-        .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
-        .collect();
-    let mut digest = [Val::ZERO; DIGEST];
-    for (d, &w) in digest.iter_mut().zip(&words) {
-        if w >= Val::ORDER_U32 {
-            return Err(malformed(
-                "a digest element is not below the field's modulus",
-            ));
-        }
-        *d = Val::from_u32(w);
-    }
-    let n = words[DIGEST];
+    let (digest, n) = bytes.split_at(4 * DIGEST);
+    let digest = digest_from_bytes(digest)
+        .ok_or_else(|| malformed("a digest element is not below the field's modulus"))?;
+    let n = u32::from_le_bytes([n[0], n[1], n[2], n[3]]);
     if n == 0 || n as usize > block_count(MAX_LEN) {
         return Err(malformed(format!(
             "{n} blocks, expected 1 to {}",
@@ -201,7 +209,7 @@ fn check_len(input: &[u8]) -> Result<(), InputError> {
 
 /// The digest as hex: each element as u32 little-endian.
 pub fn digest_hex(digest: &Digest) -> String {
-    hex::encode(&public_values(digest, 0)[..4 * DIGEST])
+    hex::encode(digest_to_bytes(digest).collect::<Vec<u8>>())
 }
 
 impl Program for Poseidon2 {
