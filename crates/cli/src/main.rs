@@ -165,6 +165,14 @@ enum Command {
         l2x load --jobs 200 --clients 8 --backend stark --n 1000 --json"
     )]
     Load(commands::load::Args),
+    /// L2 blocks for the `transfers` program: genesis states, random blocks, applying a block.
+    #[command(
+        after_long_help = "Examples:\n  l2x rollup genesis --accounts 1000 --seed 1 -o state0\n  \
+        l2x rollup block --state state0 --transfers 64 --seed 2 -o block1\n  \
+        l2x prove transfers --input-file block1 --backend stark -o block1.stark\n  \
+        l2x rollup apply --state state0 --block block1 -o state1"
+    )]
+    Rollup(commands::rollup::Args),
     /// The end-to-end tour: prove and verify Fibonacci and SHA-256 jobs, with times.
     #[command(after_long_help = "Examples:\n  l2x demo\n  l2x demo --backend stark --json")]
     Demo(commands::demo::Args),
@@ -196,6 +204,7 @@ fn main() -> ExitCode {
         Command::Status(args) => commands::client::status(&args),
         Command::Fetch(args) => commands::client::fetch(&args),
         Command::Load(args) => commands::load::run(&args),
+        Command::Rollup(args) => commands::rollup::run(&args),
         Command::Demo(args) => commands::demo::run(&args),
     };
     match result {

@@ -12,9 +12,11 @@ pub mod poseidon2;
 pub mod range;
 mod registry;
 pub mod sha256;
+pub mod transfers;
 
 pub use fibonacci::Fibonacci;
 pub use merkle::Merkle;
 pub use poseidon2::Poseidon2;
 pub use registry::{Registry, RegistryError};
 pub use sha256::Sha256;
+pub use transfers::Transfers;

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use l2x_air::AirProgram;
 use l2x_core::{Program, ProgramId, UnknownProgram};
 
-use crate::{Fibonacci, Merkle, Poseidon2, Sha256};
+use crate::{Fibonacci, Merkle, Poseidon2, Sha256, Transfers};
 
 /// The programs an executor knows, looked up by id: the built-in ones and any a user adds.
 ///
@@ -61,13 +61,14 @@ impl Registry {
         }
     }
 
-    /// Every built-in program: `fibonacci`, `sha256`, `poseidon2` and `merkle`.
+    /// Every built-in program: `fibonacci`, `sha256`, `poseidon2`, `merkle` and `transfers`.
     pub fn standard() -> Self {
-        let entries: [Entry; 4] = [
+        let entries: [Entry; 5] = [
             Entry::Air(Arc::new(Fibonacci)),
             Entry::Air(Arc::new(Sha256)),
             Entry::Air(Arc::new(Poseidon2)),
             Entry::Air(Arc::new(Merkle)),
+            Entry::Air(Arc::new(Transfers)),
         ];
         Self {
             entries: Arc::new(entries),

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod load;
 pub mod programs;
 pub mod prove;
+pub mod rollup;
 pub mod run;
 pub mod serve;
 pub mod verify;

@@ -1,0 +1,199 @@
+//! The constraints of the transfer table. Each family is tested by a forged witness in
+//! `crates/stark/tests/transfers.rs`.
+
+use l2x_air::Val;
+use p3_air::{Air, AirBuilder, BaseAir, WindowAccess};
+use p3_field::PrimeCharacteristicRing;
+use p3_lookup::{Count, InteractionBuilder, LookupBus};
+
+use super::columns::*;
+use crate::poseidon2::bus::BUS;
+use crate::poseidon2::columns::DIGEST;
+
+/// The bus of leaf updates: index low and high halves, old leaf, new leaf, old root, new root
+/// (34 elements), provided by the update table and looked up twice per transfer.
+pub const UPDATE_BUS: LookupBus<'static> = LookupBus::new("state-update");
+
+/// The transfer table: one row per transfer, the state root and the commitment chained from
+/// row to row.
+#[derive(Debug, Clone, Copy)]
+pub struct TransferAir;
+
+impl BaseAir<Val> for TransferAir {
+    fn width(&self) -> usize {
+        WIDTH
+    }
+
+    fn num_public_values(&self) -> usize {
+        NUM_PUBLIC_VALUES
+    }
+}
+
+impl<AB: InteractionBuilder<F = Val>> Air<AB> for TransferAir {
+    fn eval(&self, builder: &mut AB) {
+        let main = builder.main();
+        let (local, next) = (main.current_slice(), main.next_slice());
+        let public: Vec<AB::Expr> = builder.public_values().iter().map(|&v| v.into()).collect();
+        let col = |c: usize| -> AB::Expr { local[c].into() };
+        let nxt = |c: usize| -> AB::Expr { next[c].into() };
+        let limbs =
+            |n: usize| -> Vec<AB::Expr> { (limbs_of(n)..limbs_of(n) + LIMBS).map(col).collect() };
+        let digest = |c: usize| -> Vec<AB::Expr> { (c..c + DIGEST).map(col).collect() };
+        let active = col(ACTIVE);
+        let two16 = AB::Expr::from_u32(1 << 16);
+
+        // Rows are counted; the first row starts from the public old root and a zero
+        // commitment, the last ends at the public new root, commitment and count.
+        builder.assert_bool(active.clone());
+        let mut first = builder.when_first_row();
+        first.assert_eq(col(COUNT), active.clone());
+        for j in 0..DIGEST {
+            first.assert_eq(col(ROOT_IN + j), public[PUBLIC_OLD_ROOT + j].clone());
+            first.assert_zero(col(COMMIT_IN + j));
+        }
+        let mut last = builder.when_last_row();
+        last.assert_eq(col(COUNT), public[PUBLIC_COUNT].clone());
+        for j in 0..DIGEST {
+            last.assert_eq(col(ROOT_OUT + j), public[PUBLIC_NEW_ROOT + j].clone());
+            last.assert_eq(col(COMMIT_OUT + j), public[PUBLIC_COMMITMENT + j].clone());
+        }
+        let mut transition = builder.when_transition();
+        transition.assert_eq(nxt(COUNT), col(COUNT) + nxt(ACTIVE));
+
+        // Chaining: each row starts where the one before ended.
+        for j in 0..DIGEST {
+            transition.assert_eq(nxt(ROOT_IN + j), col(ROOT_OUT + j));
+            transition.assert_eq(nxt(COMMIT_IN + j), col(COMMIT_OUT + j));
+        }
+
+        // A padding row changes nothing.
+        let mut padding = builder.when(AB::Expr::ONE - active.clone());
+        for j in 0..DIGEST {
+            padding.assert_eq(col(ROOT_OUT + j), col(ROOT_IN + j));
+            padding.assert_eq(col(COMMIT_OUT + j), col(COMMIT_IN + j));
+        }
+
+        // Every number is 64 bits.
+        for number in NUMBERS {
+            for j in 0..BITS {
+                builder.assert_bool(col(number + j));
+            }
+        }
+        // Each limb is the sum of its 16 bits.
+        for (n, number) in NUMBERS.into_iter().enumerate() {
+            for k in 0..LIMBS {
+                let bits = (0..16).rev().fold(AB::Expr::ZERO, |acc, j| {
+                    acc.double() + col(number + 16 * k + j)
+                });
+                builder.assert_eq(col(limbs_of(n) + k), bits);
+            }
+        }
+        for carry in [SENDER_CARRY, RECEIVER_CARRY, NONCE_CARRY] {
+            for k in 0..LIMBS - 1 {
+                builder.assert_bool(col(carry + k));
+            }
+        }
+
+        // The sender pays: new + amount = old, limb by limb; nothing is carried out of the top
+        // limb, so the amount does not exceed the balance.
+        let (amount, paid, paid_new) = (limbs(0), limbs(1), limbs(2));
+        let carry_in = |c: usize, k: usize| -> AB::Expr {
+            if k == 0 {
+                AB::Expr::ZERO
+            } else {
+                col(c + k - 1)
+            }
+        };
+        for k in 0..LIMBS - 1 {
+            builder.assert_eq(
+                paid_new[k].clone() + amount[k].clone() + carry_in(SENDER_CARRY, k),
+                paid[k].clone() + two16.clone() * col(SENDER_CARRY + k),
+            );
+        }
+        builder.assert_eq(
+            paid_new[3].clone() + amount[3].clone() + carry_in(SENDER_CARRY, 3),
+            paid[3].clone(),
+        );
+
+        // The receiver is paid: old + amount = new; no carry out of the top limb (no overflow).
+        let (got, got_new) = (limbs(3), limbs(4));
+        for k in 0..LIMBS - 1 {
+            builder.assert_eq(
+                got[k].clone() + amount[k].clone() + carry_in(RECEIVER_CARRY, k),
+                got_new[k].clone() + two16.clone() * col(RECEIVER_CARRY + k),
+            );
+        }
+        builder.assert_eq(
+            got[3].clone() + amount[3].clone() + carry_in(RECEIVER_CARRY, 3),
+            got_new[3].clone(),
+        );
+
+        // The sender's nonce increments (the transfer's nonce is the old one: same columns).
+        let (nonce, nonce_new) = (limbs(5), limbs(6));
+        builder.assert_eq(
+            nonce[0].clone() + active.clone(),
+            nonce_new[0].clone() + two16.clone() * col(NONCE_CARRY),
+        );
+        for k in 1..LIMBS - 1 {
+            builder.assert_eq(
+                nonce[k].clone() + col(NONCE_CARRY + k - 1),
+                nonce_new[k].clone() + two16.clone() * col(NONCE_CARRY + k),
+            );
+        }
+        builder.assert_eq(
+            nonce[3].clone() + col(NONCE_CARRY + 2),
+            nonce_new[3].clone(),
+        );
+
+        // Compressions on the Poseidon2 bus: the four leaves, the owner hash, the commitment.
+        let receiver_nonce: Vec<AB::Expr> =
+            (RECEIVER_NONCE..RECEIVER_NONCE + LIMBS).map(col).collect();
+        let zeros = || vec![AB::Expr::ZERO; DIGEST];
+        let join = |parts: Vec<Vec<AB::Expr>>| -> Vec<AB::Expr> { parts.concat() };
+        let count = || Count::bounded(active.clone(), 1);
+        let leaves = [
+            (paid.clone(), nonce.clone(), SENDER_OWNER, SENDER_LEAF),
+            (paid_new, nonce_new, SENDER_OWNER, SENDER_LEAF_NEW),
+            (got, receiver_nonce.clone(), RECEIVER_OWNER, RECEIVER_LEAF),
+            (got_new, receiver_nonce, RECEIVER_OWNER, RECEIVER_LEAF_NEW),
+        ];
+        for (balance, nonce, owner, leaf) in leaves {
+            let message = join(vec![balance, nonce, digest(owner), digest(leaf)]);
+            BUS.lookup_key(builder, message, count());
+        }
+        let owner = join(vec![digest(KEY), zeros(), digest(SENDER_OWNER)]);
+        BUS.lookup_key(builder, owner, count());
+        let first_block = join(vec![
+            digest(COMMIT_IN),
+            vec![col(FROM_LO), col(FROM_HI), col(TO_LO), col(TO_HI)],
+            amount,
+            digest(COMMIT_MID),
+        ]);
+        BUS.lookup_key(builder, first_block, count());
+        let second_block = join(vec![
+            digest(COMMIT_MID),
+            nonce,
+            vec![AB::Expr::ZERO; DIGEST - LIMBS],
+            digest(COMMIT_OUT),
+        ]);
+        BUS.lookup_key(builder, second_block, count());
+
+        // The two leaf updates, chained through the middle root, on the update bus.
+        let sender = join(vec![
+            vec![col(FROM_LO), col(FROM_HI)],
+            digest(SENDER_LEAF),
+            digest(SENDER_LEAF_NEW),
+            digest(ROOT_IN),
+            digest(ROOT_MID),
+        ]);
+        UPDATE_BUS.lookup_key(builder, sender, count());
+        let receiver = join(vec![
+            vec![col(TO_LO), col(TO_HI)],
+            digest(RECEIVER_LEAF),
+            digest(RECEIVER_LEAF_NEW),
+            digest(ROOT_MID),
+            digest(ROOT_OUT),
+        ]);
+        UPDATE_BUS.lookup_key(builder, receiver, count());
+    }
+}

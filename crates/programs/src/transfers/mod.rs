@@ -1,0 +1,305 @@
+//! `transfers`: an L2 block — a list of transfers applied to a committed state, from state
+//! root A to state root B.
+//!
+//! **State.** Accounts (balance u64, nonce u64, owner hash) are the leaves of a sparse binary
+//! Poseidon2 Merkle tree of depth 32 (the index is any u32; [`merkle`](crate::merkle)'s
+//! compression and bit order). An account's leaf is
+//! `Poseidon2(balance limbs ‖ nonce limbs ‖ owner)[0..8]` with 16-bit limbs, least significant
+//! first; an index without an account holds the zero leaf, and an empty subtree's root is the
+//! compression of two empty subtrees.
+//!
+//! **Transfers.** (from, to, amount, nonce, key), applied in order: both accounts exist; the key
+//! is a preimage of the sender's owner hash (`Poseidon2(key ‖ 0)[0..8]`); the nonce is the
+//! sender's, which then increments; the sender's balance covers the amount and the receiver's
+//! does not pass u64::MAX. The sender's leaf is updated first, then the receiver's under the
+//! root that results (so a transfer to oneself only bumps the nonce).
+//!
+//! **What is authenticated, and what is not.** A transfer is authorised by knowledge of the
+//! sender's key: whoever builds the block must hold every sender's key (a sequencer that users
+//! give their keys to, or a test fixture). There are no signatures: nothing shows that the
+//! key's holder agreed to *this* transfer, and the key is not revealed by the proof (it is not a
+//! public value) but a `stark` proof is not zero-knowledge. Replays are excluded by the nonce.
+//!
+//! **Input.** A block ([`Block::parse`]): the pre-state's accounts by ascending index (at most
+//! [`MAX_ACCOUNTS`]), then the transfers (at most [`MAX_TRANSFERS`]).
+//!
+//! **Public values.** 100 bytes: the old root, the new root, the commitment to the transfers
+//! (eight u32 LE elements each) and the number of transfers (u32 LE). The commitment
+//! ([`state::commitment`]) hashes each transfer's from, to, amount and nonce (not the key), so
+//! the block's published data ([`Block::published`]) can be checked against a proof.
+//!
+//! **Steps.** The number of transfers.
+//!
+//! **STARK.** Three tables: the transfers ([`air`], one row each), the leaf updates
+//! ([`update`], 32 rows each, two per transfer) on the `state-update` bus, and the Poseidon2
+//! compressions both look up ([`crate::poseidon2::bus`], 4 × 32 + 7 per transfer).
+
+pub mod air;
+pub mod columns;
+pub mod fixture;
+pub mod state;
+pub mod trace;
+pub mod update;
+
+use l2x_air::{AirProgram, ProgramAir, Table, Val, Witness, log_height_for};
+use l2x_core::{ClaimError, Execution, InputError, Program, ProgramId, PublicField, PublicOutput};
+use p3_field::PrimeCharacteristicRing;
+
+pub use air::TransferAir;
+pub use state::{
+    Account, Block, DEPTH, Fault, MAX_ACCOUNTS, MAX_TRANSFERS, Refused, Transfer, Tree,
+};
+pub use update::UpdateAir;
+
+use crate::poseidon2::bus::{self, Poseidon2BusAir};
+use crate::poseidon2::columns::DIGEST;
+use crate::poseidon2::{Digest, digest_from_bytes, digest_hex, digest_to_bytes};
+
+/// The program's name.
+pub const NAME: &str = "transfers";
+/// The program's id.
+pub const ID: ProgramId = ProgramId::from_static(NAME);
+/// Length of the public values in bytes.
+pub const PUBLIC_VALUES_LEN: usize = 3 * 4 * DIGEST + 4;
+/// Poseidon2 compressions per transfer: two leaf updates of 32 levels in two trees, four
+/// leaves, the owner hash, two commitment blocks.
+pub const COMPRESSIONS_PER_TRANSFER: usize = 4 * DEPTH + 7;
+/// log2 of the fewest rows of the transfer table.
+const MIN_LOG_TRANSFER_ROWS: usize = 2;
+/// log2 of the fewest rows of the compression table.
+const MIN_LOG_BUS_ROWS: usize = 4;
+
+/// The L2 block program. See the [module docs](self).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Transfers;
+
+/// A claim of `transfers`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Claim {
+    /// The state root before the block.
+    pub old_root: Digest,
+    /// The state root after.
+    pub new_root: Digest,
+    /// The commitment to the block's transfers.
+    pub commitment: Digest,
+    /// The number of transfers.
+    pub count: u32,
+}
+
+impl Claim {
+    /// The public values: old root ‖ new root ‖ commitment ‖ count.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        digest_to_bytes(&self.old_root)
+            .chain(digest_to_bytes(&self.new_root))
+            .chain(digest_to_bytes(&self.commitment))
+            .chain(self.count.to_le_bytes())
+            .collect()
+    }
+
+    /// Reads public values, refusing any other layout.
+    pub fn parse(bytes: &[u8]) -> Result<Self, ClaimError> {
+        let invalid = |reason: String| ClaimError {
+            program: ID,
+            reason,
+        };
+        if bytes.len() != PUBLIC_VALUES_LEN {
+            return Err(invalid(format!(
+                "{} bytes, expected {PUBLIC_VALUES_LEN}",
+                bytes.len()
+            )));
+        }
+        let digest = |k: usize| {
+            digest_from_bytes(&bytes[4 * DIGEST * k..4 * DIGEST * (k + 1)])
+                .ok_or_else(|| invalid("an element is not below the field's modulus".into()))
+        };
+        let at = 3 * 4 * DIGEST;
+        let count = u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+        if count as usize > MAX_TRANSFERS {
+            return Err(invalid(format!(
+                "{count} transfers, at most {MAX_TRANSFERS}"
+            )));
+        }
+        Ok(Self {
+            old_root: digest(0)?,
+            new_root: digest(1)?,
+            commitment: digest(2)?,
+            count,
+        })
+    }
+
+    /// The transfer table's public inputs.
+    pub fn table_public_values(&self) -> Vec<Val> {
+        self.old_root
+            .iter()
+            .chain(&self.new_root)
+            .chain(&self.commitment)
+            .copied()
+            .chain([Val::from_u32(self.count)])
+            .collect()
+    }
+}
+
+fn parse(input: &[u8]) -> Result<Block, InputError> {
+    Block::parse(input).map_err(|e| match e {
+        state::ParseError::Malformed(reason) => InputError::Malformed {
+            program: ID,
+            reason,
+        },
+        state::ParseError::TooLarge { what, value, limit } => InputError::TooLarge {
+            program: ID,
+            what: if what == "account" {
+                "the number of accounts"
+            } else {
+                "the number of transfers"
+            },
+            value,
+            limit,
+        },
+    })
+}
+
+/// Applies the block natively: the claim and the steps, or the refusal naming the transfer.
+pub fn run(input: &[u8]) -> Result<(Claim, Vec<state::Step>), InputError> {
+    let block = parse(input)?;
+    let (old_root, steps, tree) = block.apply().map_err(|refused| InputError::Malformed {
+        program: ID,
+        reason: refused.to_string(),
+    })?;
+    let claim = Claim {
+        old_root,
+        new_root: tree.root(),
+        commitment: state::commitment(&block.transfers),
+        count: block.transfers.len() as u32,
+    };
+    Ok((claim, steps))
+}
+
+/// The tables' log2 heights for `count` transfers: transfers, updates, compressions.
+fn log_heights(count: u32, min_log_rows: usize) -> [usize; 3] {
+    let count = u64::from(count);
+    [
+        log_height_for(count, min_log_rows.max(MIN_LOG_TRANSFER_ROWS)),
+        log_height_for(2 * DEPTH as u64 * count, min_log_rows.max(5)),
+        log_height_for(
+            COMPRESSIONS_PER_TRANSFER as u64 * count,
+            min_log_rows.max(MIN_LOG_BUS_ROWS),
+        ),
+    ]
+}
+
+impl Program for Transfers {
+    fn id(&self) -> ProgramId {
+        ID
+    }
+
+    fn summary(&self) -> &'static str {
+        "an L2 block: transfers between accounts of a Poseidon2 state tree (depth 32), root A -> B"
+    }
+
+    fn input_doc(&self) -> &'static str {
+        "u32 LE n || n accounts (index u32, balance u64, nonce u64, owner hash) by ascending index || u32 LE m || m transfers (from u32, to u32, amount u64, nonce u64, key); hashes are 8 u32 LE elements"
+    }
+
+    fn public_values_doc(&self) -> &'static str {
+        "old root || new root || transfer commitment (8 u32 LE elements each) || transfer count (u32 LE)"
+    }
+
+    fn estimate_steps(&self, input: &[u8]) -> Result<u64, InputError> {
+        Ok(parse(input)?.transfers.len() as u64)
+    }
+
+    fn execute(&self, input: &[u8]) -> Result<Execution, InputError> {
+        let (claim, _) = run(input)?;
+        Ok(Execution {
+            public_values: claim.to_bytes(),
+            steps: claim.count.into(),
+        })
+    }
+
+    fn steps_for(&self, public_values: &[u8]) -> Result<u64, ClaimError> {
+        Ok(Claim::parse(public_values)?.count.into())
+    }
+
+    fn describe(&self, public_values: &[u8]) -> Result<PublicOutput, ClaimError> {
+        let claim = Claim::parse(public_values)?;
+        let field = |name, value: String| PublicField { name, value };
+        Ok(PublicOutput {
+            headline: digest_hex(&claim.new_root),
+            fields: vec![
+                field("old_root", digest_hex(&claim.old_root)),
+                field("new_root", digest_hex(&claim.new_root)),
+                field("commitment", digest_hex(&claim.commitment)),
+                field("transfers", claim.count.to_string()),
+            ],
+        })
+    }
+}
+
+impl AirProgram for Transfers {
+    fn tables(&self, public_values: &[u8], min_log_rows: usize) -> Result<Vec<Table>, ClaimError> {
+        let claim = Claim::parse(public_values)?;
+        let [transfers, updates, compressions] = log_heights(claim.count, min_log_rows);
+        Ok(vec![
+            Table {
+                air: ProgramAir::new(TransferAir),
+                log_height: transfers,
+                public_values: claim.table_public_values(),
+            },
+            Table {
+                air: ProgramAir::new(UpdateAir),
+                log_height: updates,
+                public_values: vec![],
+            },
+            Table {
+                air: ProgramAir::new(Poseidon2BusAir::new()),
+                log_height: compressions,
+                public_values: vec![],
+            },
+        ])
+    }
+
+    fn placeholder_public_values(&self, input: &[u8]) -> Result<Vec<u8>, InputError> {
+        let zero = [Val::ZERO; DIGEST];
+        Ok(Claim {
+            old_root: zero,
+            new_root: zero,
+            commitment: zero,
+            count: parse(input)?.transfers.len() as u32,
+        }
+        .to_bytes())
+    }
+
+    fn stark_extremes(&self) -> [Vec<u8>; 2] {
+        let zero = [Val::ZERO; DIGEST];
+        let claim = |count| {
+            Claim {
+                old_root: zero,
+                new_root: zero,
+                commitment: zero,
+                count,
+            }
+            .to_bytes()
+        };
+        [claim(0), claim(MAX_TRANSFERS as u32)]
+    }
+
+    fn witness(&self, input: &[u8], min_log_rows: usize) -> Result<Witness, InputError> {
+        let (claim, steps) = run(input)?;
+        let rows: Vec<trace::Row> = steps.iter().map(trace::Row::new).collect();
+        let [transfers, updates, compressions] = log_heights(claim.count, min_log_rows);
+        let traces = trace::generate(&rows, claim.old_root, 1 << transfers, 1 << updates);
+        debug_assert_eq!(traces.outcome.new_root, claim.new_root);
+        debug_assert_eq!(traces.outcome.commitment, claim.commitment);
+        Ok(Witness {
+            execution: Execution {
+                public_values: claim.to_bytes(),
+                steps: claim.count.into(),
+            },
+            traces: vec![
+                traces.transfers,
+                traces.updates,
+                bus::generate(&traces.compressions, 1 << compressions),
+            ],
+        })
+    }
+}
