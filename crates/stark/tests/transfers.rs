@@ -11,13 +11,16 @@ use l2x_core::Backend;
 use l2x_programs::Transfers;
 use l2x_programs::poseidon2::Digest;
 use l2x_programs::poseidon2::bus;
+use l2x_programs::poseidon2::compress;
+use l2x_programs::transfers::columns;
 use l2x_programs::transfers::fixture::Wallet;
 use l2x_programs::transfers::state::{self, Step, commitment};
-use l2x_programs::transfers::trace::{self, Row};
+use l2x_programs::transfers::trace::{self, Row, Traces};
 use l2x_programs::transfers::{self, Block, Claim, Tree};
 use l2x_stark::{StarkBackend, StarkZkBackend, prove_tables, verify_tables};
 use l2x_trace::TraceBackend;
-use p3_field::PrimeCharacteristicRing;
+use p3_field::{Field, PrimeCharacteristicRing, PrimeField32};
+use p3_koala_bear::default_koalabear_poseidon2_16;
 
 fn block(accounts: usize, transfers: usize, seed: u64) -> Block {
     Wallet::genesis(accounts, seed).random_block(transfers, seed + 1)
@@ -145,35 +148,78 @@ fn resync(block: &Block, rows: &mut [Row], restart: Option<usize>) {
 /// Whether the rows' witness verifies against the block's pre-state root for the claim
 /// `edit` makes of the one it supports.
 fn accepted(block: &Block, rows: &[Row], edit: impl FnOnce(&mut Claim)) -> bool {
+    accepted_with(block, rows, |_, claim| edit(claim))
+}
+
+/// Whether the rows' witness, its traces and claim edited by `edit`, verifies. The transfer and
+/// update tables keep the heights of the rows' count; the compression table takes the claim's.
+fn accepted_with(block: &Block, rows: &[Row], edit: impl FnOnce(&mut Traces, &mut Claim)) -> bool {
     let old_root = Tree::new(block.accounts.iter().copied()).root();
     let count = rows.len() as u32;
-    let probe = Claim {
-        old_root,
-        new_root: old_root,
-        commitment: old_root,
-        count,
+    let heights = |count| -> Vec<usize> {
+        let probe = Claim {
+            old_root,
+            new_root: old_root,
+            commitment: old_root,
+            count,
+        };
+        let tables = Transfers.tables(&probe.to_bytes(), 0).unwrap();
+        tables.iter().map(|t| 1 << t.log_height).collect()
     };
-    let heights: Vec<usize> = Transfers
-        .tables(&probe.to_bytes(), 0)
-        .unwrap()
-        .iter()
-        .map(|t| 1 << t.log_height)
-        .collect();
-    let traces = trace::generate(rows, old_root, heights[0], heights[1]);
+    let rows_heights = heights(count);
+    let mut traces = trace::generate(rows, old_root, rows_heights[0], rows_heights[1]);
     let mut claim = Claim {
         old_root,
         new_root: traces.outcome.new_root,
         commitment: traces.outcome.commitment,
         count,
     };
-    edit(&mut claim);
+    edit(&mut traces, &mut claim);
     let tables = Transfers.tables(&claim.to_bytes(), 0).unwrap();
-    let compressions = bus::generate(&traces.compressions, heights[2]);
+    let compressions = bus::generate(&traces.compressions, heights(claim.count)[2]);
     let witness = [traces.transfers, traces.updates, compressions];
     match prove_tables(&transfers::ID, &tables, &witness) {
         Ok(seal) => verify_tables(&transfers::ID, &tables, &seal).is_ok(),
         Err(_) => false,
     }
+}
+
+/// Cells of the transfer table.
+fn cell(traces: &mut Traces, row: usize, column: usize) -> &mut Val {
+    &mut traces.transfers.values[row * columns::WIDTH + column]
+}
+
+fn digest_at(traces: &mut Traces, row: usize, column: usize) -> Digest {
+    std::array::from_fn(|j| *cell(traces, row, column + j))
+}
+
+fn set_digest(traces: &mut Traces, row: usize, column: usize, d: Digest) {
+    for (j, v) in d.into_iter().enumerate() {
+        *cell(traces, row, column + j) = v;
+    }
+}
+
+/// Restarts the commitment chain at `row` from `start`: that row's and the later rows'
+/// commitments, their compressions and the claim follow.
+fn recommit(traces: &mut Traces, claim: &mut Claim, row: usize, start: Digest) {
+    let perm = default_koalabear_poseidon2_16();
+    let active = claim.count as usize;
+    let mut c = start;
+    for r in row..traces.transfers.values.len() / columns::WIDTH {
+        set_digest(traces, r, columns::COMMIT_IN, c);
+        if r < active {
+            let base = r * transfers::COMPRESSIONS_PER_TRANSFER;
+            let first = traces.compressions[base + 5].1;
+            let second = traces.compressions[base + 6].1;
+            let mid = compress(&perm, &c, &first);
+            traces.compressions[base + 5].0 = c;
+            traces.compressions[base + 6].0 = mid;
+            set_digest(traces, r, columns::COMMIT_MID, mid);
+            c = compress(&perm, &mid, &second);
+        }
+        set_digest(traces, r, columns::COMMIT_OUT, c);
+    }
+    claim.commitment = c;
 }
 
 /// Whether the rows (edited by `f`, then resynced) verify for the claim they support.
@@ -253,7 +299,16 @@ fn the_nonce_increments() {
 
 #[test]
 fn the_key_opens_the_senders_owner_hash() {
-    assert!(!forged(|rows| rows[2].key[3] += Val::ONE));
+    // A wrong key, and its compression left out of the table (so that only the row's lookup
+    // can notice).
+    let (block, mut rows) = honest(6, 3, 21);
+    rows[2].key[3] += Val::ONE;
+    resync(&block, &mut rows, None);
+    assert!(!accepted_with(&block, &rows, |traces, _| {
+        traces
+            .compressions
+            .remove(2 * transfers::COMPRESSIONS_PER_TRANSFER + 4);
+    }));
 }
 
 #[test]
@@ -266,6 +321,7 @@ fn every_bit_is_a_bit() {
     r.set_number(AMOUNT, amount);
     r.set_number(PAID_NEW, paid - low);
     r.bits[PAID_NEW][0] = -Val::from_u64(50);
+    r.limbs[PAID_NEW] = r.limbs_from_bits(PAID_NEW);
     r.set_number(GOT_NEW, r.number(GOT) + amount);
     r.carries[0] = [Val::ZERO; 3];
     r.carries[1] = trace::carries(r.number(GOT), amount, 0);
@@ -273,12 +329,178 @@ fn every_bit_is_a_bit() {
     assert!(!accepted(&block, &rows, |_| {}));
 }
 
+/// A block of two transfers between four distinct accounts.
+fn disjoint() -> (Block, Vec<Row>) {
+    let wallet = Wallet::genesis(4, 41);
+    let i: Vec<u32> = wallet.accounts.keys().copied().collect();
+    let transfer = |from: u32, to: u32| state::Transfer {
+        from,
+        to,
+        amount: 5,
+        nonce: 0,
+        key: wallet.accounts[&from].key,
+    };
+    let block = Block {
+        accounts: wallet.state(),
+        transfers: vec![transfer(i[0], i[1]), transfer(i[2], i[3])],
+    };
+    let (_, steps, _) = block.apply().unwrap();
+    let rows = steps.iter().map(Row::new).collect();
+    (block, rows)
+}
+
 #[test]
 fn each_transfer_starts_from_the_root_before_it() {
-    // The third transfer applied to the pre-state instead of the second's result.
-    let (block, mut rows) = honest(6, 3, 21);
-    resync(&block, &mut rows, Some(2));
+    // The second transfer applied to the pre-state instead of the first's result (it touches
+    // other accounts, so it is valid there).
+    let (block, mut rows) = disjoint();
+    resync(&block, &mut rows, None);
+    assert!(accepted(&block, &rows, |_| {}));
+    resync(&block, &mut rows, Some(1));
     assert!(!accepted(&block, &rows, |_| {}));
+}
+
+#[test]
+fn the_commitment_starts_from_zero() {
+    let (block, mut rows) = honest(6, 3, 21);
+    resync(&block, &mut rows, None);
+    assert!(!accepted_with(&block, &rows, |t, c| recommit(
+        t,
+        c,
+        0,
+        [Val::ONE; 8]
+    )));
+}
+
+#[test]
+fn each_transfer_extends_the_commitment_before_it() {
+    // The commitment restarted at the third transfer: the first two left out.
+    let (block, mut rows) = honest(6, 3, 21);
+    resync(&block, &mut rows, None);
+    assert!(!accepted_with(&block, &rows, |t, c| recommit(
+        t,
+        c,
+        2,
+        [Val::ZERO; 8]
+    )));
+}
+
+#[test]
+fn the_count_starts_at_the_first_row() {
+    // Every count one higher: four transfers claimed for three (the tables keep their
+    // heights but the compressions', which follows the claim).
+    let (block, mut rows) = honest(6, 3, 21);
+    resync(&block, &mut rows, None);
+    assert!(!accepted_with(&block, &rows, |t, c| {
+        for row in 0..4 {
+            *cell(t, row, columns::COUNT) += Val::ONE;
+        }
+        c.count = 4;
+    }));
+}
+
+#[test]
+fn the_count_goes_up_by_the_active_rows() {
+    let (block, mut rows) = honest(6, 3, 21);
+    resync(&block, &mut rows, None);
+    assert!(!accepted_with(&block, &rows, |t, c| {
+        *cell(t, 3, columns::COUNT) += Val::ONE;
+        c.count = 4;
+    }));
+}
+
+#[test]
+fn a_padding_row_keeps_the_root() {
+    let (block, mut rows) = honest(6, 3, 21);
+    resync(&block, &mut rows, None);
+    assert!(!accepted_with(&block, &rows, |t, c| {
+        let mut root = digest_at(t, 3, columns::ROOT_OUT);
+        root[0] += Val::ONE;
+        set_digest(t, 3, columns::ROOT_OUT, root);
+        c.new_root = root;
+    }));
+}
+
+#[test]
+fn a_padding_row_keeps_the_commitment() {
+    let (block, mut rows) = honest(6, 3, 21);
+    resync(&block, &mut rows, None);
+    assert!(!accepted_with(&block, &rows, |t, c| {
+        let mut commitment = digest_at(t, 3, columns::COMMIT_OUT);
+        commitment[0] += Val::ONE;
+        set_digest(t, 3, columns::COMMIT_OUT, commitment);
+        c.commitment = commitment;
+    }));
+}
+
+#[test]
+fn each_limb_is_the_sum_of_its_bits() {
+    // An overdraft of 50 kept as a limb of -50 whose bits say 0.
+    assert!(!forged(|rows| {
+        let r = &mut rows[2];
+        let paid = r.number(PAID);
+        assert!(paid & 0xffff < 0xffff - 50);
+        r.set_number(AMOUNT, paid + 50);
+        r.set_number(PAID_NEW, 0);
+        r.limbs[PAID_NEW][0] = -Val::from_u64(50);
+        r.set_number(GOT_NEW, r.number(GOT) + paid + 50);
+        r.carries[0] = [Val::ZERO; 3];
+        r.carries[1] = trace::carries(r.number(GOT), paid + 50, 0);
+    }));
+}
+
+#[test]
+fn carries_are_bits() {
+    // An overdraft of 1000 leaving p - 1000: new + amount = old + p, which field carries absorb.
+    assert!(!forged(|rows| {
+        let r = &mut rows[2];
+        let paid = r.number(PAID);
+        let amount = paid + 1000;
+        r.set_number(AMOUNT, amount);
+        r.set_number(PAID_NEW, u64::from(Val::ORDER_U32) - 1000);
+        let inv = Val::from_u32(1 << 16).inverse();
+        let mut carry = Val::ZERO;
+        for k in 0..3 {
+            carry = (r.limbs[PAID_NEW][k] + r.limbs[AMOUNT][k] + carry - r.limbs[PAID][k]) * inv;
+            r.carries[0][k] = carry;
+        }
+        r.set_number(GOT_NEW, r.number(GOT) + amount);
+        r.carries[1] = trace::carries(r.number(GOT), amount, 0);
+    }));
+}
+
+#[test]
+fn the_sender_pays_exactly_the_amount() {
+    assert!(!forged(|rows| {
+        let r = &mut rows[2];
+        assert!(r.number(PAID_NEW) & 0xffff != 0xffff);
+        r.set_number(PAID_NEW, r.number(PAID_NEW) + 1);
+    }));
+}
+
+#[test]
+fn the_receiver_gets_exactly_the_amount() {
+    assert!(!forged(|rows| {
+        let r = &mut rows[2];
+        assert!(r.number(GOT_NEW) & 0xffff != 0xffff);
+        r.set_number(GOT_NEW, r.number(GOT_NEW) + 1);
+    }));
+}
+
+#[test]
+fn the_nonce_carries_through_its_middle_limbs() {
+    assert!(!forged(|rows| {
+        let r = &mut rows[2];
+        r.set_number(NONCE_NEW, r.number(NONCE_NEW) + (1 << 16));
+    }));
+}
+
+#[test]
+fn the_nonce_does_not_overflow_its_top_limb() {
+    assert!(!forged(|rows| {
+        let r = &mut rows[2];
+        r.set_number(NONCE_NEW, r.number(NONCE_NEW) + (1 << 48));
+    }));
 }
 
 #[test]

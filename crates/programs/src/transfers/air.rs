@@ -43,8 +43,11 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for TransferAir {
         let two16 = AB::Expr::from_u32(1 << 16);
 
         // Rows are counted; the first row starts from the public old root and a zero
-        // commitment, the last ends at the public new root, commitment and count.
-        builder.assert_bool(active.clone());
+        // commitment, the last ends at the public new root, commitment and count. (ACTIVE needs
+        // no bit check of its own: on a row where it is neither 0 nor 1 the padding rule below
+        // makes COMMIT_OUT = COMMIT_IN while the commitment's two lookups, counted ACTIVE ≠ 0
+        // times, make COMMIT_OUT = H(H(COMMIT_IN ‖ ·) ‖ ·) — a two-step Poseidon2 cycle, which
+        // nobody can find. So the lookup counts are bits, as `Count::bounded(_, 1)` requires.)
         let mut first = builder.when_first_row();
         first.assert_eq(col(COUNT), active.clone());
         for j in 0..DIGEST {

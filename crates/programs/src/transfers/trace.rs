@@ -29,6 +29,9 @@ pub struct Row {
     pub receiver_nonce: [Val; LIMBS],
     /// The seven numbers' bits, in the order of [`columns::NUMBERS`].
     pub bits: [[Val; BITS]; 7],
+    /// The seven numbers' 16-bit limbs (the sums of their bits in an honest row). Every other
+    /// column that holds a number's value (leaves, commitment, additions) is made from these.
+    pub limbs: [[Val; LIMBS]; 7],
     /// The carries of the sender's, the receiver's and the nonce's additions.
     pub carries: [[Val; LIMBS - 1]; 3],
     /// The sender leaf's siblings.
@@ -62,6 +65,7 @@ impl Row {
             step.sender.1.nonce,
         ];
         let bits = numbers.map(|x| std::array::from_fn(|j| Val::from_u64((x >> j) & 1)));
+        let number_limbs = numbers.map(|x| limbs(x).map(Val::from_u16));
         Self {
             from: t.from,
             to: t.to,
@@ -70,6 +74,7 @@ impl Row {
             receiver_owner: step.receiver.0.owner,
             receiver_nonce: limbs(step.receiver.0.nonce).map(Val::from_u16),
             bits,
+            limbs: number_limbs,
             carries: [
                 carries(step.sender.1.balance, t.amount, 0),
                 carries(step.receiver.0.balance, t.amount, 0),
@@ -83,12 +88,22 @@ impl Row {
     /// Sets number `n` (an index into [`columns::NUMBERS`]) to `x`, bit by bit.
     pub fn set_number(&mut self, n: usize, x: u64) {
         self.bits[n] = std::array::from_fn(|j| Val::from_u64((x >> j) & 1));
+        self.limbs[n] = limbs(x).map(Val::from_u16);
     }
 
-    /// Number `n` read from its bits (as a u64 if they are bits).
+    /// Number `n` read from its limbs (as a u64 if they are 16-bit limbs).
     pub fn number(&self, n: usize) -> u64 {
         (0..LIMBS).fold(0, |acc, k| {
-            acc | (u64::from(self.limb(n, k).as_canonical_u32()) << (16 * k))
+            acc | (u64::from(self.limbs[n][k].as_canonical_u32()) << (16 * k))
+        })
+    }
+
+    /// Number `n`'s limbs as its bits make them.
+    pub fn limbs_from_bits(&self, n: usize) -> [Val; LIMBS] {
+        std::array::from_fn(|k| {
+            (0..16)
+                .rev()
+                .fold(Val::ZERO, |acc, j| acc.double() + self.bits[n][16 * k + j])
         })
     }
 
@@ -103,15 +118,8 @@ impl Row {
         )
     }
 
-    /// Limb `k` of number `n` (an index into [`columns::NUMBERS`]), from its bits.
-    pub fn limb(&self, n: usize, k: usize) -> Val {
-        (0..16)
-            .rev()
-            .fold(Val::ZERO, |acc, j| acc.double() + self.bits[n][16 * k + j])
-    }
-
     fn limbs(&self, n: usize) -> [Val; LIMBS] {
-        std::array::from_fn(|k| self.limb(n, k))
+        self.limbs[n]
     }
 
     /// The left half of a leaf's compression: balance limbs of number `balance`, then `nonce`.
