@@ -378,7 +378,7 @@ pub fn cache(_quick: bool) -> Result<Vec<Case<'static>>> {
 }
 
 /// Runs this binary with `args` and `--json`, and returns the `peak_rss_bytes` it reports.
-fn child_peak_rss(args: &[&str]) -> Result<f64, String> {
+pub(super) fn child_peak_rss(args: &[&str]) -> Result<f64, String> {
     let exe = std::env::current_exe().map_err(fail)?;
     let out = std::process::Command::new(exe)
         .args(args)

@@ -7,6 +7,7 @@ mod da;
 mod executor;
 mod poseidon2;
 mod programs;
+mod rollup;
 
 use std::cell::RefCell;
 use std::hint::black_box;
@@ -85,6 +86,11 @@ pub const SUITES: &[Suite] = &[
         name: "poseidon2",
         about: "Poseidon2 permutations proven per second, beside Plonky3's AIR alone",
         build: poseidon2::poseidon2,
+    },
+    Suite {
+        name: "rollup",
+        about: "L2 blocks (transfers) proven per second, beside their compression table alone",
+        build: rollup::rollup,
     },
 ];
 

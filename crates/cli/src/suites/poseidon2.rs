@@ -43,18 +43,32 @@ pub fn poseidon2(quick: bool) -> Result<Vec<Case<'static>>> {
         )
         .throughput("permutations", permutations as f64)
         .against(reference.id.clone());
-        cases.extend(paired(reference, spec, 1, move || {
-            let air = permutation_air();
-            let config = config(Grinding::default(), &[0; 32]);
-            let direct: Work = Box::new(move || {
-                let trace = air.generate_random_trace_rows(permutations, 0);
-                keep(p3_uni_stark::prove(&config, &air, trace, &[]));
-            });
+        cases.extend(against_plonky3(reference, spec, permutations, move || {
             let ex = executor(BackendId::Stark, Policy::Sequential).map_err(fail)?;
             let input = message(permutations * BLOCK_BYTES - 1);
             let ours: Work = Box::new(move || keep(ex.prove("poseidon2", black_box(&input))));
-            Ok((direct, ours))
+            Ok(ours)
         }));
     }
     Ok(cases)
+}
+
+/// `spec` (built by `ours`, untimed) timed in alternation against its `reference`: Plonky3's
+/// Poseidon2 AIR alone on `permutations` random inputs, proven by `p3-uni-stark` with our
+/// configuration.
+pub(super) fn against_plonky3(
+    reference: Spec,
+    spec: Spec,
+    permutations: usize,
+    ours: impl FnOnce() -> Result<Work, String> + 'static,
+) -> [Case<'static>; 2] {
+    paired(reference, spec, 1, move || {
+        let air = permutation_air();
+        let config = config(Grinding::default(), &[0; 32]);
+        let direct: Work = Box::new(move || {
+            let trace = air.generate_random_trace_rows(permutations, 0);
+            keep(p3_uni_stark::prove(&config, &air, trace, &[]));
+        });
+        Ok((direct, ours()?))
+    })
 }

@@ -1,0 +1,93 @@
+//! L2 blocks (`transfers`) proven per second, against the floor of their cost: a block's
+//! Poseidon2 compression table alone — the same number of permutations, padded as ours is, of
+//! Plonky3's `p3-poseidon2-air` proven by `p3-uni-stark` with our configuration — timed in
+//! alternation; then each block's verification time, proof size and the peak RSS of an
+//! `l2x prove transfers` process.
+
+use std::hint::black_box;
+use std::io::Write;
+
+use anyhow::Result;
+use l2x_core::BackendId;
+use l2x_executor::Policy;
+use l2x_lab::{Case, Metric, Outcome, Spec, time};
+use l2x_programs::transfers::COMPRESSIONS_PER_TRANSFER;
+use l2x_programs::transfers::fixture::Wallet;
+
+use super::executor::child_peak_rss;
+use super::poseidon2::against_plonky3;
+use super::{Work, executor, fail, keep};
+
+/// Accounts in the benchmark's state.
+const ACCOUNTS: usize = 1000;
+
+/// A block of `transfers` random transfers on a state of [`ACCOUNTS`] accounts.
+fn block(transfers: usize) -> Vec<u8> {
+    Wallet::genesis(ACCOUNTS, 1)
+        .random_block(transfers, 2)
+        .to_bytes()
+}
+
+/// Blocks of 64, 256 and 1024 transfers (64 in quick runs).
+pub fn rollup(quick: bool) -> Result<Vec<Case<'static>>> {
+    let sizes: &[usize] = if quick { &[64] } else { &[64, 256, 1024] };
+    let mut cases = vec![];
+    for &transfers in sizes {
+        let count = transfers as u64;
+        let permutations = (transfers * COMPRESSIONS_PER_TRANSFER).next_power_of_two();
+        let reference = Spec::new(
+            "rollup",
+            "p3-uni-stark",
+            Some(count),
+            format!(
+                "{permutations} Poseidon2 permutations (a {transfers}-transfer block's compression table) by p3-uni-stark (reference)"
+            ),
+        )
+        .throughput("transfers", transfers as f64);
+        let spec = Spec::new(
+            "rollup",
+            "prove",
+            Some(count),
+            format!("a block of {transfers} transfers, STARK"),
+        )
+        .throughput("transfers", transfers as f64)
+        .against(reference.id.clone());
+        cases.extend(against_plonky3(reference, spec, permutations, move || {
+            let ex = executor(BackendId::Stark, Policy::Sequential).map_err(fail)?;
+            let input = block(transfers);
+            let ours: Work = Box::new(move || keep(ex.prove("transfers", black_box(&input))));
+            Ok(ours)
+        }));
+        let verify = Spec::new(
+            "rollup",
+            "verify",
+            Some(count),
+            format!(
+                "verify a {transfers}-transfer block's STARK; its size; peak RSS of `l2x prove transfers`"
+            ),
+        )
+        .against(format!("rollup/prove/{count}"));
+        cases.push(Case::new(verify, move |c| {
+            let input = block(transfers);
+            let ex = executor(BackendId::Stark, Policy::Sequential).map_err(fail)?;
+            let receipt = ex.prove("transfers", &input).map_err(fail)?;
+            let size = receipt.to_bytes().len();
+            let mut file = tempfile::NamedTempFile::new().map_err(fail)?;
+            file.write_all(&input).map_err(fail)?;
+            let path = file.path().to_string_lossy().into_owned();
+            let peak = child_peak_rss(&[
+                "prove",
+                "transfers",
+                "--input-file",
+                &path,
+                "--backend",
+                "stark",
+            ])?;
+            let samples = time(c, || ex.verify(black_box(&receipt)).is_ok());
+            Ok(Outcome::timed(samples)
+                .with(Metric::new("proof_bytes", size as f64, "bytes"))
+                .with(Metric::new("peak_bytes", peak, "bytes")))
+        }));
+    }
+    Ok(cases)
+}
