@@ -14,7 +14,7 @@ use l2x_programs::Transfers;
 use l2x_programs::poseidon2::Digest;
 use l2x_programs::poseidon2::bus;
 use l2x_programs::poseidon2::compress;
-use l2x_programs::transfers::columns;
+use l2x_programs::transfers::columns::{self, update};
 use l2x_programs::transfers::fixture::Wallet;
 use l2x_programs::transfers::state::{self, Step, commitment};
 use l2x_programs::transfers::trace::{self, Row, Traces};
@@ -534,4 +534,23 @@ fn the_count_is_the_number_of_transfers() {
     assert_eq!(heights(5), heights(6));
     assert!(accepted(&block, &rows, |_| {}));
     assert!(!accepted(&block, &rows, |c| c.count = 6));
+}
+
+#[test]
+fn update_groups_are_counted_once() {
+    // Two copies of the first update group in the padding groups, counted 2 and −2 times:
+    // their lookups and their updates cancel out; only ACTIVE being a bit says no.
+    let (block, mut rows) = honest(6, 3, 21);
+    resync(&block, &mut rows, None);
+    assert!(!accepted_with(&block, &rows, |t, _| {
+        let (width, group) = (update::WIDTH, 32 * update::WIDTH);
+        let first: Vec<Val> = t.updates.values[..group].to_vec();
+        for (g, count) in [(6, Val::TWO), (7, -Val::TWO)] {
+            let copy = &mut t.updates.values[g * group..(g + 1) * group];
+            copy.copy_from_slice(&first);
+            for level in 0..32 {
+                copy[level * width + update::ACTIVE] = count;
+            }
+        }
+    }));
 }

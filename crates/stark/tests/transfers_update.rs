@@ -1,0 +1,483 @@
+//! The update table of `transfers` (a leaf's old and new paths side by side): one forged
+//! witness per constraint family, each mutation-checked by deleting the constraint. The block
+//! is one self-transfer, so that a departure made alike in both of its groups (the sender's
+//! and the receiver's update, at the same index) stays consistent between them: the
+//! receiver's old leaf is the sender's new one.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use l2x_air::{AirProgram, Val};
+use l2x_programs::Transfers;
+use l2x_programs::poseidon2::{Digest, bus, compress};
+use l2x_programs::transfers::columns::{self, update::*};
+use l2x_programs::transfers::fixture::Wallet;
+use l2x_programs::transfers::state::{DEPTH, Transfer};
+use l2x_programs::transfers::trace::{self, Row};
+use l2x_programs::transfers::{self, Block, Claim, Tree};
+use l2x_stark::{prove_tables, verify_tables};
+use p3_field::PrimeCharacteristicRing;
+use p3_koala_bear::default_koalabear_poseidon2_16;
+
+const D: usize = 8;
+
+/// Departures from an honest group (levels are rows of the group).
+#[derive(Default, Clone)]
+struct Tweaks {
+    /// The old node at this level replaced (the old chain breaks here).
+    node_at: Option<(usize, Digest)>,
+    /// The new node at this level replaced.
+    node_new_at: Option<(usize, Digest)>,
+    /// The old compression's left input replaced at this level.
+    left_at: Option<(usize, Digest)>,
+    /// The old compression's right input replaced.
+    right_at: Option<(usize, Digest)>,
+    /// The new compression's left input replaced.
+    left_new_at: Option<(usize, Digest)>,
+    /// The new compression's right input replaced.
+    right_new_at: Option<(usize, Digest)>,
+    /// The old path starts from this node (the group's LEAF column keeps the leaf).
+    start: Option<Digest>,
+    /// The new path starts from this node.
+    start_new: Option<Digest>,
+    /// The LEAF column below this level (the real leaf from it on).
+    leaf_until: Option<(usize, Digest)>,
+    /// The LEAF_NEW column below this level.
+    leaf_new_until: Option<(usize, Digest)>,
+    /// The bit at this level.
+    bit_at: Option<(usize, Val)>,
+    /// The halves switch at this level (honest: 16; 0: never).
+    switch_at: Option<usize>,
+    /// The high half from the first row on.
+    high_start: bool,
+    /// The first weight.
+    weight_start: Option<Val>,
+    /// The weight triples instead of doubling at this level.
+    weight_triples_at: Option<usize>,
+    /// Added to the weighted bit at this level.
+    weighted_extra: Option<(usize, Val)>,
+    /// Added to the low (false) or high (true) accumulator at this level only.
+    acc_extra: Option<(usize, bool, Val)>,
+    /// Levels (from, to) whose ACTIVE is 0: their compressions are not looked up.
+    inactive: Option<(usize, usize)>,
+}
+
+/// One group's rows, the compressions its active levels look up, and what it provides.
+struct Group {
+    rows: Vec<Val>,
+    compressions: Vec<(Digest, Digest)>,
+    index: [Val; 2],
+    roots: (Digest, Digest),
+}
+
+fn at<T: Copy>(tweak: Option<(usize, T)>, level: usize) -> Option<T> {
+    tweak.filter(|&(l, _)| l == level).map(|(_, v)| v)
+}
+
+/// The group of the update of `leaves` at `index` under `siblings`, built by the table's own
+/// relations with `t` applied.
+fn build(index: u32, leaves: (Digest, Digest), siblings: &[Digest; DEPTH], t: &Tweaks) -> Group {
+    let perm = default_koalabear_poseidon2_16();
+    let mut rows = vec![Val::ZERO; DEPTH * WIDTH];
+    let mut compressions = vec![];
+    let mut node = t.start.unwrap_or(leaves.0);
+    let mut node_new = t.start_new.unwrap_or(leaves.1);
+    let (mut high, mut weight) = (
+        Val::from_bool(t.high_start),
+        t.weight_start.unwrap_or(Val::ONE),
+    );
+    let (mut acc_lo, mut acc_hi) = (Val::ZERO, Val::ZERO);
+    let switch = t.switch_at.unwrap_or(16);
+    for (level, row) in rows.chunks_exact_mut(WIDTH).enumerate() {
+        if level > 0 {
+            let step = Val::from_bool(switch == level);
+            high += step;
+            let factor = if t.weight_triples_at == Some(level) {
+                3
+            } else {
+                2
+            };
+            weight = weight * Val::from_u32(factor) * (Val::ONE - step) + step;
+        }
+        let bit = at(t.bit_at, level).unwrap_or(Val::from_u32((index >> level) & 1));
+        node = at(t.node_at, level).unwrap_or(node);
+        node_new = at(t.node_new_at, level).unwrap_or(node_new);
+        let below = |until: Option<(usize, Digest)>, real: Digest| match until {
+            Some((k, d)) if level < k => d,
+            _ => real,
+        };
+        let (leaf, leaf_new) = (
+            below(t.leaf_until, leaves.0),
+            below(t.leaf_new_until, leaves.1),
+        );
+        let active = !matches!(t.inactive, Some((a, b)) if (a..b).contains(&level));
+        let sibling = siblings[level];
+        let order = |n: Digest| -> (Digest, Digest) {
+            (
+                std::array::from_fn(|j| n[j] + bit * (sibling[j] - n[j])),
+                std::array::from_fn(|j| sibling[j] + bit * (n[j] - sibling[j])),
+            )
+        };
+        let (mut left, mut right) = order(node);
+        let (mut left_new, mut right_new) = order(node_new);
+        left = at(t.left_at, level).unwrap_or(left);
+        right = at(t.right_at, level).unwrap_or(right);
+        left_new = at(t.left_new_at, level).unwrap_or(left_new);
+        right_new = at(t.right_new_at, level).unwrap_or(right_new);
+        let parent = compress(&perm, &left, &right);
+        let parent_new = compress(&perm, &left_new, &right_new);
+        if active {
+            compressions.push((left, right));
+            compressions.push((left_new, right_new));
+        }
+        let mut weighted = bit * weight;
+        weighted += at(t.weighted_extra, level).unwrap_or(Val::ZERO);
+        if level == 0 {
+            acc_lo = weighted;
+        } else {
+            acc_lo += weighted * (Val::ONE - high);
+            acc_hi += weighted * high;
+        }
+        match t.acc_extra {
+            Some((l, false, e)) if l == level => acc_lo += e,
+            Some((l, true, e)) if l == level => acc_hi += e,
+            _ => {}
+        }
+        for (column, d) in [
+            (NODE, node),
+            (NODE_NEW, node_new),
+            (SIBLING, sibling),
+            (LEFT, left),
+            (RIGHT, right),
+            (LEFT_NEW, left_new),
+            (RIGHT_NEW, right_new),
+            (PARENT, parent),
+            (PARENT_NEW, parent_new),
+            (LEAF, leaf),
+            (LEAF_NEW, leaf_new),
+        ] {
+            row[column..column + D].copy_from_slice(&d);
+        }
+        row[BIT] = bit;
+        row[LEVEL] = Val::from_usize(level);
+        row[IS_LAST] = Val::from_bool(level == DEPTH - 1);
+        row[HIGH] = high;
+        row[WEIGHT] = weight;
+        row[WEIGHTED_BIT] = weighted;
+        row[ACC_LO] = acc_lo;
+        row[ACC_HI] = acc_hi;
+        row[ACTIVE] = Val::from_bool(active);
+        (node, node_new) = (parent, parent_new);
+    }
+    Group {
+        rows,
+        compressions,
+        index: [acc_lo, acc_hi],
+        roots: (node, node_new),
+    }
+}
+
+fn digest(values: &[Val], row: usize, column: usize) -> Digest {
+    std::array::from_fn(|j| values[row * columns::WIDTH + column + j])
+}
+
+fn set(values: &mut [Val], row: usize, column: usize, d: &[Val]) {
+    values[row * columns::WIDTH + column..][..d.len()].copy_from_slice(d);
+}
+
+/// Whether the one-self-transfer block verifies with its sender's group built with `sender`
+/// and its receiver's with `receiver`, the transfer row and the claim following the groups.
+fn accepted(sender: &Tweaks, receiver: &Tweaks) -> bool {
+    let perm = default_koalabear_poseidon2_16();
+    let wallet = Wallet::genesis(3, 51);
+    let (&index, holding) = wallet.accounts.iter().next().unwrap();
+    let transfer = Transfer {
+        from: index,
+        to: index,
+        amount: 7,
+        nonce: 0,
+        key: holding.key,
+    };
+    let block = Block {
+        accounts: wallet.state(),
+        transfers: vec![transfer],
+    };
+    let (_, steps, _) = block.apply().unwrap();
+    let row = Row::new(&steps[0]);
+    let old_root = Tree::new(block.accounts.iter().copied()).root();
+    let mut traces = trace::generate(std::slice::from_ref(&row), old_root, 4, 64);
+    let t = &mut traces.transfers.values;
+    let leaves = |old, new| (digest(t, 0, old), digest(t, 0, new));
+    let g0 = build(
+        row.from,
+        leaves(columns::SENDER_LEAF, columns::SENDER_LEAF_NEW),
+        &row.sender_siblings,
+        sender,
+    );
+    let g1 = build(
+        row.to,
+        leaves(columns::RECEIVER_LEAF, columns::RECEIVER_LEAF_NEW),
+        &row.receiver_siblings,
+        receiver,
+    );
+    traces.updates.values[..DEPTH * WIDTH].copy_from_slice(&g0.rows);
+    traces.updates.values[DEPTH * WIDTH..].copy_from_slice(&g1.rows);
+    traces
+        .compressions
+        .splice(7.., g0.compressions.into_iter().chain(g1.compressions));
+    set(t, 0, columns::ROOT_IN, &g0.roots.0);
+    set(t, 0, columns::ROOT_MID, &g0.roots.1);
+    set(t, 0, columns::ROOT_OUT, &g1.roots.1);
+    for padding in 1..4 {
+        set(t, padding, columns::ROOT_IN, &g1.roots.1);
+        set(t, padding, columns::ROOT_OUT, &g1.roots.1);
+    }
+    // The indices the groups provide, and the commitment that hashes them.
+    set(t, 0, columns::FROM_LO, &g0.index);
+    set(t, 0, columns::TO_LO, &g1.index);
+    let mut first = traces.compressions[5].1;
+    first[..2].copy_from_slice(&g0.index);
+    first[2..4].copy_from_slice(&g1.index);
+    let second = traces.compressions[6].1;
+    let mid = compress(&perm, &[Val::ZERO; D], &first);
+    let commitment = compress(&perm, &mid, &second);
+    traces.compressions[5] = ([Val::ZERO; D], first);
+    traces.compressions[6] = (mid, second);
+    set(t, 0, columns::COMMIT_MID, &mid);
+    for r in 0..4 {
+        if r > 0 {
+            set(t, r, columns::COMMIT_IN, &commitment);
+        }
+        set(t, r, columns::COMMIT_OUT, &commitment);
+    }
+    let claim = Claim {
+        old_root: g0.roots.0,
+        new_root: g1.roots.1,
+        commitment,
+        count: 1,
+    };
+    let tables = Transfers.tables(&claim.to_bytes(), 0).unwrap();
+    let compressions = bus::generate(&traces.compressions, 1 << tables[2].log_height);
+    let witness = [traces.transfers, traces.updates, compressions];
+    match prove_tables(&transfers::ID, &tables, &witness) {
+        Ok(seal) => verify_tables(&transfers::ID, &tables, &seal).is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// The same departure in both groups.
+fn both(t: Tweaks) -> bool {
+    accepted(&t, &t)
+}
+
+fn node(seed: u32) -> Digest {
+    std::array::from_fn(|j| Val::from_u32(seed * 1000 + j as u32 * 7 + 1))
+}
+
+#[test]
+fn honest_groups_are_accepted() {
+    assert!(both(Tweaks::default()));
+}
+
+#[test]
+fn the_old_path_starts_at_the_old_leaf() {
+    let t = Tweaks {
+        start: Some(node(5)),
+        ..Tweaks::default()
+    };
+    assert!(!accepted(&t, &Tweaks::default()), "the table's first row");
+}
+
+#[test]
+fn the_new_path_starts_at_the_new_leaf() {
+    let t = Tweaks {
+        start_new: Some(node(5)),
+        ..Tweaks::default()
+    };
+    assert!(!accepted(&Tweaks::default(), &t), "a group after the first");
+    assert!(!accepted(&t, &Tweaks::default()), "the table's first row");
+}
+
+#[test]
+fn the_old_path_starts_at_the_old_leaf_after_the_first_group() {
+    // The receiver's old path from a made-up node, its LEAF column the real leaf; its old root
+    // must still be the sender's new one, so the sender's new path starts there too.
+    let start = node(6);
+    let receiver = Tweaks {
+        start: Some(start),
+        ..Tweaks::default()
+    };
+    let sender = Tweaks {
+        start_new: Some(start),
+        ..Tweaks::default()
+    };
+    assert!(!accepted(&sender, &receiver));
+}
+
+#[test]
+fn each_old_node_is_the_parent_below_it() {
+    let t = Tweaks {
+        node_at: Some((7, node(7))),
+        ..Tweaks::default()
+    };
+    assert!(!accepted(&t, &Tweaks::default()));
+}
+
+#[test]
+fn each_new_node_is_the_parent_below_it() {
+    let t = Tweaks {
+        node_new_at: Some((7, node(7))),
+        ..Tweaks::default()
+    };
+    assert!(!accepted(&Tweaks::default(), &t));
+}
+
+#[test]
+fn the_bit_orders_the_old_inputs() {
+    for t in [
+        Tweaks {
+            left_at: Some((3, node(8))),
+            ..Tweaks::default()
+        },
+        Tweaks {
+            right_at: Some((3, node(8))),
+            ..Tweaks::default()
+        },
+    ] {
+        assert!(!accepted(&t, &Tweaks::default()));
+    }
+}
+
+#[test]
+fn the_new_path_has_the_old_paths_siblings() {
+    for t in [
+        Tweaks {
+            left_new_at: Some((3, node(8))),
+            ..Tweaks::default()
+        },
+        Tweaks {
+            right_new_at: Some((3, node(8))),
+            ..Tweaks::default()
+        },
+    ] {
+        assert!(!accepted(&Tweaks::default(), &t));
+    }
+}
+
+#[test]
+fn the_leaves_are_carried_through_the_group() {
+    // The path climbs from a made-up leaf, which the LEAF column shows at the start (as it
+    // must) and which turns into the real leaf on the way up, for the message.
+    let made_up = node(9);
+    let old = Tweaks {
+        start: Some(made_up),
+        leaf_until: Some((9, made_up)),
+        ..Tweaks::default()
+    };
+    assert!(!accepted(&old, &Tweaks::default()));
+    let new = Tweaks {
+        start_new: Some(made_up),
+        leaf_new_until: Some((9, made_up)),
+        ..Tweaks::default()
+    };
+    assert!(!accepted(&Tweaks::default(), &new));
+}
+
+#[test]
+fn bits_are_bits() {
+    // A bit of 2 at a level whose index bit is 0: the inputs are mixed, not swapped (and the
+    // index read is off by twice the weight), in both groups alike.
+    let level = (0..DEPTH).find(|l| first_index() >> l & 1 == 0).unwrap();
+    assert!(!both(Tweaks {
+        bit_at: Some((level, Val::TWO)),
+        ..Tweaks::default()
+    }));
+}
+
+fn first_index() -> u32 {
+    *Wallet::genesis(3, 51).accounts.keys().next().unwrap()
+}
+
+/// Asserts that `t` is rejected in the table's first group (first-row constraints) and in
+/// the second (constraints at a group's start).
+fn rejected_in_either_group(t: Tweaks) {
+    assert!(!accepted(&t, &Tweaks::default()), "first group");
+    assert!(!accepted(&Tweaks::default(), &t), "second group");
+}
+
+#[test]
+fn the_weighted_bit_is_bit_times_weight() {
+    rejected_in_either_group(Tweaks {
+        weighted_extra: Some((4, Val::ONE)),
+        ..Tweaks::default()
+    });
+}
+
+#[test]
+fn weights_double() {
+    rejected_in_either_group(Tweaks {
+        weight_triples_at: Some(5),
+        ..Tweaks::default()
+    });
+}
+
+#[test]
+fn the_first_weight_is_one() {
+    rejected_in_either_group(Tweaks {
+        weight_start: Some(Val::TWO),
+        ..Tweaks::default()
+    });
+}
+
+#[test]
+fn a_group_starts_in_the_low_half() {
+    rejected_in_either_group(Tweaks {
+        high_start: true,
+        switch_at: Some(0),
+        ..Tweaks::default()
+    });
+}
+
+#[test]
+fn the_halves_switch_at_level_16() {
+    rejected_in_either_group(Tweaks {
+        switch_at: Some(15),
+        ..Tweaks::default()
+    });
+}
+
+#[test]
+fn the_last_level_is_in_the_high_half() {
+    // Never switching: the whole index in the low accumulator.
+    rejected_in_either_group(Tweaks {
+        switch_at: Some(0),
+        ..Tweaks::default()
+    });
+}
+
+#[test]
+fn the_accumulators_add_the_weighted_bits() {
+    for (level, high) in [(4, false), (20, true)] {
+        rejected_in_either_group(Tweaks {
+            acc_extra: Some((level, high, Val::ONE)),
+            ..Tweaks::default()
+        });
+    }
+}
+
+#[test]
+fn the_first_accumulators_are_the_first_bit() {
+    for high in [false, true] {
+        rejected_in_either_group(Tweaks {
+            acc_extra: Some((0, high, Val::ONE)),
+            ..Tweaks::default()
+        });
+    }
+}
+
+#[test]
+fn a_group_is_active_throughout() {
+    // Levels 20-25 inactive: their compressions are not looked up (so they could be anything).
+    rejected_in_either_group(Tweaks {
+        inactive: Some((20, 26)),
+        ..Tweaks::default()
+    });
+}
