@@ -554,3 +554,28 @@ fn update_groups_are_counted_once() {
         }
     }));
 }
+
+#[test]
+fn the_update_table_ends_on_a_group_end() {
+    // The two padding groups merged into one of 64 rows that never ends (levels 0 to 63).
+    let (block, mut rows) = honest(6, 3, 21);
+    resync(&block, &mut rows, None);
+    assert!(!accepted_with(&block, &rows, |t, _| {
+        let width = update::WIDTH;
+        let mut weight = Val::ONE;
+        for level in 0..64 {
+            if level > 0 {
+                weight = if level == 16 {
+                    Val::ONE
+                } else {
+                    weight.double()
+                };
+            }
+            let row = &mut t.updates.values[(6 * 32 + level) * width..][..width];
+            row[update::LEVEL] = Val::from_usize(level);
+            row[update::IS_LAST] = Val::ZERO;
+            row[update::HIGH] = Val::from_bool(level >= 16);
+            row[update::WEIGHT] = weight;
+        }
+    }));
+}

@@ -58,6 +58,10 @@ struct Tweaks {
     acc_extra: Option<(usize, bool, Val)>,
     /// Levels (from, to) whose ACTIVE is 0: their compressions are not looked up.
     inactive: Option<(usize, usize)>,
+    /// Rows of the group (honest: 32), its last flagged.
+    depth: Option<usize>,
+    /// The LEVEL written on the group's last row (honest: its row).
+    last_level: Option<usize>,
 }
 
 /// One group's rows, the compressions its active levels look up, and what it provides.
@@ -76,7 +80,8 @@ fn at<T: Copy>(tweak: Option<(usize, T)>, level: usize) -> Option<T> {
 /// relations with `t` applied.
 fn build(index: u32, leaves: (Digest, Digest), siblings: &[Digest; DEPTH], t: &Tweaks) -> Group {
     let perm = default_koalabear_poseidon2_16();
-    let mut rows = vec![Val::ZERO; DEPTH * WIDTH];
+    let depth = t.depth.unwrap_or(DEPTH);
+    let mut rows = vec![Val::ZERO; depth * WIDTH];
     let mut compressions = vec![];
     let mut node = t.start.unwrap_or(leaves.0);
     let mut node_new = t.start_new.unwrap_or(leaves.1);
@@ -157,8 +162,9 @@ fn build(index: u32, leaves: (Digest, Digest), siblings: &[Digest; DEPTH], t: &T
             row[column..column + D].copy_from_slice(&d);
         }
         row[BIT] = bit;
-        row[LEVEL] = Val::from_usize(level);
-        row[IS_LAST] = Val::from_bool(level == DEPTH - 1);
+        let last = level == depth - 1;
+        row[LEVEL] = Val::from_usize(t.last_level.filter(|_| last).unwrap_or(level));
+        row[IS_LAST] = Val::from_bool(last);
         row[HIGH] = high;
         row[WEIGHT] = weight;
         row[WEIGHTED_BIT] = weighted;
@@ -175,6 +181,28 @@ fn build(index: u32, leaves: (Digest, Digest), siblings: &[Digest; DEPTH], t: &T
     }
 }
 
+/// An inactive group of `len` rows (none when `len` is 0), its last row's LEVEL `last_level`
+/// if given.
+fn build_padding(len: usize, last_level: Option<usize>) -> Vec<Val> {
+    let mut rows = vec![Val::ZERO; len * WIDTH];
+    let mut weight = Val::ONE;
+    for (level, row) in rows.chunks_exact_mut(WIDTH).enumerate() {
+        if level > 0 {
+            weight = if level == 16 {
+                Val::ONE
+            } else {
+                weight.double()
+            };
+        }
+        let last = level + 1 == len;
+        row[LEVEL] = Val::from_usize(last_level.filter(|_| last).unwrap_or(level));
+        row[IS_LAST] = Val::from_bool(last);
+        row[HIGH] = Val::from_bool(level >= 16);
+        row[WEIGHT] = weight;
+    }
+    rows
+}
+
 fn digest(values: &[Val], row: usize, column: usize) -> Digest {
     std::array::from_fn(|j| values[row * columns::WIDTH + column + j])
 }
@@ -186,6 +214,18 @@ fn set(values: &mut [Val], row: usize, column: usize, d: &[Val]) {
 /// Whether the one-self-transfer block verifies with its sender's group built with `sender`
 /// and its receiver's with `receiver`, the transfer row and the claim following the groups.
 fn accepted(sender: &Tweaks, receiver: &Tweaks) -> bool {
+    accepted_edited(|_| {}, |_| (sender.clone(), receiver.clone()))
+}
+
+/// The four leaves of the transfer row: the sender's old and new, the receiver's old and new.
+type Leaves = [Digest; 4];
+
+/// As [`accepted`], with the transfer row edited by `edit` first and the groups' departures
+/// chosen by `tweaks` from the row's leaves.
+fn accepted_edited(
+    edit: impl FnOnce(&mut Row),
+    tweaks: impl FnOnce(&Leaves) -> (Tweaks, Tweaks),
+) -> bool {
     let perm = default_koalabear_poseidon2_16();
     let wallet = Wallet::genesis(3, 51);
     let (&index, holding) = wallet.accounts.iter().next().unwrap();
@@ -201,25 +241,36 @@ fn accepted(sender: &Tweaks, receiver: &Tweaks) -> bool {
         transfers: vec![transfer],
     };
     let (_, steps, _) = block.apply().unwrap();
-    let row = Row::new(&steps[0]);
+    let mut row = Row::new(&steps[0]);
+    edit(&mut row);
     let old_root = Tree::new(block.accounts.iter().copied()).root();
     let mut traces = trace::generate(std::slice::from_ref(&row), old_root, 4, 64);
     let t = &mut traces.transfers.values;
-    let leaves = |old, new| (digest(t, 0, old), digest(t, 0, new));
+    let leaves: Leaves = [
+        columns::SENDER_LEAF,
+        columns::SENDER_LEAF_NEW,
+        columns::RECEIVER_LEAF,
+        columns::RECEIVER_LEAF_NEW,
+    ]
+    .map(|c| digest(t, 0, c));
+    let (sender, receiver) = tweaks(&leaves);
     let g0 = build(
         row.from,
-        leaves(columns::SENDER_LEAF, columns::SENDER_LEAF_NEW),
+        (leaves[0], leaves[1]),
         &row.sender_siblings,
-        sender,
+        &sender,
     );
     let g1 = build(
         row.to,
-        leaves(columns::RECEIVER_LEAF, columns::RECEIVER_LEAF_NEW),
+        (leaves[2], leaves[3]),
         &row.receiver_siblings,
-        receiver,
+        &receiver,
     );
-    traces.updates.values[..DEPTH * WIDTH].copy_from_slice(&g0.rows);
-    traces.updates.values[DEPTH * WIDTH..].copy_from_slice(&g1.rows);
+    let padding = build_padding(
+        2 * DEPTH - (g0.rows.len() + g1.rows.len()) / WIDTH,
+        receiver.last_level,
+    );
+    traces.updates.values = [g0.rows, g1.rows, padding].concat();
     traces
         .compressions
         .splice(7.., g0.compressions.into_iter().chain(g1.compressions));
@@ -286,6 +337,16 @@ fn the_old_path_starts_at_the_old_leaf() {
     assert!(!accepted(&t, &Tweaks::default()), "the table's first row");
 }
 
+/// The receiver made up: 1000 more before and after than the sender's update left it. Its
+/// leaves then differ from the sender's new leaf, which the tree holds at the index.
+fn richer_receiver(row: &mut Row) {
+    const GOT: usize = 3;
+    const GOT_NEW: usize = 4;
+    row.set_number(GOT, row.number(GOT) + 1000);
+    row.set_number(GOT_NEW, row.number(GOT_NEW) + 1000);
+    row.carries[1] = trace::carries(row.number(GOT), row.number(0), 0);
+}
+
 #[test]
 fn the_new_path_starts_at_the_new_leaf() {
     let t = Tweaks {
@@ -293,23 +354,28 @@ fn the_new_path_starts_at_the_new_leaf() {
         ..Tweaks::default()
     };
     assert!(!accepted(&Tweaks::default(), &t), "a group after the first");
-    assert!(!accepted(&t, &Tweaks::default()), "the table's first row");
+    // The table's first row: the sender's new path climbs from the made-up receiver's leaf
+    // (so that the receiver's old path, from its own leaf, meets it).
+    assert!(!accepted_edited(richer_receiver, |leaves| {
+        let sender = Tweaks {
+            start_new: Some(leaves[2]),
+            ..Tweaks::default()
+        };
+        (sender, Tweaks::default())
+    }));
 }
 
 #[test]
 fn the_old_path_starts_at_the_old_leaf_after_the_first_group() {
-    // The receiver's old path from a made-up node, its LEAF column the real leaf; its old root
-    // must still be the sender's new one, so the sender's new path starts there too.
-    let start = node(6);
-    let receiver = Tweaks {
-        start: Some(start),
-        ..Tweaks::default()
-    };
-    let sender = Tweaks {
-        start_new: Some(start),
-        ..Tweaks::default()
-    };
-    assert!(!accepted(&sender, &receiver));
+    // The made-up receiver's group climbs from the leaf the tree holds (the sender's new one)
+    // while its LEAF column, and so its update, names the made-up leaf.
+    assert!(!accepted_edited(richer_receiver, |leaves| {
+        let receiver = Tweaks {
+            start: Some(leaves[1]),
+            ..Tweaks::default()
+        };
+        (Tweaks::default(), receiver)
+    }));
 }
 
 #[test]
@@ -480,4 +546,24 @@ fn a_group_is_active_throughout() {
         inactive: Some((20, 26)),
         ..Tweaks::default()
     });
+}
+
+#[test]
+fn groups_end_on_level_31() {
+    // Paths of depth 21 (their "roots" level-21 nodes) in groups of 21 rows, and an inactive
+    // group of 22 rows filling the table: each ends on a flagged row, but not on level 31.
+    assert!(!both(Tweaks {
+        depth: Some(21),
+        ..Tweaks::default()
+    }));
+}
+
+#[test]
+fn levels_count_up_one_by_one() {
+    // The same short groups, their last rows labelled level 31.
+    assert!(!both(Tweaks {
+        depth: Some(21),
+        last_level: Some(31),
+        ..Tweaks::default()
+    }));
 }
