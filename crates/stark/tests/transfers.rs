@@ -579,3 +579,153 @@ fn the_update_table_ends_on_a_group_end() {
         }
     }));
 }
+
+/// An update group of 64 rows, levels −32 … 31: the leaves first climb 32 levels with zero
+/// siblings (bits 0), then the tree's 32. Its rows, compressions, the nodes it reaches at
+/// level 0 and at the top, and the index halves it reads.
+struct DeepGroup {
+    rows: Vec<Val>,
+    compressions: Vec<(Digest, Digest)>,
+    level0: (Digest, Digest),
+    roots: (Digest, Digest),
+    index: [Val; 2],
+}
+
+fn deep_group(index: u32, leaves: (Digest, Digest), siblings: &[Digest; 32]) -> DeepGroup {
+    use update::*;
+    let perm = default_koalabear_poseidon2_16();
+    let mut rows = vec![Val::ZERO; 64 * WIDTH];
+    let mut compressions = vec![];
+    let (mut node, mut node_new) = leaves;
+    let mut level0 = leaves;
+    let (mut weight, mut high) = (Val::ONE, Val::ZERO);
+    let (mut acc_lo, mut acc_hi) = (Val::ZERO, Val::ZERO);
+    for (r, row) in rows.chunks_exact_mut(WIDTH).enumerate() {
+        let level = r as i64 - 32;
+        if r > 0 {
+            if level == 16 {
+                (weight, high) = (Val::ONE, Val::ONE);
+            } else {
+                weight = weight.double();
+            }
+        }
+        if level == 0 {
+            level0 = (node, node_new);
+        }
+        let (bit, sibling) = if level < 0 {
+            (0, [Val::ZERO; 8])
+        } else {
+            ((index >> level) & 1, siblings[level as usize])
+        };
+        let order = |n: Digest| if bit == 1 { (sibling, n) } else { (n, sibling) };
+        let ((left, right), (left_new, right_new)) = (order(node), order(node_new));
+        let (parent, parent_new) = (
+            compress(&perm, &left, &right),
+            compress(&perm, &left_new, &right_new),
+        );
+        compressions.push((left, right));
+        compressions.push((left_new, right_new));
+        let weighted = Val::from_u32(bit) * weight;
+        if r == 0 {
+            acc_lo = weighted;
+        } else {
+            acc_lo += weighted * (Val::ONE - high);
+            acc_hi += weighted * high;
+        }
+        for (column, d) in [
+            (NODE, node),
+            (NODE_NEW, node_new),
+            (SIBLING, sibling),
+            (LEFT, left),
+            (RIGHT, right),
+            (LEFT_NEW, left_new),
+            (RIGHT_NEW, right_new),
+            (PARENT, parent),
+            (PARENT_NEW, parent_new),
+            (LEAF, leaves.0),
+            (LEAF_NEW, leaves.1),
+        ] {
+            row[column..column + 8].copy_from_slice(&d);
+        }
+        row[BIT] = Val::from_u32(bit);
+        row[LEVEL] = if level < 0 {
+            -Val::from_u64(level.unsigned_abs())
+        } else {
+            Val::from_u64(level as u64)
+        };
+        row[IS_LAST] = Val::from_bool(r == 63);
+        row[HIGH] = high;
+        row[WEIGHT] = weight;
+        row[WEIGHTED_BIT] = weighted;
+        row[ACC_LO] = acc_lo;
+        row[ACC_HI] = acc_hi;
+        row[ACTIVE] = Val::ONE;
+        (node, node_new) = (parent, parent_new);
+    }
+    DeepGroup {
+        rows,
+        compressions,
+        level0,
+        roots: (node, node_new),
+        index: [acc_lo, acc_hi],
+    }
+}
+
+#[test]
+fn the_update_table_starts_at_level_0() {
+    // The first transfer's sender update as a 64-row group (levels −32 … 31): the sender's
+    // leaf is replaced, in the old state and the new, by a node 32 levels above it. The claim
+    // starts from that state; the receiver and the other four transfers (distinct accounts)
+    // follow in it. (Only the first group can be so: the level restarts at 0 after a group.)
+    let wallet = Wallet::genesis(10, 61);
+    let i: Vec<u32> = wallet.accounts.keys().copied().collect();
+    let transfer = |from: u32, to: u32| state::Transfer {
+        from,
+        to,
+        amount: 5,
+        nonce: 0,
+        key: wallet.accounts[&from].key,
+    };
+    let mut transfers = vec![transfer(i[0], i[9])];
+    transfers.extend((0..4).map(|k| transfer(i[1 + 2 * k], i[2 + 2 * k])));
+    let block = Block {
+        accounts: wallet.state(),
+        transfers,
+    };
+    let (_, steps, _) = block.apply().unwrap();
+    let mut rows: Vec<Row> = steps.iter().map(Row::new).collect();
+    let pre = Tree::new(block.accounts.iter().copied());
+    let old_leaf = pre.account(i[0]).unwrap().leaf(pre.permutation());
+    let (sender_new, _) = rows[0].new_leaves();
+    let g0 = deep_group(i[0], (old_leaf, sender_new), &rows[0].sender_siblings);
+    let mut tree = pre.clone();
+    tree.set_leaf(i[0], g0.level0.1);
+    for (k, r) in rows.iter_mut().enumerate() {
+        let (sender, receiver) = r.new_leaves();
+        if k > 0 {
+            r.sender_siblings = tree.siblings(r.from);
+            tree.set_leaf(r.from, sender);
+        }
+        r.receiver_siblings = tree.siblings(r.to);
+        tree.set_leaf(r.to, receiver);
+    }
+    let per = transfers::COMPRESSIONS_PER_TRANSFER;
+    assert!(!accepted_with(&block, &rows, |t, c| {
+        let group = 32 * update::WIDTH;
+        let honest = std::mem::take(&mut t.updates.values);
+        t.updates.values = [&g0.rows[..], &honest[group..15 * group]].concat();
+        set_digest(t, 0, columns::ROOT_IN, g0.roots.0);
+        set_digest(t, 0, columns::ROOT_MID, g0.roots.1);
+        *cell(t, 0, columns::FROM_LO) = g0.index[0];
+        *cell(t, 0, columns::FROM_HI) = g0.index[1];
+        t.compressions[5].1[..2].copy_from_slice(&g0.index);
+        recommit(t, c, 0, [Val::ZERO; 8]);
+        c.old_root = g0.roots.0;
+        // The sender's 64 compressions replaced by the deep group's 128 (after `recommit`,
+        // which finds each row's commitment compressions at the usual places).
+        let mut compressions = t.compressions[..7].to_vec();
+        compressions.extend(&g0.compressions);
+        compressions.extend(&t.compressions[7 + 64..]);
+        t.compressions = compressions;
+    }));
+}

@@ -60,8 +60,12 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for UpdateAir {
 
         // Levels: 0 to 31 and again, the last flag exactly on level 31, the table ending on
         // one. (Skipping the flag on a level 31 would climb to 32 and never come back to 31
-        // within the table, so every group has exactly 32 rows.)
-        builder.assert_bool(is_last.clone());
+        // within the table, so every group has exactly 32 rows.) The flag needs no bit check:
+        // a flag that is neither 0 nor 1 makes both the rules inside a group and those at a
+        // group's start bind the next row, so the group's root (PARENT, the next NODE) equals
+        // its LEAF (the next LEAF and NODE) — a cycle of 32 Poseidon2 compressions, which
+        // nobody can find — unless the group is inactive; and then the next group inherits
+        // ACTIVE = 0 and provides nothing either.
         builder.assert_zero(is_last.clone() * (col(LEVEL) - AB::Expr::from_usize(DEPTH - 1)));
         builder
             .when_transition()
