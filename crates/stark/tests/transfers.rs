@@ -709,7 +709,6 @@ fn the_update_table_starts_at_level_0() {
         r.receiver_siblings = tree.siblings(r.to);
         tree.set_leaf(r.to, receiver);
     }
-    let per = transfers::COMPRESSIONS_PER_TRANSFER;
     assert!(!accepted_with(&block, &rows, |t, c| {
         let group = 32 * update::WIDTH;
         let honest = std::mem::take(&mut t.updates.values);
