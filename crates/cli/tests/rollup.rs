@@ -6,19 +6,26 @@
 mod common;
 
 use std::path::Path;
+use std::process::Output;
 
 use common::{json, l2x, stderr};
 
-fn run(dir: &Path, args: &[&str]) -> serde_json::Value {
-    let mut full: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-    for a in &mut full {
-        if a.starts_with("@") {
-            *a = dir.join(&a[1..]).to_string_lossy().into_owned();
-        }
-    }
-    full.push("--json".into());
+/// Runs `l2x` with `args`, each `@NAME` standing for `dir/NAME`.
+fn l2x_in(dir: &Path, args: &[&str]) -> Output {
+    let full: Vec<String> = args
+        .iter()
+        .map(|a| match a.strip_prefix('@') {
+            Some(name) => dir.join(name).to_string_lossy().into_owned(),
+            None => (*a).to_owned(),
+        })
+        .collect();
     let refs: Vec<&str> = full.iter().map(String::as_str).collect();
-    let out = l2x(&refs);
+    l2x(&refs)
+}
+
+/// Runs `l2x` as [`l2x_in`] with `--json`, and returns what it printed (a failure fails the test).
+fn run(dir: &Path, args: &[&str]) -> serde_json::Value {
+    let out = l2x_in(dir, &[args, &["--json"]].concat());
     assert!(out.status.success(), "{args:?}: {}", stderr(&out));
     json(&out)
 }
@@ -100,9 +107,12 @@ fn blocks_chain_root_to_root_and_proofs_say_so() {
 
     // The first block again, on the state after it: refused, the state untouched.
     let before = std::fs::read(dir.path().join("s0")).unwrap();
-    let s0 = dir.path().join("s0").to_string_lossy().into_owned();
-    let b1 = dir.path().join("b1").to_string_lossy().into_owned();
-    let out = l2x(&["rollup", "apply", "--state", &s0, "--block", &b1, "-o", &s0]);
+    let out = l2x_in(
+        dir.path(),
+        &[
+            "rollup", "apply", "--state", "@s0", "--block", "@b1", "-o", "@s0",
+        ],
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("pre-state is not this state"),
@@ -147,43 +157,50 @@ fn an_invalid_block_is_refused_naming_the_transfer() {
     // The second transfer's amount (after the 3 accounts, the count and the first transfer).
     let amount = 4 + 3 * 52 + 4 + 56 + 8;
     block[amount..amount + 8].copy_from_slice(&u64::MAX.to_le_bytes());
-    let bad = dir.path().join("bad");
-    std::fs::write(&bad, &block).unwrap();
-    let receipt = dir.path().join("bad.stark");
-    let out = l2x(&[
-        "prove",
-        "transfers",
-        "--input-file",
-        bad.to_str().unwrap(),
-        "--backend",
-        "stark",
-        "-o",
-        receipt.to_str().unwrap(),
-    ]);
+    std::fs::write(dir.path().join("bad"), &block).unwrap();
+    let out = l2x_in(
+        dir.path(),
+        &[
+            "prove",
+            "transfers",
+            "--input-file",
+            "@bad",
+            "--backend",
+            "stark",
+            "-o",
+            "@bad.stark",
+        ],
+    );
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(
         err.contains("transfer 1 (") && err.contains("overdraft"),
         "{err}"
     );
-    assert!(!receipt.exists());
+    assert!(!dir.path().join("bad.stark").exists());
 }
 
 #[test]
 fn a_file_that_is_not_a_state_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let junk = dir.path().join("junk");
-    std::fs::write(&junk, b"L2XSTATE\x01\0\0\0\xff\xff\xff\xff").unwrap();
-    let out = l2x(&[
-        "rollup",
-        "block",
-        "--state",
-        junk.to_str().unwrap(),
-        "--transfers",
-        "1",
-        "-o",
-        dir.path().join("b").to_str().unwrap(),
-    ]);
+    std::fs::write(
+        dir.path().join("junk"),
+        b"L2XSTATE\x01\0\0\0\xff\xff\xff\xff",
+    )
+    .unwrap();
+    let out = l2x_in(
+        dir.path(),
+        &[
+            "rollup",
+            "block",
+            "--state",
+            "@junk",
+            "--transfers",
+            "1",
+            "-o",
+            "@b",
+        ],
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("not a state file"),

@@ -11,7 +11,7 @@ use l2x_programs::poseidon2::{Digest, bus, compress};
 use l2x_programs::transfers::columns::{self, update::*};
 use l2x_programs::transfers::fixture::Wallet;
 use l2x_programs::transfers::state::{DEPTH, Transfer};
-use l2x_programs::transfers::trace::{self, Row};
+use l2x_programs::transfers::trace::{self, Level, Row};
 use l2x_programs::transfers::{self, Block, Claim, Tree};
 use l2x_stark::{prove_tables, verify_tables};
 use p3_field::PrimeCharacteristicRing;
@@ -146,21 +146,14 @@ fn build(index: u32, leaves: (Digest, Digest), siblings: &[Digest; DEPTH], t: &T
             Some((l, true, e)) if l == level => acc_hi += e,
             _ => {}
         }
-        for (column, d) in [
-            (NODE, node),
-            (NODE_NEW, node_new),
-            (SIBLING, sibling),
-            (LEFT, left),
-            (RIGHT, right),
-            (LEFT_NEW, left_new),
-            (RIGHT_NEW, right_new),
-            (PARENT, parent),
-            (PARENT_NEW, parent_new),
-            (LEAF, leaf),
-            (LEAF_NEW, leaf_new),
-        ] {
-            row[column..column + D].copy_from_slice(&d);
+        Level {
+            node: (node, node_new),
+            sibling,
+            inputs: ((left, right), (left_new, right_new)),
+            parents: (parent, parent_new),
+            leaves: (leaf, leaf_new),
         }
+        .put(row);
         row[BIT] = bit;
         let last = level == depth - 1;
         row[LEVEL] = Val::from_usize(t.last_level.filter(|_| last).unwrap_or(level));

@@ -81,10 +81,6 @@ fn read_wallet(path: &Path) -> Result<Wallet> {
     Wallet::parse(&bytes).with_context(|| format!("state file {}", path.display()))
 }
 
-fn root_hex(wallet: &Wallet) -> String {
-    digest_hex(&Tree::new(wallet.state()).root())
-}
-
 /// Runs an `l2x rollup` subcommand.
 pub fn run(args: &Args) -> Result<ExitCode> {
     match &args.command {
@@ -102,7 +98,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
                 &[
                     ("state", output.display().to_string().into()),
                     ("accounts", wallet.accounts.len().into()),
-                    ("root", root_hex(&wallet).into()),
+                    ("root", digest_hex(&Tree::new(wallet.state()).root()).into()),
                 ],
             );
         }
@@ -116,15 +112,15 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             files::check_output(output)?;
             let wallet = read_wallet(state)?;
             let block = wallet.random_block(*transfers as usize, *seed);
-            let after = wallet.apply(&block)?;
+            let applied = wallet.apply(&block)?;
             files::write_atomic(output, &block.to_bytes())?;
             report(
                 *json,
                 &[
                     ("block", output.display().to_string().into()),
                     ("transfers", block.transfers.len().into()),
-                    ("old_root", root_hex(&wallet).into()),
-                    ("new_root", root_hex(&after).into()),
+                    ("old_root", digest_hex(&applied.old_root).into()),
+                    ("new_root", digest_hex(&applied.new_root).into()),
                     (
                         "commitment",
                         digest_hex(&commitment(&block.transfers)).into(),
@@ -143,15 +139,15 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             let bytes = files::read_limited(block, files::MAX_INPUT_FILE, "block file")?;
             let parsed =
                 Block::parse(&bytes).with_context(|| format!("block file {}", block.display()))?;
-            let after = wallet.apply(&parsed)?;
-            files::write_atomic(output, &after.to_bytes())?;
+            let applied = wallet.apply(&parsed)?;
+            files::write_atomic(output, &applied.wallet.to_bytes())?;
             report(
                 *json,
                 &[
                     ("state", output.display().to_string().into()),
                     ("transfers", parsed.transfers.len().into()),
-                    ("old_root", root_hex(&wallet).into()),
-                    ("new_root", root_hex(&after).into()),
+                    ("old_root", digest_hex(&applied.old_root).into()),
+                    ("new_root", digest_hex(&applied.new_root).into()),
                 ],
             );
         }

@@ -39,6 +39,17 @@ pub struct Wallet {
     pub accounts: BTreeMap<u32, Holding>,
 }
 
+/// A wallet after a block, with the state roots before and after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// The state after the block.
+    pub wallet: Wallet,
+    /// The root before.
+    pub old_root: Digest,
+    /// The root after.
+    pub new_root: Digest,
+}
+
 /// Why a wallet file or a block could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WalletError {
@@ -128,7 +139,7 @@ impl Wallet {
     }
 
     /// The state after `block`, which must have been made for this state.
-    pub fn apply(&self, block: &Block) -> Result<Self, WalletError> {
+    pub fn apply(&self, block: &Block) -> Result<Applied, WalletError> {
         let state = self.state();
         if block.accounts != state {
             let root = |accounts: &[(u32, Account)]| {
@@ -139,7 +150,7 @@ impl Wallet {
                 state: root(&state),
             });
         }
-        let (_, _, tree) = block
+        let (old_root, _, tree) = block
             .apply()
             .map_err(|r: Refused| WalletError::Refused(r.to_string()))?;
         let accounts = self
@@ -155,7 +166,11 @@ impl Wallet {
                 (i, holding)
             })
             .collect();
-        Ok(Self { accounts })
+        Ok(Applied {
+            wallet: Self { accounts },
+            old_root,
+            new_root: tree.root(),
+        })
     }
 
     /// The wallet file: magic, version (u32 LE), count (u32 LE), then per account index (u32),

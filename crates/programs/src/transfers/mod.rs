@@ -147,11 +147,7 @@ fn parse(input: &[u8]) -> Result<Block, InputError> {
         },
         state::ParseError::TooLarge { what, value, limit } => InputError::TooLarge {
             program: ID,
-            what: if what == "account" {
-                "the number of accounts"
-            } else {
-                "the number of transfers"
-            },
+            what,
             value,
             limit,
         },

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use l2x_air::Val;
-use p3_field::{PrimeCharacteristicRing, PrimeField32};
+use p3_field::PrimeCharacteristicRing;
 use p3_koala_bear::{Poseidon2KoalaBear, default_koalabear_poseidon2_16};
 
 use crate::poseidon2::columns::DIGEST;
@@ -401,7 +401,7 @@ pub enum ParseError {
     #[error("not a block: {0}")]
     Malformed(String),
     /// A count is above its limit.
-    #[error("the number of {what}s is {value}, the limit is {limit}")]
+    #[error("{what} is {value}, the limit is {limit}")]
     TooLarge {
         /// What is counted.
         what: &'static str,
@@ -421,7 +421,7 @@ impl Block {
         let count = |at: usize, what: &'static str, limit: usize| {
             if input.len() < at + 4 {
                 return Err(malformed(format!(
-                    "{} bytes end before the {what} count at byte {at}",
+                    "{} bytes end before {what} at byte {at}",
                     input.len()
                 )));
             }
@@ -435,9 +435,9 @@ impl Block {
             }
             Ok(n)
         };
-        let n = count(0, "account", MAX_ACCOUNTS)?;
+        let n = count(0, "the number of accounts", MAX_ACCOUNTS)?;
         let accounts_end = 4 + n * ACCOUNT_BYTES;
-        let m = count(accounts_end, "transfer", MAX_TRANSFERS)?;
+        let m = count(accounts_end, "the number of transfers", MAX_TRANSFERS)?;
         let expected = accounts_end + 4 + m * TRANSFER_BYTES;
         if input.len() != expected {
             return Err(malformed(format!(
@@ -533,9 +533,4 @@ impl Block {
             .collect::<Result<_, _>>()?;
         Ok((old_root, steps, tree))
     }
-}
-
-/// A digest's elements as u32 (for hex and JSON output).
-pub fn digest_words(d: &Digest) -> [u32; DIGEST] {
-    std::array::from_fn(|j| d[j].as_canonical_u32())
 }

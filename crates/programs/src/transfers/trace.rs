@@ -129,11 +129,10 @@ impl Row {
     }
 }
 
-/// What the witness proves: old root, new root, commitment (the count is the rows').
+/// What the witness proves beside the old root it starts from: the new root and the
+/// commitment (the count is the rows').
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Outcome {
-    /// The root before the block.
-    pub old_root: Digest,
     /// The root after.
     pub new_root: Digest,
     /// The commitment to the transfers.
@@ -155,6 +154,45 @@ pub struct Traces {
 
 fn put(row: &mut [Val], at: usize, values: &[Val]) {
     row[at..at + values.len()].copy_from_slice(values);
+}
+
+/// The digests of one row of the update table: the old and new nodes, their shared sibling,
+/// the two compressions' inputs and outputs, and the leaves the group carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Level {
+    /// The old and the new node.
+    pub node: (Digest, Digest),
+    /// The sibling.
+    pub sibling: Digest,
+    /// The old compression's (left, right), then the new one's.
+    pub inputs: ((Digest, Digest), (Digest, Digest)),
+    /// The old and the new parent.
+    pub parents: (Digest, Digest),
+    /// The old and the new leaf.
+    pub leaves: (Digest, Digest),
+}
+
+impl Level {
+    /// Writes the digests into an update-table row.
+    pub fn put(&self, row: &mut [Val]) {
+        use update::*;
+        let ((left, right), (left_new, right_new)) = self.inputs;
+        for (at, d) in [
+            (NODE, self.node.0),
+            (NODE_NEW, self.node.1),
+            (SIBLING, self.sibling),
+            (LEFT, left),
+            (RIGHT, right),
+            (LEFT_NEW, left_new),
+            (RIGHT_NEW, right_new),
+            (PARENT, self.parents.0),
+            (PARENT_NEW, self.parents.1),
+            (LEAF, self.leaves.0),
+            (LEAF_NEW, self.leaves.1),
+        ] {
+            put(row, at, &d);
+        }
+    }
 }
 
 /// One leaf update's group of rows in the update table, filled into `group`; returns the old
@@ -187,21 +225,14 @@ fn update_group(
         let parent_new = compress(perm, &left_new, &right_new);
         compressions.push((left, right));
         compressions.push((left_new, right_new));
-        for (at, d) in [
-            (NODE, node),
-            (NODE_NEW, node_new),
-            (SIBLING, sibling),
-            (LEFT, left),
-            (RIGHT, right),
-            (LEFT_NEW, left_new),
-            (RIGHT_NEW, right_new),
-            (PARENT, parent),
-            (PARENT_NEW, parent_new),
-            (LEAF, leaves.0),
-            (LEAF_NEW, leaves.1),
-        ] {
-            put(row, at, &d);
+        Level {
+            node: (node, node_new),
+            sibling,
+            inputs: ((left, right), (left_new, right_new)),
+            parents: (parent, parent_new),
+            leaves,
         }
+        .put(row);
         row[BIT] = Val::from_u32(bit);
         row[ACTIVE] = Val::ONE;
         (node, node_new) = (parent, parent_new);
@@ -240,7 +271,6 @@ pub fn generate(
     let mut updates = vec![Val::ZERO; update_rows * update::WIDTH];
     let mut compressions = Vec::with_capacity(rows.len() * (4 * DEPTH + 7));
     let (mut root, mut commitment) = (old_root, [Val::ZERO; DIGEST]);
-    let mut first_root = None;
     let mut groups = updates.chunks_exact_mut(DEPTH * update::WIDTH);
     for (i, (r, out)) in rows
         .iter()
@@ -290,7 +320,6 @@ pub fn generate(
         );
         // The roots are the paths': a row whose path does not start where the previous row
         // ended keeps its own root (the chaining constraint then fails).
-        first_root.get_or_insert(root_in);
         out[ACTIVE] = Val::ONE;
         out[COUNT] = Val::from_usize(i + 1);
         put(out, FROM_LO, &halves(r.from));
@@ -347,7 +376,6 @@ pub fn generate(
         updates: RowMajorMatrix::new(updates, update::WIDTH),
         compressions,
         outcome: Outcome {
-            old_root: first_root.unwrap_or(old_root),
             new_root: root,
             commitment,
         },
