@@ -20,6 +20,9 @@ pub fn describe(backend: BackendId) -> &'static str {
         BackendId::Trace => "dev mode: fast native run, binds the claim, proves nothing",
         BackendId::Stark => "Plonky3 STARK: a real proof, not zero-knowledge",
         BackendId::StarkZk => "Plonky3 STARK with a hiding PCS: zero-knowledge, slower",
+        BackendId::Risc0 => {
+            "RISC Zero 3.0 zkVM: Rust guests, composite receipts (the risc0 feature)"
+        }
     }
 }
 

@@ -25,6 +25,7 @@ macro_rules! out {
 mod args;
 mod commands;
 mod files;
+mod guest;
 mod input;
 mod logging;
 mod output;

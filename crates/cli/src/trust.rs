@@ -55,3 +55,13 @@ pub fn security_text(s: &ProofSecurity) -> String {
         s.binding
     )
 }
+
+/// What a `risc0` receipt's security rests on. l2x's estimator models its own STARKs, not RISC
+/// Zero's circuits, so no figure is computed per proof: this is RISC Zero's stated target for
+/// the parameters of risc0-zkp 3.0.5 (50 FRI queries at rate 1/4), quoted, not measured.
+pub const RISC0_SECURITY: &str =
+    "not computed by l2x: RISC Zero states a 97-bit conjectured target for its parameters";
+
+/// The verdict `l2x verify` prints for a valid `risc0` receipt.
+pub const RISC0_VERDICT: &str = "valid RISC Zero composite receipt (checked against the guest's \
+                                 image ID; its step count, the user cycles, is not proven)";

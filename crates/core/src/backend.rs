@@ -15,11 +15,19 @@ pub enum BackendId {
     Stark,
     /// The same STARK with a hiding (zero-knowledge) commitment scheme.
     StarkZk,
+    /// RISC Zero 3.0: a RISC-V guest program proven by the RISC Zero zkVM (composite
+    /// receipts). Built only with the `risc0` cargo feature; every build can name it.
+    Risc0,
 }
 
 impl BackendId {
     /// Every backend this build knows, in byte order.
-    pub const ALL: &'static [BackendId] = &[BackendId::Trace, BackendId::Stark, BackendId::StarkZk];
+    pub const ALL: &'static [BackendId] = &[
+        BackendId::Trace,
+        BackendId::Stark,
+        BackendId::StarkZk,
+        BackendId::Risc0,
+    ];
 
     /// The byte written into receipt envelopes.
     pub const fn to_byte(self) -> u8 {
@@ -27,6 +35,7 @@ impl BackendId {
             BackendId::Trace => 0,
             BackendId::Stark => 1,
             BackendId::StarkZk => 2,
+            BackendId::Risc0 => 3,
         }
     }
 
@@ -41,6 +50,7 @@ impl BackendId {
             BackendId::Trace => "trace",
             BackendId::Stark => "stark",
             BackendId::StarkZk => "stark-zk",
+            BackendId::Risc0 => "risc0",
         }
     }
 
@@ -49,7 +59,7 @@ impl BackendId {
     pub const fn is_dev(self) -> bool {
         match self {
             BackendId::Trace => true,
-            BackendId::Stark | BackendId::StarkZk => false,
+            BackendId::Stark | BackendId::StarkZk | BackendId::Risc0 => false,
         }
     }
 }
@@ -151,7 +161,19 @@ pub enum ProveError {
         /// What went wrong, in words.
         reason: String,
     },
+    /// The backend is known but was left out of this build (a cargo feature).
+    #[error("{0}")]
+    NotBuilt(NotBuilt),
 }
+
+/// A backend that this binary was built without: its cargo feature was off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the {0} backend is not in this build: rebuild with the cargo feature `{feature}` \
+     (`cargo build --release -p l2x --features {feature}`)",
+    feature = .0.name()
+)]
+pub struct NotBuilt(pub BackendId);
 
 /// Why a receipt does not establish its claim.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -202,6 +224,9 @@ pub enum VerifyError {
          unless allowed (--allow-dev, L2X_DEV_MODE=1, or ExecutorBuilder::allow_dev_receipts)"
     )]
     DevReceiptRefused(BackendId),
+    /// The receipt's backend was left out of this build.
+    #[error("{0}")]
+    NotBuilt(NotBuilt),
     /// The receipt is valid but its public values are not the ones expected.
     #[error("receipt's public values are not the expected ones")]
     UnexpectedPublicValues,

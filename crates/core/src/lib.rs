@@ -14,7 +14,9 @@ mod id;
 mod program;
 mod serde_receipt;
 
-pub use backend::{Backend, BackendId, ProveError, UnknownBackend, VerifyError, check_claim};
+pub use backend::{
+    Backend, BackendId, NotBuilt, ProveError, UnknownBackend, VerifyError, check_claim,
+};
 pub use claim::{Claim, PublicField, PublicOutput, PublicValues, Receipt};
 pub use envelope::{DecodeError, FORMAT_VERSION, MAGIC};
 pub use id::{InvalidProgramId, ProgramId};

@@ -27,6 +27,7 @@
 pub struct ReadmeDoctests;
 
 pub mod aggregate;
+mod backends;
 mod batch;
 pub mod cache;
 mod cost;
@@ -38,6 +39,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use aggregate::{Aggregate, AggregateError, AggregateView, InclusionProof};
+use backends::Backends;
+pub use backends::{built_backends, is_built};
 pub use batch::{BatchError, BatchReport, Job, Policy, Progress};
 use cache::{CacheStats, ReceiptCache};
 pub use cost::CostModel;
@@ -46,13 +49,13 @@ pub use cost::CostModel;
 pub use l2x_air as air;
 pub use l2x_core::{
     Backend, BackendId, Claim, ClaimError, DecodeError, Execution, FORMAT_VERSION, InputError,
-    Program, ProgramId, ProveError, PublicField, PublicOutput, PublicValues, Receipt,
+    NotBuilt, Program, ProgramId, ProveError, PublicField, PublicOutput, PublicValues, Receipt,
     UnknownBackend, UnknownProgram, VerifyError,
 };
 pub use l2x_programs::{Registry, RegistryError, fibonacci, sha256};
+#[cfg(feature = "risc0")]
+pub use l2x_risc0::{Guest, GuestError, MAX_ELF_BYTES};
 pub use l2x_stark::security::ProofSecurity;
-use l2x_stark::{StarkBackend, StarkZkBackend};
-use l2x_trace::TraceBackend;
 
 /// Why a job could not be run or proven.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -118,6 +121,7 @@ pub struct ExecutorBuilder {
     cache_bytes: u64,
     policy: Policy,
     memory_budget: Option<u64>,
+    backends: Backends,
 }
 
 /// Receipts the cache keeps by default, in the library and the CLI alike.
@@ -194,6 +198,17 @@ impl ExecutorBuilder {
         self
     }
 
+    /// Adds a RISC Zero guest (a user's ELF): its program joins the registry, and the `risc0`
+    /// backend proves it. Fails if the registry already has a program of that id.
+    #[cfg(feature = "risc0")]
+    pub fn guest(mut self, guest: Guest) -> Result<Self, RegistryError> {
+        self.registry = self.registry.with_native(guest.clone())?;
+        let mut guests: Vec<Guest> = self.backends.risc0.guests().cloned().collect();
+        guests.push(guest);
+        self.backends.risc0 = l2x_risc0::Risc0Backend::new(guests);
+        Ok(self)
+    }
+
     /// How batches are scheduled (default [`Policy::Auto`]).
     pub fn policy(mut self, policy: Policy) -> Self {
         self.policy = policy;
@@ -224,7 +239,8 @@ impl ExecutorBuilder {
             )),
         };
         Ok(Executor {
-            prover: backend(self.backend, &self.registry),
+            prover: self.backends.get(self.backend, &self.registry),
+            backends: self.backends,
             allow_dev_receipts: self.allow_dev_receipts,
             registry: self.registry,
             pool: Arc::new(pool),
@@ -283,15 +299,7 @@ pub struct Executor {
     dispatch: Duration,
     memory_budget: u64,
     blobs: Arc<da::BlobState>,
-}
-
-/// The backend `id` for the programs of `registry`.
-fn backend(id: BackendId, registry: &Registry) -> Arc<dyn Backend> {
-    match id {
-        BackendId::Trace => Arc::new(TraceBackend),
-        BackendId::Stark => Arc::new(StarkBackend::new(registry.clone())),
-        BackendId::StarkZk => Arc::new(StarkZkBackend::new(registry.clone())),
-    }
+    backends: Backends,
 }
 
 impl std::fmt::Debug for Executor {
@@ -326,6 +334,7 @@ impl Executor {
             cache_bytes: 256 << 20,
             policy: Policy::Auto,
             memory_budget: None,
+            backends: Backends::default(),
         }
     }
 
@@ -370,7 +379,7 @@ impl Executor {
     /// jobs of several backends keeps one pool this way.
     pub fn with_backend(&self, backend_id: BackendId) -> Executor {
         Executor {
-            prover: backend(backend_id, &self.registry),
+            prover: self.backends.get(backend_id, &self.registry),
             ..self.clone()
         }
     }
@@ -390,6 +399,11 @@ impl Executor {
     /// was measured before. Fails as proving would (unknown program, bad input, over the memory
     /// budget), so a service can refuse a job when it is submitted.
     pub fn plan(&self, program: &str, input: &[u8]) -> Result<Plan, JobError> {
+        if !backends::is_built(self.backend()) {
+            return Err(JobError::Backend(ProveError::NotBuilt(NotBuilt(
+                self.backend(),
+            ))));
+        }
         let program = self.program(program)?;
         let steps = program.estimate_steps(input)?;
         let memory = self.prover.estimate_peak_memory(&*program, input)?;
@@ -454,7 +468,9 @@ impl Executor {
             return Err(VerifyError::DevReceiptRefused(receipt.backend));
         }
         let program = self.program(receipt.claim.program.as_str())?;
-        backend(receipt.backend, &self.registry).verify(&*program, receipt)
+        self.backends
+            .get(receipt.backend, &self.registry)
+            .verify(&*program, receipt)
     }
 
     /// Checks that `receipt` is a valid receipt of `program` (by id), and returns its claim.

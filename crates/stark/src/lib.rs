@@ -105,7 +105,7 @@ impl Mode {
         match backend {
             BackendId::Stark => Some(Mode::Plain),
             BackendId::StarkZk => Some(Mode::Hiding),
-            BackendId::Trace => None,
+            BackendId::Trace | BackendId::Risc0 => None,
         }
     }
 

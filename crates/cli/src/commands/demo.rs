@@ -83,6 +83,9 @@ fn jobs(backend: BackendId) -> Vec<Job> {
             jobs.push(sha("sha256(\"abc\")", b"abc".to_vec()));
             jobs.push(sha("sha256(1 KiB)", pattern(1 << 10)));
         }
+        BackendId::Risc0 => {
+            jobs = vec![fib(94), fib(1000), sha("sha256(\"abc\")", b"abc".to_vec())];
+        }
         BackendId::Stark => {
             jobs.push(fib(65_535));
             jobs.push(sha("sha256(\"abc\")", b"abc".to_vec()));
@@ -184,7 +187,7 @@ fn section(backend: BackendId, json: bool) -> Result<Section> {
 pub fn run(args: &Args) -> Result<ExitCode> {
     let backends = match args.backend {
         Some(b) => vec![b],
-        None => BackendId::ALL.to_vec(),
+        None => l2x_executor::built_backends().collect(),
     };
     let sections = backends
         .into_iter()

@@ -10,7 +10,7 @@ use l2x_stark::Mode;
 use l2x_stark::security::ProofSecurity;
 use serde_json::json;
 
-use crate::output;
+use crate::{output, trust};
 
 /// Arguments of `l2x programs`.
 #[derive(Debug, clap::Args)]
@@ -39,6 +39,12 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         let backends: Vec<_> = BackendId::ALL
             .iter()
             .map(|&b| match Mode::of(b) {
+                None if !b.is_dev() => json!({
+                    "name": b.name(),
+                    "dev": false,
+                    "built": l2x_executor::is_built(b),
+                    "security": trust::RISC0_SECURITY,
+                }),
                 None => json!({"name": b.name(), "dev": true}),
                 Some(mode) => json!({
                     "name": b.name(),
@@ -60,12 +66,23 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     outln!("backends");
     for &b in BackendId::ALL {
         let note = match Mode::of(b) {
+            None if b == BackendId::Risc0 => risc0_summary(),
             None => "dev mode: binds the claim, proves nothing".to_owned(),
             Some(mode) => stark_summary(mode, registry),
         };
         outln!("  {:<10} {note}", b.name());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The `risc0` line: what it proves, and whether this build has it.
+fn risc0_summary() -> String {
+    let built = if l2x_executor::is_built(BackendId::Risc0) {
+        "fibonacci, sha256 and --elf guests"
+    } else {
+        "not in this build (cargo feature `risc0`)"
+    };
+    format!("RISC Zero 3.0 zkVM, composite receipts: {built}")
 }
 
 /// Per program, the conjectured security over its provable sizes: the level of its smallest

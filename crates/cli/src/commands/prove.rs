@@ -9,14 +9,19 @@ use l2x_core::BackendId;
 use l2x_executor::Executor;
 use serde_json::json;
 
+use crate::guest::ElfArgs;
 use crate::input::InputArgs;
 use crate::{files, logging, output, trust};
 
 /// Arguments of `l2x prove`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The program to prove (see `l2x programs`).
-    program: String,
+    /// The program to prove (see `l2x programs`); omitted with `--elf`.
+    #[arg(required_unless_present = "elf", conflicts_with = "elf")]
+    program: Option<String>,
+
+    #[command(flatten)]
+    elf: ElfArgs,
 
     #[command(flatten)]
     input: InputArgs,
@@ -39,12 +44,14 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     if let Some(path) = &args.output {
         files::check_output(path)?;
     }
-    let executor = Executor::builder().backend(args.backend).build()?;
+    let (builder, guest) = args.elf.apply(Executor::builder().backend(args.backend))?;
+    let executor = builder.build()?;
+    let program = guest.or_else(|| args.program.clone()).unwrap_or_default();
     let input = args.input.bytes()?;
     let spinner = output::spinner(!args.json && !args.backend.is_dev(), "proving");
     let phases = logging::watch_phases(&spinner);
     let start = Instant::now();
-    let proved = executor.prove(&args.program, &input);
+    let proved = executor.prove(&program, &input);
     let elapsed = start.elapsed();
     drop(phases);
     spinner.finish_and_clear();
@@ -85,6 +92,8 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     outln!("  {:<9} {}", "steps", receipt.claim.steps);
     if let Some(s) = &security {
         outln!("  {:<9} {}", "security", trust::security_text(s));
+    } else if receipt.backend == BackendId::Risc0 {
+        outln!("  {:<9} {}", "security", trust::RISC0_SECURITY);
     }
     outln!("  {:<9} {}", "prove", output::duration(elapsed));
     match &args.output {

@@ -5,10 +5,11 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use l2x_core::Receipt;
+use l2x_core::{BackendId, Receipt};
 use l2x_executor::Executor;
 use serde_json::json;
 
+use crate::guest::ElfArgs;
 use crate::trust::{self, DevArgs};
 use crate::{EXIT_INVALID, EXIT_USAGE, files, output};
 
@@ -20,6 +21,10 @@ pub struct Args {
 
     #[command(flatten)]
     dev: DevArgs,
+
+    /// Verify a receipt of this RISC Zero guest: the receipt must be for its image ID.
+    #[command(flatten)]
+    elf: ElfArgs,
 
     /// Require the receipt to be for this program (as RISC Zero's `verify(IMAGE_ID)` binds the
     /// image): a valid receipt of another program exits 1.
@@ -46,16 +51,16 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             return Ok(output::invalid(args.json, &message, EXIT_USAGE, &[]));
         }
     };
-    let executor = args.dev.apply(Executor::builder()).build()?;
+    let (builder, guest) = args.elf.apply(args.dev.apply(Executor::builder()))?;
+    let executor = builder.build()?;
     let expected_values = args
         .public_values
         .as_deref()
         .map(crate::input::decode_hex)
         .transpose()
         .context("--public-values")?;
-    let program = args
-        .program
-        .clone()
+    let program = guest
+        .or_else(|| args.program.clone())
         .unwrap_or_else(|| receipt.claim.program.to_string());
     let start = Instant::now();
     let verified = match &expected_values {
@@ -101,6 +106,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let verdict = match (&security, l2x_stark::Mode::of(receipt.backend)) {
+        _ if receipt.backend == BackendId::Risc0 => trust::RISC0_VERDICT.to_owned(),
         (Some(s), Some(mode)) => {
             let zk = if mode.parameters().zero_knowledge {
                 ", zero-knowledge"

@@ -7,6 +7,8 @@ mod da;
 mod executor;
 mod poseidon2;
 mod programs;
+#[cfg(feature = "risc0")]
+mod risc0;
 mod rollup;
 
 use std::cell::RefCell;
@@ -91,6 +93,12 @@ pub const SUITES: &[Suite] = &[
         name: "rollup",
         about: "L2 blocks (transfers) proven per second, beside their compression table alone",
         build: rollup::rollup,
+    },
+    #[cfg(feature = "risc0")]
+    Suite {
+        name: "risc0",
+        about: "RISC Zero 3.0 beside our stark backend on the same jobs (the risc0 feature)",
+        build: risc0::risc0,
     },
 ];
 

@@ -1,0 +1,155 @@
+//! [`Risc0Backend`]: proves a program by running its guest in RISC Zero's prover.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use l2x_core::{
+    Backend, BackendId, Claim, InputError, Program, ProgramId, ProveError, Receipt, VerifyError,
+};
+use risc0_zkvm::{LocalProver, Prover, ProverOpts};
+
+use crate::builtin;
+use crate::guest::{Guest, env};
+
+/// Peak memory of proving, the part that does not grow with the segment: the prover's tables,
+/// the program binary, the receipts. Measured (BENCHMARKS.md, "risc0").
+pub const PEAK_BYTES_BASE: u64 = 256 << 20;
+
+/// Peak memory of proving per row of the largest segment (2^po2 rows). Measured on segments of
+/// 2^16 to 2^20 rows (BENCHMARKS.md, "risc0"), rounded up.
+pub const PEAK_BYTES_PER_ROW: u64 = 8 << 10;
+
+/// The RISC Zero backend: the shipped guests plus those a user adds. Cloning shares them.
+#[derive(Debug, Clone, Default)]
+pub struct Risc0Backend {
+    guests: Arc<HashMap<ProgramId, Guest>>,
+}
+
+impl Risc0Backend {
+    /// A backend that proves the shipped guests (`fibonacci`, `sha256`) and `guests`.
+    pub fn new(guests: impl IntoIterator<Item = Guest>) -> Self {
+        let guests = guests.into_iter().map(|g| (g.id().clone(), g)).collect();
+        Self {
+            guests: Arc::new(guests),
+        }
+    }
+
+    /// The user's guests this backend holds (not the shipped ones).
+    pub fn guests(&self) -> impl Iterator<Item = &Guest> {
+        self.guests.values()
+    }
+
+    /// The guest that proves program `id`: a user's guest first, then a shipped one.
+    pub fn guest(&self, id: &ProgramId) -> Option<&Guest> {
+        self.guests
+            .get(id)
+            .or_else(|| builtin::for_program(id.as_str()))
+    }
+
+    fn guest_or_refuse(&self, program: &dyn Program) -> Result<&Guest, InputError> {
+        let id = program.id();
+        self.guest(&id).ok_or_else(|| InputError::Malformed {
+            program: id.clone(),
+            reason: format!(
+                "the risc0 backend has no guest for program '{id}': it proves fibonacci, \
+                 sha256 and guests given as ELF files"
+            ),
+        })
+    }
+}
+
+/// The peak memory of proving a run whose largest segment has 2^`po2` rows.
+pub fn peak_bytes(po2: u32) -> u64 {
+    PEAK_BYTES_BASE + (PEAK_BYTES_PER_ROW << po2)
+}
+
+impl Backend for Risc0Backend {
+    fn id(&self) -> BackendId {
+        BackendId::Risc0
+    }
+
+    /// Runs the guest on the executor (no proof) to learn its segments: the prover's memory
+    /// follows the largest.
+    fn estimate_peak_memory(&self, program: &dyn Program, input: &[u8]) -> Result<u64, InputError> {
+        let guest = self.guest_or_refuse(program)?;
+        program.estimate_steps(input)?;
+        let session = guest.run(input)?;
+        let po2 = session.segments.iter().map(|s| s.po2).max().unwrap_or(0);
+        Ok(peak_bytes(po2))
+    }
+
+    /// Executes the program natively first (which refuses a bad input before any proving and
+    /// gives the public values the guest must commit), then proves the guest.
+    fn prove(&self, program: &dyn Program, input: &[u8]) -> Result<Receipt, ProveError> {
+        let guest = self.guest_or_refuse(program)?;
+        let expected = {
+            let _span = tracing::info_span!("execute").entered();
+            program.execute(input)?
+        };
+        let failed = |reason: String| ProveError::Prover {
+            backend: BackendId::Risc0,
+            reason,
+        };
+        let info = {
+            let _span = tracing::info_span!("prove segments").entered();
+            let env = env(input).map_err(failed)?;
+            LocalProver::new("l2x")
+                .prove_with_opts(env, guest.binary(), &ProverOpts::composite())
+                .map_err(|e| failed(format!("{e:#}")))?
+        };
+        if info.receipt.journal.bytes != expected.public_values {
+            return Err(failed(format!(
+                "the guest of '{}' committed other public values than the program computes \
+                 natively: the guest does not implement the program",
+                program.id()
+            )));
+        }
+        let seal = postcard::to_allocvec(&info.receipt)
+            .map_err(|e| failed(format!("cannot encode the receipt: {e}")))?;
+        Ok(Receipt {
+            backend: BackendId::Risc0,
+            claim: Claim {
+                program: program.id(),
+                public_values: expected.public_values,
+                steps: info.stats.user_cycles,
+            },
+            seal,
+        })
+    }
+
+    /// Checks the seal against the image ID of the guest this backend holds for the claim's
+    /// program, and that the journal it proves is the claim's public values. The step count
+    /// (user cycles) is not proven by a RISC Zero receipt and is not checked.
+    fn verify<'r>(
+        &self,
+        program: &dyn Program,
+        receipt: &'r Receipt,
+    ) -> Result<&'r Claim, VerifyError> {
+        let claim = &receipt.claim;
+        if receipt.backend != BackendId::Risc0 {
+            return Err(VerifyError::WrongBackend {
+                expected: BackendId::Risc0,
+                found: receipt.backend,
+            });
+        }
+        if claim.program != program.id() {
+            return Err(VerifyError::WrongProgram {
+                expected: program.id(),
+                found: claim.program.clone(),
+            });
+        }
+        let guest = self
+            .guest_or_refuse(program)
+            .map_err(|e| VerifyError::MalformedProof(e.to_string()))?;
+        let inner: risc0_zkvm::Receipt = postcard::from_bytes(&receipt.seal)
+            .map_err(|e| VerifyError::MalformedProof(format!("not a RISC Zero receipt: {e}")))?;
+        inner
+            .verify(guest.image_id())
+            .map_err(|e| VerifyError::ProofRejected(e.to_string()))?;
+        if inner.journal.bytes != claim.public_values {
+            return Err(VerifyError::SealMismatch);
+        }
+        program.describe(&claim.public_values)?;
+        Ok(claim)
+    }
+}
