@@ -298,7 +298,34 @@ fn unreadable_receipts() {
 fn wrong_backend_name() {
     assert_usage_error(
         &["prove", "fibonacci", "--input", "5", "--backend", "groth16"],
-        "invalid value 'groth16' for '--backend <BACKEND>'\n  [possible values: trace, stark, stark-zk]",
+        "invalid value 'groth16' for '--backend <BACKEND>'\n  [possible values: trace, stark, stark-zk, risc0]",
+    );
+}
+
+/// Every build names `risc0`; one without the feature refuses it at once, saying how to build
+/// it in, and writes nothing.
+#[cfg(not(feature = "risc0"))]
+#[test]
+fn a_backend_left_out_of_the_build_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let receipt = dir.path().join("r.receipt");
+    assert_usage_error(
+        &[
+            "prove",
+            "fibonacci",
+            "--input",
+            "5",
+            "--backend",
+            "risc0",
+            "-o",
+            receipt.to_str().unwrap(),
+        ],
+        "the risc0 backend is not in this build: rebuild with the cargo feature `risc0`",
+    );
+    assert!(!receipt.exists());
+    assert_usage_error(
+        &["prove", "--elf", "guest.elf", "--input", "5"],
+        "--elf guest.elf: the risc0 backend is not in this build",
     );
 }
 

@@ -17,7 +17,7 @@ use std::rc::Rc;
 
 use anyhow::{Result, bail};
 use l2x_executor::Executor;
-use l2x_lab::{Case, Outcome, Samples, Spec, time_pair};
+use l2x_lab::{Case, Config, Outcome, Samples, Spec, time_pair};
 
 /// Where the prototype's figures come from.
 pub const PROTOTYPE: &str = "seeds/000 (prototype report, Windows, trace backend)";
@@ -155,12 +155,24 @@ fn paired(
     ours_per: u64,
     setup: impl FnOnce() -> Result<(Work, Work), String> + 'static,
 ) -> [Case<'static>; 2] {
+    paired_with(reference, spec, ours_per, |config| config, setup)
+}
+
+/// [`paired`], sampled with the configuration `adjust` makes of the run's (fewer samples for
+/// jobs of many seconds).
+fn paired_with(
+    reference: Spec,
+    spec: Spec,
+    ours_per: u64,
+    adjust: fn(Config) -> Config,
+    setup: impl FnOnce() -> Result<(Work, Work), String> + 'static,
+) -> [Case<'static>; 2] {
     let stash: Rc<RefCell<Option<Samples>>> = Rc::default();
     let put = Rc::clone(&stash);
     [
         Case::new(reference, move |c| {
             let (direct, ours) = setup()?;
-            let (direct, mut ours) = time_pair(c, direct, ours);
+            let (direct, mut ours) = time_pair(&adjust(*c), direct, ours);
             ours.ns.iter_mut().for_each(|ns| *ns /= ours_per as f64);
             *put.borrow_mut() = Some(ours);
             Ok(Outcome::timed(direct))
