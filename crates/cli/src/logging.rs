@@ -88,6 +88,7 @@ pub fn phase_of(span: &str) -> Option<&'static str> {
         "FRI prover" | "commit phase" => "FRI",
         "query phase" => "queries",
         "encode" => "encode",
+        "execute" => "execute (zkVM)",
         _ => return None,
     })
 }
@@ -97,13 +98,52 @@ struct PhaseLayer;
 
 impl<S: tracing::Subscriber> Layer<S> for PhaseLayer {
     fn on_new_span(&self, attrs: &span::Attributes<'_>, _: &span::Id, _: Context<'_, S>) {
-        let Some(phase) = phase_of(attrs.metadata().name()) else {
-            return;
+        let name = attrs.metadata().name();
+        let phase = match phase_of(name) {
+            Some(phase) => phase.to_owned(),
+            None if name == SEGMENT_SPAN => {
+                let mut count = SegmentCount::default();
+                attrs.record(&mut count);
+                count.phase()
+            }
+            None => return,
         };
         if let Some(spinner) = SPINNER.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
             spinner.set_message(phase);
         }
     }
+}
+
+/// The span the `risc0` backend opens as each segment starts proving, with fields `k` and `n`.
+const SEGMENT_SPAN: &str = "prove segment";
+
+/// The fields of a [`SEGMENT_SPAN`].
+#[derive(Debug, Default)]
+struct SegmentCount {
+    k: u64,
+    n: u64,
+}
+
+impl SegmentCount {
+    fn phase(&self) -> String {
+        format!("prove segment {} of {} (zkVM)", self.k, self.n)
+    }
+}
+
+impl tracing::field::Visit for SegmentCount {
+    fn record_u64(&mut self, field: &tracing::field::Field, value: u64) {
+        match field.name() {
+            "k" => self.k = value,
+            "n" => self.n = value,
+            _ => {}
+        }
+    }
+
+    fn record_i64(&mut self, field: &tracing::field::Field, value: i64) {
+        self.record_u64(field, value.unsigned_abs());
+    }
+
+    fn record_debug(&mut self, _: &tracing::field::Field, _: &dyn std::fmt::Debug) {}
 }
 
 #[cfg(test)]

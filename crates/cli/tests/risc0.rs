@@ -111,3 +111,50 @@ fn a_users_guest_proves_and_verifies_by_elf() {
         stderr(&out)
     );
 }
+
+/// Batches, the cache, aggregation and blobs take risc0 receipts as any other: a repeated job
+/// is proven once, and the aggregate (with its blobs) verifies.
+#[test]
+fn a_batch_aggregates_and_publishes_risc0_receipts() {
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = dir.path().join("jobs.jsonl");
+    std::fs::write(
+        &jobs,
+        "{\"program\": \"fibonacci\", \"input\": \"10\"}\n\
+         {\"program\": \"sha256\", \"input\": \"abc\"}\n\
+         {\"program\": \"fibonacci\", \"input\": \"10\"}\n",
+    )
+    .unwrap();
+    let receipts = dir.path().join("receipts");
+    let aggregate = dir.path().join("batch.l2xa");
+    let blobs = dir.path().join("batch.blobs");
+    let out = l2x(&[
+        "batch",
+        path(&jobs),
+        "--backend",
+        "risc0",
+        "-o",
+        path(&receipts),
+        "--aggregate",
+        path(&aggregate),
+        "--publish",
+        path(&blobs),
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(report["jobs"], 3, "{report}");
+    assert_eq!(
+        report["proven"], 2,
+        "the repeated job is proven once: {report}"
+    );
+    let out = l2x(&[
+        "verify-aggregate",
+        path(&aggregate),
+        "--blob-file",
+        path(&blobs),
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json(&out)["valid"], true);
+}

@@ -123,19 +123,7 @@ pub fn check_claim<'r>(
     program: &dyn Program,
     receipt: &'r Receipt,
 ) -> Result<&'r Claim, VerifyError> {
-    let claim = &receipt.claim;
-    if receipt.backend != backend {
-        return Err(VerifyError::WrongBackend {
-            expected: backend,
-            found: receipt.backend,
-        });
-    }
-    if claim.program != program.id() {
-        return Err(VerifyError::WrongProgram {
-            expected: program.id(),
-            found: claim.program.clone(),
-        });
-    }
+    let claim = check_origin(backend, program, receipt)?;
     let expected = program.steps_for(&claim.public_values)?;
     if claim.steps != expected {
         return Err(VerifyError::StepMismatch {
@@ -144,6 +132,28 @@ pub fn check_claim<'r>(
         });
     }
     Ok(claim)
+}
+
+/// The part of [`check_claim`] for backends whose step count does not follow from the public
+/// values (`risc0`: user cycles): the receipt is `backend`'s and it is for `program`.
+pub fn check_origin<'r>(
+    backend: BackendId,
+    program: &dyn Program,
+    receipt: &'r Receipt,
+) -> Result<&'r Claim, VerifyError> {
+    if receipt.backend != backend {
+        return Err(VerifyError::WrongBackend {
+            expected: backend,
+            found: receipt.backend,
+        });
+    }
+    if receipt.claim.program != program.id() {
+        return Err(VerifyError::WrongProgram {
+            expected: program.id(),
+            found: receipt.claim.program.clone(),
+        });
+    }
+    Ok(&receipt.claim)
 }
 
 /// Why a backend could not produce a receipt.

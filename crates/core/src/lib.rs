@@ -16,6 +16,7 @@ mod serde_receipt;
 
 pub use backend::{
     Backend, BackendId, NotBuilt, ProveError, UnknownBackend, VerifyError, check_claim,
+    check_origin,
 };
 pub use claim::{Claim, PublicField, PublicOutput, PublicValues, Receipt};
 pub use envelope::{DecodeError, FORMAT_VERSION, MAGIC};

@@ -185,10 +185,13 @@ const TRIAL_MARGIN: f64 = 1.25;
 /// What a trial decided, why, and the jobs it left.
 type Trial<'p> = (Policy, String, &'p [&'p Planned]);
 
-/// A proven job and how long it took.
+/// A proven job, how long it took, and its planned steps: the cost model learns time per
+/// *planned* step, the unit it predicts in (a `risc0` receipt's steps are user cycles, which
+/// the plan does not know).
 struct Timed {
     receipt: Arc<Receipt>,
     elapsed: Duration,
+    steps: u64,
 }
 
 struct Planned {
@@ -352,7 +355,11 @@ impl Executor {
         let start = Instant::now();
         let receipt = self.prove_kept(p, input, tracker)?;
         let elapsed = start.elapsed();
-        Ok(Timed { receipt, elapsed })
+        Ok(Timed {
+            receipt,
+            elapsed,
+            steps: p.steps,
+        })
     }
 
     /// Proves `todo` one after another on the calling thread, straight into `receipts`. The
@@ -382,7 +389,7 @@ impl Executor {
                             index: p.index,
                             error,
                         })?;
-                steps += receipt.claim.steps;
+                steps += p.steps;
                 receipts[p.index] = Some(receipt);
             }
             let elapsed = start.elapsed();
@@ -397,8 +404,7 @@ impl Executor {
 
     /// Seeds the cost model with the fastest per-step time among calibration samples.
     fn record_fastest(&self, samples: &mut Vec<Timed>) {
-        let per_step =
-            |t: &Timed| t.elapsed.as_nanos() as f64 / t.receipt.claim.steps.max(1) as f64;
+        let per_step = |t: &Timed| t.elapsed.as_nanos() as f64 / t.steps.max(1) as f64;
         if let Some(best) = samples
             .iter()
             .min_by(|a, b| per_step(a).total_cmp(&per_step(b)))
@@ -416,10 +422,10 @@ impl Executor {
             let program = &t.receipt.claim.program;
             match totals.iter_mut().find(|(p, _, _)| *p == program) {
                 Some((_, steps, time)) => {
-                    *steps += t.receipt.claim.steps;
+                    *steps += t.steps;
                     *time += t.elapsed;
                 }
-                None => totals.push((program, t.receipt.claim.steps, t.elapsed)),
+                None => totals.push((program, t.steps, t.elapsed)),
             }
         }
         for (program, steps, time) in totals {

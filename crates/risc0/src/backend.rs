@@ -5,11 +5,12 @@ use std::sync::Arc;
 
 use l2x_core::{
     Backend, BackendId, Claim, InputError, Program, ProgramId, ProveError, Receipt, VerifyError,
+    check_origin,
 };
-use risc0_zkvm::{LocalProver, Prover, ProverOpts};
+use risc0_zkvm::{ProverOpts, Segment, SessionEvents, VerifierContext, get_prover_server};
 
 use crate::builtin;
-use crate::guest::{Guest, env};
+use crate::guest::Guest;
 
 /// Peak memory of proving, the part that does not grow with the segment: the prover's tables,
 /// the program binary, the receipts. Measured (BENCHMARKS.md, "risc0").
@@ -58,6 +59,18 @@ impl Risc0Backend {
     }
 }
 
+/// Reports each segment as it starts proving: a span `prove segment` with fields `k` and `n`,
+/// which progress displays show as "prove segment k of n".
+struct SegmentProgress {
+    total: usize,
+}
+
+impl SessionEvents for SegmentProgress {
+    fn on_pre_prove_segment(&self, segment: &Segment) {
+        let _shown = tracing::info_span!("prove segment", k = segment.index + 1, n = self.total);
+    }
+}
+
 /// The peak memory of proving a run whose largest segment has 2^`po2` rows.
 pub fn peak_bytes(po2: u32) -> u64 {
     PEAK_BYTES_BASE + (PEAK_BYTES_PER_ROW << po2)
@@ -73,30 +86,28 @@ impl Backend for Risc0Backend {
     fn estimate_peak_memory(&self, program: &dyn Program, input: &[u8]) -> Result<u64, InputError> {
         let guest = self.guest_or_refuse(program)?;
         program.estimate_steps(input)?;
-        let session = guest.run(input)?;
-        let po2 = session.segments.iter().map(|s| s.po2).max().unwrap_or(0);
-        Ok(peak_bytes(po2))
+        Ok(peak_bytes(guest.run(input)?.largest_po2()))
     }
 
     /// Executes the program natively first (which refuses a bad input before any proving and
     /// gives the public values the guest must commit), then proves the guest.
     fn prove(&self, program: &dyn Program, input: &[u8]) -> Result<Receipt, ProveError> {
         let guest = self.guest_or_refuse(program)?;
-        let expected = {
-            let _span = tracing::info_span!("execute").entered();
-            program.execute(input)?
-        };
+        let expected = program.execute(input)?;
         let failed = |reason: String| ProveError::Prover {
             backend: BackendId::Risc0,
             reason,
         };
-        let info = {
-            let _span = tracing::info_span!("prove segments").entered();
-            let env = env(input).map_err(failed)?;
-            LocalProver::new("l2x")
-                .prove_with_opts(env, guest.binary(), &ProverOpts::composite())
-                .map_err(|e| failed(format!("{e:#}")))?
+        let mut session = {
+            let _span = tracing::info_span!("execute").entered();
+            guest.session(input)?
         };
+        session.add_hook(SegmentProgress {
+            total: session.segments.len(),
+        });
+        let info = get_prover_server(&ProverOpts::composite())
+            .and_then(|prover| prover.prove_session(&VerifierContext::default(), &session))
+            .map_err(|e| failed(format!("{e:#}")))?;
         if info.receipt.journal.bytes != expected.public_values {
             return Err(failed(format!(
                 "the guest of '{}' committed other public values than the program computes \
@@ -125,26 +136,18 @@ impl Backend for Risc0Backend {
         program: &dyn Program,
         receipt: &'r Receipt,
     ) -> Result<&'r Claim, VerifyError> {
-        let claim = &receipt.claim;
-        if receipt.backend != BackendId::Risc0 {
-            return Err(VerifyError::WrongBackend {
-                expected: BackendId::Risc0,
-                found: receipt.backend,
-            });
-        }
-        if claim.program != program.id() {
-            return Err(VerifyError::WrongProgram {
-                expected: program.id(),
-                found: claim.program.clone(),
-            });
-        }
+        let claim = check_origin(BackendId::Risc0, program, receipt)?;
         let guest = self
             .guest_or_refuse(program)
             .map_err(|e| VerifyError::MalformedProof(e.to_string()))?;
-        let inner: risc0_zkvm::Receipt = postcard::from_bytes(&receipt.seal)
-            .map_err(|e| VerifyError::MalformedProof(format!("not a RISC Zero receipt: {e}")))?;
-        inner
-            .verify(guest.image_id())
+        let inner = decode_seal(&receipt.seal)?;
+        // RISC Zero's verifier is not written for hostile seals: a panic in it is a rejection
+        // of this receipt, not the end of the verifying process.
+        let image_id = guest.image_id();
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.verify(image_id)))
+            .map_err(|_| {
+                VerifyError::MalformedProof("RISC Zero's verifier failed on this seal".into())
+            })?
             .map_err(|e| VerifyError::ProofRejected(e.to_string()))?;
         if inner.journal.bytes != claim.public_values {
             return Err(VerifyError::SealMismatch);
@@ -152,4 +155,19 @@ impl Backend for Risc0Backend {
         program.describe(&claim.public_values)?;
         Ok(claim)
     }
+}
+
+/// The RISC Zero receipt in a seal: exactly one postcard encoding, nothing after it (so no
+/// other seal decodes to the same receipt).
+fn decode_seal(seal: &[u8]) -> Result<risc0_zkvm::Receipt, VerifyError> {
+    let malformed = |reason: String| VerifyError::MalformedProof(reason);
+    let (inner, rest) = postcard::take_from_bytes(seal)
+        .map_err(|e| malformed(format!("not a RISC Zero receipt: {e}")))?;
+    if !rest.is_empty() {
+        return Err(malformed(format!(
+            "{} bytes after the RISC Zero receipt",
+            rest.len()
+        )));
+    }
+    Ok(inner)
 }

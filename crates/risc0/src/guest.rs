@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use l2x_core::{ClaimError, Execution, InputError, Program, ProgramId, PublicField, PublicOutput};
 use risc0_binfmt::ProgramBinary;
-use risc0_zkvm::{Digest, ExecutorEnv, ExitCode, SessionInfo};
+use risc0_zkvm::{Digest, ExecutorEnv, ExecutorImpl, ExitCode, SegmentInfo, Session};
 
 /// log2 of the largest segment: a run longer than 2^20 cycles is split into segments of at most
 /// this many, each proven on its own. RISC Zero's default; the prover's peak memory grows with
@@ -128,15 +128,27 @@ impl Guest {
 
     /// Runs the guest on RISC Zero's executor (no proof): the journal, the exit and the cycles
     /// of each segment. Stopped after [`MAX_CYCLES`].
-    pub fn run(&self, input: &[u8]) -> Result<SessionInfo, InputError> {
+    pub fn run(&self, input: &[u8]) -> Result<Run, InputError> {
         let env = env(input).map_err(|reason| self.refused(reason))?;
+        // `execute` unwraps the loading of the binary, which `link` checked.
         let session = risc0_zkvm::local_executor()
             .execute(env, &self.binary)
             .map_err(|e| self.refused(format!("the guest failed: {e:#}")))?;
         match session.exit_code {
-            ExitCode::Halted(0) => Ok(session),
+            ExitCode::Halted(0) => Ok(Run {
+                journal: session.journal.bytes,
+                segments: session.segments,
+            }),
             other => Err(self.refused(format!("the guest exited with {other:?}, not 0"))),
         }
+    }
+
+    /// The guest's session on `input`, ready to prove (segments kept in memory).
+    pub(crate) fn session(&self, input: &[u8]) -> Result<Session, InputError> {
+        let env = env(input).map_err(|reason| self.refused(reason))?;
+        ExecutorImpl::from_elf(env, &self.binary)
+            .and_then(|mut executor| executor.run())
+            .map_err(|e| self.refused(format!("the guest failed: {e:#}")))
     }
 
     fn refused(&self, reason: String) -> InputError {
@@ -147,9 +159,30 @@ impl Guest {
     }
 }
 
+/// A run on RISC Zero's executor: the journal and each segment's size.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// The bytes the guest committed.
+    pub journal: Vec<u8>,
+    /// log2 of each segment's rows, and the user cycles in it.
+    pub segments: Vec<SegmentInfo>,
+}
+
+impl Run {
+    /// The user cycles of the run (without paging and padding).
+    pub fn cycles(&self) -> u64 {
+        self.segments.iter().map(|s| u64::from(s.cycles)).sum()
+    }
+
+    /// log2 of the largest segment's rows: the prover's memory follows it.
+    pub fn largest_po2(&self) -> u32 {
+        self.segments.iter().map(|s| s.po2).max().unwrap_or(0)
+    }
+}
+
 /// The executor environment of one run: `input` on the guest's stdin, the cycle and segment
 /// limits.
-pub(crate) fn env(input: &[u8]) -> Result<ExecutorEnv<'_>, String> {
+fn env(input: &[u8]) -> Result<ExecutorEnv<'_>, String> {
     ExecutorEnv::builder()
         .write_slice(input)
         .session_limit(Some(MAX_CYCLES))
@@ -208,10 +241,10 @@ impl Program for Guest {
     }
 
     fn execute(&self, input: &[u8]) -> Result<Execution, InputError> {
-        let session = self.run(input)?;
+        let run = self.run(input)?;
         Ok(Execution {
-            steps: session.cycles(),
-            public_values: session.journal.bytes,
+            steps: run.cycles(),
+            public_values: run.journal,
         })
     }
 

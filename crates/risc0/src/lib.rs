@@ -32,4 +32,4 @@ mod guest;
 #[cfg(feature = "prove")]
 pub use backend::{PEAK_BYTES_BASE, PEAK_BYTES_PER_ROW, Risc0Backend};
 #[cfg(feature = "prove")]
-pub use guest::{Guest, GuestError, MAX_CYCLES, MAX_ELF_BYTES, SEGMENT_PO2};
+pub use guest::{Guest, GuestError, MAX_CYCLES, MAX_ELF_BYTES, Run, SEGMENT_PO2};

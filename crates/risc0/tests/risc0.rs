@@ -88,6 +88,22 @@ fn every_flipped_seal_byte_is_rejected() {
 }
 
 #[test]
+fn a_seal_with_bytes_appended_is_rejected() {
+    let mut forged = FIB_1000.clone();
+    forged.seal.push(0);
+    assert!(matches!(
+        backend().verify(&Fibonacci, &forged),
+        Err(VerifyError::MalformedProof(_))
+    ));
+    let mut cut = FIB_1000.clone();
+    cut.seal.truncate(cut.seal.len() / 3);
+    assert!(matches!(
+        backend().verify(&Fibonacci, &cut),
+        Err(VerifyError::MalformedProof(_))
+    ));
+}
+
+#[test]
 fn altered_public_values_are_rejected() {
     let mut forged = FIB_1000.clone();
     forged.claim.public_values[8] ^= 0x01;
@@ -169,6 +185,14 @@ fn files_that_are_not_guests_are_refused() {
         Guest::from_elf(&truncated),
         Err(GuestError::Invalid(_))
     ));
+    for len in (0..512).step_by(37) {
+        let _ = Guest::from_elf(&BALANCES_ELF[..len]);
+    }
+    for at in (0..256).step_by(5) {
+        let mut flipped = BALANCES_ELF.to_vec();
+        flipped[at] ^= 0x5a;
+        let _ = Guest::from_elf(&flipped);
+    }
     let huge = vec![0u8; l2x_risc0::MAX_ELF_BYTES + 1];
     assert!(matches!(
         Guest::from_elf(&huge),
