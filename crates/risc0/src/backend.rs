@@ -13,11 +13,12 @@ use crate::builtin;
 use crate::guest::Guest;
 
 /// Peak memory of proving, the part that does not grow with the segment: the prover's tables,
-/// the program binary, the receipts. Measured (BENCHMARKS.md, "risc0").
+/// the program binary, the receipts.
 pub const PEAK_BYTES_BASE: u64 = 256 << 20;
 
-/// Peak memory of proving per row of the largest segment (2^po2 rows). Measured on segments of
-/// 2^16 to 2^20 rows (BENCHMARKS.md, "risc0"), rounded up.
+/// Peak memory of proving per row of the largest segment (2^po2 rows). An upper estimate fitted
+/// above the measured points in BENCHMARKS.md ("The `risc0` backend"): with [`PEAK_BYTES_BASE`]
+/// it gives 768 MiB for a 2^16-row segment, where fib(1000) peaked at 616 MB.
 pub const PEAK_BYTES_PER_ROW: u64 = 8 << 10;
 
 /// The RISC Zero backend: the shipped guests plus those a user adds. Cloning shares them.

@@ -63,6 +63,29 @@ fn sha256_proves_the_native_public_values() {
     let native = l2x_core::Program::execute(&Sha256, &message).expect("runs");
     assert_eq!(receipt.claim.public_values, native.public_values);
     backend().verify(&Sha256, &receipt).expect("verifies");
+    assert_eq!(
+        receipt.claim.public_values,
+        others_public_values(&Sha256, &message)
+    );
+}
+
+#[test]
+fn trace_stark_and_risc0_give_the_same_public_values() {
+    assert_eq!(
+        FIB_1000.claim.public_values,
+        others_public_values(&Fibonacci, b"1000")
+    );
+}
+
+/// The public values that the `trace` and `stark` backends prove for this job, checked equal.
+fn others_public_values(program: &dyn l2x_core::Program, input: &[u8]) -> Vec<u8> {
+    let stark = l2x_stark::StarkBackend::new(l2x_programs::Registry::standard());
+    let by_stark = stark.prove(program, input).expect("stark proves");
+    let by_trace = l2x_trace::TraceBackend
+        .prove(program, input)
+        .expect("trace proves");
+    assert_eq!(by_stark.claim.public_values, by_trace.claim.public_values);
+    by_stark.claim.public_values
 }
 
 #[test]
