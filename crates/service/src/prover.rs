@@ -5,7 +5,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::{Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use l2x_core::BackendId;
+use l2x_core::{BackendId, NotBuilt, ProveError};
 use l2x_executor::{Executor, Job, JobError, Plan};
 
 /// Proves jobs of any backend on one executor's pool, at most the memory budget at once.
@@ -20,7 +20,7 @@ pub struct Prover {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     /// The backend name is not one we have.
-    #[error("unknown backend {0:?} (expected trace, stark or stark-zk)")]
+    #[error("unknown backend {0:?} (expected trace, stark, stark-zk or risc0)")]
     UnknownBackend(String),
     /// The executor refused the job.
     #[error(transparent)]
@@ -61,9 +61,17 @@ impl Prover {
     pub fn backend(&self, name: Option<&str>) -> Result<BackendId, Refusal> {
         match name {
             None => Ok(self.default_backend),
-            Some(name) => name
-                .parse()
-                .map_err(|_| Refusal::UnknownBackend(name.to_owned())),
+            Some(name) => {
+                let id: BackendId = name
+                    .parse()
+                    .map_err(|_| Refusal::UnknownBackend(name.to_owned()))?;
+                if !l2x_executor::is_built(id) {
+                    return Err(Refusal::Job(JobError::Backend(ProveError::NotBuilt(
+                        NotBuilt(id),
+                    ))));
+                }
+                Ok(id)
+            }
         }
     }
 

@@ -325,6 +325,16 @@ async fn bad_requests_are_refused_naming_the_field() {
             "invalid type",
         ),
     ];
+    let risc0 = (
+        r#"{"program": "fibonacci", "input": "1", "backend": "risc0"}"#,
+        StatusCode::BAD_REQUEST,
+        Some("backend"),
+        "not in this build",
+    );
+    let cases: Vec<_> = cases
+        .iter()
+        .chain(Some(&risc0).filter(|_| !l2x_executor::is_built(BackendId::Risc0)))
+        .collect();
     for (body, code, field, needle) in cases {
         let (status, answer) = h.call("POST", "/v1/jobs", Some(body), None).await;
         let answer: Value =
