@@ -10,7 +10,7 @@
 //! [`builtin`]); any other guest is the user's ([`Guest::from_elf`]).
 //!
 //! **What a receipt proves.** The seal is a RISC Zero *composite* receipt (one STARK per segment
-//! of up to 2^[`SEGMENT_PO2`] cycles). [`Risc0Backend::verify`] checks it against the image ID of
+//! of up to 2^[`SEGMENT_PO2`] cycles). [`Risc0Backend`]'s `verify` checks it against the image ID of
 //! the guest the claim names — taken from the guest this verifier holds, never from the seal —
 //! and checks that the journal it proves is the claim's public values. The claim's step count is
 //! the run's *user cycles as the prover reported them*: a RISC Zero receipt does not prove a
@@ -21,6 +21,9 @@
 //! The prover is behind the cargo feature `prove` (the `risc0` feature of `l2x` and
 //! `l2x-executor`), so the default build does not compile RISC Zero. Without it the crate is
 //! empty.
+
+// The links above name items of the `prove` feature; without it they have nothing to point to.
+#![cfg_attr(not(feature = "prove"), allow(rustdoc::broken_intra_doc_links))]
 
 #[cfg(feature = "prove")]
 mod backend;
