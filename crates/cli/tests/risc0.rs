@@ -126,6 +126,7 @@ fn a_batch_aggregates_and_publishes_risc0_receipts() {
     )
     .unwrap();
     let receipts = dir.path().join("receipts");
+    std::fs::create_dir(&receipts).unwrap();
     let aggregate = dir.path().join("batch.l2xa");
     let blobs = dir.path().join("batch.blobs");
     let out = l2x(&[
