@@ -86,7 +86,6 @@ impl Backend for Risc0Backend {
     /// follows the largest.
     fn estimate_peak_memory(&self, program: &dyn Program, input: &[u8]) -> Result<u64, InputError> {
         let guest = self.guest_or_refuse(program)?;
-        program.estimate_steps(input)?;
         Ok(peak_bytes(guest.run(input)?.largest_po2()))
     }
 
