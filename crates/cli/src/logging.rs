@@ -1,15 +1,18 @@
 //! Logs on stderr, and the prover's phase on the spinner.
 //!
-//! Two layers share one `tracing` registry. The log layer prints events (and, with `-v` or
+//! Three layers share one `tracing` registry. The log layer prints events (and, with `-v` or
 //! `RUST_LOG`, the time of every closed span) to stderr, without ANSI colour unless stderr is a
 //! terminal and `NO_COLOR` is unset. The phase layer is enabled only while a spinner watches a
 //! proof: it sees the prover's spans (ours: `witness`, `preprocess`, `encode`; Plonky3's:
-//! commitment, quotient, opening, FRI, queries) and names the phase on the spinner.
+//! commitment, quotient, opening, FRI, queries; RISC Zero's segments) and names the phase on the
+//! spinner, as [`l2x_executor::progress`] names it. A third layer, the service's
+//! [`JobPhases`](l2x_service::progress::JobPhases), keeps the phase of each job a worker proves.
 
 use std::io::IsTerminal;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use l2x_executor::progress;
 use tracing::span;
 use tracing_subscriber::filter::{EnvFilter, LevelFilter, filter_fn};
 use tracing_subscriber::fmt::format::FmtSpan;
@@ -47,8 +50,16 @@ pub fn init(verbose: u8) {
     let phases = PhaseLayer.with_filter(filter_fn(|meta| {
         WATCHING.load(Ordering::Relaxed) && meta.is_span() && *meta.level() <= tracing::Level::INFO
     }));
+    // The service's workers keep each job's phase for its status (`l2x serve`, `l2x worker`).
+    let jobs = l2x_service::progress::JobPhases.with_filter(filter_fn(|meta| {
+        meta.is_span() && *meta.level() <= tracing::Level::INFO
+    }));
     // A second initialisation (tests calling `main` twice) keeps the first subscriber.
-    let _ = Registry::default().with(logs).with(phases).try_init();
+    let _ = Registry::default()
+        .with(logs)
+        .with(phases)
+        .with(jobs)
+        .try_init();
 }
 
 /// Whether a spinner is watching; the phase layer's filter reads it on every span.
@@ -76,74 +87,18 @@ impl Drop for PhaseGuard {
     }
 }
 
-/// The phase a span starts, by its name (ours and Plonky3 0.8's info-level spans).
-pub fn phase_of(span: &str) -> Option<&'static str> {
-    Some(match span {
-        "witness" => "witness",
-        "preprocess" => "preprocess",
-        "prove_batch" | "infer log of constraint degree" => "commit",
-        "randomize polys" => "randomize (zk)",
-        "compute quotient" => "quotient",
-        "compute_inverse_denominators" => "open",
-        "FRI prover" | "commit phase" => "FRI",
-        "query phase" => "queries",
-        "encode" => "encode",
-        "execute" => "execute (zkVM)",
-        _ => return None,
-    })
-}
-
-/// Sets the spinner's message to the phase of each new span it knows.
+/// Sets the spinner's message to the phase of each new span that starts one.
 struct PhaseLayer;
 
 impl<S: tracing::Subscriber> Layer<S> for PhaseLayer {
     fn on_new_span(&self, attrs: &span::Attributes<'_>, _: &span::Id, _: Context<'_, S>) {
-        let name = attrs.metadata().name();
-        let phase = match phase_of(name) {
-            Some(phase) => phase.to_owned(),
-            None if name == SEGMENT_SPAN => {
-                let mut count = SegmentCount::default();
-                attrs.record(&mut count);
-                count.phase()
-            }
-            None => return,
+        let Some(phase) = progress::phase(attrs) else {
+            return;
         };
         if let Some(spinner) = SPINNER.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
             spinner.set_message(phase);
         }
     }
-}
-
-/// The span the `risc0` backend opens as each segment starts proving, with fields `k` and `n`.
-const SEGMENT_SPAN: &str = "prove segment";
-
-/// The fields of a [`SEGMENT_SPAN`].
-#[derive(Debug, Default)]
-struct SegmentCount {
-    k: u64,
-    n: u64,
-}
-
-impl SegmentCount {
-    fn phase(&self) -> String {
-        format!("prove segment {} of {} (zkVM)", self.k, self.n)
-    }
-}
-
-impl tracing::field::Visit for SegmentCount {
-    fn record_u64(&mut self, field: &tracing::field::Field, value: u64) {
-        match field.name() {
-            "k" => self.k = value,
-            "n" => self.n = value,
-            _ => {}
-        }
-    }
-
-    fn record_i64(&mut self, field: &tracing::field::Field, value: i64) {
-        self.record_u64(field, value.unsigned_abs());
-    }
-
-    fn record_debug(&mut self, _: &tracing::field::Field, _: &dyn std::fmt::Debug) {}
 }
 
 #[cfg(test)]
@@ -174,9 +129,9 @@ mod tests {
             "query phase",
             "encode",
         ];
-        let phases: Vec<_> = spans.iter().filter_map(|s| phase_of(s)).collect();
+        let phases: Vec<_> = spans.iter().filter_map(|s| progress::phase_of(s)).collect();
         assert_eq!(phases, PROVER_PHASES);
-        assert_eq!(phase_of("evaluate matrix"), None);
+        assert_eq!(progress::phase_of("evaluate matrix"), None);
     }
 
     /// Records the name of every span at info level or above.
@@ -206,7 +161,7 @@ mod tests {
         });
         let mut phases: Vec<&str> = Vec::new();
         for name in names.lock().expect("not poisoned").iter() {
-            if let Some(phase) = phase_of(name)
+            if let Some(phase) = progress::phase_of(name)
                 && phases.last() != Some(&phase)
             {
                 phases.push(phase);

@@ -34,6 +34,7 @@ mod cost;
 pub mod cpu;
 pub mod da;
 pub mod prelude;
+pub mod progress;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

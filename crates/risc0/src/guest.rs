@@ -29,6 +29,9 @@ pub struct Guest {
     summary: &'static str,
     binary: Arc<[u8]>,
     image_id: Digest,
+    /// A user's guest is its own program; a shipped guest is the zkVM build of a native program
+    /// of the same id.
+    standalone: bool,
 }
 
 /// Why an ELF is not a guest.
@@ -78,6 +81,7 @@ impl Guest {
             summary: "a RISC Zero guest given as an ELF, named by its image ID",
             binary: binary.into(),
             image_id,
+            standalone: true,
         })
     }
 
@@ -102,6 +106,7 @@ impl Guest {
             summary,
             binary: binary.into(),
             image_id,
+            standalone: false,
         })
     }
 
@@ -121,6 +126,12 @@ impl Guest {
         hex_of(&self.image_id)
     }
 
+    /// Whether the guest is its own program (a user's, from [`Guest::from_elf`]), rather than
+    /// the zkVM build of a program that also runs natively (the shipped guests).
+    pub fn is_standalone(&self) -> bool {
+        self.standalone
+    }
+
     /// The program binary (the ELF linked with the v1compat kernel) that the prover runs.
     pub fn binary(&self) -> &[u8] {
         &self.binary
@@ -134,21 +145,30 @@ impl Guest {
         let session = risc0_zkvm::local_executor()
             .execute(env, &self.binary)
             .map_err(|e| self.refused(format!("the guest failed: {e:#}")))?;
-        match session.exit_code {
-            ExitCode::Halted(0) => Ok(Run {
-                journal: session.journal.bytes,
-                segments: session.segments,
-            }),
-            other => Err(self.refused(format!("the guest exited with {other:?}, not 0"))),
-        }
+        self.halted(session.exit_code)?;
+        Ok(Run {
+            journal: session.journal.bytes,
+            segments: session.segments,
+        })
     }
 
-    /// The guest's session on `input`, ready to prove (segments kept in memory).
+    /// The guest's session on `input`, ready to prove (segments kept in memory); refused as
+    /// [`Guest::run`] refuses.
     pub(crate) fn session(&self, input: &[u8]) -> Result<Session, InputError> {
         let env = env(input).map_err(|reason| self.refused(reason))?;
-        ExecutorImpl::from_elf(env, &self.binary)
+        let session = ExecutorImpl::from_elf(env, &self.binary)
             .and_then(|mut executor| executor.run())
-            .map_err(|e| self.refused(format!("the guest failed: {e:#}")))
+            .map_err(|e| self.refused(format!("the guest failed: {e:#}")))?;
+        self.halted(session.exit_code)?;
+        Ok(session)
+    }
+
+    /// Only a run that halted with exit code 0 has a journal worth proving.
+    fn halted(&self, exit: ExitCode) -> Result<(), InputError> {
+        match exit {
+            ExitCode::Halted(0) => Ok(()),
+            other => Err(self.refused(format!("the guest exited with {other:?}, not 0"))),
+        }
     }
 
     fn refused(&self, reason: String) -> InputError {

@@ -33,6 +33,10 @@ fn shipped_guests_have_their_pinned_image_ids() {
     );
     assert_eq!(builtin::SHA256.image_id_hex(), builtin::SHA256_IMAGE_ID);
     assert_ne!(builtin::FIBONACCI_IMAGE_ID, builtin::SHA256_IMAGE_ID);
+    assert!(
+        !builtin::FIBONACCI.is_standalone() && !builtin::SHA256.is_standalone(),
+        "the shipped guests are checked against their native programs"
+    );
 }
 
 #[test]
@@ -173,6 +177,7 @@ fn bad_inputs_are_refused_before_proving() {
 fn a_users_guest_proves_and_verifies() {
     let guest = balances();
     assert!(guest.id().as_str().starts_with("guest-"));
+    assert!(guest.is_standalone(), "a user's guest is its own program");
     assert!(
         guest
             .image_id_hex()

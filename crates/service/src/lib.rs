@@ -16,6 +16,7 @@
 
 pub mod api;
 mod metrics;
+pub mod progress;
 mod prover;
 mod worker;
 

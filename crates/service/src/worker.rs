@@ -1,7 +1,7 @@
 //! Workers: threads that claim jobs from the store, prove them on the executor's pool, and
 //! finish them under their lease; one more thread renews the leases of the jobs in hand.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -11,10 +11,14 @@ use l2x_core::BackendId;
 use l2x_jobs::{Claimed, JobStore, Lease, Outcome};
 
 use crate::Metrics;
+use crate::progress;
 use crate::prover::{Prover, Refusal};
 
 /// Jobs expected to take at least this long get their estimate recorded for progress reports.
 const WATCHED: Duration = Duration::from_millis(100);
+/// A job's changed phase is written to the store at most this often (the lease renewals, every
+/// third of a lease, write it too).
+const PHASE_EVERY: Duration = Duration::from_secs(1);
 
 /// How workers run.
 #[derive(Debug, Clone)]
@@ -90,8 +94,9 @@ struct Shared {
     config: WorkerConfig,
     wake: Arc<Wake>,
     stop: Arc<AtomicBool>,
-    /// Leases of the jobs in hand, renewed by the heartbeat thread.
-    leases: Mutex<HashSet<Lease>>,
+    /// Leases of the jobs in hand, renewed by the heartbeat thread, with the watch numbers
+    /// under which [`progress`] keeps their phases.
+    leases: Mutex<HashMap<Lease, u64>>,
     tally: Tally,
 }
 
@@ -148,7 +153,7 @@ impl Workers {
             config,
             wake: Arc::clone(&wake),
             stop: Arc::clone(&stop),
-            leases: Mutex::new(HashSet::new()),
+            leases: Mutex::new(HashMap::new()),
             tally: Tally::default(),
         });
         let mut threads = Vec::new();
@@ -219,21 +224,28 @@ impl Shared {
         }
     }
 
-    fn hold(&self) -> std::sync::MutexGuard<'_, HashSet<Lease>> {
+    fn hold(&self) -> std::sync::MutexGuard<'_, HashMap<Lease, u64>> {
         self.leases.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Proves a claimed job and finishes it under its lease.
     fn run(&self, job: Claimed) {
         let lease = job.lease;
-        self.hold().insert(lease);
-        let span = tracing::info_span!("job", id = lease.job, program = %job.program);
+        let watch = progress::watch();
+        self.hold().insert(lease, watch);
+        let span = tracing::info_span!(
+            progress::JOB_SPAN,
+            id = lease.job,
+            program = %job.program,
+            watch
+        );
         let _entered = span.enter();
         let start = Instant::now();
         let outcome = self.prove(&job);
         self.tally.proving.add(start.elapsed());
         self.tally.jobs.fetch_add(1, Ordering::Relaxed);
         self.hold().remove(&lease);
+        progress::forget(watch);
         let label = match &outcome {
             Outcome::Done { proving, .. } => {
                 self.metrics
@@ -289,24 +301,45 @@ impl Shared {
         }
     }
 
-    /// Renews the leases in hand every third of a lease, until the workers stop.
+    /// Renews the leases in hand every third of a lease, and writes the jobs' changed phases
+    /// every [`PHASE_EVERY`], until the workers stop.
     fn heartbeats(&self) {
         let every = self.config.lease / 3;
-        let mut last = Instant::now();
+        let (mut renewed, mut told) = (Instant::now(), Instant::now());
         while !self.stopping() || !self.hold().is_empty() {
             // Short sleeps, so that a stop is noticed quickly.
             std::thread::sleep(every.min(Duration::from_millis(100)));
-            if last.elapsed() < every {
+            let renew = renewed.elapsed() >= every;
+            let tell = told.elapsed() >= PHASE_EVERY;
+            if renew {
+                renewed = Instant::now();
+            }
+            if tell {
+                told = Instant::now();
+            }
+            if renew || tell {
+                self.beat(renew);
+            }
+        }
+    }
+
+    /// Writes each job's changed phase, and renews every lease in hand if `renew`.
+    fn beat(&self, renew: bool) {
+        let held: Vec<(Lease, u64)> = self.hold().iter().map(|(l, w)| (*l, *w)).collect();
+        for (lease, watch) in held {
+            let phase = progress::take(watch);
+            if !renew && phase.is_none() {
                 continue;
             }
-            last = Instant::now();
-            let leases: Vec<Lease> = self.hold().iter().copied().collect();
-            for lease in leases {
-                match self.store.heartbeat(lease, self.config.lease, None, None) {
-                    Ok(true) => {}
-                    Ok(false) => tracing::warn!(job = lease.job, "lease lost while proving"),
-                    Err(error) => tracing::warn!(%error, "heartbeat failed"),
-                }
+            let beat = self
+                .store
+                .heartbeat(lease, self.config.lease, phase.as_deref(), None);
+            match beat {
+                Ok(true) => {}
+                // A job finished since `held` was read no longer has a lease to renew.
+                Ok(false) if !self.hold().contains_key(&lease) => {}
+                Ok(false) => tracing::warn!(job = lease.job, "lease lost while proving"),
+                Err(error) => tracing::warn!(%error, "heartbeat failed"),
             }
         }
     }
@@ -315,5 +348,71 @@ impl Shared {
 fn failed(refusal: &Refusal) -> Outcome {
     Outcome::Failed {
         error: refusal.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use l2x_jobs::{NewJob, SqliteStore};
+    use tracing_subscriber::layer::SubscriberExt;
+
+    use super::*;
+    use crate::progress::JobPhases;
+
+    const MINUTE: Duration = Duration::from_secs(60);
+
+    /// Workers' shared state over a fresh store, with no threads running.
+    fn shared(store: Arc<dyn JobStore>) -> Shared {
+        let executor = l2x_executor::Executor::builder().build().expect("executor");
+        Shared {
+            store,
+            prover: Arc::new(Prover::new(executor)),
+            metrics: Metrics::new().expect("metrics"),
+            config: WorkerConfig::new(0),
+            wake: Arc::default(),
+            stop: Arc::default(),
+            leases: Mutex::new(HashMap::new()),
+            tally: Tally::default(),
+        }
+    }
+
+    fn phase_of(store: &dyn JobStore, lease: Lease) -> Option<String> {
+        store.status(lease.job).expect("status").expect("job").phase
+    }
+
+    #[test]
+    fn a_beat_writes_a_jobs_new_phase_once_and_keeps_it() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let store: Arc<dyn JobStore> = Arc::new(SqliteStore::open(dir.path()).expect("store"));
+        let job = NewJob {
+            program: "fibonacci".into(),
+            backend: "trace".into(),
+            input: b"10".to_vec(),
+            idempotency_key: None,
+        };
+        store.submit(&[job]).expect("submitted");
+        let lease = store
+            .claim("w", MINUTE)
+            .expect("claim")
+            .expect("a job")
+            .lease;
+        let shared = shared(Arc::clone(&store));
+        let watch = progress::watch();
+        shared.hold().insert(lease, watch);
+        assert_eq!(phase_of(&*store, lease).as_deref(), Some("proving"));
+
+        let subscriber = tracing_subscriber::registry().with(JobPhases);
+        tracing::subscriber::with_default(subscriber, || {
+            let _job = tracing::info_span!("job", watch).entered();
+            let _segment = tracing::info_span!("prove segment", k = 1u64, n = 4u64).entered();
+        });
+        shared.beat(false);
+        let shown = Some("prove segment 1 of 4 (zkVM)");
+        assert_eq!(phase_of(&*store, lease).as_deref(), shown);
+        // Nothing new since: later beats, with or without renewal, keep the phase.
+        shared.beat(false);
+        shared.beat(true);
+        assert_eq!(phase_of(&*store, lease).as_deref(), shown);
+        progress::forget(watch);
     }
 }
