@@ -39,8 +39,9 @@ fn jobs(quick: bool) -> Vec<Job> {
     }
 }
 
-/// A RISC Zero proof takes 10 to 60 s on 2 cores: three samples of each side (the run's own
-/// configuration would take ten), one call to warm up.
+/// A RISC Zero proof of these jobs took 17 s to 9.7 min on 2 cores (BENCHMARKS.md): three samples
+/// of each side (the run's own configuration would take ten), one call to warm up. `--filter`
+/// picks jobs (`'risc0/*/1000'`): fib(65535) alone proves six times, about an hour.
 fn few(config: Config) -> Config {
     Config {
         min_samples: 3,
