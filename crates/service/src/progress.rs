@@ -19,8 +19,9 @@ use tracing::span::{Attributes, Id};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
-/// The span a worker opens around a job; its field `watch` comes from [`watch`].
-pub(crate) const JOB_SPAN: &str = "job";
+/// The span a worker opens around each job it proves; its field `watch` is a number unique in
+/// the process, under which [`JobPhases`] keeps the job's latest phase.
+pub const JOB_SPAN: &str = "job";
 
 /// The latest phase of a watched job, and whether the store has not been told of it yet.
 #[derive(Debug)]
