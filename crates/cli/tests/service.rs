@@ -236,7 +236,7 @@ fn postgres_workers_survive_a_worker_kill() {
         "--threads",
         "1",
         "--lease",
-        "1",
+        "3",
     ];
     let mut doomed = Process::start(&worker_args);
     let survivor = Process::start(&worker_args);
@@ -262,17 +262,29 @@ fn postgres_workers_survive_a_worker_kill() {
         done >= (JOBS / 4) as i64 && !held.is_empty()
     });
     doomed.kill();
+    // The doomed worker is dead: what it finished, it finished before this look.
+    let done_by_doomed: Vec<i64> = client
+        .query(
+            "SELECT id FROM jobs WHERE state = 'done' AND worker = $1",
+            &[&doomed_name],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
     wait_until("every job", || {
         let all = statuses(&base, &ids);
         count(&all, "done") + count(&all, "failed") == JOBS
     });
     check_all_done(&base, &ids, &HashMap::new());
-    // The jobs the killed worker held were proven again by the survivor (unless one finished
-    // in the instant between the look and the kill: then it is done once, by the doomed worker).
+    // The jobs the killed worker held were proven again by the survivor, unless one finished in
+    // the instant between the look and the kill: then the doomed worker finished it before it
+    // died. Its attempts are not counted: a lease lost to a heartbeat starved on a busy
+    // machine adds one and breaks nothing.
     for id in held {
         let status = get_json(&base, &format!("/v1/jobs/{id}"));
         if status["worker"] == doomed_name.as_str() {
-            assert_eq!(status["attempts"], 1, "{status}");
+            assert!(done_by_doomed.contains(&id), "{status}");
         } else {
             assert_eq!(status["worker"], survivor_name.as_str(), "{status}");
             assert!(status["attempts"].as_i64().unwrap() >= 2, "{status}");
