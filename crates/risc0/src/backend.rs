@@ -97,9 +97,10 @@ impl Backend for Risc0Backend {
     /// guest's session.
     fn prove(&self, program: &dyn Program, input: &[u8]) -> Result<Receipt, ProveError> {
         let guest = self.guest_or_refuse(program)?;
-        let native = match guest.is_standalone() {
-            true => None,
-            false => Some(program.execute(input)?.public_values),
+        let native = if guest.is_standalone() {
+            None
+        } else {
+            Some(program.execute(input)?.public_values)
         };
         let failed = |reason: String| ProveError::Prover {
             backend: BackendId::Risc0,

@@ -10,8 +10,8 @@
 //! the phase stays `proving` from claim to finish.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{LazyLock, Mutex, MutexGuard, PoisonError};
 
 use tracing::Subscriber;
 use tracing::field::{Field, Visit};
@@ -23,58 +23,41 @@ use tracing_subscriber::registry::LookupSpan;
 /// the process, under which [`JobPhases`] keeps the job's latest phase.
 pub const JOB_SPAN: &str = "job";
 
-/// The latest phase of a watched job, and whether the store has not been told of it yet.
-#[derive(Debug)]
-struct Latest {
-    phase: Option<String>,
-    fresh: bool,
-}
-
-/// Watched jobs by watch number; an entry lives from [`watch`] to [`forget`].
-static WATCHED: Mutex<Option<HashMap<u64, Latest>>> = Mutex::new(None);
+/// Watched jobs by watch number, each with its phase not yet told to the store (the store
+/// keeps the told one); an entry lives from [`watch`] to [`forget`].
+static WATCHED: LazyLock<Mutex<HashMap<u64, Option<String>>>> = LazyLock::new(Mutex::default);
 static NEXT: AtomicU64 = AtomicU64::new(1);
+/// Whether any job was ever watched in this process: until then (every command but `serve` and
+/// `worker`) the layer returns at once, so a batch of tiny jobs pays nothing for it.
+static ACTIVE: AtomicBool = AtomicBool::new(false);
 
-fn watched() -> MutexGuard<'static, Option<HashMap<u64, Latest>>> {
+fn watched() -> MutexGuard<'static, HashMap<u64, Option<String>>> {
     WATCHED.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Starts watching a job: the number to give its [`JOB_SPAN`] as field `watch`.
 pub(crate) fn watch() -> u64 {
+    ACTIVE.store(true, Ordering::Relaxed);
     let watch = NEXT.fetch_add(1, Ordering::Relaxed);
-    let latest = Latest {
-        phase: None,
-        fresh: false,
-    };
-    watched()
-        .get_or_insert_with(HashMap::new)
-        .insert(watch, latest);
+    watched().insert(watch, None);
     watch
 }
 
-/// The job's phase if it changed since the last call (and marks it told).
+/// The job's phase if it changed since the last call.
 pub(crate) fn take(watch: u64) -> Option<String> {
-    let mut map = watched();
-    let latest = map.as_mut()?.get_mut(&watch)?;
-    if !latest.fresh {
-        return None;
-    }
-    latest.fresh = false;
-    latest.phase.clone()
+    watched().get_mut(&watch)?.take()
 }
 
 /// Stops watching a job.
 pub(crate) fn forget(watch: u64) {
-    if let Some(map) = watched().as_mut() {
-        map.remove(&watch);
-    }
+    watched().remove(&watch);
 }
 
 /// Records `phase` for a watched job; phases of jobs no longer (or never) watched are dropped,
 /// so that the map holds only the jobs in hand.
 fn record(watch: u64, phase: String) {
-    if let Some(latest) = watched().as_mut().and_then(|m| m.get_mut(&watch)) {
-        latest.phase = Some(phase);
-        latest.fresh = true;
+    if let Some(untold) = watched().get_mut(&watch) {
+        *untold = Some(phase);
     }
 }
 
@@ -101,6 +84,9 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        if !ACTIVE.load(Ordering::Relaxed) {
+            return;
+        }
         let Some(span) = ctx.span(id) else { return };
         if attrs.metadata().name() == JOB_SPAN {
             let mut watch = Watch(0);
@@ -108,14 +94,13 @@ where
             span.extensions_mut().insert(watch);
             return;
         }
-        let Some(phase) = l2x_executor::progress::phase(attrs) else {
-            return;
-        };
         let job = span
             .scope()
             .skip(1)
             .find_map(|ancestor| ancestor.extensions().get::<Watch>().copied());
-        if let Some(Watch(watch)) = job {
+        if let Some(Watch(watch)) = job
+            && let Some(phase) = l2x_executor::progress::phase(attrs)
+        {
             record(watch, phase);
         }
     }
@@ -168,6 +153,6 @@ mod tests {
             let _quotient = tracing::info_span!("compute quotient").entered();
         });
         assert_eq!(take(a), None);
-        assert!(watched().as_ref().is_none_or(|m| !m.contains_key(&a)));
+        assert!(!watched().contains_key(&a));
     }
 }
