@@ -1,6 +1,7 @@
 //! `l2x rollup` and `l2x prove transfers`: states and blocks chain root to root, a block made
 //! for another state is refused, an invalid block is refused naming the transfer (exit 2,
-//! nothing written), and a state file that is not one is refused without panicking.
+//! nothing written), a state file that is not one is refused without panicking, and a published
+//! block's transfers are checked against its receipt.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod common;
@@ -9,6 +10,8 @@ use std::path::Path;
 use std::process::Output;
 
 use common::{json, l2x, stderr};
+use l2x_executor::da::{batch_data, batch_from_data};
+use l2x_executor::{Aggregate, Executor};
 
 /// Runs `l2x` with `args`, each `@NAME` standing for `dir/NAME`.
 fn l2x_in(dir: &Path, args: &[&str]) -> Output {
@@ -208,4 +211,117 @@ fn a_file_that_is_not_a_state_is_refused() {
         stderr(&out)
     );
     assert!(!dir.path().join("b").exists());
+}
+
+/// A block published in a batch: the blobs carry its transfers beside its receipt, and
+/// `verify-aggregate --blob-file` checks them against the commitment the receipt exposes. A
+/// publication whose transfers were altered (re-encoded, re-committed and linked into a new
+/// aggregate, so every hash matches) is refused naming the entry.
+#[test]
+fn a_published_block_links_its_transfers_to_the_aggregate() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    run(
+        d,
+        &[
+            "rollup",
+            "genesis",
+            "--accounts",
+            "6",
+            "--seed",
+            "3",
+            "-o",
+            "@s",
+        ],
+    );
+    let block = run(
+        d,
+        &[
+            "rollup",
+            "block",
+            "--state",
+            "@s",
+            "--transfers",
+            "3",
+            "--seed",
+            "4",
+            "-o",
+            "@b",
+        ],
+    );
+    std::fs::write(
+        d.join("jobs.jsonl"),
+        "{\"program\": \"fibonacci\", \"input\": \"10\"}\n\
+         {\"program\": \"transfers\", \"input_file\": \"b\"}\n",
+    )
+    .unwrap();
+    let batch = run(
+        d,
+        &[
+            "batch",
+            "@jobs.jsonl",
+            "--aggregate",
+            "@agg",
+            "--publish",
+            "@blobs",
+        ],
+    );
+    assert_eq!(batch["proven"], 2);
+    let checked = run(
+        d,
+        &[
+            "verify-aggregate",
+            "@agg",
+            "--blob-file",
+            "@blobs",
+            "--allow-dev",
+        ],
+    );
+    assert_eq!(checked["program_data_checked"], 1, "{checked}");
+
+    let blobs = l2x_da::blobs_from_bytes(&std::fs::read(d.join("blobs")).unwrap()).unwrap();
+    let mut entries = batch_from_data(&l2x_da::decode(&blobs).unwrap()).unwrap();
+    assert_eq!(
+        entries[1].data.len(),
+        3 * 24,
+        "three transfers, 24 bytes each"
+    );
+    assert_eq!(
+        entries[1].receipt.claim.public_values[64..96],
+        hex::decode(block["commitment"].as_str().unwrap()).unwrap()[..],
+        "the receipt commits to the block's transfers"
+    );
+    entries[1].data[8] ^= 1; // the first transfer's amount
+    let forged = l2x_da::encode(&batch_data(&entries));
+    let executor = Executor::builder()
+        .allow_dev_receipts(true)
+        .build()
+        .unwrap();
+    let hashes = executor
+        .commit_blobs(&forged)
+        .unwrap()
+        .blobs
+        .iter()
+        .map(|b| b.versioned_hash)
+        .collect();
+    let receipts = entries.into_iter().map(|e| e.receipt).collect();
+    let aggregate = Aggregate::with_data(receipts, hashes).unwrap();
+    std::fs::write(d.join("forged.agg"), aggregate.to_bytes()).unwrap();
+    std::fs::write(d.join("forged.blobs"), l2x_da::blobs_to_bytes(&forged)).unwrap();
+    let out = l2x_in(
+        d,
+        &[
+            "verify-aggregate",
+            "@forged.agg",
+            "--blob-file",
+            "@forged.blobs",
+            "--allow-dev",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("batch entry 1 (transfers)") && err.contains("the proof commits to"),
+        "{err}"
+    );
 }

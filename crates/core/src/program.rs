@@ -32,6 +32,29 @@ pub trait Program: Send + Sync {
 
     /// Decodes public values for people: a headline value and named fields.
     fn describe(&self, public_values: &[u8]) -> Result<PublicOutput, ClaimError>;
+
+    /// The data a job on `input` publishes beside its receipt, for anyone to check against the
+    /// receipt's public values with [`Program::check_published`]: a rollup block's transfers,
+    /// whose commitment the block's proof exposes. Most programs publish nothing (the default).
+    fn published_data(&self, input: &[u8]) -> Result<Vec<u8>, InputError> {
+        let _ = input;
+        Ok(vec![])
+    }
+
+    /// Checks published data against the public values of a (verified) receipt: `Ok` only if
+    /// `data` is what an execution with these public values publishes. The default accepts only
+    /// no data, as its [`Program::published_data`] publishes none.
+    fn check_published(&self, public_values: &[u8], data: &[u8]) -> Result<(), ClaimError> {
+        let _ = public_values;
+        if data.is_empty() {
+            Ok(())
+        } else {
+            Err(ClaimError {
+                program: self.id(),
+                reason: format!("publishes no data, {} bytes found", data.len()),
+            })
+        }
+    }
 }
 
 /// The result of running a program natively.

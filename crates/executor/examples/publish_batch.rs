@@ -10,7 +10,7 @@
 use std::time::Instant;
 
 use l2x_core::BackendId;
-use l2x_executor::da::{batch_data, receipts_from_batch_data};
+use l2x_executor::da::{batch_data, batch_from_data};
 use l2x_executor::{Aggregate, Executor, Job};
 
 fn arg(name: &str) -> Option<String> {
@@ -50,7 +50,12 @@ fn main() {
         report.reason
     );
 
-    let data = batch_data(&receipts);
+    let entries: Vec<_> = receipts
+        .iter()
+        .zip(&batch)
+        .map(|(receipt, job)| executor.batch_entry(receipt.clone(), &job.input).unwrap())
+        .collect();
+    let data = batch_data(&entries);
     let blobs = l2x_da::encode(&data);
     let kzg_start = Instant::now();
     executor.kzg();
@@ -76,8 +81,9 @@ fn main() {
     let last = hashes.len() - 1;
     let proof = aggregate.blob_inclusion_proof(last).unwrap();
     proof.verify(&hashes[last], &aggregate.root).unwrap();
-    let read_back = receipts_from_batch_data(&l2x_da::decode(&blobs).unwrap()).unwrap();
-    assert_eq!(read_back, aggregate.receipts);
+    let read_back = batch_from_data(&l2x_da::decode(&blobs).unwrap()).unwrap();
+    assert_eq!(read_back, entries);
+    executor.check_published(&read_back).unwrap();
     println!(
         "verified    every receipt, every blob against its commitment, blob {last}'s inclusion \
          ({} siblings), and the receipts decoded from the blobs, in {:?}",

@@ -272,6 +272,10 @@ pub trait JobStore: Send + Sync + std::fmt::Debug {
     /// A done job's receipt: None if the job does not exist, `Some(None)` if it is not done.
     fn receipt(&self, id: JobId) -> Result<Option<Option<Vec<u8>>>, StoreError>;
 
+    /// A job's input, if the job exists (a published aggregate recomputes what its programs
+    /// publish from it).
+    fn input(&self, id: JobId) -> Result<Option<Vec<u8>>, StoreError>;
+
     /// Jobs in each state.
     fn counts(&self) -> Result<Counts, StoreError>;
 }

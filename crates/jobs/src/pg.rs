@@ -300,6 +300,14 @@ impl JobStore for PostgresStore {
         })
     }
 
+    fn input(&self, id: JobId) -> Result<Option<Vec<u8>>, StoreError> {
+        self.with(|conn| {
+            Ok(conn
+                .query_opt("SELECT input FROM jobs WHERE id = $1", &[&id])?
+                .map(|r| r.get(0)))
+        })
+    }
+
     fn counts(&self) -> Result<Counts, StoreError> {
         self.with(|conn| {
             let mut counts = Counts::default();

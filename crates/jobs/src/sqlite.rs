@@ -267,6 +267,13 @@ impl JobStore for SqliteStore {
             .optional()?)
     }
 
+    fn input(&self, id: JobId) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .lock()
+            .query_row("SELECT input FROM jobs WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?)
+    }
+
     fn counts(&self) -> Result<Counts, StoreError> {
         let connection = self.lock();
         let mut statement = connection.prepare_cached(crate::COUNTS)?;

@@ -79,6 +79,8 @@ fn a_job_goes_from_queued_to_done_with_its_receipt() {
         );
         assert_eq!(store.receipt(999).unwrap(), None);
         assert_eq!(store.status(999).unwrap(), None);
+        assert_eq!(store.input(ids[0].id).unwrap(), Some(b"1".to_vec()));
+        assert_eq!(store.input(999).unwrap(), None);
         let counts = store.counts().unwrap();
         assert_eq!((counts.queued, counts.done), (1, 1));
     });

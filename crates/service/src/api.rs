@@ -462,6 +462,18 @@ async fn aggregate(
         })?;
         receipts.push(receipt);
     }
+    let inputs = if request.publish {
+        let store = Arc::clone(&state.store);
+        let ids = request.jobs.clone();
+        blocking(move || {
+            ids.iter()
+                .map(|&id| Ok(store.input(id)?.unwrap_or_default()))
+                .collect::<Result<Vec<_>, ApiError>>()
+        })
+        .await?
+    } else {
+        vec![]
+    };
     let prover = Arc::clone(&state.prover);
     let ids = request.jobs.clone();
     let publish = request.publish;
@@ -475,7 +487,7 @@ async fn aggregate(
             .with("jobs", json!(ids))
         })?;
         if publish {
-            published(executor, aggregate)
+            published(executor, aggregate, &inputs)
         } else {
             Ok((aggregate, None))
         }
@@ -501,13 +513,27 @@ async fn aggregate(
 /// An aggregate and, when published, the blobs its receipts went into.
 type Published = (l2x_executor::Aggregate, Option<Vec<l2x_da::Blob>>);
 
-/// The aggregate with its receipts published as blobs: the batch data encoded, committed to with
-/// KZG on the pool, and the versioned hashes linked into the root.
+/// The aggregate with its receipts published as blobs: the batch data (each receipt with what
+/// its program publishes for the job's input) encoded, committed to with KZG on the pool, and
+/// the versioned hashes linked into the root.
 fn published(
     executor: &l2x_executor::Executor,
     aggregate: l2x_executor::Aggregate,
+    inputs: &[Vec<u8>],
 ) -> Result<Published, ApiError> {
-    let data = l2x_executor::da::batch_data(&aggregate.receipts);
+    let entries = aggregate
+        .receipts
+        .iter()
+        .zip(inputs)
+        .map(|(receipt, input)| executor.batch_entry(receipt.clone(), input))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("cannot read a job's published data: {e}"),
+            )
+        })?;
+    let data = l2x_executor::da::batch_data(&entries);
     if data.len() > l2x_da::MAX_DATA_BYTES {
         return Err(ApiError::field(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -145,9 +145,13 @@ async fn a_submitted_job_is_proven_and_its_receipt_verifies() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stark_batch_is_proven_and_aggregated() {
     let h = Harness::new(2);
+    let block = l2x_programs::transfers::fixture::Wallet::genesis(4, 1)
+        .random_block(2, 2)
+        .to_bytes();
     let jobs = json!({"jobs": [
         {"program": "fibonacci", "input": "300", "backend": "stark"},
         {"program": "sha256", "input_hex": "616263", "backend": "stark"},
+        {"program": "transfers", "input_hex": hex::encode(block), "backend": "stark"},
     ]});
     let (status, body) = h.json("POST", "/v1/jobs", Some(jobs)).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -164,7 +168,7 @@ async fn a_stark_batch_is_proven_and_aggregated() {
         .json("POST", "/v1/aggregates", Some(json!({"jobs": ids})))
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["receipts"], 2);
+    assert_eq!(body["receipts"], 3);
     let bytes = hex::decode(body["aggregate_hex"].as_str().unwrap()).unwrap();
     let aggregate = l2x_executor::Aggregate::from_bytes(&bytes).unwrap();
     assert_eq!(hex::encode(aggregate.root), body["root"].as_str().unwrap());
@@ -196,11 +200,18 @@ async fn a_stark_batch_is_proven_and_aggregated() {
     assert_eq!(body["versioned_hashes"], json!(hashes));
     assert_eq!(hashes.len(), blobs.len());
     let data = l2x_da::decode(&blobs).unwrap();
-    let back = l2x_executor::da::receipts_from_batch_data(&data).unwrap();
+    let back = l2x_executor::da::batch_from_data(&data).unwrap();
+    let receipts: Vec<_> = back.iter().map(|e| e.receipt.clone()).collect();
     assert_eq!(
-        back, linked.receipts,
+        receipts, linked.receipts,
         "the blobs carry exactly the aggregated receipts"
     );
+    assert_eq!(
+        (back[0].data.len(), back[2].data.len()),
+        (0, 2 * 24),
+        "the block's two transfers are published beside its receipt"
+    );
+    strict.check_published(&back).unwrap();
     let kzg = strict.kzg();
     for (i, (blob, hash)) in blobs.iter().zip(&linked.data).enumerate() {
         let commitment = kzg.commit(blob, i).unwrap();

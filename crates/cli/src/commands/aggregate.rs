@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use l2x_core::Receipt;
-use l2x_executor::da::receipts_from_batch_data;
+use l2x_executor::da::{BatchEntry, batch_from_data};
 use l2x_executor::{AggregateFailure, AggregateView, Executor};
 use serde_json::json;
 
@@ -42,8 +42,9 @@ pub struct VerifyArgs {
     dev: DevArgs,
 
     /// The blob file the batch was published in (`batch --publish`): recompute each blob's KZG
-    /// commitment, check its versioned hash against the aggregate's linked data, and check that
-    /// the blobs decode into exactly the aggregate's receipts.
+    /// commitment, check its versioned hash against the aggregate's linked data, check that the
+    /// blobs decode into exactly the aggregate's receipts, and check the data each program
+    /// published beside its receipt (a block's transfers) against the receipt's public values.
     #[arg(long, value_name = "BLOBS")]
     blob_file: Option<PathBuf>,
 
@@ -52,13 +53,14 @@ pub struct VerifyArgs {
     json: bool,
 }
 
-/// Checks that `blobs` are the published data of `aggregate`; says what differs.
+/// Checks that `blobs` are the published data of `aggregate`; says what differs, or how many
+/// receipts had program data (a block's transfers) published beside them.
 fn check_published(
     executor: &Executor,
     aggregate: &AggregateView<'_>,
     blob_file: &Path,
     json: bool,
-) -> Result<Result<(), String>> {
+) -> Result<Result<usize, String>> {
     let blobs = super::da::read_blobs(blob_file)?;
     let hashes: Vec<[u8; 32]> = super::da::commit_with_progress(executor, &blobs, !json)?
         .blobs
@@ -75,16 +77,19 @@ fn check_published(
     }
     let published = l2x_da::decode(&blobs)
         .map_err(|e| e.to_string())
-        .and_then(|data| receipts_from_batch_data(&data));
-    let same = |receipts: &[Receipt]| {
-        receipts.len() == aggregate.len()
-            && receipts
+        .and_then(|data| batch_from_data(&data));
+    let same = |entries: &[BatchEntry]| {
+        entries.len() == aggregate.len()
+            && entries
                 .iter()
                 .zip(aggregate.encoded_receipts())
-                .all(|(r, bytes)| r.to_bytes() == bytes)
+                .all(|(e, bytes)| e.receipt.to_bytes() == bytes)
     };
     match published {
-        Ok(receipts) if same(&receipts) => Ok(Ok(())),
+        Ok(entries) if same(&entries) => Ok(executor
+            .check_published(&entries)
+            .map(|()| entries.iter().filter(|e| !e.data.is_empty()).count())
+            .map_err(|e| format!("the published data does not match its receipt: {e}"))),
         Ok(_) => Ok(Err(
             "the blobs hold other receipts than the aggregate".into()
         )),
@@ -154,11 +159,13 @@ pub fn verify(args: &VerifyArgs) -> Result<ExitCode> {
         Ok(dev) => dev,
         Err(error) => return Ok(report_failure(args.json, &error)),
     };
-    if let Some(blob_file) = &args.blob_file
-        && let Err(error) = check_published(&executor, &aggregate, blob_file, args.json)?
-    {
-        return Ok(output::invalid(args.json, &error, crate::EXIT_INVALID, &[]));
-    }
+    let program_data = match &args.blob_file {
+        Some(blob_file) => match check_published(&executor, &aggregate, blob_file, args.json)? {
+            Ok(count) => Some(count),
+            Err(error) => return Ok(output::invalid(args.json, &error, crate::EXIT_INVALID, &[])),
+        },
+        None => None,
+    };
     let elapsed = start.elapsed();
     if args.json {
         output::print_json(&json!({
@@ -168,6 +175,7 @@ pub fn verify(args: &VerifyArgs) -> Result<ExitCode> {
             "dev_receipts": dev,
             "data_blobs": aggregate.data.len(),
             "data_checked": args.blob_file.is_some(),
+            "program_data_checked": program_data,
             "verify_ms": output::millis(elapsed),
         }));
     } else {
@@ -180,10 +188,12 @@ pub fn verify(args: &VerifyArgs) -> Result<ExitCode> {
             dev
         );
         if !aggregate.data.is_empty() {
-            let checked = if args.blob_file.is_some() {
-                "checked against the blob file"
-            } else {
-                "not checked: give --blob-file"
+            let checked = match program_data {
+                Some(0) => "checked against the blob file".to_string(),
+                Some(n) => format!(
+                    "checked against the blob file; the data of {n} program(s) against their receipts"
+                ),
+                None => "not checked: give --blob-file".to_string(),
             };
             outln!(
                 "  {:<9} {} blob(s) linked ({checked})",

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use l2x_core::BackendId;
-use l2x_executor::da::{Publication, batch_data};
+use l2x_executor::da::{BatchEntry, Publication, batch_data};
 use l2x_executor::{Aggregate, Executor, Job, Policy};
 use serde::Deserialize;
 use serde_json::json;
@@ -16,8 +16,9 @@ use crate::{files, output};
 /// Arguments of `l2x batch`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The jobs: one JSON object per line, `{"program": "...", "input": "..."}` or
-    /// `{"program": "...", "input_hex": "..."}`.
+    /// The jobs: one JSON object per line, `{"program": "...", "input": "..."}`,
+    /// `{"program": "...", "input_hex": "..."}` or `{"program": "...", "input_file": "PATH"}`
+    /// (relative to the jobs file's directory; all inputs together at most 64 MiB).
     jobs: PathBuf,
 
     /// The proving backend.
@@ -49,7 +50,8 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     aggregate: Option<PathBuf>,
 
-    /// Publish the batch data (every receipt's envelope, length-prefixed) as EIP-4844 blobs
+    /// Publish the batch data (every receipt's envelope and the data its program publishes, such
+    /// as a block's transfers, length-prefixed) as EIP-4844 blobs
     /// written to BLOBS, commit to them with KZG on the pool, and link their versioned hashes
     /// into the aggregate's root (needs --aggregate).
     #[arg(long, value_name = "BLOBS", requires = "aggregate")]
@@ -69,6 +71,8 @@ struct Line {
     input: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     input_hex: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    input_file: Option<Option<String>>,
 }
 
 /// Tells a key set to `null` apart from a missing key.
@@ -82,6 +86,10 @@ fn read_jobs(path: &Path) -> Result<(Vec<usize>, Vec<Job>)> {
     let bytes = files::read_limited(path, files::MAX_INPUT_FILE, "jobs file")?;
     let text = std::str::from_utf8(&bytes)
         .with_context(|| format!("jobs file {} is not UTF-8", path.display()))?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    // Input files share the bound one jobs file has, so a jobs file naming a large input many
+    // times cannot take unbounded memory.
+    let mut budget = files::MAX_INPUT_FILE;
     let mut jobs = vec![];
     for (i, raw) in text.lines().enumerate() {
         if raw.trim().is_empty() {
@@ -90,13 +98,22 @@ fn read_jobs(path: &Path) -> Result<(Vec<usize>, Vec<Job>)> {
         let at = || format!("{}:{}", path.display(), i + 1);
         let line: Line =
             serde_json::from_str(raw).with_context(|| format!("{}: not a job", at()))?;
-        let input = match (line.input, line.input_hex) {
-            (Some(Some(text)), None) => text.into_bytes(),
-            (None, Some(Some(hex))) => {
+        let input = match (line.input, line.input_hex, line.input_file) {
+            (Some(Some(text)), None, None) => text.into_bytes(),
+            (None, Some(Some(hex)), None) => {
                 decode_hex(&hex).with_context(|| format!("{}: bad input_hex", at()))?
             }
+            (None, None, Some(Some(file))) => {
+                let bytes = files::read_limited(&dir.join(&file), budget, "input file")
+                    .with_context(|| {
+                        format!("{}: input_file (all inputs together: at most 64 MiB)", at())
+                    })?;
+                budget -= bytes.len() as u64;
+                bytes
+            }
             _ => bail!(
-                "{}: give exactly one of \"input\" and \"input_hex\", as a string (not null)",
+                "{}: give exactly one of \"input\", \"input_hex\" and \"input_file\", as a \
+                 string (not null)",
                 at()
             ),
         };
@@ -155,13 +172,14 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     }
     let receipts: Vec<_> = report.receipts.iter().map(|r| (**r).clone()).collect();
     let published = match &args.publish {
-        Some(path) => Some(publish(
-            &executor,
-            &receipts,
-            path,
-            &mut outputs,
-            args.json,
-        )?),
+        Some(path) => {
+            let entries = receipts
+                .iter()
+                .zip(&jobs)
+                .map(|(receipt, job)| executor.batch_entry(receipt.clone(), &job.input))
+                .collect::<Result<Vec<_>, _>>()?;
+            Some(publish(&executor, &entries, path, &mut outputs, args.json)?)
+        }
         None => None,
     };
     let root = match &args.aggregate {
@@ -243,15 +261,15 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Encodes the batch data into blobs, stages them for `path` and commits to them on the pool.
+/// Encodes the batch data (receipts, and what their programs publish) into blobs, stages them for `path` and commits to them on the pool.
 fn publish(
     executor: &Executor,
-    receipts: &[l2x_core::Receipt],
+    entries: &[BatchEntry],
     path: &Path,
     outputs: &mut files::Outputs,
     json: bool,
 ) -> Result<Publication> {
-    let data = batch_data(receipts);
+    let data = batch_data(entries);
     if data.len() > l2x_da::MAX_DATA_BYTES {
         bail!(
             "the batch data ({} bytes) needs {} blobs, more than the {} a blob file holds; \

@@ -1,5 +1,6 @@
-//! `l2x demo`: the end-to-end tour — prove, encode, decode and verify a set of Fibonacci and
-//! SHA-256 jobs, show the times, and show that a tampered receipt is rejected.
+//! `l2x demo`: the end-to-end tour — prove, encode, decode and verify a set of Fibonacci,
+//! SHA-256, Poseidon2 and L2-block jobs, show the times, and show that a tampered receipt is
+//! rejected.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -62,6 +63,16 @@ fn poseidon2(label: &str, input: Vec<u8>) -> Job {
     }
 }
 
+/// A block of `transfers` random valid transfers among 256 accounts (fixed seeds).
+fn block(transfers: usize) -> Job {
+    let wallet = l2x_programs::transfers::fixture::Wallet::genesis(256, 1);
+    Job {
+        label: format!("transfers({transfers})"),
+        program: "transfers",
+        input: wallet.random_block(transfers, 2).to_bytes(),
+    }
+}
+
 fn pattern(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i % 251) as u8).collect()
 }
@@ -77,6 +88,7 @@ fn jobs(backend: BackendId) -> Vec<Job> {
             jobs.push(sha("sha256(64 KiB)", pattern(64 << 10)));
             jobs.push(sha("sha256(1 MiB)", pattern(1 << 20)));
             jobs.push(poseidon2("poseidon2(64 KiB)", pattern(64 << 10)));
+            jobs.push(block(1024));
         }
         BackendId::StarkZk => {
             jobs.truncate(2);
@@ -92,6 +104,7 @@ fn jobs(backend: BackendId) -> Vec<Job> {
             jobs.push(sha("sha256(1 KiB)", pattern(1 << 10)));
             jobs.push(sha("sha256(16 KiB)", pattern(16 << 10)));
             jobs.push(poseidon2("poseidon2(64 KiB)", pattern(64 << 10)));
+            jobs.push(block(256));
         }
     }
     jobs

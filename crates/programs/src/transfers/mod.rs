@@ -229,6 +229,42 @@ impl Program for Transfers {
             ],
         })
     }
+
+    /// The block's transfers as published: [`Block::published`], 24 bytes each.
+    fn published_data(&self, input: &[u8]) -> Result<Vec<u8>, InputError> {
+        Ok(parse(input)?.published())
+    }
+
+    /// The published transfers must hash to the claim's commitment, and be as many as it counts.
+    fn check_published(&self, public_values: &[u8], data: &[u8]) -> Result<(), ClaimError> {
+        let claim = Claim::parse(public_values)?;
+        let refuse = |reason: String| ClaimError {
+            program: ID,
+            reason,
+        };
+        let count = data.len() / state::PUBLISHED_TRANSFER_BYTES;
+        if count != claim.count as usize {
+            return Err(refuse(format!(
+                "{count} transfers published, the proof commits to {}",
+                claim.count
+            )));
+        }
+        let Some((commitment, _)) = state::commitment_of_published(data) else {
+            return Err(refuse(format!(
+                "the published data ({} bytes) is not a list of {}-byte transfers",
+                data.len(),
+                state::PUBLISHED_TRANSFER_BYTES
+            )));
+        };
+        if commitment != claim.commitment {
+            return Err(refuse(format!(
+                "the published transfers hash to {}, the proof commits to {}",
+                digest_hex(&commitment),
+                digest_hex(&claim.commitment)
+            )));
+        }
+        Ok(())
+    }
 }
 
 impl AirProgram for Transfers {

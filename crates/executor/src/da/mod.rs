@@ -1,5 +1,6 @@
 //! Publishing batch data: blobs committed, proven, verified and extended into cells on the
-//! executor's pool, with commitments cached by blob hash.
+//! executor's pool, with commitments cached by blob hash; what a batch publishes is laid out by
+//! [`batch_data`] (each receipt with the data its program publishes beside it).
 //!
 //! c-kzg is single-threaded, so a batch of blobs is spread over the pool one blob per task
 //! (commitments, proofs, cells) or in one verification batch per worker. The choice follows the
@@ -17,6 +18,13 @@ use sha2::{Digest, Sha256};
 
 use crate::batch::Tracker;
 use crate::{Executor, Policy, Progress};
+
+mod batch_data;
+
+pub use batch_data::{
+    BATCH_DATA_MAGIC, BATCH_DATA_VERSION, BatchEntry, PublishedMismatch, batch_data,
+    batch_from_data,
+};
 
 /// Separates blob-cache keys from every other SHA-256 of this project.
 const BLOB_KEY_TAG: &[u8] = b"l2x blob key v1";
@@ -230,40 +238,4 @@ impl Executor {
     pub fn blob_cache_hits(&self) -> u64 {
         self.blobs.hits.load(Ordering::Relaxed)
     }
-}
-
-/// The bytes a batch publishes: each receipt's envelope, prefixed by its length (u32,
-/// little-endian), in batch order. Anyone holding the blobs can recover and check every receipt.
-pub fn batch_data(receipts: &[l2x_core::Receipt]) -> Vec<u8> {
-    let mut out = vec![];
-    for receipt in receipts {
-        let bytes = receipt.to_bytes();
-        out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
-        out.extend_from_slice(&bytes);
-    }
-    out
-}
-
-/// The receipts in bytes made by [`batch_data`], or the offset where they stop making sense.
-pub fn receipts_from_batch_data(mut bytes: &[u8]) -> Result<Vec<l2x_core::Receipt>, String> {
-    let total = bytes.len();
-    let mut receipts = vec![];
-    while !bytes.is_empty() {
-        let at = total - bytes.len();
-        let Some((len, rest)) = bytes.split_first_chunk::<4>() else {
-            return Err(format!("truncated length at byte {at}"));
-        };
-        let len = u32::from_le_bytes(*len) as usize;
-        if rest.len() < len {
-            return Err(format!(
-                "receipt at byte {at} claims {len} bytes, {} remain",
-                rest.len()
-            ));
-        }
-        let receipt = l2x_core::Receipt::from_bytes(&rest[..len])
-            .map_err(|e| format!("receipt at byte {at}: {e}"))?;
-        receipts.push(receipt);
-        bytes = &rest[len..];
-    }
-    Ok(receipts)
 }
