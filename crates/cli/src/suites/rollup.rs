@@ -2,7 +2,8 @@
 //! Poseidon2 compression table alone — the same number of permutations, padded as ours is, of
 //! Plonky3's `p3-poseidon2-air` proven by `p3-uni-stark` with our configuration — timed in
 //! alternation; then each block's verification time, proof size and the peak RSS of an
-//! `l2x prove transfers` process.
+//! `l2x prove transfers` process; then the check of its published transfers against its receipt
+//! (the publish link), beside that verification.
 
 use std::hint::black_box;
 use std::io::Write;
@@ -88,6 +89,42 @@ pub fn rollup(quick: bool) -> Result<Vec<Case<'static>>> {
                 .with(Metric::new("proof_bytes", size as f64, "bytes"))
                 .with(Metric::new("peak_bytes", peak, "bytes")))
         }));
+        cases.push(published(count, transfers));
     }
     Ok(cases)
+}
+
+/// The publish link's check: the block's published transfers hashed and compared with the
+/// commitment of its (verified) receipt, beside verifying that receipt; with the size of the
+/// batch data and the blobs it takes.
+fn published(count: u64, transfers: usize) -> Case<'static> {
+    let spec = Spec::new(
+        "rollup",
+        "check-published",
+        Some(count),
+        format!(
+            "check a {transfers}-transfer block's published transfers against its receipt (beside verifying it)"
+        ),
+    )
+    .against(format!("rollup/verify/{count}"));
+    Case::new(spec, move |c| {
+        let input = block(transfers);
+        let ex = executor(BackendId::Stark, Policy::Sequential).map_err(fail)?;
+        let receipt = ex.prove("transfers", &input).map_err(fail)?;
+        let entries = [ex.batch_entry(receipt, &input).map_err(fail)?];
+        let data = l2x_executor::da::batch_data(&entries);
+        let samples = time(c, || ex.check_published(black_box(&entries)).is_ok());
+        Ok(Outcome::timed(samples)
+            .with(Metric::new(
+                "published_bytes",
+                entries[0].data.len() as f64,
+                "bytes",
+            ))
+            .with(Metric::new("batch_data_bytes", data.len() as f64, "bytes"))
+            .with(Metric::new(
+                "blobs",
+                l2x_da::encoding::blobs_needed(data.len()) as f64,
+                "blobs",
+            )))
+    })
 }
