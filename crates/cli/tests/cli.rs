@@ -570,10 +570,16 @@ fn demo_runs_both_backends_and_rejects_tampered_receipts() {
     assert!(out.status.success(), "{}", stderr(&out));
     let v = json(&out);
     let jobs = v["jobs"].as_array().unwrap();
-    assert_eq!(jobs.len(), 9 + 9 + 4);
+    assert_eq!(jobs.len(), 10 + 10 + 4);
     for job in jobs {
         assert_eq!(job["dev"], job["backend"] == "trace", "{job}");
     }
+    let blocks: Vec<_> = jobs
+        .iter()
+        .filter(|j| j["program"] == "transfers")
+        .map(|j| (j["backend"].as_str().unwrap(), j["steps"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(blocks, [("trace", 1024), ("stark", 256)]);
     assert!(
         v["tampered_receipt_rejected"]["trace"]
             .as_str()
