@@ -4,12 +4,15 @@
 For each worker count: a fresh database, `l2x serve --workers 0` on it, a batch of STARK jobs
 submitted before any worker starts, then the workers (one pool thread each); the clock runs from
 the workers' start until the queue is empty. Each worker prints at SIGTERM where its time went
-(proving, queue calls, idle); the table gives jobs/s, proving-seconds/s, the queue's time per job
-(also as a share of a 100 ms job and of the measured job) and the idle time.
+(proving, queue calls between its jobs, idle, and the time its finisher thread spent storing
+results beside the workers); the table gives jobs/s, proving-seconds/s, the queue's time per job
+between jobs (also as a share of a 100 ms job and of the measured job), the storing time per job
+and jobs per commit, and the idle time.
 
 With --netns, every worker runs in its own network namespace (ip netns, a veth pair) and reaches
 PostgreSQL over that link through a socat relay (and --rtt-ms of delay, where the kernel has
-netem): N hosts on one machine. Needs root, iproute2 and socat.
+netem): N hosts on one machine. Needs root, iproute2 and socat. With --nice, the workers run at
+a lower priority than PostgreSQL, as if the database had a host of its own.
 
   python3 scripts/scale_out.py --l2x target/release/l2x [--jobs 48] [--n 1000] [--netns]
 """
@@ -40,7 +43,9 @@ def http_json(url, body=None):
         return json.load(answer)
 
 
-def start(cmd, netns=None):
+def start(cmd, netns=None, nice=0):
+    if nice:
+        cmd = ["nice", "-n", str(nice)] + cmd
     if netns:
         cmd = ["ip", "netns", "exec", netns] + cmd
     process = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
@@ -114,7 +119,8 @@ def run(args, workers, hosts):
     for k in range(workers):
         url = hosts.url(k, database) if hosts else local_url
         processes.append(start([args.l2x, "worker", "--store", url, "--threads", "1",
-                                "--workers", "1", "--json"], f"l2x-host-{k}" if hosts else None)[0])
+                                "--workers", "1", "--json"], f"l2x-host-{k}" if hosts else None,
+                               args.nice)[0])
     while True:
         health = http_json(f"{base}/healthz")
         if health["queued"] == 0 and health["running"] == 0:
@@ -132,6 +138,9 @@ def run(args, workers, hosts):
     done = sum(s["jobs"] for s in stats)
     proving = sum(s["proving_seconds"] for s in stats)
     queue = sum(s["queue_seconds"] for s in stats)
+    finishing = sum(s.get("finishing_seconds", 0) for s in stats)
+    commits = sum(s.get("commits", 0) for s in stats)
+    ahead = sum(s.get("claimed_ahead", 0) for s in stats)
     idle = [s["idle_seconds"] for s in stats]
     return {
         "workers": workers,
@@ -143,6 +152,9 @@ def run(args, workers, hosts):
         "queue_ms_per_job": queue * 1e3 / done,
         "queue_share_of_100ms": queue * 1e3 / done / 100.0,
         "queue_share_of_job": queue / proving,
+        "finishing_ms_per_job": finishing * 1e3 / done,
+        "jobs_per_commit": done / max(commits, 1),
+        "claimed_ahead": ahead,
         "idle_s_per_worker": idle,
     }
 
@@ -156,6 +168,10 @@ def main():
     parser.add_argument("--netns", action="store_true", help="each worker in its own namespace")
     parser.add_argument("--rtt-ms", type=float, default=0.0,
                         help="round trip added on each link (needs the kernel's netem)")
+    parser.add_argument("--nice", type=int, default=0,
+                        help="run the workers at this niceness, so that PostgreSQL (on a host of "
+                             "its own in a real deployment) is not delayed by the provers it "
+                             "shares this machine's cores with")
     args = parser.parse_args()
     counts = [int(w) for w in args.workers.split(",")]
     hosts = Hosts(max(counts), args.rtt_ms) if args.netns else None
@@ -164,13 +180,14 @@ def main():
     finally:
         if hosts:
             hosts.close()
-    print("| workers | jobs | wall s | jobs/s | proving-s/s | proving ms/job | queue ms/job | queue / 100 ms | queue / job | idle s per worker |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| workers | jobs | wall s | jobs/s | proving-s/s | proving ms/job | queue ms/job | queue / 100 ms | queue / job | storing ms/job (beside) | jobs/commit | claimed ahead | idle s per worker |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         idle = ", ".join(f"{i:.2f}" for i in r["idle_s_per_worker"])
         print(f"| {r['workers']} | {r['jobs']} | {r['wall_s']:.2f} | {r['jobs_per_s']:.2f} | "
               f"{r['proving_s_per_s']:.2f} | {r['proving_ms_per_job']:.0f} | {r['queue_ms_per_job']:.2f} | "
-              f"{100 * r['queue_share_of_100ms']:.2f}% | {100 * r['queue_share_of_job']:.2f}% | {idle} |")
+              f"{100 * r['queue_share_of_100ms']:.2f}% | {100 * r['queue_share_of_job']:.2f}% | "
+              f"{r['finishing_ms_per_job']:.2f} | {r['jobs_per_commit']:.2f} | {r['claimed_ahead']} | {idle} |")
     json.dump(rows, sys.stderr)
     print(file=sys.stderr)
 

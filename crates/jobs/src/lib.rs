@@ -261,7 +261,15 @@ pub trait JobStore: Send + Sync + std::fmt::Debug {
     ) -> Result<bool, StoreError>;
 
     /// Finishes a job; false (and nothing stored) if the lease is lost.
-    fn finish(&self, lease: Lease, outcome: &Outcome) -> Result<bool, StoreError>;
+    fn finish(&self, lease: Lease, outcome: &Outcome) -> Result<bool, StoreError> {
+        let finished = self.finish_all(&[(lease, outcome)])?;
+        Ok(finished.first().copied().unwrap_or(false))
+    }
+
+    /// Finishes several jobs in one transaction, so that one durable commit stores them all;
+    /// per job, false (and nothing stored for it) if its lease is lost. On an error nothing is
+    /// stored.
+    fn finish_all(&self, results: &[(Lease, &Outcome)]) -> Result<Vec<bool>, StoreError>;
 
     /// Puts a claimed job back in the queue (a worker shutting down); false if the lease is lost.
     fn release(&self, lease: Lease) -> Result<bool, StoreError>;

@@ -22,7 +22,13 @@ const IDLE_CONNECTIONS: usize = 32;
 /// transaction holds (`FOR UPDATE SKIP LOCKED`), and leases expire on the database's clock.
 pub struct PostgresStore {
     url: String,
-    idle: Mutex<Vec<Conn>>,
+    /// Connections whose commits wait for the write-ahead log to reach the disk (the server's
+    /// default): submits, results, reads.
+    durable: Mutex<Vec<Conn>>,
+    /// Connections whose commits do not wait (`synchronous_commit` off), for the changes whose
+    /// loss in a database crash is harmless: claims and lease renewals (see
+    /// [`PostgresStore::unflushed`]).
+    unflushed: Mutex<Vec<Conn>>,
 }
 
 /// A connection with its prepared statements: each statement is parsed and planned once per
@@ -94,33 +100,64 @@ impl PostgresStore {
         let migrated = migrations::runner().run(&mut client);
         client.batch_execute("SELECT pg_advisory_unlock(7242)")?;
         migrated?;
-        Ok(Self {
+        let store = Self {
             url: url.to_owned(),
-            idle: Mutex::new(vec![Conn::new(client)]),
-        })
+            durable: Mutex::new(vec![Conn::new(client)]),
+            unflushed: Mutex::new(Vec::new()),
+        };
+        // Connect the claims' pool now rather than in a worker's first claim.
+        store.unflushed(|_| Ok(()))?;
+        Ok(store)
     }
 
-    /// Runs `f` on a pooled connection; a connection that failed is dropped, not reused.
+    /// Runs `f` on a pooled durable connection.
     fn with<T>(&self, f: impl FnOnce(&mut Conn) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        let pooled = self.idle_list().pop();
+        self.pooled(&self.durable, None, f)
+    }
+
+    /// Runs `f` on a pooled connection whose commits do not wait for the disk, one round trip
+    /// per statement. Only for changes whose loss in a database crash is harmless: a lost claim
+    /// or lease renewal leaves the job to be claimed again, and the lost claim's late result is
+    /// then refused or, if the new claim happened to get the same lease token, stands for that
+    /// same job. Durable changes (submits, results) never run here.
+    fn unflushed<T>(
+        &self,
+        f: impl FnOnce(&mut Conn) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.pooled(&self.unflushed, Some("SET synchronous_commit TO OFF"), f)
+    }
+
+    /// Runs `f` on a connection from `pool` (a new one set up with `setup`); a connection that
+    /// failed is dropped, not reused.
+    fn pooled<T>(
+        &self,
+        pool: &Mutex<Vec<Conn>>,
+        setup: Option<&str>,
+        f: impl FnOnce(&mut Conn) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let idle = || {
+            pool.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        let pooled = idle().pop();
         let mut conn = match pooled {
             Some(conn) if !conn.client.is_closed() => conn,
-            _ => Conn::new(Client::connect(&self.url, NoTls)?),
+            _ => {
+                let mut client = Client::connect(&self.url, NoTls)?;
+                if let Some(setup) = setup {
+                    client.batch_execute(setup)?;
+                }
+                Conn::new(client)
+            }
         };
         let result = f(&mut conn);
         if result.is_ok() && !conn.client.is_closed() {
-            let mut idle = self.idle_list();
+            let mut idle = idle();
             if idle.len() < IDLE_CONNECTIONS {
                 idle.push(conn);
             }
         }
         result
-    }
-
-    fn idle_list(&self) -> std::sync::MutexGuard<'_, Vec<Conn>> {
-        self.idle
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -197,7 +234,7 @@ impl JobStore for PostgresStore {
         // the exhausted jobs, so they never meet). `(SELECT l2x_now_ms())` is read once per
         // statement, so the lookups use their indexes (a volatile call in a condition would be
         // evaluated row by row).
-        self.with(|conn| {
+        self.unflushed(|conn| {
             let row = conn.query_opt(
                 "WITH lost AS ( \
                      UPDATE jobs SET state = 'failed', error = $3, \
@@ -237,7 +274,7 @@ impl JobStore for PostgresStore {
         phase: Option<&str>,
         estimate: Option<Duration>,
     ) -> Result<bool, StoreError> {
-        self.with(|conn| {
+        self.unflushed(|conn| {
             let rows = conn.execute(
                 "UPDATE jobs SET lease_deadline_ms = l2x_now_ms() + $3, \
                      phase = COALESCE($4, phase), estimate_ms = COALESCE($5, estimate_ms) \
@@ -254,16 +291,25 @@ impl JobStore for PostgresStore {
         })
     }
 
-    fn finish(&self, lease: Lease, outcome: &Outcome) -> Result<bool, StoreError> {
-        let (state, receipt, proving, error) = outcome.columns();
+    fn finish_all(&self, results: &[(Lease, &Outcome)]) -> Result<Vec<bool>, StoreError> {
         self.with(|conn| {
-            let rows = conn.execute(
+            let update = conn.statement(
                 "UPDATE jobs SET state = $3, receipt = $4, proving_ms = $5, error = $6, \
                      finished_ms = l2x_now_ms(), phase = NULL, lease_deadline_ms = NULL \
                  WHERE id = $1 AND lease_token = $2 AND state = 'running'",
-                &[&lease.job, &lease.token, &state, &receipt, &proving, &error],
             )?;
-            Ok(rows == 1)
+            let mut tx = conn.client.transaction()?;
+            let mut finished = Vec::with_capacity(results.len());
+            for (lease, outcome) in results {
+                let (state, receipt, proving, error) = outcome.columns();
+                let rows = tx.execute(
+                    &update,
+                    &[&lease.job, &lease.token, &state, &receipt, &proving, &error],
+                )?;
+                finished.push(rows == 1);
+            }
+            tx.commit()?;
+            Ok(finished)
         })
     }
 

@@ -190,23 +190,33 @@ impl JobStore for SqliteStore {
         Ok(rows == 1)
     }
 
-    fn finish(&self, lease: Lease, outcome: &Outcome) -> Result<bool, StoreError> {
-        let (state, receipt, proving, error) = outcome.columns();
-        let rows = self.lock().execute(
-            "UPDATE jobs SET state = ?3, receipt = ?4, proving_ms = ?5, error = ?6, \
-                 finished_ms = ?7, phase = NULL, lease_deadline_ms = NULL \
-             WHERE id = ?1 AND lease_token = ?2 AND state = 'running'",
-            params![
-                lease.job,
-                lease.token,
-                state,
-                receipt,
-                proving,
-                error,
-                now_ms()
-            ],
-        )?;
-        Ok(rows == 1)
+    fn finish_all(&self, results: &[(Lease, &Outcome)]) -> Result<Vec<bool>, StoreError> {
+        let mut connection = self.lock();
+        let tx = connection.transaction()?;
+        let now = now_ms();
+        let mut finished = Vec::with_capacity(results.len());
+        {
+            let mut update = tx.prepare_cached(
+                "UPDATE jobs SET state = ?3, receipt = ?4, proving_ms = ?5, error = ?6, \
+                     finished_ms = ?7, phase = NULL, lease_deadline_ms = NULL \
+                 WHERE id = ?1 AND lease_token = ?2 AND state = 'running'",
+            )?;
+            for (lease, outcome) in results {
+                let (state, receipt, proving, error) = outcome.columns();
+                let rows = update.execute(params![
+                    lease.job,
+                    lease.token,
+                    state,
+                    receipt,
+                    proving,
+                    error,
+                    now
+                ])?;
+                finished.push(rows == 1);
+            }
+        }
+        tx.commit()?;
+        Ok(finished)
     }
 
     fn release(&self, lease: Lease) -> Result<bool, StoreError> {

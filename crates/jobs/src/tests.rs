@@ -87,6 +87,58 @@ fn a_job_goes_from_queued_to_done_with_its_receipt() {
 }
 
 #[test]
+fn finishing_several_jobs_at_once_stores_each_under_its_own_lease() {
+    on_every_store(|store| {
+        let ids = store
+            .submit(&[job(1, None), job(2, None), job(3, None)])
+            .unwrap();
+        let lost = store.claim("dead", Duration::ZERO).unwrap().unwrap();
+        let_leases_expire();
+        let retaken = store.claim("alive", LONG).unwrap().unwrap();
+        assert_eq!(retaken.lease.job, lost.lease.job);
+        let second = store.claim("alive", LONG).unwrap().unwrap();
+        let third = store.claim("alive", LONG).unwrap().unwrap();
+        let done = |r: &[u8]| Outcome::Done {
+            receipt: r.to_vec(),
+            proving: Duration::from_millis(3),
+        };
+        let failed = Outcome::Failed {
+            error: "bad input".into(),
+        };
+        let (late, two) = (done(b"late"), done(b"two"));
+        let finished = store
+            .finish_all(&[
+                (lost.lease, &late),
+                (second.lease, &two),
+                (third.lease, &failed),
+            ])
+            .unwrap();
+        assert_eq!(
+            finished,
+            [false, true, true],
+            "the lost lease alone is refused"
+        );
+        assert_eq!(
+            store.status(ids[0].id).unwrap().unwrap().state,
+            JobState::Running,
+            "the late result stored nothing"
+        );
+        assert_eq!(
+            store.receipt(ids[1].id).unwrap(),
+            Some(Some(b"two".to_vec()))
+        );
+        let status = store.status(ids[2].id).unwrap().unwrap();
+        assert_eq!(
+            (status.state, status.error.as_deref()),
+            (JobState::Failed, Some("bad input"))
+        );
+        assert_eq!(store.finish_all(&[]).unwrap(), Vec::<bool>::new());
+        let counts = store.counts().unwrap();
+        assert_eq!((counts.running, counts.done, counts.failed), (1, 1, 1));
+    });
+}
+
+#[test]
 fn an_idempotency_key_returns_the_first_job_and_refuses_another() {
     on_every_store(|store| {
         let first = store.submit(&[job(1, Some("k"))]).unwrap()[0];

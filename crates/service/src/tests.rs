@@ -88,6 +88,21 @@ impl Harness {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
+
+    /// The metrics once they contain `line`: the finisher counts a result just after its commit
+    /// makes the job done, so a status can run ahead of the counters.
+    async fn metrics_with(&self, line: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let (status, metrics) = self.call("GET", "/metrics", None, None).await;
+            assert_eq!(status, StatusCode::OK);
+            let metrics = String::from_utf8(metrics).unwrap();
+            if metrics.contains(line) || Instant::now() >= deadline {
+                return metrics;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
 }
 
 impl Drop for Harness {
@@ -128,9 +143,9 @@ async fn a_submitted_job_is_proven_and_its_receipt_verifies() {
         .build()
         .unwrap();
     executor.verify_program(&receipt, "fibonacci").unwrap();
-    let (status, metrics) = h.call("GET", "/metrics", None, None).await;
-    assert_eq!(status, StatusCode::OK);
-    let metrics = String::from_utf8(metrics).unwrap();
+    let metrics = h
+        .metrics_with("l2x_jobs_finished_total{outcome=\"done\"} 1")
+        .await;
     for line in [
         "l2x_jobs{state=\"done\"} 1",
         "l2x_queue_depth 0",

@@ -212,7 +212,7 @@ pub fn serve(args: &ServeArgs) -> Result<ExitCode> {
     ));
     tracing::info!("shutting down: waiting for the jobs in hand");
     let stats = service.workers.stop();
-    tracing::info!(jobs = stats.jobs, proving = ?stats.proving, queue = ?stats.queue, idle = ?stats.idle, "workers stopped");
+    tracing::info!(jobs = stats.jobs, proving = ?stats.proving, queue = ?stats.queue, finishing = ?stats.finishing, commits = stats.commits, idle = ?stats.idle, "workers stopped");
     served.context("the server failed")?;
     Ok(ExitCode::SUCCESS)
 }
@@ -257,18 +257,26 @@ pub fn worker(args: &WorkerArgs) -> Result<ExitCode> {
             "jobs": stats.jobs,
             "proving_seconds": stats.proving.as_secs_f64(),
             "queue_seconds": stats.queue.as_secs_f64(),
+            "finishing_seconds": stats.finishing.as_secs_f64(),
+            "commits": stats.commits,
+            "ahead_seconds": stats.ahead.as_secs_f64(),
+            "claimed_ahead": stats.claimed_ahead,
             "idle_seconds": stats.idle.as_secs_f64(),
             "queue_ms_per_job": per_job(stats.queue),
             "proving_ms_per_job": per_job(stats.proving),
         }));
     } else {
         outln!(
-            "l2x worker {name}: {} jobs, proving {:.2} s, queue {:.2} s ({:.3} ms per job), idle {:.2} s (summed over workers)",
+            "l2x worker {name}: {} jobs, proving {:.2} s, queue {:.2} s ({:.3} ms per job), idle {:.2} s (summed over workers); results stored in {} commits, {:.2} s beside the workers; {} jobs claimed ahead, {:.3} s",
             stats.jobs,
             stats.proving.as_secs_f64(),
             stats.queue.as_secs_f64(),
             per_job(stats.queue),
-            stats.idle.as_secs_f64()
+            stats.idle.as_secs_f64(),
+            stats.commits,
+            stats.finishing.as_secs_f64(),
+            stats.claimed_ahead,
+            stats.ahead.as_secs_f64()
         );
     }
     Ok(ExitCode::SUCCESS)

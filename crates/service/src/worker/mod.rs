@@ -1,8 +1,11 @@
-//! Workers: threads that claim jobs from the store, prove them on the executor's pool, and
-//! finish them under their lease; one more thread renews the leases of the jobs in hand.
+//! Workers: threads that claim jobs from the store, prove them on the executor's pool, and hand
+//! their results to a finisher thread, which stores every result waiting in one transaction
+//! (under each job's lease) while the workers go on to their next claims; one more thread renews
+//! the leases of the jobs in hand, until their results are stored.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::SyncSender;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -14,8 +17,11 @@ use crate::Metrics;
 use crate::progress;
 use crate::prover::{Prover, Refusal};
 
-/// Jobs expected to take at least this long get their estimate recorded for progress reports.
-const WATCHED: Duration = Duration::from_millis(100);
+mod ahead;
+mod finish;
+
+use finish::Finished;
+
 /// A job's changed phase is written to the store at most this often (the lease renewals, every
 /// third of a lease, write it too).
 const PHASE_EVERY: Duration = Duration::from_secs(1);
@@ -94,8 +100,8 @@ struct Shared {
     config: WorkerConfig,
     wake: Arc<Wake>,
     stop: Arc<AtomicBool>,
-    /// Leases of the jobs in hand, renewed by the heartbeat thread, with the watch numbers
-    /// under which [`progress`] keeps their phases.
+    /// Leases of the jobs in hand (claimed, and not yet stored), renewed by the heartbeat
+    /// thread, with the watch numbers under which [`progress`] keeps their phases.
     leases: Mutex<HashMap<Lease, u64>>,
     tally: Tally,
 }
@@ -107,8 +113,18 @@ pub struct WorkerStats {
     pub jobs: u64,
     /// Time proving (checking the job, waiting for memory, proving, encoding).
     pub proving: Duration,
-    /// Time in the queue's calls that moved a job: the claims that returned one, and finishing.
+    /// Time the workers spent moving jobs through the queue: the claims that returned one, and
+    /// handing results to the finisher (a wait only when it is behind).
     pub queue: Duration,
+    /// Time the finisher spent storing results, beside the workers rather than between their
+    /// jobs.
+    pub finishing: Duration,
+    /// Transactions the finisher committed (several results each when they arrive together).
+    pub commits: u64,
+    /// Time in claims made ahead, while the job before was still proving.
+    pub ahead: Duration,
+    /// Jobs claimed ahead.
+    pub claimed_ahead: u64,
     /// Time with nothing to do: claims that found the queue empty, and the waits after them.
     pub idle: Duration,
 }
@@ -133,11 +149,15 @@ struct Tally {
     jobs: AtomicU64,
     proving: Nanos,
     queue: Nanos,
+    finishing: Nanos,
+    commits: AtomicU64,
+    ahead: Nanos,
+    claimed_ahead: AtomicU64,
     idle: Nanos,
 }
 
 impl Workers {
-    /// Starts `config.workers` worker threads and a heartbeat thread.
+    /// Starts `config.workers` worker threads, a finisher thread and a heartbeat thread.
     pub fn start(
         store: Arc<dyn JobStore>,
         prover: Arc<Prover>,
@@ -157,15 +177,30 @@ impl Workers {
             tally: Tally::default(),
         });
         let mut threads = Vec::new();
+        if shared.config.workers == 0 {
+            return Ok(Self { shared, threads });
+        }
+        // Bounded: results wait for the store at most one per worker, then workers wait.
+        let (results, finisher) = std::sync::mpsc::sync_channel(shared.config.workers);
         for i in 0..shared.config.workers {
-            let shared = Arc::clone(&shared);
+            let (shared, results) = (Arc::clone(&shared), results.clone());
             threads.push(
                 std::thread::Builder::new()
                     .name(format!("l2x-worker-{i}"))
-                    .spawn(move || shared.work())?,
+                    .spawn(move || shared.work(&results))?,
             );
         }
-        if shared.config.workers > 0 {
+        // The finisher stops when every worker has stopped (and dropped its sender).
+        drop(results);
+        {
+            let shared = Arc::clone(&shared);
+            threads.push(
+                std::thread::Builder::new()
+                    .name("l2x-finisher".into())
+                    .spawn(move || shared.finish(&finisher))?,
+            );
+        }
+        {
             let shared = Arc::clone(&shared);
             threads.push(
                 std::thread::Builder::new()
@@ -183,12 +218,16 @@ impl Workers {
             jobs: t.jobs.load(Ordering::Relaxed),
             proving: t.proving.get(),
             queue: t.queue.get(),
+            finishing: t.finishing.get(),
+            commits: t.commits.load(Ordering::Relaxed),
+            ahead: t.ahead.get(),
+            claimed_ahead: t.claimed_ahead.load(Ordering::Relaxed),
             idle: t.idle.get(),
         }
     }
 
-    /// Stops claiming, lets the jobs in hand finish, joins every thread, and says where the
-    /// time went.
+    /// Stops claiming, lets the jobs in hand finish and their results be stored, joins every
+    /// thread, and says where the time went.
     pub fn stop(mut self) -> WorkerStats {
         self.shared.stop.store(true, Ordering::SeqCst);
         self.shared.wake.notify();
@@ -204,13 +243,24 @@ impl Shared {
         self.stop.load(Ordering::SeqCst)
     }
 
-    fn work(&self) {
+    /// Claims and proves jobs until stopped. A result is handed to the finisher after the next
+    /// claim, so that the claim does not meet that result's write in the store; a job claimed
+    /// ahead (see [`ahead`]) needs no claim here.
+    fn work(&self, results: &SyncSender<Finished>) {
+        let (mut finished, mut next) = (None, None);
         while !self.stopping() {
             let start = Instant::now();
-            match self.store.claim(&self.config.name, self.config.lease) {
+            let claim = match next.take() {
+                Some(job) => Ok(Some(job)),
+                None => self.store.claim(&self.config.name, self.config.lease),
+            };
+            let claimed = start.elapsed();
+            self.hand_over(results, finished.take());
+            match claim {
                 Ok(Some(job)) => {
-                    self.tally.queue.add(start.elapsed());
-                    self.run(job);
+                    self.tally.queue.add(claimed);
+                    let (result, ahead) = self.run(job);
+                    (finished, next) = (Some(result), ahead);
                 }
                 Ok(None) => {
                     self.wake.wait(self.config.poll);
@@ -222,14 +272,30 @@ impl Shared {
                 }
             }
         }
+        self.hand_over(results, finished);
+        if let Some(job) = next {
+            self.put_back(job.lease);
+        }
+    }
+
+    /// Hands a result to the finisher, waiting only when it is behind (counted as queue time).
+    fn hand_over(&self, results: &SyncSender<Finished>, finished: Option<Finished>) {
+        let Some(finished) = finished else { return };
+        let start = Instant::now();
+        // The finisher lives until every worker has stopped: a send cannot fail.
+        if let Err(unsent) = results.send(finished) {
+            self.store_results(vec![unsent.0]);
+        }
+        self.tally.queue.add(start.elapsed());
     }
 
     fn hold(&self) -> std::sync::MutexGuard<'_, HashMap<Lease, u64>> {
         self.leases.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Proves a claimed job and finishes it under its lease.
-    fn run(&self, job: Claimed) {
+    /// Proves a claimed job; its lease stays in hand (renewed) until its result is stored. Also
+    /// returns the next job if one was claimed ahead.
+    fn run(&self, job: Claimed) -> (Finished, Option<Claimed>) {
         let lease = job.lease;
         let watch = progress::watch();
         self.hold().insert(lease, watch);
@@ -241,64 +307,40 @@ impl Shared {
         );
         let _entered = span.enter();
         let start = Instant::now();
-        let outcome = self.prove(&job);
+        let (outcome, next) = self.prove(&job);
         self.tally.proving.add(start.elapsed());
         self.tally.jobs.fetch_add(1, Ordering::Relaxed);
-        self.hold().remove(&lease);
         progress::forget(watch);
-        let label = match &outcome {
+        match &outcome {
             Outcome::Done { proving, .. } => {
                 self.metrics
                     .proving_seconds
                     .with_label_values(&[job.program.as_str(), job.backend.as_str()])
                     .observe(proving.as_secs_f64());
-                "done"
             }
-            Outcome::Failed { error } => {
-                tracing::info!(%error, "job failed");
-                "failed"
-            }
-        };
-        let start = Instant::now();
-        let finished = self.store.finish(lease, &outcome);
-        self.tally.queue.add(start.elapsed());
-        let label = match finished {
-            Ok(true) => label,
-            Ok(false) => {
-                tracing::warn!("the lease was lost; the result is discarded");
-                "discarded"
-            }
-            Err(error) => {
-                tracing::warn!(%error, "cannot store the result; the job will run again");
-                "unstored"
-            }
-        };
-        self.metrics.finished.with_label_values(&[label]).inc();
+            Outcome::Failed { error } => tracing::info!(%error, "job failed"),
+        }
+        (Finished { lease, outcome }, next)
     }
 
-    fn prove(&self, job: &Claimed) -> Outcome {
+    /// Proves a job, and claims the next one ahead if the job's estimate leaves time for it.
+    fn prove(&self, job: &Claimed) -> (Outcome, Option<Claimed>) {
         let backend: BackendId = match self.prover.backend(Some(&job.backend)) {
             Ok(backend) => backend,
-            Err(e) => return failed(&e),
+            Err(e) => return (failed(&e), None),
         };
         let plan = match self.prover.plan(&job.program, backend, &job.input) {
             Ok(plan) => plan,
-            Err(e) => return failed(&e),
+            Err(e) => return (failed(&e), None),
         };
-        // The claim set the phase; the estimate (for progress and ETA) is worth a write only
-        // for a job long enough to be watched.
-        if let Some(estimate) = plan.time.filter(|e| *e >= WATCHED) {
-            let heartbeat =
-                self.store
-                    .heartbeat(job.lease, self.config.lease, None, Some(estimate));
-            if let Err(error) = heartbeat {
-                tracing::warn!(%error, "cannot record the estimate");
-            }
-        }
-        match self.prover.prove(&job.program, backend, &job.input, &plan) {
+        let (proven, next) = self.beside(job.lease, plan.time, || {
+            self.prover.prove(&job.program, backend, &job.input, &plan)
+        });
+        let outcome = match proven {
             Ok((receipt, proving)) => Outcome::Done { receipt, proving },
             Err(e) => failed(&e),
-        }
+        };
+        (outcome, next)
     }
 
     /// Renews the leases in hand every third of a lease, and writes the jobs' changed phases
@@ -380,17 +422,97 @@ mod tests {
         store.status(lease.job).expect("status").expect("job").phase
     }
 
+    fn fibonacci(n: u32) -> NewJob {
+        NewJob {
+            program: "fibonacci".into(),
+            backend: "trace".into(),
+            input: n.to_string().into_bytes(),
+            idempotency_key: None,
+        }
+    }
+
+    #[test]
+    fn stored_results_let_their_leases_go_and_a_lost_lease_stores_nothing() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let store: Arc<dyn JobStore> = Arc::new(SqliteStore::open(dir.path()).expect("store"));
+        store
+            .submit(&[fibonacci(10), fibonacci(11)])
+            .expect("submitted");
+        let lost = store
+            .claim("dead", Duration::ZERO)
+            .expect("claim")
+            .expect("a job");
+        std::thread::sleep(Duration::from_millis(5));
+        let retaken = store.claim("w", MINUTE).expect("claim").expect("a job");
+        assert_eq!(retaken.lease.job, lost.lease.job);
+        let other = store.claim("w", MINUTE).expect("claim").expect("a job");
+        let shared = shared(Arc::clone(&store));
+        shared.hold().insert(lost.lease, 0);
+        shared.hold().insert(other.lease, 1);
+        let done = |receipt: &[u8]| Outcome::Done {
+            receipt: receipt.to_vec(),
+            proving: Duration::from_millis(1),
+        };
+        shared.store_results(vec![
+            Finished {
+                lease: lost.lease,
+                outcome: done(b"late"),
+            },
+            Finished {
+                lease: other.lease,
+                outcome: done(b"receipt"),
+            },
+        ]);
+        assert!(shared.hold().is_empty(), "both leases let go");
+        let receipt = store.receipt(other.lease.job).expect("receipt");
+        assert_eq!(receipt, Some(Some(b"receipt".to_vec())));
+        let status = store.status(lost.lease.job).expect("status").expect("job");
+        assert_eq!(
+            status.state,
+            l2x_jobs::JobState::Running,
+            "the late result is discarded"
+        );
+        let finished = |label: &str| shared.metrics.finished.with_label_values(&[label]).get();
+        assert_eq!((finished("done"), finished("discarded")), (1, 1));
+        assert_eq!(
+            shared.tally.commits.load(Ordering::Relaxed),
+            1,
+            "one transaction"
+        );
+    }
+
+    #[test]
+    fn stopping_stores_every_result_in_hand() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let store: Arc<dyn JobStore> = Arc::new(SqliteStore::open(dir.path()).expect("store"));
+        let jobs: Vec<NewJob> = (0..64).map(|i| fibonacci(20 + i)).collect();
+        store.submit(&jobs).expect("submitted");
+        let executor = l2x_executor::Executor::builder().build().expect("executor");
+        let workers = Workers::start(
+            Arc::clone(&store),
+            Arc::new(Prover::new(executor)),
+            Metrics::new().expect("metrics"),
+            WorkerConfig::new(2),
+            Arc::default(),
+        )
+        .expect("workers");
+        // Stop once some job has been taken, however far the workers got.
+        while store.counts().expect("counts").queued == 64 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let stats = workers.stop();
+        let counts = store.counts().expect("counts");
+        assert_eq!(counts.running, 0, "no job left claimed");
+        assert!(stats.jobs >= 1);
+        assert_eq!(counts.done, stats.jobs, "every proven job stored");
+        assert!(stats.commits >= 1 && stats.commits <= stats.jobs);
+    }
+
     #[test]
     fn a_beat_writes_a_jobs_new_phase_once_and_keeps_it() {
         let dir = tempfile::tempdir().expect("temporary directory");
         let store: Arc<dyn JobStore> = Arc::new(SqliteStore::open(dir.path()).expect("store"));
-        let job = NewJob {
-            program: "fibonacci".into(),
-            backend: "trace".into(),
-            input: b"10".to_vec(),
-            idempotency_key: None,
-        };
-        store.submit(&[job]).expect("submitted");
+        store.submit(&[fibonacci(10)]).expect("submitted");
         let lease = store
             .claim("w", MINUTE)
             .expect("claim")
