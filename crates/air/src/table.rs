@@ -97,13 +97,12 @@ impl ProgramAir {
         &*self.0
     }
 
-    /// The interactions (LogUp lookups and table entries) the table declares per row, each of
-    /// which becomes auxiliary columns in the proof.
+    /// The interactions (LogUp lookups and table entries on a bus, and lookups within the
+    /// table) the table declares per row, each of which becomes auxiliary columns in the proof.
     pub fn lookups_per_row(&self) -> usize {
         let layout = p3_air::symbolic::AirLayout::from_air::<Val>(self);
-        SymbolicBuilder::from_air(self, layout)
-            .global_interactions()
-            .len()
+        let symbolic = SymbolicBuilder::from_air(self, layout);
+        symbolic.global_interactions().len() + symbolic.local_interactions().len()
     }
 }
 

@@ -1,6 +1,7 @@
 //! The Poseidon2 STARK: agreement with the native hash and the trace backend, soundness of each
-//! constraint family (the permutation's rounds, the start, the chain, the index, the output
-//! flag and its count, the digest), both configurations, and tampered receipts.
+//! constraint family (the permutation's rounds, the chain within a row, the chain between rows
+//! and what each row sends on it, the last-row marker, the output flag, the digest), both
+//! configurations, and tampered receipts.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod common;
@@ -9,18 +10,22 @@ use common::verify;
 use l2x_air::{AirProgram, Val};
 use l2x_core::Backend;
 use l2x_programs::Poseidon2;
-use l2x_programs::poseidon2::columns::{DIGEST, INDEX, IS_OUTPUT, OUTPUT, SEEN, STATE, WIDTH};
+use l2x_programs::poseidon2::columns::{
+    DIGEST, INDEX, INVERSE, IS_OUTPUT, LANES, LAST, OUTPUT, SEND, SEND_INDEX, STATE, WIDTH, lane,
+};
 use l2x_programs::poseidon2::{self, Digest, compress, trace};
 use l2x_stark::{StarkBackend, StarkZkBackend, prove_tables, verify_tables};
 use l2x_trace::TraceBackend;
-use p3_field::PrimeCharacteristicRing;
+use p3_field::{Field, PrimeCharacteristicRing};
 use p3_koala_bear::default_koalabear_poseidon2_16;
 
+/// Rows of the tables under test, and the blocks they hold.
 const ROWS: usize = 16;
+const BLOCKS: usize = ROWS * LANES;
 
 #[test]
 fn proofs_agree_with_the_native_hash_and_the_trace_backend() {
-    for message in [&b""[..], b"abc", &[7; 383], &[9; 1000]] {
+    for message in [&b""[..], b"abc", &[7; 383], &[9; 1000], &[5; 24 * 64 - 1]] {
         let receipt = StarkBackend::default().prove(&Poseidon2, message).unwrap();
         assert_eq!(verify(&receipt), Ok(()));
         assert_eq!(
@@ -49,13 +54,13 @@ fn blocks(n: usize) -> Vec<Digest> {
 }
 
 /// Chained permutation inputs over `blocks` (then zero blocks) from `h0`, with the chaining value
-/// replaced by `swap` at its row; and the output of every row.
+/// replaced by `swap` at its block.
 fn chain(h0: Digest, blocks: &[Digest], swap: Option<(usize, Digest)>) -> Vec<[Val; STATE]> {
     let perm = default_koalabear_poseidon2_16();
     let mut h = h0;
-    (0..ROWS)
+    (0..BLOCKS)
         .map(|i| {
-            if let Some((_, value)) = swap.filter(|&(row, _)| row == i) {
+            if let Some((_, value)) = swap.filter(|&(block, _)| block == i) {
                 h = value;
             }
             let m = blocks.get(i).copied().unwrap_or([Val::ZERO; DIGEST]);
@@ -68,12 +73,14 @@ fn chain(h0: Digest, blocks: &[Digest], swap: Option<(usize, Digest)>) -> Vec<[V
         .collect()
 }
 
-fn output(values: &[Val], row: usize) -> Digest {
-    std::array::from_fn(|j| values[row * WIDTH + OUTPUT + j])
+/// The output of block `block` in a table's values.
+fn output(values: &[Val], block: usize) -> Digest {
+    let at = (block / LANES) * WIDTH + lane(block % LANES) + OUTPUT;
+    std::array::from_fn(|j| values[at + j])
 }
 
-/// Whether a proof of the table for `inputs` (block `blocks − 1` flagged), edited by `edit`,
-/// verifies for the claim (`digest`, `n`); the digest defaults to the flagged row's output.
+/// Whether a proof of the table for `inputs` (block `blocks − 1` the last), edited by `edit`,
+/// verifies for the claim (`digest`, `n`); the digest defaults to block `n − 1`'s output.
 fn accepted(
     inputs: Vec<[Val; STATE]>,
     blocks: usize,
@@ -82,7 +89,9 @@ fn accepted(
 ) -> bool {
     let mut trace = trace::generate(inputs, blocks);
     edit(&mut trace.values);
-    let digest = claim.0.unwrap_or_else(|| output(&trace.values, blocks - 1));
+    let digest = claim
+        .0
+        .unwrap_or_else(|| output(&trace.values, claim.1 as usize - 1));
     let public_values = poseidon2::public_values(&digest, claim.1);
     let tables = Poseidon2.tables(&public_values, 0).unwrap();
     match prove_tables(&poseidon2::ID, &tables, &[trace]) {
@@ -105,78 +114,139 @@ fn set(values: &mut [Val], row: usize, column: usize, value: Val) {
 
 #[test]
 fn honest_tables_are_accepted() {
-    assert!(accepted(honest(16), 16, (None, 16), |_| {}));
-    assert!(accepted(honest(5), 5, (None, 5), |_| {}));
+    for n in [BLOCKS, 5, 8, 13] {
+        assert!(
+            accepted(honest(n), n, (None, n as u32), |_| {}),
+            "{n} blocks"
+        );
+    }
 }
 
 #[test]
 fn every_round_is_checked() {
     // The last block's output altered (and claimed): only the permutation's rounds object.
-    let mut forged = None;
-    assert!(!accepted(honest(16), 16, (None, 16), |v| {
-        v[15 * WIDTH + OUTPUT] += Val::ONE;
-        forged = Some(output(v, 15));
+    assert!(!accepted(
+        honest(BLOCKS),
+        BLOCKS,
+        (None, BLOCKS as u32),
+        |v| {
+            v[(ROWS - 1) * WIDTH + lane(LANES - 1) + OUTPUT] += Val::ONE;
+        }
+    ));
+}
+
+#[test]
+fn each_lane_chains_the_previous_lane() {
+    // Block 2 (row 0, lane 2) starts from another value; every row still sends and receives
+    // what it holds.
+    let mut h = zero();
+    h[3] = Val::from_u32(77);
+    let inputs = chain(zero(), &blocks(9), Some((2, h)));
+    assert!(!accepted(inputs, 9, (None, 9), |_| {}));
+}
+
+#[test]
+fn each_row_receives_what_the_row_before_sent() {
+    // Block 8 (row 2, lane 0) starts from another value than row 1 sent.
+    let mut h = zero();
+    h[3] = Val::from_u32(77);
+    let inputs = chain(zero(), &blocks(13), Some((2 * LANES, h)));
+    assert!(!accepted(inputs, 13, (None, 13), |_| {}));
+}
+
+#[test]
+fn each_row_sends_its_last_output() {
+    // As above, but row 1 sends the value row 2 starts from: the lookup balances, and only
+    // what row 1 sends is not its output.
+    let mut h = zero();
+    h[3] = Val::from_u32(77);
+    let inputs = chain(zero(), &blocks(13), Some((2 * LANES, h)));
+    assert!(!accepted(inputs, 13, (None, 13), |v| {
+        for (k, &value) in h.iter().enumerate() {
+            set(v, 1, SEND + k, value);
+        }
     }));
-    assert!(forged.is_some());
 }
 
 #[test]
 fn the_chain_starts_at_zero() {
+    // A chain from h0 != 0 whose last row sends h0 (not zeros): the lookup balances.
     let mut h0 = zero();
     h0[0] = Val::ONE;
-    assert!(!accepted(chain(h0, &blocks(5), None), 5, (None, 5), |_| {}));
-}
-
-#[test]
-fn each_block_chains_the_previous_output() {
-    let mut h = zero();
-    h[3] = Val::from_u32(77);
-    let inputs = chain(zero(), &blocks(5), Some((2, h)));
-    assert!(!accepted(inputs, 5, (None, 5), |_| {}));
-}
-
-#[test]
-fn the_index_starts_at_zero() {
-    // Indices 1, 2, …: block 4 then passes for the last of six.
-    assert!(!accepted(honest(5), 5, (None, 6), |v| {
-        for row in 0..ROWS {
-            set(v, row, INDEX, Val::from_usize(row + 1));
+    assert!(!accepted(chain(h0, &blocks(5), None), 5, (None, 5), |v| {
+        for (k, &value) in h0.iter().enumerate() {
+            set(v, ROWS - 1, SEND + k, value);
         }
     }));
 }
 
 #[test]
-fn the_index_counts_up_by_one() {
-    // The index skips 3: block 3 passes for the last of five.
-    assert!(!accepted(honest(5), 4, (None, 5), |v| {
+fn the_chain_starts_at_index_zero() {
+    // Indices 1, 2, …, the last row sending 1 (not 0): the lookup balances, and the row of
+    // index 2 (blocks 4–7) passes for the output row of 9 blocks, so block 4's output would
+    // pass for the digest of 9.
+    let block_4 = output(&trace::generate(honest(9), 9).values, 4);
+    assert!(!accepted(honest(9), 5, (Some(block_4), 9), |v| {
         for row in 0..ROWS {
-            set(v, row, INDEX, Val::from_usize(row + usize::from(row >= 3)));
+            let index = row + 1;
+            set(v, row, INDEX, Val::from_usize(index));
+            if row + 1 < ROWS {
+                set(v, row, SEND_INDEX, Val::from_usize(index + 1));
+            }
+            let offset = Val::from_usize(index) - Val::from_usize(2);
+            set(v, row, IS_OUTPUT, Val::from_bool(index == 2));
+            set(v, row, INVERSE, offset.try_inverse().unwrap_or(Val::ZERO));
+        }
+        set(v, ROWS - 1, SEND_INDEX, Val::ONE);
+    }));
+}
+
+#[test]
+fn only_the_last_row_is_marked_last() {
+    // Two chains: rows 0–1 (row 1 marked last, sending the start) and rows 2–15, which start
+    // again from index 0 and zero. Every send is received; only the marker is wrong.
+    let ns = blocks(BLOCKS);
+    let mut inputs = chain(zero(), &ns[..2 * LANES], None);
+    inputs.truncate(2 * LANES);
+    inputs.extend(
+        chain(zero(), &ns[2 * LANES..], None)
+            .into_iter()
+            .take(BLOCKS - 2 * LANES),
+    );
+    // 9 blocks of the second chain: its row 2 (table row 4) holds the output.
+    let digest = output(&trace::generate(inputs.clone(), 9).values, 4 * LANES);
+    assert!(!accepted(inputs, 4 * LANES + 1, (Some(digest), 9), |v| {
+        set(v, 1, LAST, Val::ONE);
+        set(v, 1, SEND_INDEX, Val::ZERO);
+        for k in 0..DIGEST {
+            set(v, 1, SEND + k, Val::ZERO);
+        }
+        for row in 2..ROWS {
+            set(v, row, INDEX, Val::from_usize(row - 2));
+            if row + 1 < ROWS {
+                set(v, row, SEND_INDEX, Val::from_usize(row - 1));
+            }
+            let offset = Val::from_usize(row - 2) - Val::from_usize(2);
+            set(v, row, IS_OUTPUT, Val::from_bool(row == 4));
+            set(v, row, INVERSE, offset.try_inverse().unwrap_or(Val::ZERO));
+        }
+        // Row 0..1 of the first chain: index 2 is not among them.
+        for row in 0..2 {
+            set(v, row, IS_OUTPUT, Val::ZERO);
+            let offset = Val::from_usize(row) - Val::from_usize(2);
+            set(v, row, INVERSE, offset.inverse());
         }
     }));
 }
 
 #[test]
-fn the_count_starts_at_the_first_flag() {
-    // No flag, the count 1 from the start: any digest would do.
+fn the_output_row_is_flagged() {
+    // No flag (the inverse column set as if none were needed): any digest would do.
     assert!(!accepted(honest(5), 5, (Some(zero()), 5), |v| {
         for row in 0..ROWS {
             set(v, row, IS_OUTPUT, Val::ZERO);
-            set(v, row, SEEN, Val::ONE);
         }
     }));
-}
-
-#[test]
-fn the_count_adds_each_flag() {
-    assert!(!accepted(honest(5), 5, (Some(zero()), 5), |v| {
-        set(v, 4, IS_OUTPUT, Val::ZERO);
-    }));
-}
-
-#[test]
-fn the_flagged_row_is_the_last_block() {
-    // Block 3 flagged and claimed as the last of five.
-    assert!(!accepted(honest(5), 4, (None, 5), |_| {}));
 }
 
 #[test]
@@ -187,11 +257,10 @@ fn the_flagged_row_holds_the_digest() {
 }
 
 #[test]
-fn some_row_is_flagged() {
-    assert!(!accepted(honest(5), 5, (Some(zero()), 5), |v| {
-        for row in 0..ROWS {
-            set(v, row, IS_OUTPUT, Val::ZERO);
-            set(v, row, SEEN, Val::ZERO);
-        }
-    }));
+fn the_digest_is_the_last_blocks_output() {
+    // Block 4's output claimed as the digest of 6 blocks (same row, the next lane).
+    let digest = output(&trace::generate(honest(6), 6).values, 4);
+    assert!(!accepted(honest(6), 6, (Some(digest), 6), |_| {}));
+    // ... and of 9 blocks (the next row, lane 0).
+    assert!(!accepted(honest(9), 9, (Some(digest), 9), |_| {}));
 }

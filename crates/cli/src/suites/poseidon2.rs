@@ -1,5 +1,5 @@
 //! Poseidon2 permutations proven per second: the `poseidon2` program (its table is Plonky3's
-//! `p3-poseidon2-air` with the chaining beside it, proven through the executor) against Plonky3's
+//! `p3-poseidon2-air` four times a row, chained, proven through the executor) against Plonky3's
 //! AIR alone on random inputs, proven by `p3-uni-stark` with our configuration (the reference),
 //! timed in alternation.
 

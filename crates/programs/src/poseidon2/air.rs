@@ -1,18 +1,24 @@
 //! The constraints of the Poseidon2 chain table: Plonky3's Poseidon2 AIR (`p3-poseidon2-air`,
-//! every round of the permutation) on the first columns, the chaining and output bookkeeping
-//! on the last three.
+//! every round of the permutation) on each lane, the chain within a row, the chain from row to
+//! row as a local LogUp argument (no constraint reads the next row, so the prover opens the
+//! table at one point only), and the output row.
+
+use std::iter;
 
 use l2x_air::Val;
 use l2x_air::columns::SubBuilder;
 use p3_air::{Air, AirBuilder, BaseAir, WindowAccess};
 use p3_field::PrimeCharacteristicRing;
+use p3_lookup::{Count, InteractionBuilder};
 
 use super::columns::{
-    DIGEST, INDEX, IS_OUTPUT, NUM_PUBLIC_VALUES, OUTPUT, PERMUTATION, SEEN, WIDTH,
+    DIGEST, INDEX, INVERSE, IS_OUTPUT, LANES, LAST, NUM_PUBLIC_VALUES, OUTPUT, PERMUTATION, SEND,
+    SEND_INDEX, WIDTH, lane,
 };
 use super::{Permutation, permutation_air};
 
-/// The Poseidon2 chain table: row i computes h_{i+1} = Poseidon2(h_i ‖ m_i)[0..8].
+/// The Poseidon2 chain table: block k = LANES·i + l, in lane l of row i, computes
+/// h_{k+1} = Poseidon2(h_k ‖ m_k)[0..8].
 #[derive(Clone)]
 pub struct Poseidon2ChainAir {
     permutation: Permutation,
@@ -35,7 +41,10 @@ impl Default for Poseidon2ChainAir {
 
 impl std::fmt::Debug for Poseidon2ChainAir {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Poseidon2ChainAir(KoalaBear, width 16, x^3, 4+20+4 rounds)")
+        write!(
+            f,
+            "Poseidon2ChainAir(KoalaBear, width 16, x^3, 4+20+4 rounds, {LANES} per row)"
+        )
     }
 }
 
@@ -48,9 +57,9 @@ impl BaseAir<Val> for Poseidon2ChainAir {
         NUM_PUBLIC_VALUES
     }
 
-    /// The chaining value and the bookkeeping are read on the next row; the rounds are not.
+    /// No constraint reads the next row: the chain between rows is a lookup.
     fn main_next_row_columns(&self) -> Vec<usize> {
-        (0..DIGEST).chain([INDEX, IS_OUTPUT, SEEN]).collect()
+        vec![]
     }
 
     fn max_constraint_degree(&self) -> Option<usize> {
@@ -58,49 +67,62 @@ impl BaseAir<Val> for Poseidon2ChainAir {
     }
 }
 
-impl<AB: AirBuilder<F = Val>> Air<AB> for Poseidon2ChainAir
-where
-    Permutation: for<'a> Air<SubBuilder<'a, AB>>,
-{
+impl<AB: InteractionBuilder<F = Val>> Air<AB> for Poseidon2ChainAir {
     fn eval(&self, builder: &mut AB) {
-        // Every round of the permutation, from the inputs to the output columns.
-        self.permutation
-            .eval(&mut SubBuilder::new(builder, 0..PERMUTATION));
+        // Every round of each lane's permutation, from its inputs to its output columns.
+        for l in 0..LANES {
+            self.permutation.eval(&mut SubBuilder::new(
+                builder,
+                lane(l)..lane(l) + PERMUTATION,
+            ));
+        }
 
         let main = builder.main();
-        let (local, next) = (main.current_slice(), main.next_slice());
-        let (index, is_output, seen) = (local[INDEX], local[IS_OUTPUT], local[SEEN]);
-        let (next_index, next_is_output, next_seen) = (next[INDEX], next[IS_OUTPUT], next[SEEN]);
+        let local = main.current_slice();
         let public = builder.public_values();
-        let blocks: AB::Expr = public[0].into();
-        let digest: [AB::Expr; DIGEST] = std::array::from_fn(|j| public[1 + j].into());
+        let digest: [AB::Expr; DIGEST] = std::array::from_fn(|k| public[k].into());
+        let output_row: AB::Expr = public[DIGEST].into();
+        let select: [AB::Expr; LANES] = std::array::from_fn(|l| public[DIGEST + 1 + l].into());
+        let (index, last, is_output) = (local[INDEX], local[LAST], local[IS_OUTPUT]);
+        let output = |l: usize, k: usize| local[lane(l) + OUTPUT + k];
 
-        // Start: h_0 = 0 (the first DIGEST inputs), index 0.
-        let mut first = builder.when_first_row();
-        for &h in &local[..DIGEST] {
-            first.assert_zero(h);
+        // Within a row: each lane's chaining input is the previous lane's output.
+        for l in 1..LANES {
+            for k in 0..DIGEST {
+                builder.assert_eq(local[lane(l) + k], output(l - 1, k));
+            }
         }
-        first.assert_zero(index);
-        first.assert_eq(seen, is_output);
 
-        // Chain: the next row's chaining input is this row's output.
-        let mut transition = builder.when_transition();
-        for j in 0..DIGEST {
-            transition.assert_eq(next[j], local[OUTPUT + j]);
+        // Between rows: row i receives (i, its first chaining input) and sends (i + 1, its last
+        // output); the last row sends (0, 0…0) instead, which only the row of index 0 with a
+        // zero chaining value can receive. The rows' indices are then 0, 1, …, each once, and
+        // each row continues the one before. LAST is 0 on every row but the last; on the last
+        // row it must be 1, for otherwise the chain would start from a multiple of its own end.
+        builder.when_transition().assert_zero(last);
+        let not_last = AB::Expr::ONE - last;
+        builder.assert_eq(
+            local[SEND_INDEX],
+            not_last.clone() * (index + AB::Expr::ONE),
+        );
+        for k in 0..DIGEST {
+            builder.assert_eq(local[SEND + k], not_last.clone() * output(LANES - 1, k));
         }
-        transition.assert_eq(next_index, index + AB::Expr::ONE);
-        transition.assert_eq(next_seen, seen + next_is_output);
+        let received = iter::once(index.into())
+            .chain(local[..DIGEST].iter().map(|&h| h.into()))
+            .collect();
+        let sent = iter::once(local[SEND_INDEX].into())
+            .chain(local[SEND..SEND + DIGEST].iter().map(|&h| h.into()))
+            .collect();
+        builder.push_local_interaction([(received, Count::from(-1)), (sent, Count::from(1))]);
 
-        // Output: the flagged row is block n − 1, and its output is the public digest; the
-        // running count of flags ends at 1 (so exactly that row, with flag 1).
-        builder
-            .when(is_output)
-            .assert_eq(index + AB::Expr::ONE, blocks);
-        for j in 0..DIGEST {
-            builder
-                .when(is_output)
-                .assert_eq(local[OUTPUT + j], digest[j].clone());
+        // The output row (public, from the claim) is flagged: there (i − row)·inverse = 1 − flag
+        // forces the flag to 1. A flag elsewhere only adds the same demand on another row.
+        let offset = index.into() - output_row;
+        builder.assert_eq(offset * local[INVERSE], AB::Expr::ONE - is_output);
+        // On a flagged row, the selected lane (the last block's, public) outputs the digest.
+        for (k, value) in digest.into_iter().enumerate() {
+            let out: AB::Expr = (0..LANES).map(|l| select[l].clone() * output(l, k)).sum();
+            builder.when(is_output).assert_eq(out, value);
         }
-        builder.when_last_row().assert_one(seen);
     }
 }

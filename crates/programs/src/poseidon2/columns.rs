@@ -1,6 +1,7 @@
-//! The columns of the Poseidon2 chain table. Row i holds one permutation (inputs h_i ‖ m_i and
-//! every round's state, as `p3-poseidon2-air` lays them out) and the bookkeeping that pins the
-//! output row.
+//! The columns of the Poseidon2 chain table. Row i holds [`LANES`] permutations, blocks
+//! `LANES·i … LANES·i + LANES − 1` (each lane: its inputs h ‖ m and every round's state, as
+//! `p3-poseidon2-air` lays them out), then the bookkeeping that chains the rows and pins the
+//! output.
 
 use p3_koala_bear::{KOALABEAR_POSEIDON2_HALF_FULL_ROUNDS, KOALABEAR_POSEIDON2_PARTIAL_ROUNDS_16};
 
@@ -8,7 +9,8 @@ use p3_koala_bear::{KOALABEAR_POSEIDON2_HALF_FULL_ROUNDS, KOALABEAR_POSEIDON2_PA
 pub const STATE: usize = 16;
 /// Field elements of a digest (and of a message block): the first half of the state.
 pub const DIGEST: usize = 8;
-/// Columns of `p3-poseidon2-air`'s table: the inputs, then each round's state.
+/// Columns of `p3-poseidon2-air`'s table for one permutation: the inputs, then each round's
+/// state.
 pub const PERMUTATION: usize = p3_poseidon2_air::num_cols::<
     STATE,
     { super::SBOX_DEGREE },
@@ -16,16 +18,30 @@ pub const PERMUTATION: usize = p3_poseidon2_air::num_cols::<
     KOALABEAR_POSEIDON2_HALF_FULL_ROUNDS,
     KOALABEAR_POSEIDON2_PARTIAL_ROUNDS_16,
 >();
-/// The first column of the permutation's output (the last full round's state).
+/// Permutations per row: the chain's per-row cost (its lookup and bookkeeping) is shared by
+/// this many blocks.
+pub const LANES: usize = 4;
+/// Where a permutation's output (the last full round's state) starts within its lane.
 pub const OUTPUT: usize = PERMUTATION - STATE;
+/// The first column of lane `lane`.
+pub const fn lane(lane: usize) -> usize {
+    lane * PERMUTATION
+}
 /// The row index i.
-pub const INDEX: usize = PERMUTATION;
-/// 1 on the row of the last message block (i = n − 1), 0 elsewhere.
-pub const IS_OUTPUT: usize = INDEX + 1;
-/// How many output flags are set on this row and the rows before it.
-pub const SEEN: usize = IS_OUTPUT + 1;
+pub const INDEX: usize = LANES * PERMUTATION;
+/// 1 on the last row, 0 elsewhere: the last row sends the chain's start instead of its output.
+pub const LAST: usize = INDEX + 1;
+/// The index the row sends on the chain: i + 1, or 0 on the last row.
+pub const SEND_INDEX: usize = LAST + 1;
+/// The chaining value the row sends: the last lane's output, or zeros on the last row.
+pub const SEND: usize = SEND_INDEX + 1;
+/// 1 on the row that holds the last message block, 0 elsewhere.
+pub const IS_OUTPUT: usize = SEND + DIGEST;
+/// The inverse of (i − the output row), 0 on that row: what makes [`IS_OUTPUT`] exact.
+pub const INVERSE: usize = IS_OUTPUT + 1;
 /// Columns of the table.
-pub const WIDTH: usize = SEEN + 1;
+pub const WIDTH: usize = INVERSE + 1;
 
-/// Public inputs: the number of blocks n, then the eight digest elements.
-pub const NUM_PUBLIC_VALUES: usize = 1 + DIGEST;
+/// Public inputs of the table: the digest, the output row, then a one-hot selector of the lane
+/// that holds the last block (all derived from the claim by the verifier).
+pub const NUM_PUBLIC_VALUES: usize = DIGEST + 1 + LANES;

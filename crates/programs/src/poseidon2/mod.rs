@@ -17,10 +17,14 @@
 //!
 //! **Steps.** n, one permutation per block.
 //!
-//! **STARK.** One table ([`air`]): `p3-poseidon2-air`'s columns for each permutation (every
-//! round's state, so each row is checked against the round constants), plus the chaining value
-//! carried from row to row and a flag on the last block. Rows after block n − 1 continue the
-//! chain with zero blocks and are not part of the digest.
+//! **STARK.** One table ([`air`]) of [`columns::LANES`] permutations a row, each with
+//! `p3-poseidon2-air`'s columns (every round's state, so each is checked against the round
+//! constants); within a row each lane chains the one before, and from row to row the chain is a
+//! local LogUp argument (each row receives its index and first chaining value and sends the
+//! next ones), so that no constraint reads the next row and the prover opens the table at one
+//! point, as Plonky3's own Poseidon2 AIR. The row and lane of the last block come from the
+//! claim; that row is flagged and its lane's output is the digest. Blocks after n − 1 continue
+//! the chain with zero blocks and are not part of the digest.
 
 pub mod air;
 pub mod bus;
@@ -40,7 +44,7 @@ use p3_poseidon2_air::{Poseidon2Air, RoundConstants};
 use p3_symmetric::Permutation as _;
 
 pub use air::Poseidon2ChainAir;
-use columns::{DIGEST, STATE};
+use columns::{DIGEST, LANES, STATE};
 
 /// The S-box degree of KoalaBear's Poseidon2.
 pub(crate) const SBOX_DEGREE: u64 = KOALABEAR_S_BOX_DEGREE;
@@ -83,7 +87,7 @@ pub fn permutation_air() -> Permutation {
 pub const NAME: &str = "poseidon2";
 /// The program's id.
 pub const ID: ProgramId = ProgramId::from_static(NAME);
-/// The longest input accepted, in bytes (174,763 blocks: a 2^18-row table).
+/// The longest input accepted, in bytes (174,763 blocks: a 2^16-row table).
 pub const MAX_LEN: usize = 4 << 20;
 /// Bytes per field element of a block.
 pub const BYTES_PER_ELEMENT: usize = 3;
@@ -93,6 +97,11 @@ pub const BLOCK_BYTES: usize = DIGEST * BYTES_PER_ELEMENT;
 pub const PUBLIC_VALUES_LEN: usize = 4 * DIGEST + 4;
 /// log2 of the fewest rows of the table.
 const MIN_LOG_ROWS: usize = 4;
+
+/// log2 of the rows of the table for `n` blocks.
+fn log_rows(n: usize, min_log_rows: usize) -> usize {
+    log_height_for(n.div_ceil(LANES) as u64, min_log_rows.max(MIN_LOG_ROWS))
+}
 
 /// The Poseidon2 hash program. See the [module docs](self).
 #[derive(Debug, Clone, Copy, Default)]
@@ -266,10 +275,16 @@ impl Program for Poseidon2 {
     }
 }
 
-/// The table's public inputs: n, then the digest.
+/// The table's public inputs for a claim of `n` blocks: the digest, the row of block n − 1,
+/// and a one-hot selector of its lane.
 pub fn table_public_values(digest: &Digest, n: u32) -> Vec<Val> {
-    std::iter::once(Val::from_u32(n))
-        .chain(digest.iter().copied())
+    let last = n.saturating_sub(1) as usize;
+    let lane = last % LANES;
+    digest
+        .iter()
+        .copied()
+        .chain(std::iter::once(Val::from_usize(last / LANES)))
+        .chain((0..LANES).map(|l| Val::from_bool(l == lane)))
         .collect()
 }
 
@@ -278,7 +293,7 @@ impl AirProgram for Poseidon2 {
         let (digest, n) = decode_public_values(public_values)?;
         Ok(vec![Table {
             air: ProgramAir::new(Poseidon2ChainAir::new()),
-            log_height: log_height_for(n.into(), min_log_rows.max(MIN_LOG_ROWS)),
+            log_height: log_rows(n as usize, min_log_rows),
             public_values: table_public_values(&digest, n),
         }])
     }
@@ -303,8 +318,8 @@ impl AirProgram for Poseidon2 {
         check_len(input)?;
         let blocks = blocks(input);
         let n = blocks.len();
-        let rows = 1 << log_height_for(n as u64, min_log_rows.max(MIN_LOG_ROWS));
-        let (inputs, digest) = trace::chain(&blocks, rows);
+        let rows = 1 << log_rows(n, min_log_rows);
+        let (inputs, digest) = trace::chain(&blocks, rows * LANES);
         Ok(Witness {
             execution: Execution {
                 public_values: public_values(&digest, n as u32),

@@ -2,23 +2,23 @@
 //! every round by `p3-poseidon2-air`, then the bookkeeping columns.
 
 use l2x_air::Val;
-use p3_field::PrimeCharacteristicRing;
+use p3_field::{Field, PrimeCharacteristicRing};
 use p3_koala_bear::{
     GenericPoseidon2LinearLayersKoalaBear, KOALABEAR_POSEIDON2_HALF_FULL_ROUNDS,
     KOALABEAR_POSEIDON2_PARTIAL_ROUNDS_16, default_koalabear_poseidon2_16,
 };
 use p3_matrix::dense::RowMajorMatrix;
 
-use super::columns::{DIGEST, PERMUTATION, STATE, WIDTH};
+use super::columns::{DIGEST, LANES, OUTPUT, PERMUTATION, STATE, WIDTH, lane};
 use super::{Digest, SBOX_DEGREE, SBOX_REGISTERS, compress, constants};
 
-/// The inputs of `rows` chained permutations over `blocks` (then zero blocks), starting from
+/// The inputs of `count` chained permutations over `blocks` (then zero blocks), starting from
 /// h_0 = 0, and the chaining value after the last block (the digest).
-pub fn chain(blocks: &[Digest], rows: usize) -> (Vec<[Val; STATE]>, Digest) {
+pub fn chain(blocks: &[Digest], count: usize) -> (Vec<[Val; STATE]>, Digest) {
     let perm = default_koalabear_poseidon2_16();
-    let mut inputs = Vec::with_capacity(rows);
+    let mut inputs = Vec::with_capacity(count);
     let (mut h, mut digest) = ([Val::ZERO; DIGEST], [Val::ZERO; DIGEST]);
-    for i in 0..rows {
+    for i in 0..count {
         let m = blocks.get(i).copied().unwrap_or([Val::ZERO; DIGEST]);
         let mut state = [Val::ZERO; STATE];
         state[..DIGEST].copy_from_slice(&h);
@@ -32,18 +32,35 @@ pub fn chain(blocks: &[Digest], rows: usize) -> (Vec<[Val; STATE]>, Digest) {
     (inputs, digest)
 }
 
-/// The table for permutations of `inputs` (a power-of-two count), whose block `blocks − 1` is
-/// flagged as the last. Any inputs: tests pass chains that break on purpose.
+/// The table for permutations of `inputs` ([`LANES`] per row, a power-of-two number of rows),
+/// whose block `blocks − 1` is the last. Any inputs: tests pass chains that break on purpose.
 pub fn generate(inputs: Vec<[Val; STATE]>, blocks: usize) -> RowMajorMatrix<Val> {
-    let rows = inputs.len();
+    let rows = inputs.len() / LANES;
+    let output_row = (blocks - 1) / LANES;
     let permutations = rounds(inputs);
     let mut values = Vec::with_capacity(rows * WIDTH);
-    for (i, row) in permutations.values.chunks_exact(PERMUTATION).enumerate() {
+    for (i, row) in permutations
+        .values
+        .chunks_exact(LANES * PERMUTATION)
+        .enumerate()
+    {
         values.extend_from_slice(row);
+        let last = i + 1 == rows;
         values.extend([
             Val::from_usize(i),
-            Val::from_bool(i + 1 == blocks),
-            Val::from_bool(i + 1 >= blocks),
+            Val::from_bool(last),
+            Val::from_usize(if last { 0 } else { i + 1 }),
+        ]);
+        let output = &row[lane(LANES - 1) + OUTPUT..][..DIGEST];
+        if last {
+            values.extend([Val::ZERO; DIGEST]);
+        } else {
+            values.extend_from_slice(output);
+        }
+        let offset = Val::from_usize(i) - Val::from_usize(output_row);
+        values.extend([
+            Val::from_bool(i == output_row),
+            offset.try_inverse().unwrap_or(Val::ZERO),
         ]);
     }
     RowMajorMatrix::new(values, WIDTH)
@@ -68,7 +85,6 @@ pub fn rounds(inputs: Vec<[Val; STATE]>) -> RowMajorMatrix<Val> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::poseidon2::columns::OUTPUT;
     use p3_symmetric::Permutation;
 
     /// The AIR's witness (p3-poseidon2-air's generic rounds) against p3-koala-bear's permutation.
@@ -79,9 +95,13 @@ mod tests {
             .map(|r| std::array::from_fn(|j| Val::from_u32(r.wrapping_mul(0x9e37_79b9) ^ j as u32)))
             .collect();
         let trace = generate(inputs.clone(), 8);
-        for (row, input) in trace.values.chunks_exact(WIDTH).zip(inputs) {
-            assert_eq!(row[..STATE], input);
-            assert_eq!(row[OUTPUT..OUTPUT + STATE], perm.permute(input));
+        let lanes = trace
+            .values
+            .chunks_exact(WIDTH)
+            .flat_map(|row| (0..LANES).map(move |l| &row[lane(l)..lane(l) + PERMUTATION]));
+        for (columns, input) in lanes.zip(inputs) {
+            assert_eq!(columns[..STATE], input);
+            assert_eq!(columns[OUTPUT..OUTPUT + STATE], perm.permute(input));
         }
     }
 }
