@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use l2x_core::{Program, Receipt};
@@ -14,9 +13,14 @@ use crate::cache::{CacheKey, CacheStats, cache_key};
 use crate::{Executor, JobError};
 
 mod calibrate;
+mod run;
 #[cfg(test)]
 mod tests;
+mod tracker;
 mod trial;
+
+pub use tracker::Progress;
+pub(crate) use tracker::Tracker;
 
 /// How a batch is scheduled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,54 +97,6 @@ pub struct BatchReport {
     pub wall: Duration,
     /// The most jobs that ran at once (the memory budget may hold it below the thread count).
     pub concurrency: usize,
-}
-
-/// Progress of a batch, reported after each job proven.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Progress {
-    /// Jobs proven so far.
-    pub done: usize,
-    /// Jobs to prove in all (after cache hits and duplicates are taken out).
-    pub total: usize,
-    /// Time since proving started.
-    pub elapsed: Duration,
-    /// Estimated time left, from the pace so far.
-    pub eta: Duration,
-}
-
-pub(crate) struct Tracker<'a> {
-    total: usize,
-    done: AtomicUsize,
-    start: Instant,
-    /// None when nobody listens: workers then skip the shared counter.
-    progress: Option<&'a (dyn Fn(Progress) + Sync)>,
-}
-
-impl<'a> Tracker<'a> {
-    /// Counts `total` jobs from now, reporting to `progress` if someone listens.
-    pub(crate) fn new(total: usize, progress: Option<&'a (dyn Fn(Progress) + Sync)>) -> Self {
-        Self {
-            total,
-            done: AtomicUsize::new(0),
-            start: Instant::now(),
-            progress,
-        }
-    }
-
-    pub(crate) fn job_done(&self) {
-        let Some(progress) = self.progress else {
-            return;
-        };
-        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
-        let elapsed = self.start.elapsed();
-        let eta = elapsed.mul_f64(self.total.saturating_sub(done) as f64 / done as f64);
-        progress(Progress {
-            done,
-            total: self.total,
-            elapsed,
-            eta,
-        });
-    }
 }
 
 /// Whether two registry entries are the same program: ids are unique in a registry, and never
@@ -315,98 +271,6 @@ impl Executor {
             .unwrap_or(Duration::MAX)
     }
 
-    /// Proves one job, keeps it in the cache and reports progress.
-    fn prove_kept(
-        &self,
-        p: &Planned,
-        input: &[u8],
-        tracker: &Tracker<'_>,
-    ) -> Result<Arc<Receipt>, JobError> {
-        let receipt = Arc::new(self.prove_program(&*p.program, input)?);
-        let key = p.cache_key();
-        if let (Some(cache), Some(key)) = (&self.cache, key) {
-            cache.insert(key, Arc::clone(&receipt));
-        }
-        tracker.job_done();
-        Ok(receipt)
-    }
-
-    /// [`Executor::prove_kept`], timed.
-    fn prove_one(
-        &self,
-        p: &Planned,
-        input: &[u8],
-        tracker: &Tracker<'_>,
-    ) -> Result<Timed, JobError> {
-        let start = Instant::now();
-        let receipt = self.prove_kept(p, input, tracker)?;
-        let elapsed = start.elapsed();
-        Ok(Timed {
-            receipt,
-            elapsed,
-            steps: p.steps,
-        })
-    }
-
-    /// Proves `todo` one after another on the calling thread, straight into `receipts`. The
-    /// clock is read once per run of jobs of one program, not per job: for 1000 fib(20) jobs
-    /// (~235 ns each), reading it per job and keeping per-job records made the batch 13–21%
-    /// slower.
-    fn prove_in_order(
-        &self,
-        jobs: &[Job],
-        todo: &[&Planned],
-        receipts: &mut [Option<Arc<Receipt>>],
-        tracker: &Tracker<'_>,
-    ) -> Result<(), BatchError> {
-        let mut rest = todo;
-        while let Some(first) = rest.first() {
-            let run = rest
-                .iter()
-                .take_while(|p| same_program(&*p.program, &*first.program))
-                .count();
-            let (group, tail) = rest.split_at(run);
-            let start = Instant::now();
-            let mut steps = 0;
-            for p in group {
-                let receipt =
-                    self.prove_kept(p, &jobs[p.index].input, tracker)
-                        .map_err(|error| BatchError {
-                            index: p.index,
-                            error,
-                        })?;
-                steps += p.steps;
-                receipts[p.index] = Some(receipt);
-            }
-            let elapsed = start.elapsed();
-            if let Some(Some(receipt)) = receipts.get(first.index) {
-                self.costs
-                    .record(self.backend(), &receipt.claim.program, steps, elapsed);
-            }
-            rest = tail;
-        }
-        Ok(())
-    }
-
-    /// Folds measured jobs into the cost model: one update per program (summed steps over
-    /// summed time), so that workers never contend on the model while they prove.
-    fn record_costs<'a>(&self, timed: impl Iterator<Item = &'a Timed>) {
-        let mut totals: Vec<(&l2x_core::ProgramId, u64, Duration)> = vec![];
-        for t in timed {
-            let program = &t.receipt.claim.program;
-            match totals.iter_mut().find(|(p, _, _)| *p == program) {
-                Some((_, steps, time)) => {
-                    *steps += t.steps;
-                    *time += t.elapsed;
-                }
-                None => totals.push((program, t.steps, t.elapsed)),
-            }
-        }
-        for (program, steps, time) in totals {
-            self.costs.record(self.backend(), program, steps, time);
-        }
-    }
-
     /// How many of `jobs` may run at once: the memory budget over the largest job's estimated
     /// peak, between 1 and the pool's threads.
     fn admitted(&self, jobs: &[&Planned]) -> usize {
@@ -486,38 +350,6 @@ impl Executor {
         }
         self.prove_parallel(jobs, rest, receipts, tracker, chunk, admitted)?;
         Ok((ran, reason, concurrency))
-    }
-
-    /// Proves `rest` on the pool, at most `admitted` at once, `chunk` jobs or more per task.
-    fn prove_parallel(
-        &self,
-        jobs: &[Job],
-        rest: &[&Planned],
-        receipts: &mut [Option<Arc<Receipt>>],
-        tracker: &Tracker<'_>,
-        chunk: usize,
-        admitted: usize,
-    ) -> Result<(), BatchError> {
-        let prove = |p: &&Planned| (p.index, self.prove_one(p, &jobs[p.index].input, tracker));
-        let results: Vec<(usize, Result<Timed, JobError>)> = self.pool.install(|| {
-            rest.chunks(if admitted < self.threads() {
-                admitted
-            } else {
-                rest.len().max(1)
-            })
-            .flat_map(|wave| {
-                wave.par_iter()
-                    .with_min_len(chunk)
-                    .map(prove)
-                    .collect::<Vec<_>>()
-            })
-            .collect()
-        });
-        self.record_costs(results.iter().filter_map(|(_, r)| r.as_ref().ok()));
-        for (index, result) in results {
-            receipts[index] = Some(result.map_err(|error| BatchError { index, error })?.receipt);
-        }
-        Ok(())
     }
 
     /// Sequential or parallel, why, and how many jobs per parallel task.
