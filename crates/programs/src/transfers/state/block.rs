@@ -1,0 +1,219 @@
+//! A block as bytes: its encoding and parsing, what of it is published, and the commitment to
+//! its transfers.
+
+use l2x_air::Val;
+use p3_field::PrimeCharacteristicRing;
+use p3_koala_bear::default_koalabear_poseidon2_16;
+
+use super::{
+    ACCOUNT_BYTES, Account, Block, MAX_ACCOUNTS, MAX_TRANSFERS, PUBLISHED_TRANSFER_BYTES, Refused,
+    Step, TRANSFER_BYTES, Transfer, Tree, apply, limbs,
+};
+use crate::poseidon2::columns::DIGEST;
+use crate::poseidon2::{Digest, compress, digest_from_bytes, digest_to_bytes};
+
+/// The commitment to a block's transfers: from c = 0, for each transfer
+/// c ← Poseidon2(Poseidon2(c ‖ from, to, amount) ‖ nonce)[0..8], every number in 16-bit limbs
+/// (see [`commitment_blocks`]). The key is not part of it.
+pub fn commitment<'a>(transfers: impl IntoIterator<Item = &'a Transfer>) -> Digest {
+    let perm = default_koalabear_poseidon2_16();
+    transfers.into_iter().fold([Val::ZERO; DIGEST], |c, t| {
+        let [first, second] = commitment_blocks(t);
+        let mid = compress(&perm, &c, &first);
+        compress(&perm, &mid, &second)
+    })
+}
+
+/// The two blocks a transfer adds to the commitment: (from lo, from hi, to lo, to hi, amount's
+/// four limbs) and (nonce's four limbs, four zeros).
+pub fn commitment_blocks(t: &Transfer) -> [Digest; 2] {
+    let halves = |x: u32| [x as u16, (x >> 16) as u16];
+    let first: Vec<u16> = halves(t.from)
+        .into_iter()
+        .chain(halves(t.to))
+        .chain(limbs(t.amount))
+        .collect();
+    let nonce = limbs(t.nonce);
+    [
+        std::array::from_fn(|j| Val::from_u16(first[j])),
+        std::array::from_fn(|j| Val::from_u16(if j < 4 { nonce[j] } else { 0 })),
+    ]
+}
+
+/// A transfer's published bytes: from, to (u32 LE), amount, nonce (u64 LE).
+pub fn published_bytes(t: &Transfer) -> [u8; PUBLISHED_TRANSFER_BYTES] {
+    let mut out = [0; PUBLISHED_TRANSFER_BYTES];
+    out[..4].copy_from_slice(&t.from.to_le_bytes());
+    out[4..8].copy_from_slice(&t.to.to_le_bytes());
+    out[8..16].copy_from_slice(&t.amount.to_le_bytes());
+    out[16..24].copy_from_slice(&t.nonce.to_le_bytes());
+    out
+}
+
+/// The commitment of published transfer bytes (a whole number of
+/// [`PUBLISHED_TRANSFER_BYTES`] records), or `None` if the length is not one.
+pub fn commitment_of_published(bytes: &[u8]) -> Option<(Digest, usize)> {
+    if !bytes.len().is_multiple_of(PUBLISHED_TRANSFER_BYTES) {
+        return None;
+    }
+    let transfers: Vec<Transfer> = bytes
+        .chunks_exact(PUBLISHED_TRANSFER_BYTES)
+        .map(|r| Transfer {
+            from: u32_at(r, 0),
+            to: u32_at(r, 4),
+            amount: u64_at(r, 8),
+            nonce: u64_at(r, 16),
+            key: [Val::ZERO; DIGEST],
+        })
+        .collect();
+    Some((commitment(&transfers), transfers.len()))
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+fn u64_at(b: &[u8], at: usize) -> u64 {
+    u64::from(u32_at(b, at)) | (u64::from(u32_at(b, at + 4)) << 32)
+}
+
+/// Why block bytes could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    /// The bytes do not have the block's layout.
+    #[error("not a block: {0}")]
+    Malformed(String),
+    /// A count is above its limit.
+    #[error("{what} is {value}, the limit is {limit}")]
+    TooLarge {
+        /// What is counted.
+        what: &'static str,
+        /// The count given.
+        value: u64,
+        /// The limit.
+        limit: u64,
+    },
+}
+
+impl Block {
+    /// Reads a block: u32 LE account count, the accounts ([`ACCOUNT_BYTES`] each, by strictly
+    /// ascending index), u32 LE transfer count, the transfers ([`TRANSFER_BYTES`] each).
+    /// Digests are eight u32 LE elements below the field's modulus.
+    pub fn parse(input: &[u8]) -> Result<Self, ParseError> {
+        let malformed = |r: String| ParseError::Malformed(r);
+        let count = |at: usize, what: &'static str, limit: usize| {
+            if input.len() < at + 4 {
+                return Err(malformed(format!(
+                    "{} bytes end before {what} at byte {at}",
+                    input.len()
+                )));
+            }
+            let n = u32_at(input, at) as usize;
+            if n > limit {
+                return Err(ParseError::TooLarge {
+                    what,
+                    value: n as u64,
+                    limit: limit as u64,
+                });
+            }
+            Ok(n)
+        };
+        let n = count(0, "the number of accounts", MAX_ACCOUNTS)?;
+        let accounts_end = 4 + n * ACCOUNT_BYTES;
+        let m = count(accounts_end, "the number of transfers", MAX_TRANSFERS)?;
+        let expected = accounts_end + 4 + m * TRANSFER_BYTES;
+        if input.len() != expected {
+            return Err(malformed(format!(
+                "{} bytes, a block of {n} accounts and {m} transfers takes {expected}",
+                input.len()
+            )));
+        }
+        let digest = |b: &[u8], what: &str, i: usize| {
+            digest_from_bytes(b).ok_or_else(|| {
+                malformed(format!(
+                    "{what} {i} has an element not below the field's modulus"
+                ))
+            })
+        };
+        let mut accounts: Vec<(u32, Account)> = Vec::with_capacity(n);
+        for (i, r) in input[4..accounts_end]
+            .chunks_exact(ACCOUNT_BYTES)
+            .enumerate()
+        {
+            let index = u32_at(r, 0);
+            if accounts.last().is_some_and(|&(last, _)| last >= index) {
+                return Err(malformed(format!(
+                    "account {i} (index {index}) is not above the one before: accounts are listed by strictly ascending index"
+                )));
+            }
+            let account = Account {
+                balance: u64_at(r, 4),
+                nonce: u64_at(r, 12),
+                owner: digest(&r[20..], "the owner hash of account", i)?,
+            };
+            accounts.push((index, account));
+        }
+        let transfers = input[accounts_end + 4..]
+            .chunks_exact(TRANSFER_BYTES)
+            .enumerate()
+            .map(|(i, r)| {
+                Ok(Transfer {
+                    from: u32_at(r, 0),
+                    to: u32_at(r, 4),
+                    amount: u64_at(r, 8),
+                    nonce: u64_at(r, 16),
+                    key: digest(&r[24..], "the key of transfer", i)?,
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            accounts,
+            transfers,
+        })
+    }
+
+    /// The block's bytes, as [`Block::parse`] reads them.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(
+            8 + self.accounts.len() * ACCOUNT_BYTES + self.transfers.len() * TRANSFER_BYTES,
+        );
+        out.extend((self.accounts.len() as u32).to_le_bytes());
+        for (index, a) in &self.accounts {
+            out.extend(index.to_le_bytes());
+            out.extend(a.balance.to_le_bytes());
+            out.extend(a.nonce.to_le_bytes());
+            out.extend(digest_to_bytes(&a.owner));
+        }
+        out.extend((self.transfers.len() as u32).to_le_bytes());
+        for t in &self.transfers {
+            out.extend(published_bytes(t));
+            out.extend(digest_to_bytes(&t.key));
+        }
+        out
+    }
+
+    /// The transfers' published bytes (what goes into a blob).
+    pub fn published(&self) -> Vec<u8> {
+        self.transfers.iter().flat_map(published_bytes).collect()
+    }
+
+    /// Applies every transfer to the pre-state: the tree before, the steps and the tree after,
+    /// or the first invalid transfer.
+    pub fn apply(&self) -> Result<(Digest, Vec<Step>, Tree), Refused> {
+        let mut tree = Tree::new(self.accounts.iter().copied());
+        let old_root = tree.root();
+        let steps = self
+            .transfers
+            .iter()
+            .enumerate()
+            .map(|(position, t)| {
+                apply(&mut tree, t).map_err(|fault| Refused {
+                    position,
+                    transfer: *t,
+                    fault,
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok((old_root, steps, tree))
+    }
+}
