@@ -5,6 +5,7 @@
 
 mod da;
 mod executor;
+mod memory;
 mod poseidon2;
 mod programs;
 #[cfg(feature = "risc0")]
@@ -37,7 +38,7 @@ pub const SUITES: &[Suite] = &[
     Suite {
         name: "memory",
         about: "RSS per 1000 receipts and peak RSS per STARK job size",
-        build: executor::memory,
+        build: memory::memory,
     },
     Suite {
         name: "execute",

@@ -10,7 +10,7 @@ use l2x_core::BackendId;
 use l2x_executor::Policy;
 use l2x_lab::{Case, Config, Metric, Outcome, Spec, time};
 
-use super::executor::child_peak_rss;
+use super::memory::child_peak_rss;
 use super::programs::message;
 use super::{Work, executor, fail, keep, paired_with};
 

@@ -15,7 +15,7 @@ use l2x_lab::{Case, Metric, Outcome, Spec, time};
 use l2x_programs::transfers::COMPRESSIONS_PER_TRANSFER;
 use l2x_programs::transfers::fixture::Wallet;
 
-use super::executor::child_peak_rss;
+use super::memory::child_peak_rss;
 use super::poseidon2::against_plonky3;
 use super::{Work, executor, fail, keep};
 
