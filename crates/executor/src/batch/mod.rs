@@ -136,6 +136,7 @@ struct Timed {
     steps: u64,
 }
 
+/// A job of the batch, validated and estimated, ready to prove.
 struct Planned {
     index: usize,
     program: Arc<dyn Program>,
