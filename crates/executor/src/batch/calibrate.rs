@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use l2x_core::Receipt;
 use rayon::prelude::*;
 
-use super::{BatchError, Job, Planned, Timed, Tracker};
-use crate::{Executor, JobError};
+use super::{BatchError, Job, Planned, Sample, Timed, Tracker};
+use crate::Executor;
 
 /// Each worker calibrating an unmeasured program proves at most this many of its jobs...
 pub(super) const CALIBRATION_JOBS: usize = 8;
@@ -18,11 +18,8 @@ const CALIBRATION_TIME: Duration = Duration::from_millis(2);
 /// A group of at least this many jobs per admitted worker calibrates on the calling thread
 /// alone: the others then idle for at most one job or [`CALIBRATION_TIME`], under 1/256 of the
 /// batch's parallel time when its jobs are alike, and a batch of tiny jobs never wakes the pool
-/// (a round trip into a sleeping pool cost 2,000 jobs of ~0.5 µs 3–5%: BENCHMARKS.md).
+/// (a round trip into a sleeping pool cost 2,000 jobs of ~0.5 µs 5–9%: BENCHMARKS.md).
 const ALONE_FROM: usize = 256;
-
-/// A calibration job's index in the batch and how its proof went.
-type Sample = (usize, Result<Timed, JobError>);
 
 /// How many workers calibrate a group of `jobs` jobs when `admitted` may run at once: one (the
 /// calling thread) for a group of [`ALONE_FROM`] jobs per admitted worker or more, else as many

@@ -136,6 +136,9 @@ struct Timed {
     steps: u64,
 }
 
+/// A job's index in the batch and how its proof went.
+type Sample = (usize, Result<Timed, JobError>);
+
 /// A job of the batch, validated and estimated, ready to prove.
 struct Planned {
     index: usize,

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use l2x_core::Receipt;
 use rayon::prelude::*;
 
-use super::{BatchError, Job, Planned, Timed, Tracker, same_program};
+use super::{BatchError, Job, Planned, Sample, Timed, Tracker, same_program};
 use crate::{Executor, JobError};
 
 impl Executor {
@@ -114,7 +114,7 @@ impl Executor {
         admitted: usize,
     ) -> Result<(), BatchError> {
         let prove = |p: &&Planned| (p.index, self.prove_one(p, &jobs[p.index].input, tracker));
-        let results: Vec<(usize, Result<Timed, JobError>)> = self.pool.install(|| {
+        let results: Vec<Sample> = self.pool.install(|| {
             rest.chunks(if admitted < self.threads() {
                 admitted
             } else {
