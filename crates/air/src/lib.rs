@@ -12,6 +12,8 @@
 
 pub mod columns;
 pub mod config;
+pub mod count;
+pub mod forge;
 pub mod table;
 
 use l2x_core::{ClaimError, Execution, InputError, Program};

@@ -13,7 +13,7 @@ use l2x_programs::Poseidon2;
 use l2x_programs::poseidon2::columns::{
     DIGEST, INDEX, INVERSE, IS_OUTPUT, LANES, LAST, OUTPUT, SEND, SEND_INDEX, STATE, WIDTH, lane,
 };
-use l2x_programs::poseidon2::{self, Digest, compress, trace};
+use l2x_programs::poseidon2::{self, Digest, compress, pad, trace};
 use l2x_stark::{StarkBackend, StarkZkBackend, prove_tables, verify_tables};
 use l2x_trace::TraceBackend;
 use p3_field::{Field, PrimeCharacteristicRing};
@@ -46,11 +46,10 @@ fn tampered_receipts_are_rejected_without_panic() {
     common::assert_tampering_rejected(&receipt, 300);
 }
 
-/// Blocks 1, 2, 3, … as field elements.
+/// The blocks of a message of 24n − 1 bytes (its padding byte the last byte of block n − 1).
 fn blocks(n: usize) -> Vec<Digest> {
-    (0..n)
-        .map(|i| std::array::from_fn(|j| Val::from_usize(i * DIGEST + j + 1)))
-        .collect()
+    let message: Vec<u8> = (0..24 * n - 1).map(|i| (i * 7 + 1) as u8).collect();
+    poseidon2::blocks(&message)
 }
 
 /// Chained permutation inputs over `blocks` (then zero blocks) from `h0`, with the chaining value
@@ -94,7 +93,14 @@ fn accepted(
         .unwrap_or_else(|| output(&trace.values, claim.1 as usize - 1));
     let public_values = poseidon2::public_values(&digest, claim.1);
     let tables = Poseidon2.tables(&public_values, 0).unwrap();
-    match prove_tables(&poseidon2::ID, &tables, &[trace]) {
+    // The range table counts the halves the chain holds; the padding table holds the claim's
+    // last block (its bytes, whatever they are: a block that is no padded block breaks it).
+    let last = claim.1 as usize - 1;
+    let at = (last / LANES) * WIDTH + lane(last % LANES) + DIGEST;
+    let last_block: Digest = std::array::from_fn(|k| trace.values[at + k]);
+    let range = trace::range(&trace);
+    let pad = pad::generate(&last_block, 1 << tables[2].log_height);
+    match prove_tables(&poseidon2::ID, &tables, &[trace, range, pad]) {
         Ok(seal) => verify_tables(&poseidon2::ID, &tables, &seal).is_ok(),
         Err(_) => false,
     }
@@ -263,4 +269,65 @@ fn the_digest_is_the_last_blocks_output() {
     assert!(!accepted(honest(6), 6, (Some(digest), 6), |_| {}));
     // ... and of 9 blocks (the next row, lane 0).
     assert!(!accepted(honest(9), 9, (Some(digest), 9), |_| {}));
+}
+
+// ---- Blocks that no message encodes (an audit proved each of these before the fix) ----
+
+#[test]
+fn an_all_zero_last_block_is_no_message() {
+    // One all-zero block: its padding byte is missing, so no message of 0–23 bytes gives it.
+    let zeros = vec![zero()];
+    assert!(!accepted(chain(zero(), &zeros, None), 1, (None, 1), |_| {}));
+}
+
+#[test]
+fn three_blocks_cannot_end_in_an_all_zero_block() {
+    // Two blocks of a message, then an all-zero block claimed as the third and last.
+    let mut three = blocks(2);
+    three[1][7] = Val::from_u32(0x00ab_cdef); // block 1 is a full block of message bytes
+    three.push(zero());
+    assert!(!accepted(chain(zero(), &three, None), 3, (None, 3), |_| {}));
+}
+
+#[test]
+fn every_element_is_three_bytes() {
+    // An element of p − 1 in block 0 of two; the last block stays a padded block. Then one of
+    // 2^24 exactly, the smallest that is not three bytes.
+    for element in [Val::NEG_ONE, Val::from_u32(1 << 24)] {
+        let mut two = blocks(2);
+        two[0][3] = element;
+        assert!(!accepted(chain(zero(), &two, None), 2, (None, 2), |_| {}));
+    }
+    // The largest three-byte element is a message's.
+    let mut two = blocks(2);
+    two[0][3] = Val::from_u32((1 << 24) - 1);
+    assert!(accepted(chain(zero(), &two, None), 2, (None, 2), |_| {}));
+}
+
+#[test]
+fn the_padding_byte_is_one_and_only_zeros_follow_it() {
+    let cases: [(usize, u32); 3] = [
+        (7, 0x0000_0002), // the last non-zero byte is 2, not 1
+        (7, 0x0001_0100), // a 1, then another non-zero byte after it … is a message byte: fine
+        (6, 0x0000_0001), // a 1 in element 6, then element 7 non-zero after it
+    ];
+    let accepted_case = |element: usize, value: u32, seven: u32| {
+        let mut one = vec![[Val::from_u32(0x00_2a2a2a); DIGEST]];
+        one[0][element] = Val::from_u32(value);
+        if element != 7 {
+            one[0][7] = Val::from_u32(seven);
+        }
+        accepted(chain(zero(), &one, None), 1, (None, 1), |_| {})
+    };
+    assert!(!accepted_case(cases[0].0, cases[0].1, 0));
+    assert!(
+        accepted_case(cases[1].0, cases[1].1, 0),
+        "0x01 then 0x01 at the end"
+    );
+    assert!(!accepted_case(cases[2].0, cases[2].1, 5));
+    // The padding byte in the last element's top byte, and in the block's first byte.
+    assert!(accepted_case(7, 0x0001_2a2a, 0));
+    let mut first = vec![zero()];
+    first[0][0] = Val::ONE;
+    assert!(accepted(chain(zero(), &first, None), 1, (None, 1), |_| {}));
 }

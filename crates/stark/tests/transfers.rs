@@ -720,3 +720,69 @@ fn the_update_table_starts_at_level_0() {
         t.compressions = compressions;
     }));
 }
+
+// ---- Counts that are not bits (an audit forged blocks with ACTIVE = −1) ----
+
+/// Whether a block of one transfer verifies when its row is counted `times` times: the row's
+/// nine lookups then need every compression `times` times (the compression table provides each
+/// that often) and both leaf updates `times` times (the update table repeats their groups), the
+/// sender's nonce goes up by `times` and the count says `times` transfers — a claim no block
+/// makes, since the commitment holds one transfer. `times` = 1 is the honest proof.
+fn counted(times: usize) -> bool {
+    let (block, mut rows) = honest(4, 1, 61);
+    let nonce = rows[0].number(NONCE);
+    rows[0].set_number(NONCE_NEW, nonce + times as u64);
+    rows[0].carries[2] = trace::carries(nonce, 0, times as u64);
+    resync(&block, &mut rows, None);
+    let old_root = Tree::new(block.accounts.iter().copied()).root();
+    let probe = Claim {
+        old_root,
+        new_root: old_root,
+        commitment: old_root,
+        count: times as u32,
+    };
+    let heights: Vec<usize> = Transfers
+        .tables(&probe.to_bytes(), 0)
+        .unwrap()
+        .iter()
+        .map(|t| 1 << t.log_height)
+        .collect();
+    let mut traces = trace::generate(&rows, old_root, heights[0], heights[1]);
+    let group = 2 * state::DEPTH * update::WIDTH;
+    let updates = traces.updates.values[..group].to_vec();
+    for copy in 1..times {
+        traces.updates.values[copy * group..(copy + 1) * group].copy_from_slice(&updates);
+    }
+    for row in 0..heights[0] {
+        *cell(&mut traces, row, columns::COUNT) = Val::from_usize(times);
+    }
+    *cell(&mut traces, 0, columns::ACTIVE) = Val::from_usize(times);
+    let compressions: Vec<_> = (0..times)
+        .flat_map(|_| traces.compressions.clone())
+        .collect();
+    let claim = Claim {
+        count: times as u32,
+        new_root: traces.outcome.new_root,
+        commitment: traces.outcome.commitment,
+        ..probe
+    };
+    let tables = Transfers.tables(&claim.to_bytes(), 0).unwrap();
+    let witness = [
+        traces.transfers,
+        traces.updates,
+        bus::generate(&compressions, heights[2]),
+    ];
+    match prove_tables(&transfers::ID, &tables, &witness) {
+        Ok(seal) => verify_tables(&transfers::ID, &tables, &seal).is_ok(),
+        Err(_) => false,
+    }
+}
+
+#[test]
+fn a_transfer_counts_once() {
+    assert!(counted(1), "the honest proof");
+    // Counted twice: the sender's nonce skips one and the count claims a transfer that the
+    // commitment does not hold (verified before ACTIVE was a bit).
+    assert!(!counted(2));
+    assert!(!counted(3));
+}

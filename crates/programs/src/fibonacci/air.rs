@@ -1,5 +1,6 @@
 //! The constraints of the Fibonacci proof: the Fibonacci table and the 16-bit range table.
 
+use l2x_air::count::{Multiplicity, lookup};
 use p3_air::{Air, AirBuilder, BaseAir, WindowAccess};
 use p3_field::PrimeCharacteristicRing;
 use p3_lookup::InteractionBuilder;
@@ -99,6 +100,6 @@ fn eval_main<AB: InteractionBuilder>(builder: &mut AB) {
 
     // Range: every B limb is in [0, 2^16). A limbs are earlier B limbs, or the constant start.
     for limb in b {
-        range::BUS.lookup_key(builder, [limb], 1);
+        lookup(builder, &range::BUS, [limb], Multiplicity::constant(1));
     }
 }

@@ -218,7 +218,7 @@ impl AirProgram for Fibonacci {
                 public_values: public,
             },
             Table {
-                air: ProgramAir::new(FibonacciAir::Range(RangeAir)),
+                air: ProgramAir::new(FibonacciAir::Range(RangeAir::SIXTEEN)),
                 log_height: range::LOG_HEIGHT,
                 public_values: vec![],
             },

@@ -2,9 +2,10 @@
 //! `crates/stark/tests/merkle.rs`.
 
 use l2x_air::Val;
+use l2x_air::count::{Bit, lookup};
 use p3_air::{Air, AirBuilder, BaseAir, WindowAccess};
 use p3_field::PrimeCharacteristicRing;
-use p3_lookup::{Count, InteractionBuilder};
+use p3_lookup::InteractionBuilder;
 
 use super::columns::*;
 use crate::poseidon2::bus::BUS;
@@ -47,11 +48,10 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for MerklePathAir {
         first.assert_eq(col(ACC_LO), col(WEIGHTED_BIT));
         first.assert_zero(col(ACC_HI));
 
-        // Every row: the bit orders node and sibling. (The flags need no bit checks of their
-        // own: a non-zero IS_LAST must sit on the row whose level is depth − 1, and the count
-        // ending at 1 makes it 1; HIGH starts at 0, changes only at level 16, and must equal
-        // the public 0 or 1 on the last level. So SEEN is 0 then 1, and the bus count
-        // 1 − SEEN + IS_LAST is a bit, as `Count::bounded(_, 1)` requires.)
+        // Every row: the bit orders node and sibling. IS_LAST is a bit by its own constraint
+        // (it is also pinned indirectly: a non-zero IS_LAST must sit on the row whose level is
+        // depth − 1, and SEEN, which sums it, ends at 1).
+        Bit::new(builder, col(IS_LAST));
         builder.assert_bool(col(BIT));
         builder.assert_eq(col(WEIGHTED_BIT), col(BIT) * col(WEIGHT));
         for j in 0..DIGEST {
@@ -101,12 +101,13 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for MerklePathAir {
         last.assert_eq(col(HIGH), public[PUBLIC_HIGH_END].clone());
         builder.when_last_row().assert_one(col(SEEN));
 
-        // Each level up to the last looks its compression up on the Poseidon2 bus.
-        let active = AB::Expr::ONE - col(SEEN) + col(IS_LAST);
+        // Each level up to the last looks its compression up on the Poseidon2 bus. The count,
+        // 1 − SEEN + IS_LAST, is asserted a bit itself: it is 1 up to the last level, 0 after.
+        let active = Bit::new(builder, AB::Expr::ONE - col(SEEN) + col(IS_LAST));
         let message: Vec<AB::Expr> = (LEFT..LEFT + 2 * DIGEST)
             .chain(PARENT..PARENT + DIGEST)
             .map(col)
             .collect();
-        BUS.lookup_key(builder, message, Count::bounded(active, 1));
+        lookup(builder, &BUS, message, active.count());
     }
 }

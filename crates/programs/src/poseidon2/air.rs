@@ -7,15 +7,18 @@ use std::iter;
 
 use l2x_air::Val;
 use l2x_air::columns::SubBuilder;
+use l2x_air::count::{Bit, Multiplicity, lookup, lookup_local};
 use p3_air::{Air, AirBuilder, BaseAir, WindowAccess};
 use p3_field::PrimeCharacteristicRing;
-use p3_lookup::{Count, InteractionBuilder};
+use p3_lookup::InteractionBuilder;
 
 use super::columns::{
-    DIGEST, INDEX, INVERSE, IS_OUTPUT, LANES, LAST, NUM_PUBLIC_VALUES, OUTPUT, PERMUTATION, SEND,
-    SEND_INDEX, WIDTH, lane,
+    DIGEST, INDEX, INVERSE, IS_OUTPUT, LANES, LAST, LAST_BLOCK, LIMB_BITS, NUM_PUBLIC_VALUES,
+    OUTPUT, PERMUTATION, SEND, SEND_INDEX, WIDTH, lane, limb,
 };
+use super::pad::PAD_BUS;
 use super::{Permutation, permutation_air};
+use crate::range::BUS12;
 
 /// The Poseidon2 chain table: block k = LANES·i + l, in lane l of row i, computes
 /// h_{k+1} = Poseidon2(h_k ‖ m_k)[0..8].
@@ -96,9 +99,12 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for Poseidon2ChainAir {
         // Between rows: row i receives (i, its first chaining input) and sends (i + 1, its last
         // output); the last row sends (0, 0…0) instead, which only the row of index 0 with a
         // zero chaining value can receive. The rows' indices are then 0, 1, …, each once, and
-        // each row continues the one before. LAST is 0 on every row but the last; on the last
-        // row it must be 1, for otherwise the chain would start from a multiple of its own end.
-        builder.when_transition().assert_zero(last);
+        // each row continues the one before. LAST is a bit, 0 on every row but the last and 1
+        // on the last (both also follow from the lookup: a chain cannot end at its own start
+        // plus a multiple; the constraints make it plain).
+        let last = Bit::new(builder, last).expr();
+        builder.when_transition().assert_zero(last.clone());
+        builder.when_last_row().assert_one(last.clone());
         let not_last = AB::Expr::ONE - last;
         builder.assert_eq(
             local[SEND_INDEX],
@@ -113,16 +119,49 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for Poseidon2ChainAir {
         let sent = iter::once(local[SEND_INDEX].into())
             .chain(local[SEND..SEND + DIGEST].iter().map(|&h| h.into()))
             .collect();
-        builder.push_local_interaction([(received, Count::from(-1)), (sent, Count::from(1))]);
+        lookup_local(
+            builder,
+            [
+                (received, Multiplicity::constant(-1)),
+                (sent, Multiplicity::constant(1)),
+            ],
+        );
 
         // The output row (public, from the claim) is flagged: there (i − row)·inverse = 1 − flag
-        // forces the flag to 1. A flag elsewhere only adds the same demand on another row.
+        // forces the flag to 1. The flag is a bit, so elsewhere (i − row ≠ 0) it is 0 once the
+        // inverse is right, and 1 nowhere else: the indices are distinct.
+        let is_output = Bit::new(builder, is_output);
+        let flag = is_output.expr();
         let offset = index.into() - output_row;
-        builder.assert_eq(offset * local[INVERSE], AB::Expr::ONE - is_output);
-        // On a flagged row, the selected lane (the last block's, public) outputs the digest.
+        builder.assert_eq(offset * local[INVERSE], AB::Expr::ONE - flag.clone());
+        // On a flagged row, the selected lane (the last block's, public) outputs the digest,
+        // and its message block is the one looked up in the padding table.
         for (k, value) in digest.into_iter().enumerate() {
             let out: AB::Expr = (0..LANES).map(|l| select[l].clone() * output(l, k)).sum();
-            builder.when(is_output).assert_eq(out, value);
+            builder.when(flag.clone()).assert_eq(out, value);
+            let block: AB::Expr = (0..LANES)
+                .map(|l| select[l].clone() * local[lane(l) + DIGEST + k].into())
+                .sum();
+            builder
+                .when(flag.clone())
+                .assert_eq(local[LAST_BLOCK + k], block);
+        }
+        lookup(
+            builder,
+            &PAD_BUS,
+            (0..DIGEST).map(|k| local[LAST_BLOCK + k]),
+            is_output.count(),
+        );
+
+        // Every message element is three bytes: its two 12-bit halves are in the range table.
+        let base = AB::Expr::from_u32(1 << LIMB_BITS);
+        for l in 0..LANES {
+            for k in 0..DIGEST {
+                let (lo, hi) = (local[limb(l, k, 0)], local[limb(l, k, 1)]);
+                builder.assert_eq(local[lane(l) + DIGEST + k], lo.into() + base.clone() * hi);
+                lookup(builder, &BUS12, [lo], Multiplicity::constant(1));
+                lookup(builder, &BUS12, [hi], Multiplicity::constant(1));
+            }
         }
     }
 }

@@ -5,6 +5,7 @@
 
 use l2x_air::Val;
 use l2x_air::columns::SubBuilder;
+use l2x_air::count::provide;
 use p3_air::{Air, BaseAir, WindowAccess};
 use p3_field::PrimeCharacteristicRing;
 use p3_lookup::{InteractionBuilder, LookupBus};
@@ -77,7 +78,7 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for Poseidon2BusAir {
             .map(|&v| v.into())
             .collect();
         let mult = local[MULT];
-        BUS.table_entry(builder, message, mult);
+        provide(builder, &BUS, message, mult);
     }
 }
 

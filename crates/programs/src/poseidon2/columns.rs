@@ -39,8 +39,22 @@ pub const SEND: usize = SEND_INDEX + 1;
 pub const IS_OUTPUT: usize = SEND + DIGEST;
 /// The inverse of (i − the output row), 0 on that row: what makes [`IS_OUTPUT`] exact.
 pub const INVERSE: usize = IS_OUTPUT + 1;
+/// The 12-bit halves of every message element: element k of lane l is
+/// `LIMB[l][k][0] + 2^12 · LIMB[l][k][1]`, each half looked up in the 12-bit range table, so the
+/// element is below 2^24 (three bytes). See [`limb`].
+pub const LIMB: usize = INVERSE + 1;
+/// Bits of a limb.
+pub const LIMB_BITS: usize = 12;
+/// The message block of the output row's selected lane (the last block), looked up in the
+/// padding table; free on other rows.
+pub const LAST_BLOCK: usize = LIMB + 2 * DIGEST * LANES;
 /// Columns of the table.
-pub const WIDTH: usize = INVERSE + 1;
+pub const WIDTH: usize = LAST_BLOCK + DIGEST;
+
+/// The column of half `half` (0 low, 1 high) of message element `k` of lane `lane`.
+pub const fn limb(lane: usize, k: usize, half: usize) -> usize {
+    LIMB + 2 * (lane * DIGEST + k) + half
+}
 
 /// Public inputs of the table: the digest, the output row, then a one-hot selector of the lane
 /// that holds the last block (all derived from the claim by the verifier).

@@ -29,6 +29,7 @@
 pub mod air;
 pub mod bus;
 pub mod columns;
+pub mod pad;
 pub mod trace;
 
 use l2x_air::{AirProgram, ProgramAir, Table, Val, Witness, log_height_for};
@@ -44,6 +45,9 @@ use p3_poseidon2_air::{Poseidon2Air, RoundConstants};
 use p3_symmetric::Permutation as _;
 
 pub use air::Poseidon2ChainAir;
+pub use pad::Poseidon2PadAir;
+
+use crate::range::RangeAir;
 use columns::{DIGEST, LANES, STATE};
 
 /// The S-box degree of KoalaBear's Poseidon2.
@@ -291,11 +295,23 @@ pub fn table_public_values(digest: &Digest, n: u32) -> Vec<Val> {
 impl AirProgram for Poseidon2 {
     fn tables(&self, public_values: &[u8], min_log_rows: usize) -> Result<Vec<Table>, ClaimError> {
         let (digest, n) = decode_public_values(public_values)?;
-        Ok(vec![Table {
-            air: ProgramAir::new(Poseidon2ChainAir::new()),
-            log_height: log_rows(n as usize, min_log_rows),
-            public_values: table_public_values(&digest, n),
-        }])
+        Ok(vec![
+            Table {
+                air: ProgramAir::new(Poseidon2ChainAir::new()),
+                log_height: log_rows(n as usize, min_log_rows),
+                public_values: table_public_values(&digest, n),
+            },
+            Table {
+                air: ProgramAir::new(RangeAir::TWELVE),
+                log_height: RangeAir::TWELVE.bits(),
+                public_values: vec![],
+            },
+            Table {
+                air: ProgramAir::new(Poseidon2PadAir),
+                log_height: log_rows(1, min_log_rows),
+                public_values: vec![],
+            },
+        ])
     }
 
     fn placeholder_public_values(&self, input: &[u8]) -> Result<Vec<u8>, InputError> {
@@ -320,12 +336,15 @@ impl AirProgram for Poseidon2 {
         let n = blocks.len();
         let rows = 1 << log_rows(n, min_log_rows);
         let (inputs, digest) = trace::chain(&blocks, rows * LANES);
+        let chain = trace::generate(inputs, n);
+        let range = trace::range(&chain);
+        let pad = pad::generate(&blocks[n - 1], 1 << log_rows(1, min_log_rows));
         Ok(Witness {
             execution: Execution {
                 public_values: public_values(&digest, n as u32),
                 steps: n as u64,
             },
-            traces: vec![trace::generate(inputs, n)],
+            traces: vec![chain, range, pad],
         })
     }
 }

@@ -2,15 +2,18 @@
 //! every round by `p3-poseidon2-air`, then the bookkeeping columns.
 
 use l2x_air::Val;
-use p3_field::{Field, PrimeCharacteristicRing};
+use p3_field::{Field, PrimeCharacteristicRing, PrimeField32};
 use p3_koala_bear::{
     GenericPoseidon2LinearLayersKoalaBear, KOALABEAR_POSEIDON2_HALF_FULL_ROUNDS,
     KOALABEAR_POSEIDON2_PARTIAL_ROUNDS_16, default_koalabear_poseidon2_16,
 };
 use p3_matrix::dense::RowMajorMatrix;
 
-use super::columns::{DIGEST, LANES, OUTPUT, PERMUTATION, STATE, WIDTH, lane};
+use super::columns::{
+    DIGEST, LANES, LAST_BLOCK, LIMB, LIMB_BITS, OUTPUT, PERMUTATION, STATE, WIDTH, lane,
+};
 use super::{Digest, SBOX_DEGREE, SBOX_REGISTERS, compress, constants};
+use crate::range::RangeCounter;
 
 /// The inputs of `count` chained permutations over `blocks` (then zero blocks), starting from
 /// h_0 = 0, and the chaining value after the last block (the digest).
@@ -37,6 +40,7 @@ pub fn chain(blocks: &[Digest], count: usize) -> (Vec<[Val; STATE]>, Digest) {
 pub fn generate(inputs: Vec<[Val; STATE]>, blocks: usize) -> RowMajorMatrix<Val> {
     let rows = inputs.len() / LANES;
     let output_row = (blocks - 1) / LANES;
+    let output_lane = (blocks - 1) % LANES;
     let permutations = rounds(inputs);
     let mut values = Vec::with_capacity(rows * WIDTH);
     for (i, row) in permutations
@@ -62,8 +66,37 @@ pub fn generate(inputs: Vec<[Val; STATE]>, blocks: usize) -> RowMajorMatrix<Val>
             Val::from_bool(i == output_row),
             offset.try_inverse().unwrap_or(Val::ZERO),
         ]);
+        for l in 0..LANES {
+            for &m in &row[lane(l) + DIGEST..lane(l) + STATE] {
+                let m = m.as_canonical_u32();
+                let low = (1 << LIMB_BITS) - 1;
+                values.extend([Val::from_u32(m & low), Val::from_u32(m >> LIMB_BITS)]);
+            }
+        }
+        let block = &row[lane(output_lane) + DIGEST..lane(output_lane) + STATE];
+        if i == output_row {
+            values.extend_from_slice(block);
+        } else {
+            values.extend([Val::ZERO; DIGEST]);
+        }
     }
     RowMajorMatrix::new(values, WIDTH)
+}
+
+/// The 12-bit range table for the chain table `chain`: how often each value is one of its
+/// message elements' halves. (A forged half of 2^12 or more is not counted: its lookup fails.)
+pub fn range(chain: &RowMajorMatrix<Val>) -> RowMajorMatrix<Val> {
+    let mut counter = RangeCounter::new(LIMB_BITS);
+    for row in chain.values.chunks_exact(WIDTH) {
+        for &half in &row[LIMB..LAST_BLOCK] {
+            if let Ok(half) = u16::try_from(half.as_canonical_u32())
+                && half < 1 << LIMB_BITS
+            {
+                counter.add(half);
+            }
+        }
+    }
+    counter.into_trace()
 }
 
 /// `p3-poseidon2-air`'s rows for permutations of `inputs` (a power-of-two count): every round's

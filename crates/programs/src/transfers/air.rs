@@ -2,9 +2,10 @@
 //! `crates/stark/tests/transfers.rs`.
 
 use l2x_air::Val;
+use l2x_air::count::{Bit, lookup};
 use p3_air::{Air, AirBuilder, BaseAir, WindowAccess};
 use p3_field::PrimeCharacteristicRing;
-use p3_lookup::{Count, InteractionBuilder, LookupBus};
+use p3_lookup::{InteractionBuilder, LookupBus};
 
 use super::columns::*;
 use crate::poseidon2::bus::BUS;
@@ -42,12 +43,14 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for TransferAir {
         let active = col(ACTIVE);
         let two16 = AB::Expr::from_u32(1 << 16);
 
+        // ACTIVE is the count of the row's nine lookups, so it is a bit by its own constraint
+        // (`Bit::new`). No argument from other columns replaces it: a row counted −1 cancels
+        // another row's lookups, and the padding rule and the commitment's chain do not stop
+        // rows of opposite sign from cancelling each other (an audit forged block proofs so).
+        let active_bit = Bit::new(builder, active.clone());
+
         // Rows are counted; the first row starts from the public old root and a zero
-        // commitment, the last ends at the public new root, commitment and count. (ACTIVE needs
-        // no bit check of its own: on a row where it is neither 0 nor 1 the padding rule below
-        // makes COMMIT_OUT = COMMIT_IN while the commitment's two lookups, counted ACTIVE ≠ 0
-        // times, make COMMIT_OUT = H(H(COMMIT_IN ‖ ·) ‖ ·) — a two-step Poseidon2 cycle, which
-        // nobody can find. So the lookup counts are bits, as `Count::bounded(_, 1)` requires.)
+        // commitment, the last ends at the public new root, commitment and count.
         let mut first = builder.when_first_row();
         first.assert_eq(col(COUNT), active.clone());
         for j in 0..DIGEST {
@@ -153,7 +156,7 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for TransferAir {
             (RECEIVER_NONCE..RECEIVER_NONCE + LIMBS).map(col).collect();
         let zeros = || vec![AB::Expr::ZERO; DIGEST];
         let join = |parts: Vec<Vec<AB::Expr>>| -> Vec<AB::Expr> { parts.concat() };
-        let count = || Count::bounded(active.clone(), 1);
+        let count = || active_bit.count();
         let leaves = [
             (paid.clone(), nonce.clone(), SENDER_OWNER, SENDER_LEAF),
             (paid_new, nonce_new, SENDER_OWNER, SENDER_LEAF_NEW),
@@ -162,24 +165,24 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for TransferAir {
         ];
         for (balance, nonce, owner, leaf) in leaves {
             let message = join(vec![balance, nonce, digest(owner), digest(leaf)]);
-            BUS.lookup_key(builder, message, count());
+            lookup(builder, &BUS, message, count());
         }
         let owner = join(vec![digest(KEY), zeros(), digest(SENDER_OWNER)]);
-        BUS.lookup_key(builder, owner, count());
+        lookup(builder, &BUS, owner, count());
         let first_block = join(vec![
             digest(COMMIT_IN),
             vec![col(FROM_LO), col(FROM_HI), col(TO_LO), col(TO_HI)],
             amount,
             digest(COMMIT_MID),
         ]);
-        BUS.lookup_key(builder, first_block, count());
+        lookup(builder, &BUS, first_block, count());
         let second_block = join(vec![
             digest(COMMIT_MID),
             nonce,
             vec![AB::Expr::ZERO; DIGEST - LIMBS],
             digest(COMMIT_OUT),
         ]);
-        BUS.lookup_key(builder, second_block, count());
+        lookup(builder, &BUS, second_block, count());
 
         // The two leaf updates, chained through the middle root, on the update bus.
         let sender = join(vec![
@@ -189,7 +192,7 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for TransferAir {
             digest(ROOT_IN),
             digest(ROOT_MID),
         ]);
-        UPDATE_BUS.lookup_key(builder, sender, count());
+        lookup(builder, &UPDATE_BUS, sender, count());
         let receiver = join(vec![
             vec![col(TO_LO), col(TO_HI)],
             digest(RECEIVER_LEAF),
@@ -197,6 +200,6 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for TransferAir {
             digest(ROOT_MID),
             digest(ROOT_OUT),
         ]);
-        UPDATE_BUS.lookup_key(builder, receiver, count());
+        lookup(builder, &UPDATE_BUS, receiver, count());
     }
 }

@@ -5,9 +5,10 @@
 //! constraint family is tested by a forged witness in `crates/stark/tests/transfers.rs`.
 
 use l2x_air::Val;
+use l2x_air::count::{Bit, lookup, provide};
 use p3_air::{Air, AirBuilder, BaseAir, WindowAccess};
 use p3_field::PrimeCharacteristicRing;
-use p3_lookup::{Count, InteractionBuilder};
+use p3_lookup::InteractionBuilder;
 
 use super::air::UPDATE_BUS;
 use super::columns::update::*;
@@ -60,12 +61,10 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for UpdateAir {
 
         // Levels: 0 to 31 and again, the last flag exactly on level 31, the table ending on
         // one. (Skipping the flag on a level 31 would climb to 32 and never come back to 31
-        // within the table, so every group has exactly 32 rows.) The flag needs no bit check:
-        // a flag that is neither 0 nor 1 makes both the rules inside a group and those at a
-        // group's start bind the next row, so the group's root (PARENT, the next NODE) equals
-        // its LEAF (the next LEAF and NODE) — a cycle of 32 Poseidon2 compressions, which
-        // nobody can find — unless the group is inactive; and then the next group inherits
-        // ACTIVE = 0 and provides nothing either.
+        // within the table, so every group has exactly 32 rows.) The flag is a bit by its own
+        // constraint: it gates the group's start and the provided update, and is a factor of
+        // the update's multiplicity.
+        let is_last_bit = Bit::new(builder, is_last.clone());
         builder.assert_zero(is_last.clone() * (col(LEVEL) - AB::Expr::from_usize(DEPTH - 1)));
         builder
             .when_transition()
@@ -96,8 +95,9 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for UpdateAir {
         // The last level is in the high half: the switch happened, once, at level 16.
         builder.when(is_last.clone()).assert_one(col(HIGH));
 
-        // Every level: the bit orders node and sibling, in both trees alike.
-        builder.assert_bool(col(ACTIVE));
+        // Every level: the bit orders node and sibling, in both trees alike. ACTIVE counts the
+        // level's two compressions and, on the last row, the update it provides.
+        let active = Bit::new(builder, col(ACTIVE));
         builder.assert_bool(col(BIT));
         builder.assert_eq(col(WEIGHTED_BIT), col(BIT) * col(WEIGHT));
         for j in 0..DIGEST {
@@ -121,7 +121,7 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for UpdateAir {
                 .chain(parent..parent + DIGEST)
                 .map(col)
                 .collect();
-            BUS.lookup_key(builder, message, Count::bounded(col(ACTIVE), 1));
+            lookup(builder, &BUS, message, active.count());
         }
 
         // An active group's last row provides its update.
@@ -133,6 +133,11 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for UpdateAir {
             digest(PARENT_NEW),
         ]
         .concat();
-        UPDATE_BUS.table_entry(builder, update, is_last * col(ACTIVE));
+        provide(
+            builder,
+            &UPDATE_BUS,
+            update,
+            is_last_bit.and(&active).expr(),
+        );
     }
 }
