@@ -20,7 +20,7 @@ if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
   exit 2
 fi
 
-l2x=target/release/l2x
+l2x="${CARGO_TARGET_DIR:-target}/release/l2x"
 [ -x "$l2x" ] || cargo build --release --locked -p l2x
 seeds=$(mktemp -d)
 trap 'rm -rf "$seeds"' EXIT

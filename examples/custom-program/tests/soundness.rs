@@ -134,3 +134,19 @@ fn some_row_is_flagged() {
         }
     }));
 }
+
+/// The workspace's count forgery (`l2x_air::forge`) over this program's tables: the squaring
+/// table looks nothing up, so it finds no count to forge — and a lookup added later gets the
+/// check by this test.
+#[test]
+fn every_lookup_count_is_bounded() {
+    use l2x_executor::air::forge::forge_counts;
+    let witness = Squaring.witness(b"5 3", 0).unwrap();
+    let tables = Squaring
+        .tables(&witness.execution.public_values, 0)
+        .unwrap();
+    for (table, trace) in tables.iter().zip(&witness.traces) {
+        let report = forge_counts(table, trace).unwrap();
+        assert!(report.forged >= 3 * report.sites, "{report:?}");
+    }
+}
