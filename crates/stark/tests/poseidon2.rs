@@ -11,7 +11,8 @@ use l2x_air::{AirProgram, Val};
 use l2x_core::Backend;
 use l2x_programs::Poseidon2;
 use l2x_programs::poseidon2::columns::{
-    DIGEST, INDEX, INVERSE, IS_OUTPUT, LANES, LAST, OUTPUT, SEND, SEND_INDEX, STATE, WIDTH, lane,
+    DIGEST, INDEX, INVERSE, IS_OUTPUT, LANES, LAST, LAST_BLOCK, OUTPUT, SEND, SEND_INDEX, STATE,
+    WIDTH, lane, limb,
 };
 use l2x_programs::poseidon2::{self, Digest, compress, pad, trace};
 use l2x_stark::{StarkBackend, StarkZkBackend, prove_tables, verify_tables};
@@ -93,10 +94,11 @@ fn accepted(
         .unwrap_or_else(|| output(&trace.values, claim.1 as usize - 1));
     let public_values = poseidon2::public_values(&digest, claim.1);
     let tables = Poseidon2.tables(&public_values, 0).unwrap();
-    // The range table counts the halves the chain holds; the padding table holds the claim's
-    // last block (its bytes, whatever they are: a block that is no padded block breaks it).
+    // The range table counts the halves the chain holds; the padding table holds the block the
+    // output row looks up (its bytes, whatever they are: a block that is no padded block
+    // breaks it).
     let last = claim.1 as usize - 1;
-    let at = (last / LANES) * WIDTH + lane(last % LANES) + DIGEST;
+    let at = (last / LANES) * WIDTH + LAST_BLOCK;
     let last_block: Digest = std::array::from_fn(|k| trace.values[at + k]);
     let range = trace::range(&trace);
     let pad = pad::generate(&last_block, 1 << tables[2].log_height);
@@ -278,6 +280,10 @@ fn an_all_zero_last_block_is_no_message() {
     // One all-zero block: its padding byte is missing, so no message of 0–23 bytes gives it.
     let zeros = vec![zero()];
     assert!(!accepted(chain(zero(), &zeros, None), 1, (None, 1), |_| {}));
+    // … nor when the output row looks up the empty message's block instead of its own.
+    assert!(!accepted(chain(zero(), &zeros, None), 1, (None, 1), |v| {
+        set(v, 0, LAST_BLOCK, Val::ONE);
+    }));
 }
 
 #[test]
@@ -297,6 +303,11 @@ fn every_element_is_three_bytes() {
         let mut two = blocks(2);
         two[0][3] = element;
         assert!(!accepted(chain(zero(), &two, None), 2, (None, 2), |_| {}));
+        // … nor with halves that are in range but do not make the element.
+        assert!(!accepted(chain(zero(), &two, None), 2, (None, 2), |v| {
+            set(v, 0, limb(0, 3, 0), Val::ZERO);
+            set(v, 0, limb(0, 3, 1), Val::ZERO);
+        }));
     }
     // The largest three-byte element is a message's.
     let mut two = blocks(2);

@@ -93,7 +93,8 @@ pub fn block_bytes(block: &Digest) -> [u8; BLOCK_BYTES] {
 
 /// The table for the last block `last` (looked up once, on the first row), padded to `rows`
 /// with the block of the empty message, looked up never. A `last` that is not a padded block
-/// gives a row that breaks the constraints: tests pass such blocks on purpose.
+/// gives a row that breaks the constraints (tests pass such blocks on purpose): for a padded
+/// block the position is its padding byte; for another, what a forger would try.
 pub fn generate(last: &Digest, rows: usize) -> RowMajorMatrix<Val> {
     let mut empty = [0u8; BLOCK_BYTES];
     empty[0] = 1;
@@ -103,8 +104,11 @@ pub fn generate(last: &Digest, rows: usize) -> RowMajorMatrix<Val> {
         for byte in bytes {
             values.extend((0..8).map(|b| Val::from_bool(byte >> b & 1 == 1)));
         }
-        let position = bytes.iter().rposition(|&b| b != 0).unwrap_or(0);
-        values.extend((0..BLOCK_BYTES).map(|j| Val::from_bool(j == position)));
+        // A padded block's last non-zero byte is its padding byte. For any other block, the
+        // position a forger would pick: the last byte 1, else the last non-zero byte, else none.
+        let position =
+            (bytes.iter().rposition(|&b| b == 1)).or_else(|| bytes.iter().rposition(|&b| b != 0));
+        values.extend((0..BLOCK_BYTES).map(|j| Val::from_bool(Some(j) == position)));
         values.push(Val::from_bool(r == 0));
     }
     RowMajorMatrix::new(values, WIDTH)
