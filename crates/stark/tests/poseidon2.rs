@@ -87,6 +87,17 @@ fn accepted(
     claim: (Option<Digest>, u32),
     edit: impl FnOnce(&mut [Val]),
 ) -> bool {
+    accepted_with_pad(inputs, blocks, claim, edit, |_| {})
+}
+
+/// [`accepted`], with the padding table's values edited by `edit_pad` as well.
+fn accepted_with_pad(
+    inputs: Vec<[Val; STATE]>,
+    blocks: usize,
+    claim: (Option<Digest>, u32),
+    edit: impl FnOnce(&mut [Val]),
+    edit_pad: impl FnOnce(&mut [Val]),
+) -> bool {
     let mut trace = trace::generate(inputs, blocks);
     edit(&mut trace.values);
     let digest = claim
@@ -101,7 +112,8 @@ fn accepted(
     let at = (last / LANES) * WIDTH + LAST_BLOCK;
     let last_block: Digest = std::array::from_fn(|k| trace.values[at + k]);
     let range = trace::range(&trace);
-    let pad = pad::generate(&last_block, 1 << tables[2].log_height);
+    let mut pad = pad::generate(&last_block, 1 << tables[2].log_height);
+    edit_pad(&mut pad.values);
     match prove_tables(&poseidon2::ID, &tables, &[trace, range, pad]) {
         Ok(seal) => verify_tables(&poseidon2::ID, &tables, &seal).is_ok(),
         Err(_) => false,
@@ -341,4 +353,24 @@ fn the_padding_byte_is_one_and_only_zeros_follow_it() {
     let mut first = vec![zero()];
     first[0][0] = Val::ONE;
     assert!(accepted(chain(zero(), &first, None), 1, (None, 1), |_| {}));
+}
+
+#[test]
+fn the_padding_tables_bits_are_bits() {
+    // The all-zero block passed off as padded at byte 23 (the `0x01` byte): a "bit" of −256 in
+    // byte 22 makes element 7 = 2^8·(−256) + 2^16·1 = 0, and no byte follows the padding byte.
+    // Only the bits being bits refuses it.
+    let zeros = vec![zero()];
+    let forged = |v: &mut [Val]| {
+        v[pad::bit(23, 0)] = Val::ONE;
+        v[pad::bit(22, 0)] = -Val::from_u32(256);
+        v[pad::POSITION + 23] = Val::ONE;
+    };
+    assert!(!accepted_with_pad(
+        chain(zero(), &zeros, None),
+        1,
+        (None, 1),
+        |_| {},
+        forged
+    ));
 }

@@ -1,0 +1,321 @@
+//! The audit's attack on `transfers`, rebuilt as a witness: a row counted −1 between an honest
+//! transfer and a phantom one cancels lookups of both, so that a false block claim would
+//! verify. It must be rejected, and only the transfer table's `ACTIVE` being a bit rejects it.
+//! (Mutation-checked: with `ACTIVE`'s `Bit::new` replaced by an unchecked bit, this witness
+//! proves and verifies, and the test fails.)
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use std::collections::BTreeMap;
+
+use l2x_air::{AirProgram, Val};
+use l2x_programs::Transfers;
+use l2x_programs::poseidon2::{Digest, bus, compress};
+use l2x_programs::transfers::columns::{self, LIMBS, update};
+use l2x_programs::transfers::fixture::Wallet;
+use l2x_programs::transfers::state::{self, Account, Transfer, Tree, limbs};
+use l2x_programs::transfers::trace::{self, Row};
+use l2x_programs::transfers::{self, Block, Claim};
+use l2x_stark::{prove_tables, verify_tables};
+use p3_field::{PrimeCharacteristicRing, PrimeField32};
+use p3_koala_bear::default_koalabear_poseidon2_16;
+
+/// A compression as a bus message: left, right, output.
+type Message = (Digest, Digest, Digest);
+
+/// The seven compressions a transfer row looks up, read from its cells as the AIR reads them:
+/// the four leaves, the owner hash, the commitment's two blocks.
+fn row_messages(row: &[Val]) -> [Message; 7] {
+    use columns::*;
+    let d = |c: usize| -> Digest { std::array::from_fn(|j| row[c + j]) };
+    let number = |n: usize| &row[limbs_of(n)..limbs_of(n) + LIMBS];
+    let concat = |a: &[Val], b: &[Val]| -> Digest {
+        std::array::from_fn(|j| if j < a.len() { a[j] } else { b[j - a.len()] })
+    };
+    let receiver_nonce = &row[RECEIVER_NONCE..RECEIVER_NONCE + LIMBS];
+    let leaf = |balance: usize, nonce: &[Val], owner: usize, leaf: usize| {
+        (concat(number(balance), nonce), d(owner), d(leaf))
+    };
+    let indices = [row[FROM_LO], row[FROM_HI], row[TO_LO], row[TO_HI]];
+    [
+        leaf(1, number(5), SENDER_OWNER, SENDER_LEAF),
+        leaf(2, number(6), SENDER_OWNER, SENDER_LEAF_NEW),
+        leaf(3, receiver_nonce, RECEIVER_OWNER, RECEIVER_LEAF),
+        leaf(4, receiver_nonce, RECEIVER_OWNER, RECEIVER_LEAF_NEW),
+        (d(KEY), [Val::ZERO; 8], d(SENDER_OWNER)),
+        (d(COMMIT_IN), concat(&indices, number(0)), d(COMMIT_MID)),
+        (
+            d(COMMIT_MID),
+            concat(number(5), &[Val::ZERO; 4]),
+            d(COMMIT_OUT),
+        ),
+    ]
+}
+
+/// The compressions the compression table must provide for the bus to balance: each message
+/// the transfer rows look up, counted by its row's `ACTIVE` (so a row counted −1 cancels
+/// another row's lookup of the same message), then `groups`, the update groups' compressions.
+/// A message left with a count other than zero must be a true compression, looked up a
+/// positive number of times; the forgery below needs no other.
+fn provided(transfer_rows: &[Val], groups: &[(Digest, Digest)]) -> Vec<(Digest, Digest)> {
+    let perm = default_koalabear_poseidon2_16();
+    let mut net: BTreeMap<Vec<u32>, (Message, i64)> = BTreeMap::new();
+    for row in transfer_rows.chunks_exact(columns::WIDTH) {
+        let active = row[columns::ACTIVE];
+        let count = [(Val::ONE, 1), (-Val::ONE, -1)]
+            .into_iter()
+            .find_map(|(v, c)| (v == active).then_some(c))
+            .unwrap_or(0);
+        for m in row_messages(row) {
+            let key: Vec<u32> = [m.0, m.1, m.2]
+                .concat()
+                .iter()
+                .map(|v| v.as_canonical_u32())
+                .collect();
+            net.entry(key).or_insert((m, 0)).1 += count;
+        }
+    }
+    let mut list = Vec::new();
+    for ((left, right, out), count) in net.into_values() {
+        assert!(count >= 0, "a message is needed {count} times");
+        if count > 0 {
+            assert_eq!(
+                compress(&perm, &left, &right),
+                out,
+                "a false compression is left"
+            );
+        }
+        list.extend(std::iter::repeat_n((left, right), count as usize));
+    }
+    list.extend_from_slice(groups);
+    list
+}
+
+// Indices into columns::NUMBERS.
+const AMOUNT: usize = 0;
+const PAID: usize = 1;
+const PAID_NEW: usize = 2;
+const GOT: usize = 3;
+const NONCE: usize = 5;
+
+/// Sets a row's seven numbers and the carries they imply (the nonce's carries only for a row
+/// counted +1; a row counted −1 decrements it, with no borrow in these numbers).
+fn numbers(r: &mut Row, values: [u64; 7], counted: i64) {
+    for (n, x) in values.into_iter().enumerate() {
+        r.set_number(n, x);
+    }
+    r.carries[0] = trace::carries(values[PAID_NEW], values[AMOUNT], 0);
+    r.carries[1] = trace::carries(values[GOT], values[AMOUNT], 0);
+    r.carries[2] = match counted {
+        1 => trace::carries(values[NONCE], 0, 1),
+        _ => [Val::ZERO; LIMBS - 1],
+    };
+}
+
+/// The forged proof's claim, the true new root of the block it claims, and whether the
+/// witness verified.
+struct Outcome {
+    claim: Claim,
+    honest_new_root: Digest,
+    accepted: bool,
+}
+
+/// The nonce attack. The published block is one transfer, V pays W 5. Three rows prove it:
+/// - H, the honest transfer (counted 1), except that W's receipt is a leaf update the update
+///   table never proves, from a made-up leaf L to the leaf W′ (W's balance + 5, nonce + 2);
+/// - N, counted −1, a self-transfer of W with a made-up key: its lookups cancel H's receiver
+///   leaves and update, and the phantom's;
+/// - P, the phantom (counted 1): the same self-transfer, whose receiver update, W's true leaf
+///   to W′, is the only other update the update table proves. N and P have the same transfer
+///   and commitment blocks, so the commitment is the block's.
+///
+/// The claim is the block's old root, commitment and count, with a new root in which W's nonce
+/// went up by 2 without W's key: a claim the block does not make.
+fn nonce_forgery() -> Outcome {
+    let perm = default_koalabear_poseidon2_16();
+    let mut wallet = Wallet::genesis(4, 71);
+    let i: Vec<u32> = wallet.accounts.keys().copied().collect();
+    let (v, w) = (i[0], i[1]);
+    wallet.accounts.get_mut(&w).unwrap().nonce = 5;
+    let (a, a2) = (5, 1);
+    let transfer = Transfer {
+        from: v,
+        to: w,
+        amount: a,
+        nonce: 0,
+        key: wallet.accounts[&v].key,
+    };
+    let block = Block {
+        accounts: wallet.state(),
+        transfers: vec![transfer],
+    };
+    let (old_root, steps, honest_tree) = block.apply().unwrap();
+    let pre = Tree::new(block.accounts.iter().copied());
+    let victim = *pre.account(w).unwrap();
+    let (bw, nw, owner) = (victim.balance, victim.nonce, victim.owner);
+    let made_up = |x: u32| [Val::from_u32(x); 8];
+
+    // The trees: after V pays (W never receives), then with W's leaf replaced by W′.
+    let mut h = Row::new(&steps[0]);
+    let mut paid = pre.clone();
+    paid.set_leaf(v, h.new_leaves().0);
+    let forged_leaf = Account {
+        balance: bw + a,
+        nonce: nw + 2,
+        owner,
+    }
+    .leaf(&perm);
+    let mut forged = paid.clone();
+    forged.set_leaf(w, forged_leaf);
+    let (ha, new_root) = (paid.root(), forged.root());
+
+    // The rows' numbers (amount, paid, paid after, got, got after, nonce, nonce after).
+    let hv = [h.number(AMOUNT), h.number(PAID), h.number(PAID_NEW)];
+    numbers(
+        &mut h,
+        [hv[0], hv[1], hv[2], bw + 2 * a2, bw + 2 * a2 + a, 0, 1],
+        1,
+    );
+    (h.receiver_nonce, h.receiver_owner) = (limbs(nw + 1).map(Val::from_u16), owner);
+    let mut n = h.clone();
+    (n.from, n.to, n.key, n.sender_owner) = (w, w, made_up(3), owner);
+    let n_values = [
+        a2,
+        bw + 2 * a2,
+        bw + a2,
+        bw + a + a2,
+        bw + a + 2 * a2,
+        nw + 1,
+        nw,
+    ];
+    numbers(&mut n, n_values, -1);
+    let mut p = n.clone();
+    numbers(
+        &mut p,
+        [a2, bw + a + a2, bw + a, bw, bw + a2, nw + 1, nw + 2],
+        1,
+    );
+    p.receiver_nonce = limbs(nw).map(Val::from_u16);
+
+    let probe = Claim {
+        old_root,
+        new_root: old_root,
+        commitment: old_root,
+        count: 1,
+    };
+    let tables = Transfers.tables(&probe.to_bytes(), 0).unwrap();
+    let transfer_rows = 1 << tables[0].log_height;
+    let mut traces = trace::generate(&[h, n, p.clone()], old_root, transfer_rows, 6 * 32);
+    // The block's commitment: the honest row's, as the trace made it.
+    let commitment: Digest =
+        std::array::from_fn(|j| traces.transfers.values[columns::COMMIT_OUT + j]);
+    let cells = &mut traces.transfers.values;
+    let mut set = |row: usize, column: usize, d: Digest| {
+        cells[row * columns::WIDTH + column..][..8].copy_from_slice(&d)
+    };
+    use columns::{
+        ACTIVE, COMMIT_IN, COMMIT_MID, COMMIT_OUT, COUNT, RECEIVER_LEAF, RECEIVER_LEAF_NEW,
+        ROOT_IN, ROOT_MID, ROOT_OUT, SENDER_LEAF, SENDER_LEAF_NEW,
+    };
+    let (l, m) = (made_up(7), made_up(9));
+    // H: W's receipt goes from L to W′ and leaves the root as it was.
+    set(0, RECEIVER_LEAF, l);
+    set(0, RECEIVER_LEAF_NEW, forged_leaf);
+    set(0, ROOT_OUT, ha);
+    // N: W's leaves L → W′ (cancelling H's receipt), then M → W′ (cancelling P's payment).
+    for (column, d) in [
+        (SENDER_LEAF, l),
+        (SENDER_LEAF_NEW, forged_leaf),
+        (RECEIVER_LEAF, m),
+        (RECEIVER_LEAF_NEW, forged_leaf),
+        (ROOT_IN, ha),
+        (ROOT_MID, ha),
+        (ROOT_OUT, ha),
+        (COMMIT_IN, commitment),
+        (COMMIT_MID, made_up(11)),
+        (COMMIT_OUT, commitment),
+    ] {
+        set(1, column, d);
+    }
+    // P: W pays from M (cancelled) and receives from W's true leaf to W′ (proven).
+    for (column, d) in [
+        (SENDER_LEAF, m),
+        (SENDER_LEAF_NEW, forged_leaf),
+        (RECEIVER_LEAF_NEW, forged_leaf),
+        (ROOT_IN, ha),
+        (ROOT_MID, ha),
+        (ROOT_OUT, new_root),
+        (COMMIT_IN, commitment),
+        (COMMIT_MID, made_up(11)),
+        (COMMIT_OUT, commitment),
+    ] {
+        set(2, column, d);
+    }
+    for (column, d) in [
+        (ROOT_IN, new_root),
+        (ROOT_OUT, new_root),
+        (COMMIT_IN, commitment),
+        (COMMIT_OUT, commitment),
+    ] {
+        set(3, column, d);
+    }
+    let cell = |row: usize, column: usize| row * columns::WIDTH + column;
+    traces.transfers.values[cell(1, ACTIVE)] = -Val::ONE;
+    for (row, count) in [(0, 1), (1, 0), (2, 1), (3, 1)] {
+        traces.transfers.values[cell(row, COUNT)] = Val::from_u32(count);
+    }
+
+    // The update table proves two updates: V pays (H's sender group) and W's true leaf
+    // becomes W′ under the tree V's payment left.
+    let mut q = p.clone();
+    q.from = w;
+    numbers(&mut q, [0, bw, bw + a, 0, 0, nw, nw + 2], 1);
+    q.sender_siblings = paid.siblings(w);
+    let both = trace::generate(&[Row::new(&steps[0]), q], old_root, 4, 4 * 32);
+    let group = 32 * update::WIDTH;
+    let values = &both.updates.values;
+    let updates = [&values[..group], &values[2 * group..3 * group]].concat();
+    let per_row = transfers::COMPRESSIONS_PER_TRANSFER;
+    let groups = [
+        &both.compressions[7..71],
+        &both.compressions[per_row + 7..per_row + 71],
+    ]
+    .concat();
+
+    let claim = Claim {
+        old_root,
+        new_root,
+        commitment,
+        count: 1,
+    };
+    assert_eq!(claim.commitment, state::commitment(&block.transfers));
+    let tables = Transfers.tables(&claim.to_bytes(), 0).unwrap();
+    assert_eq!(1 << tables[1].log_height, updates.len() / update::WIDTH);
+    let compressions = bus::generate(
+        &provided(&traces.transfers.values, &groups),
+        1 << tables[2].log_height,
+    );
+    let witness = [
+        traces.transfers,
+        p3_matrix::dense::RowMajorMatrix::new(updates, update::WIDTH),
+        compressions,
+    ];
+    let accepted = match prove_tables(&transfers::ID, &tables, &witness) {
+        Ok(seal) => verify_tables(&transfers::ID, &tables, &seal).is_ok(),
+        Err(_) => false,
+    };
+    Outcome {
+        claim,
+        honest_new_root: honest_tree.root(),
+        accepted,
+    }
+}
+
+#[test]
+fn a_row_counted_minus_one_cannot_move_a_victims_nonce() {
+    let forgery = nonce_forgery();
+    assert_ne!(
+        forgery.claim.new_root, forgery.honest_new_root,
+        "the claim is false"
+    );
+    assert!(!forgery.accepted);
+}
