@@ -7,11 +7,18 @@
 //! next write to that directory. New files get the usual `0666 & !umask` mode; a replaced file
 //! keeps its mode. A destination that exists and is not a regular file (a device, a FIFO, a
 //! symlink, a directory) is refused: replacing it would be a surprise at best.
+//!
+//! An output is never one of the command's inputs. Every input read through [`read_limited`]
+//! is remembered by its identity (device and inode, so hard links, symbolic links and `..` do
+//! not hide it); [`check_output`], [`check_output_against`] and [`Outputs::stage`] refuse a
+//! destination that is the same file. The one command that updates a file in place on purpose
+//! (`rollup apply`) says so with [`Outputs::replacing_input`].
 
 use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use anyhow::{Context, Result, bail};
 
@@ -28,11 +35,82 @@ pub const MAX_AGGREGATE_FILE: u64 = 1 << 30;
 /// The suffix of our temporary files.
 const TMP_SUFFIX: &str = ".l2x-tmp";
 
+/// A file's identity: two paths name the same file exactly when their identities are equal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileId {
+    device: u64,
+    inode: u64,
+}
+
+impl FileId {
+    fn of(meta: &fs::Metadata) -> Self {
+        use std::os::unix::fs::MetadataExt;
+        Self {
+            device: meta.dev(),
+            inode: meta.ino(),
+        }
+    }
+
+    /// The identity of the file at `path` (through symbolic links), if there is one.
+    fn at(path: &Path) -> Option<Self> {
+        fs::metadata(path).ok().map(|m| Self::of(&m))
+    }
+}
+
+/// The inputs this process has read, by identity, with the path each was read by.
+static INPUTS: Mutex<Vec<(FileId, PathBuf)>> = Mutex::new(Vec::new());
+
+fn note_input(file: &File, path: &Path) {
+    if let Ok(meta) = file.metadata() {
+        let mut inputs = INPUTS.lock().unwrap_or_else(|e| e.into_inner());
+        inputs.push((FileId::of(&meta), path.to_path_buf()));
+    }
+}
+
+/// The input already read that `path` names, if any. An input must still be there under its
+/// own path: a deleted input's inode may have been reused by another file.
+fn read_input_at(path: &Path) -> Option<PathBuf> {
+    let id = FileId::at(path)?;
+    let inputs = INPUTS.lock().unwrap_or_else(|e| e.into_inner());
+    inputs
+        .iter()
+        .find(|(i, p)| *i == id && FileId::at(p) == Some(id))
+        .map(|(_, p)| p.clone())
+}
+
+fn same_file_error(output: &Path, input: &Path) -> anyhow::Error {
+    anyhow::anyhow!(
+        "refusing to write {}: it is the input {} (the same file); choose another output",
+        output.display(),
+        input.display()
+    )
+}
+
+/// Refuses output `path` if it is the same file as one of `inputs` (about to be read).
+/// Commands call it before any work, so a mistyped output fails at once, not after a proof.
+pub fn refuse_inputs(path: &Path, inputs: &[&Path]) -> Result<()> {
+    match FileId::at(path) {
+        Some(id) => match inputs.iter().find(|i| FileId::at(i) == Some(id)) {
+            Some(input) => Err(same_file_error(path, input)),
+            None => Ok(()),
+        },
+        None => Ok(()),
+    }
+}
+
+/// [`refuse_inputs`], then [`check_output`].
+pub fn check_output_against(path: &Path, inputs: &[&Path]) -> Result<()> {
+    refuse_inputs(path, inputs)?;
+    check_output(path)
+}
+
 /// Reads at most `limit` bytes of `path`, failing if the file is larger (without reading it
-/// when its size is known up front).
+/// when its size is known up front). The file is remembered as an input: no output of this
+/// process may replace it.
 pub fn read_limited(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>> {
     let file =
         File::open(path).with_context(|| format!("cannot open {what} {}", path.display()))?;
+    note_input(&file, path);
     let too_large = || {
         anyhow::anyhow!(
             "{what} {} is larger than the {} this command reads",
@@ -67,8 +145,12 @@ fn size_text(bytes: u64) -> String {
 }
 
 /// Checks, before any work, that `path` can be written as an output: its directory exists and
-/// takes new files, and nothing but a regular file is there already.
+/// takes new files, nothing but a regular file is there already, and that file is no input
+/// read so far.
 pub fn check_output(path: &Path) -> Result<()> {
+    if let Some(input) = read_input_at(path) {
+        return Err(same_file_error(path, &input));
+    }
     let dir = parent(path);
     match fs::metadata(dir) {
         Ok(meta) if meta.is_dir() => {}
@@ -123,12 +205,29 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 pub struct Outputs {
     staged: Vec<(PathBuf, PathBuf)>,
     cleaned: BTreeSet<PathBuf>,
+    replacing_input: bool,
 }
 
 impl Outputs {
+    /// Outputs that may replace an input read before: for a command whose documented job is
+    /// to update a file in place (`rollup apply`), atomically as every output.
+    pub fn replacing_input() -> Self {
+        Self {
+            staged: Vec::new(),
+            cleaned: BTreeSet::new(),
+            replacing_input: true,
+        }
+    }
+
     /// Writes `bytes` to a temporary file beside `path` (not synced yet, nothing replaced).
+    /// A destination that is an input read before is refused (unless [`Self::replacing_input`]).
     pub fn stage(&mut self, path: &Path, bytes: &[u8]) -> Result<()> {
         check_destination(path)?;
+        if !self.replacing_input
+            && let Some(input) = read_input_at(path)
+        {
+            return Err(same_file_error(path, &input));
+        }
         let dir = parent(path).to_path_buf();
         if self.cleaned.insert(dir.clone()) {
             remove_stale_temps(&dir);

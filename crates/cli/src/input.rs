@@ -1,6 +1,6 @@
 //! The `<INPUT>` arguments shared by `run` and `prove`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
@@ -24,6 +24,11 @@ pub struct InputArgs {
 }
 
 impl InputArgs {
+    /// The file this input reads, if any: what no output may replace.
+    pub fn paths(&self) -> Vec<&Path> {
+        self.input_file.iter().map(PathBuf::as_path).collect()
+    }
+
     /// The input bytes the program receives.
     pub fn bytes(&self) -> Result<Vec<u8>> {
         if let Some(text) = &self.input {

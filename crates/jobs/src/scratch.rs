@@ -7,8 +7,12 @@ use postgres::{Client, NoTls};
 
 use crate::StoreError;
 
-/// The variable naming the server tests use (`.ci/run` sets it).
+/// The variable naming the server tests use (`scripts/test.sh` sets it).
 pub const DATABASE_URL_VAR: &str = "L2X_TEST_DATABASE_URL";
+
+/// The variable that makes every optional component of the test suite required (`L2X_CI=1`,
+/// set by `scripts/test.sh` and so by CI): a missing server is then a failure, not a skip.
+pub const REQUIRE_ALL_VAR: &str = "L2X_CI";
 
 /// A database created for one test, dropped (with its connections) when this is dropped.
 #[derive(Debug)]
@@ -20,10 +24,17 @@ pub struct ScratchDatabase {
 }
 
 impl ScratchDatabase {
-    /// Creates a database on the server `L2X_TEST_DATABASE_URL` names; None when it is unset.
+    /// Creates a database on the server `L2X_TEST_DATABASE_URL` names; None when it is unset
+    /// (the test then skips, saying so once per test binary on stderr), unless `L2X_CI` is set:
+    /// then an unset URL panics, so that CI never skips the PostgreSQL tests silently.
     pub fn from_env() -> Option<Result<Self, StoreError>> {
-        let url = std::env::var(DATABASE_URL_VAR).ok()?;
-        Some(Self::create(&url))
+        match std::env::var(DATABASE_URL_VAR) {
+            Ok(url) => Some(Self::create(&url)),
+            Err(_) => {
+                skipped();
+                None
+            }
+        }
     }
 
     /// Creates a database on the server of `admin_url`.
@@ -55,6 +66,25 @@ impl Drop for ScratchDatabase {
             ));
         }
     }
+}
+
+/// Panics under `L2X_CI`; otherwise says once, on the process's stderr (not the test's captured
+/// output, which a passing test never shows), that the PostgreSQL tests did not run.
+fn skipped() {
+    assert!(
+        std::env::var_os(REQUIRE_ALL_VAR).is_none(),
+        "{DATABASE_URL_VAR} is not set and {REQUIRE_ALL_VAR} requires the PostgreSQL tests: run \
+         scripts/test.sh, or set {DATABASE_URL_VAR}=postgres://USER@HOST:5432/DB"
+    );
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: the PostgreSQL tests of this binary ({DATABASE_URL_VAR} is not set; \
+             scripts/test.sh starts the local server and runs them)"
+        );
+    });
 }
 
 /// `url` with its database name replaced.

@@ -108,7 +108,8 @@ fn report_failure(json: bool, error: &AggregateFailure) -> ExitCode {
 
 /// Verifies the receipts, aggregates them and writes the aggregate.
 pub fn run(args: &Args) -> Result<ExitCode> {
-    files::check_output(&args.output)?;
+    let inputs: Vec<&Path> = args.receipts.iter().map(PathBuf::as_path).collect();
+    files::check_output_against(&args.output, &inputs)?;
     let receipts = args
         .receipts
         .iter()

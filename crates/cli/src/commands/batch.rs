@@ -137,9 +137,13 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         files::check_output_dir(dir)?;
     }
     for path in args.aggregate.iter().chain(&args.publish) {
-        files::check_output(path)?;
+        files::check_output_against(path, &[&args.jobs])?;
     }
     let (lines, jobs) = read_jobs(&args.jobs)?;
+    // Again, now that the input files the jobs name are read (no output may be one of them).
+    for path in args.aggregate.iter().chain(&args.publish) {
+        files::check_output(path)?;
+    }
     let line_of = |index: usize| lines.get(index).copied().unwrap_or(index + 1);
     // The batch verifies only receipts it has just proven itself (when aggregating), so a dev
     // backend's own receipts are accepted; they are labelled dev everywhere they show.

@@ -100,6 +100,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         );
     }
     // Everything that can be wrong with the arguments fails before any measuring.
+    refuse_replacing_inputs(args)?;
     let targets = args
         .targets
         .iter()
@@ -274,6 +275,30 @@ fn print_late_ratios(report: &Report, late: &[String]) {
     }
 }
 
+/// The files of a run's reports in `--out`.
+const REPORT_FILES: [&str; 4] = ["report.json", "report.csv", "report.md", "report.html"];
+
+/// Refuses a report or saved baseline that would replace a file this run reads (a targets
+/// file, the baseline, the report re-rendered).
+fn refuse_replacing_inputs(args: &Args) -> Result<()> {
+    let baseline = args
+        .baseline
+        .as_deref()
+        .map(|name| baseline_path(name, &args.baselines));
+    let inputs: Vec<&Path> = (args.targets.iter().map(PathBuf::as_path))
+        .chain(baseline.as_deref())
+        .chain(args.report.as_deref())
+        .collect();
+    let saved = args
+        .save_baseline
+        .as_deref()
+        .map(|name| baseline_path(name, &args.baselines));
+    let outputs = REPORT_FILES.iter().map(|f| args.out.join(f)).chain(saved);
+    outputs
+        .into_iter()
+        .try_for_each(|out| files::refuse_inputs(&out, &inputs))
+}
+
 fn stage_reports(
     outputs: &mut files::Outputs,
     dir: &Path,
@@ -281,19 +306,15 @@ fn stage_reports(
     extras: Extras<'_>,
 ) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    outputs.stage(&dir.join("report.json"), report.to_json().as_bytes())?;
-    outputs.stage(
-        &dir.join("report.csv"),
-        l2x_lab::format::csv(report).as_bytes(),
-    )?;
-    outputs.stage(
-        &dir.join("report.md"),
-        l2x_lab::format::markdown(report, extras).as_bytes(),
-    )?;
-    outputs.stage(
-        &dir.join("report.html"),
-        l2x_lab::html::html(report, extras).as_bytes(),
-    )?;
+    let contents = [
+        report.to_json(),
+        l2x_lab::format::csv(report),
+        l2x_lab::format::markdown(report, extras),
+        l2x_lab::html::html(report, extras),
+    ];
+    for (name, text) in REPORT_FILES.iter().zip(contents) {
+        outputs.stage(&dir.join(name), text.as_bytes())?;
+    }
     Ok(())
 }
 

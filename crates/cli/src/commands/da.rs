@@ -143,7 +143,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
 }
 
 fn encode(file: &Path, out: &Path, json: bool) -> Result<ExitCode> {
-    files::check_output(out)?;
+    files::check_output_against(out, &[file])?;
     // Exactly what fits in the largest blob file the other `da` commands read.
     let data = files::read_limited(file, l2x_da::MAX_DATA_BYTES as u64, "data file")?;
     let blobs = l2x_da::encode(&data);
@@ -165,7 +165,7 @@ fn encode(file: &Path, out: &Path, json: bool) -> Result<ExitCode> {
 }
 
 fn decode(blob_file: &Path, out: &Path, json: bool) -> Result<ExitCode> {
-    files::check_output(out)?;
+    files::check_output_against(out, &[blob_file])?;
     let blobs = read_blobs(blob_file)?;
     let data = l2x_da::decode(&blobs)?;
     files::write_atomic(out, &data)?;
@@ -192,7 +192,7 @@ fn commit(
     json: bool,
 ) -> Result<ExitCode> {
     if let Some(path) = out {
-        files::check_output(path)?;
+        files::check_output_against(path, &[blob_file])?;
     }
     let blobs = read_blobs(blob_file)?;
     let executor = executor(threads)?;

@@ -42,7 +42,9 @@ pub struct Args {
 /// Proves the job, writes the receipt if asked, and reports.
 pub fn run(args: &Args) -> Result<ExitCode> {
     if let Some(path) = &args.output {
-        files::check_output(path)?;
+        let mut inputs = args.input.paths();
+        inputs.extend(args.elf.elf.as_deref());
+        files::check_output_against(path, &inputs)?;
     }
     let (builder, guest) = args.elf.apply(Executor::builder().backend(args.backend))?;
     let executor = builder.build()?;

@@ -109,7 +109,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             output,
             json,
         } => {
-            files::check_output(output)?;
+            files::check_output_against(output, &[state])?;
             let wallet = read_wallet(state)?;
             let block = wallet.random_block(*transfers as usize, *seed);
             let applied = wallet.apply(&block)?;
@@ -134,13 +134,16 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             output,
             json,
         } => {
-            files::check_output(output)?;
+            // The state may be updated in place (the default); the block is never replaced.
+            files::check_output_against(output, &[block])?;
             let wallet = read_wallet(state)?;
             let bytes = files::read_limited(block, files::MAX_INPUT_FILE, "block file")?;
             let parsed =
                 Block::parse(&bytes).with_context(|| format!("block file {}", block.display()))?;
             let applied = wallet.apply(&parsed)?;
-            files::write_atomic(output, &applied.wallet.to_bytes())?;
+            let mut outputs = files::Outputs::replacing_input();
+            outputs.stage(output, &applied.wallet.to_bytes())?;
+            outputs.commit()?;
             report(
                 *json,
                 &[
