@@ -89,11 +89,11 @@ fn same_file_error(output: &Path, input: &Path) -> anyhow::Error {
 /// Refuses output `path` if it is the same file as one of `inputs` (about to be read).
 /// Commands call it before any work, so a mistyped output fails at once, not after a proof.
 pub fn refuse_inputs(path: &Path, inputs: &[&Path]) -> Result<()> {
-    match FileId::at(path) {
-        Some(id) => match inputs.iter().find(|i| FileId::at(i) == Some(id)) {
-            Some(input) => Err(same_file_error(path, input)),
-            None => Ok(()),
-        },
+    let Some(id) = FileId::at(path) else {
+        return Ok(());
+    };
+    match inputs.iter().find(|i| FileId::at(i) == Some(id)) {
+        Some(input) => Err(same_file_error(path, input)),
         None => Ok(()),
     }
 }

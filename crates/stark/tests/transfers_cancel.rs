@@ -221,42 +221,35 @@ fn nonce_forgery() -> Outcome {
     set(0, RECEIVER_LEAF, l);
     set(0, RECEIVER_LEAF_NEW, forged_leaf);
     set(0, ROOT_OUT, ha);
-    // N: W's leaves L → W′ (cancelling H's receipt), then M → W′ (cancelling P's payment).
-    for (column, d) in [
-        (SENDER_LEAF, l),
-        (SENDER_LEAF_NEW, forged_leaf),
-        (RECEIVER_LEAF, m),
-        (RECEIVER_LEAF_NEW, forged_leaf),
-        (ROOT_IN, ha),
-        (ROOT_MID, ha),
-        (ROOT_OUT, ha),
-        (COMMIT_IN, commitment),
-        (COMMIT_MID, made_up(11)),
-        (COMMIT_OUT, commitment),
-    ] {
-        set(1, column, d);
+    // N and P alike: W's new leaves are W′, the roots start at Ha, the commitment blocks are
+    // the same pair (so they cancel).
+    for row in [1, 2] {
+        for (column, d) in [
+            (SENDER_LEAF_NEW, forged_leaf),
+            (RECEIVER_LEAF_NEW, forged_leaf),
+            (ROOT_IN, ha),
+            (ROOT_MID, ha),
+            (COMMIT_IN, commitment),
+            (COMMIT_MID, made_up(11)),
+            (COMMIT_OUT, commitment),
+        ] {
+            set(row, column, d);
+        }
     }
-    // P: W pays from M (cancelled) and receives from W's true leaf to W′ (proven).
-    for (column, d) in [
-        (SENDER_LEAF, m),
-        (SENDER_LEAF_NEW, forged_leaf),
-        (RECEIVER_LEAF_NEW, forged_leaf),
-        (ROOT_IN, ha),
-        (ROOT_MID, ha),
-        (ROOT_OUT, new_root),
-        (COMMIT_IN, commitment),
-        (COMMIT_MID, made_up(11)),
-        (COMMIT_OUT, commitment),
+    // N: W's leaves L → W′ (cancelling H's receipt) and M → W′ (cancelling P's payment). P: W
+    // pays from M (cancelled) and receives from W's true leaf to W′ (proven). Then padding.
+    for (row, column, d) in [
+        (1, SENDER_LEAF, l),
+        (1, RECEIVER_LEAF, m),
+        (1, ROOT_OUT, ha),
+        (2, SENDER_LEAF, m),
+        (2, ROOT_OUT, new_root),
+        (3, ROOT_IN, new_root),
+        (3, ROOT_OUT, new_root),
+        (3, COMMIT_IN, commitment),
+        (3, COMMIT_OUT, commitment),
     ] {
-        set(2, column, d);
-    }
-    for (column, d) in [
-        (ROOT_IN, new_root),
-        (ROOT_OUT, new_root),
-        (COMMIT_IN, commitment),
-        (COMMIT_OUT, commitment),
-    ] {
-        set(3, column, d);
+        set(row, column, d);
     }
     let cell = |row: usize, column: usize| row * columns::WIDTH + column;
     traces.transfers.values[cell(1, ACTIVE)] = -Val::ONE;
