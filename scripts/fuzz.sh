@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzz the decoders with cargo-fuzz (nightly toolchain): receipt, aggregate, blobs, commitments.
-# Seeds are real files made by a release l2x (receipts of every backend, an aggregate, a
+# Seeds are real files made by l2x (the tests' build; L2X_BIN names another) (receipts of every backend, an aggregate, a
 # published batch, blobs, a commitments file with cell proofs) and the hostile shapes that once
 # cost gigabytes (an aggregate of a million empty entries, a huge seal), so inputs far beyond
 # libFuzzer's default 4 KiB are explored.
@@ -20,8 +20,12 @@ if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
   exit 2
 fi
 
-l2x="${CARGO_TARGET_DIR:-target}/release/l2x"
-[ -x "$l2x" ] || cargo build --release --locked -p l2x
+if [ -n "${L2X_BIN:-}" ]; then
+  l2x="$L2X_BIN"
+else
+  cargo build --locked -p l2x
+  l2x="$(realpath "${CARGO_TARGET_DIR:-target}")/debug/l2x"
+fi
 seeds=$(mktemp -d)
 trap 'rm -rf "$seeds"' EXIT
 corpus=fuzz/corpus
