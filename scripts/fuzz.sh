@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fuzz the decoders with cargo-fuzz (nightly toolchain): receipt, aggregate, blobs, commitments.
+# Fuzz the decoders with cargo-fuzz (nightly toolchain): receipt, aggregate, blobs, commitments,
+# and the service's request bodies (requests).
 # Seeds are real files made by l2x (the tests' build; L2X_BIN names another) (receipts of every backend, an aggregate, a
 # published batch, blobs, a commitments file with cell proofs) and the hostile shapes that once
 # cost gigabytes (an aggregate of a million empty entries, a huge seal), so inputs far beyond
@@ -13,7 +14,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-30}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(receipt aggregate blobs commitments)
+[ ${#targets[@]} -eq 0 ] && targets=(receipt aggregate blobs commitments requests)
 
 if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
   echo "cargo-fuzz is missing: cargo install cargo-fuzz --locked" >&2
@@ -29,7 +30,7 @@ fi
 seeds=$(mktemp -d)
 trap 'rm -rf "$seeds"' EXIT
 corpus=fuzz/corpus
-mkdir -p "$corpus"/{receipt,aggregate,blobs,commitments}
+mkdir -p "$corpus"/{receipt,aggregate,blobs,commitments,requests}
 
 "$l2x" prove fibonacci --input 50 -o "$seeds/fib.receipt" >/dev/null
 "$l2x" prove sha256 --input abc -o "$seeds/sha.receipt" >/dev/null
@@ -67,6 +68,14 @@ with open(f"{corpus}/receipt/huge-seal.receipt", "wb") as f:
     seal = bytes(101) + varint(n) + bytes(7 * 1024)
     f.write(b"L2XR" + struct.pack("<H", 1) + bytes([1]) + body + varint(len(seal)) + seal)
 PY
+# The service's request bodies: a job, a batch, an aggregate, and the shapes once accepted
+# loosely (a key twice, a stray field beside a batch).
+printf '%s' '{"program":"fibonacci","input":"7","backend":"stark"}' >"$corpus/requests/one.json"
+printf '%s' '{"jobs":[{"program":"sha256","input_hex":"0x6162"},{"program":"fibonacci","input":"9"}]}' \
+  >"$corpus/requests/batch.json"
+printf '%s' '{"jobs":[3,1,2],"publish":true}' >"$corpus/requests/aggregate.json"
+printf '%s' '{"program":"fibonacci","input":"7","program":"sha256"}' >"$corpus/requests/twice.json"
+printf '%s' '{"jobs":[{"program":"sha256","input":"a"}],"program":"x"}' >"$corpus/requests/stray.json"
 echo "seed corpus: $(find "$corpus" -type f | wc -l) files"
 
 cd fuzz

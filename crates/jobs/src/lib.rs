@@ -241,6 +241,22 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+impl StoreError {
+    /// Whether the store failed for want of space (SQLite's "database or disk is full", or the
+    /// directory could not be written for that reason): the data is intact, writes will work
+    /// again once space is freed.
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            Self::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                e.code == rusqlite::ErrorCode::DiskFull
+            }
+            Self::Directory { source, .. } => source.kind() == std::io::ErrorKind::StorageFull,
+            Self::Migration(e) => e.to_string().contains("database or disk is full"),
+            _ => false,
+        }
+    }
+}
+
 /// A durable queue of proving jobs with leases. Calls block (run them off async threads).
 pub trait JobStore: Send + Sync + std::fmt::Debug {
     /// Adds jobs, all or none. A job whose idempotency key was seen returns the first job's id,
@@ -295,6 +311,33 @@ pub fn open(spec: &str) -> Result<Box<dyn JobStore>, StoreError> {
         Ok(Box::new(PostgresStore::connect(spec)?))
     } else {
         Ok(Box::new(SqliteStore::open(std::path::Path::new(spec))?))
+    }
+}
+
+/// A store opened for a service, and whether it could only be opened for reading.
+#[derive(Debug)]
+pub struct Opened {
+    /// The store.
+    pub store: Box<dyn JobStore>,
+    /// Why the store is read-only (its disk is full), if it is: writes fail until restart.
+    pub read_only: Option<StoreError>,
+}
+
+/// Opens the store `spec` names, as [`open`]; an embedded store that cannot be opened for
+/// writing because its disk is full is opened read-only instead, so that a service can still
+/// serve the receipts it finished (its submits and workers get errors until it restarts with
+/// space).
+pub fn open_serving(spec: &str) -> Result<Opened, StoreError> {
+    match open(spec) {
+        Ok(store) => Ok(Opened {
+            store,
+            read_only: None,
+        }),
+        Err(e) if e.is_disk_full() && !spec.contains("://") => Ok(Opened {
+            store: Box::new(SqliteStore::open_read_only(std::path::Path::new(spec))?),
+            read_only: Some(e),
+        }),
+        Err(e) => Err(e),
     }
 }
 

@@ -1,6 +1,10 @@
-//! Fresh PostgreSQL databases for tests (feature `scratch`): each test gets its own, dropped
-//! afterwards, so tests run in parallel against one server.
+//! Scratch resources for tests (feature `scratch`): fresh PostgreSQL databases, each test its
+//! own, dropped afterwards, so tests run in parallel against one server; and small filesystems
+//! of their own to fill up, so a test meets a real full disk.
 
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use postgres::{Client, NoTls};
@@ -31,7 +35,14 @@ impl ScratchDatabase {
         match std::env::var(DATABASE_URL_VAR) {
             Ok(url) => Some(Self::create(&url)),
             Err(_) => {
-                skipped();
+                skipped(
+                    &format!(
+                        "the PostgreSQL tests of this binary ({DATABASE_URL_VAR} is not set; scripts/test.sh starts the local server and runs them)"
+                    ),
+                    &format!(
+                        "{DATABASE_URL_VAR} is not set: run scripts/test.sh, or set {DATABASE_URL_VAR}=postgres://USER@HOST:5432/DB"
+                    ),
+                );
                 None
             }
         }
@@ -68,23 +79,91 @@ impl Drop for ScratchDatabase {
     }
 }
 
-/// Panics under `L2X_CI`; otherwise says once, on the process's stderr (not the test's captured
-/// output, which a passing test never shows), that the PostgreSQL tests did not run.
-fn skipped() {
+/// Panics under `L2X_CI` (saying `why`); otherwise says once per test binary and `what`, on the
+/// process's stderr (not the test's captured output, which a passing test never shows), that
+/// `what` did not run.
+fn skipped(what: &str, why: &str) {
     assert!(
         std::env::var_os(REQUIRE_ALL_VAR).is_none(),
-        "{DATABASE_URL_VAR} is not set and {REQUIRE_ALL_VAR} requires the PostgreSQL tests: run \
-         scripts/test.sh, or set {DATABASE_URL_VAR}=postgres://USER@HOST:5432/DB"
+        "{why}, and {REQUIRE_ALL_VAR} requires {what}"
     );
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "skipped: the PostgreSQL tests of this binary ({DATABASE_URL_VAR} is not set; \
-             scripts/test.sh starts the local server and runs them)"
-        );
-    });
+    static SAID: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut said = SAID
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !said.iter().any(|w| w == what) {
+        said.push(what.to_owned());
+        let _ = writeln!(std::io::stderr(), "skipped: {what}");
+    }
+}
+
+/// A small filesystem for one test (a tmpfs, mounted in a fresh directory and unmounted when
+/// this is dropped), to fill up: a full disk as the store meets it, not a simulation.
+#[derive(Debug)]
+pub struct SmallDisk {
+    path: PathBuf,
+}
+
+impl SmallDisk {
+    /// Mounts a tmpfs of `bytes`. Needs root and `mount`: without them None (the test skips,
+    /// saying so on stderr), unless `L2X_CI` is set, which makes it a failure.
+    pub fn mount(bytes: u64) -> Option<Self> {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "l2x-small-disk-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let mounted = std::fs::create_dir_all(&path).is_ok()
+            && Command::new("mount")
+                .args(["-t", "tmpfs", "-o", &format!("size={bytes}"), "tmpfs"])
+                .arg(&path)
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+        if !mounted {
+            let _ = std::fs::remove_dir(&path);
+            skipped(
+                "the full-disk tests of this binary (they mount a small tmpfs: run them as root)",
+                "cannot mount a tmpfs (not root?)",
+            );
+            return None;
+        }
+        Some(Self { path })
+    }
+
+    /// Where it is mounted.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Fills it: a file grows until the filesystem says it has no space left.
+    pub fn fill(&self) -> std::io::Result<()> {
+        let mut filler = std::fs::File::create(self.path.join("filler"))?;
+        let chunk = vec![0u8; 4096];
+        loop {
+            match filler.write_all(&chunk) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::StorageFull => return Ok(()),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Frees what [`SmallDisk::fill`] took.
+    pub fn free(&self) -> std::io::Result<()> {
+        std::fs::remove_file(self.path.join("filler"))
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount")
+            .arg(&self.path)
+            .stderr(Stdio::null())
+            .status();
+        let _ = std::fs::remove_dir(&self.path);
+    }
 }
 
 /// `url` with its database name replaced.

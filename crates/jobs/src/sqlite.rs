@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use crate::{
     Claimed, Counts, JobId, JobState, JobStatus, JobStore, Lease, MAX_ATTEMPTS, NewJob, Outcome,
@@ -42,6 +42,21 @@ impl SqliteStore {
              WHERE state = 'running'",
             [],
         )?;
+        Ok(Self {
+            connection: Mutex::new(connection),
+        })
+    }
+
+    /// Opens the store in `dir` for reading only: statuses, receipts and counts are served, and
+    /// every write fails ("attempt to write a readonly database"). For a service whose disk is
+    /// full, which cannot migrate or re-queue but can still hand out the receipts it finished.
+    /// Nothing is migrated: the schema must be one this version reads.
+    pub fn open_read_only(dir: &Path) -> Result<Self, StoreError> {
+        let path = dir.join(DATABASE_FILE);
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let connection = Connection::open_with_flags(&path, flags)?;
+        connection.busy_timeout(Duration::from_secs(5))?;
+        connection.query_row(crate::COUNTS, [], |_| Ok(()))?;
         Ok(Self {
             connection: Mutex::new(connection),
         })

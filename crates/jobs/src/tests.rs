@@ -288,3 +288,47 @@ fn open_reports_an_unusable_directory() {
     let err = open(file.path().join("sub").to_str().unwrap()).unwrap_err();
     assert!(err.to_string().contains("job store directory"), "{err}");
 }
+
+#[test]
+fn a_full_disk_refuses_writes_as_full_and_the_store_still_serves_reads() {
+    let Some(disk) = crate::scratch::SmallDisk::mount(4 << 20) else {
+        return;
+    };
+    let dir = disk.path().join("data");
+    let store = SqliteStore::open(&dir).unwrap();
+    store.submit(&[job(1, None), job(2, None)]).unwrap();
+    let done = store.claim("w", LONG).unwrap().unwrap();
+    let receipt = Outcome::Done {
+        receipt: b"receipt".to_vec(),
+        proving: Duration::from_millis(1),
+    };
+    assert!(store.finish(done.lease, &receipt).unwrap());
+    let running = store.claim("w", LONG).unwrap().unwrap();
+    disk.fill().unwrap();
+    // An input larger than any free page or WAL frame left: the write must grow a file.
+    let mut big = job(3, None);
+    big.input = vec![7; 1 << 20];
+    let err = store.submit(&[big]).unwrap_err();
+    assert!(err.is_disk_full(), "{err}");
+    assert_eq!(store.counts().unwrap().done, 1, "reads go on");
+
+    let read_only = SqliteStore::open_read_only(&dir).unwrap();
+    assert_eq!(
+        read_only.receipt(done.lease.job).unwrap(),
+        Some(Some(b"receipt".to_vec()))
+    );
+    assert!(read_only.submit(&[job(4, None)]).is_err(), "writes fail");
+    let opened = open_serving(dir.to_str().unwrap()).unwrap();
+    assert_eq!(
+        opened.store.receipt(done.lease.job).unwrap(),
+        Some(Some(b"receipt".to_vec())),
+        "the service's store serves receipts, read-only or not ({:?})",
+        opened.read_only
+    );
+    drop((read_only, opened));
+    disk.free().unwrap();
+    assert!(
+        store.finish(running.lease, &receipt).unwrap(),
+        "space again, writes again"
+    );
+}

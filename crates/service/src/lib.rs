@@ -15,31 +15,33 @@
 //! ```
 
 pub mod api;
+mod health;
 mod metrics;
 pub mod progress;
 mod prover;
+mod server;
 mod worker;
 
 use std::future::Future;
 use std::sync::Arc;
 
-pub use api::{ApiState, Limits};
+pub use api::{AllowedHosts, ApiState, Limits};
+pub use health::{StoreHealth, WritesFailing};
 use l2x_jobs::JobStore;
 pub use metrics::Metrics;
 pub use prover::{Prover, Refusal};
 pub use worker::{Wake, WorkerConfig, WorkerStats, Workers};
 
-/// Serves the API on `listener` until `shutdown` completes, then finishes the requests in
-/// flight.
+/// Serves the API on `listener` under `limits` until `shutdown` completes, then finishes the
+/// requests in flight.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: ApiState,
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, api::router(state, limits))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let router = api::router(state, &limits);
+    server::serve(listener, router, &limits, shutdown).await
 }
 
 /// Everything a service process runs: the API's state and its in-process workers.
@@ -61,15 +63,17 @@ impl Service {
         let prover = Arc::new(Prover::new(executor));
         let metrics = Metrics::new()?;
         let wake = Arc::new(Wake::default());
+        let health = Arc::new(StoreHealth::default());
         let workers = Workers::start(
             Arc::clone(&store),
             Arc::clone(&prover),
             metrics.clone(),
             config,
             Arc::clone(&wake),
+            Arc::clone(&health),
         )?;
         Ok(Self {
-            state: ApiState::new(store, prover, metrics, wake),
+            state: ApiState::new(store, prover, metrics, wake, health),
             workers,
         })
     }
@@ -86,5 +90,7 @@ pub enum StartError {
     Threads(#[from] std::io::Error),
 }
 
+#[cfg(test)]
+mod testing;
 #[cfg(test)]
 mod tests;

@@ -90,6 +90,13 @@ impl Prover {
         self.memory.budget
     }
 
+    /// Runs `work` holding `bytes` of the memory budget (waiting until they fit; at most the
+    /// whole budget): work beside the jobs, an aggregate, counts against the same budget.
+    pub fn with_memory<T>(&self, bytes: u64, work: impl FnOnce() -> T) -> T {
+        let _held = self.memory.acquire(bytes);
+        work()
+    }
+
     /// Proves one job already checked by [`Prover::plan`], waiting for memory if running jobs
     /// hold the budget. A panic in the prover fails this job alone.
     pub fn prove(

@@ -28,11 +28,25 @@ impl Harness {
     fn with_executor(workers: usize, builder: l2x_executor::ExecutorBuilder) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store: Arc<dyn JobStore> = Arc::new(SqliteStore::open(dir.path()).unwrap());
+        Self::over(store, dir, workers, builder)
+    }
+
+    /// The service over `store` (kept in `dir`).
+    fn over(
+        store: Arc<dyn JobStore>,
+        dir: tempfile::TempDir,
+        workers: usize,
+        builder: l2x_executor::ExecutorBuilder,
+    ) -> Self {
         let executor = builder.threads(2).build().unwrap();
         let mut config = WorkerConfig::new(workers);
         config.poll = Duration::from_millis(10);
         let service = Service::start(Arc::clone(&store), executor, config).unwrap();
-        let router = api::router(service.state.clone(), Limits { max_body: 4096 });
+        let limits = Limits {
+            max_body: 4096,
+            ..Limits::default()
+        };
+        let router = api::router(service.state.clone(), &limits);
         Self {
             router,
             service: Some(service),
@@ -52,6 +66,9 @@ impl Harness {
         if let Some(key) = key {
             request = request.header("Idempotency-Key", key);
         }
+        if body.is_some() {
+            request = request.header("Content-Type", "application/json");
+        }
         let body = body.map_or_else(Body::empty, |b| Body::from(b.to_owned()));
         let response = self
             .router
@@ -64,6 +81,18 @@ impl Harness {
             .await
             .unwrap();
         (status, bytes.to_vec())
+    }
+
+    /// Sends a request as built, and reads the answer as JSON (a string if it is not).
+    async fn send(&self, request: Request<Body>) -> (StatusCode, Value) {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let value = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| json!(String::from_utf8_lossy(&bytes)));
+        (status, value)
     }
 
     async fn json(&self, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
@@ -353,7 +382,7 @@ async fn bad_requests_are_refused_naming_the_field() {
     ];
     let risc0 = (
         r#"{"program": "fibonacci", "input": "1", "backend": "risc0"}"#,
-        StatusCode::BAD_REQUEST,
+        StatusCode::UNPROCESSABLE_ENTITY,
         Some("backend"),
         "not in this build",
     );
@@ -497,3 +526,5 @@ async fn a_job_a_worker_cannot_run_fails_alone_and_the_service_stays_up() {
     let (status, _) = h.json("GET", "/healthz", None).await;
     assert_eq!(status, StatusCode::OK);
 }
+
+mod hostile;

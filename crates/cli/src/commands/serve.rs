@@ -9,7 +9,9 @@ use anyhow::{Context, Result, bail};
 use l2x_core::BackendId;
 use l2x_executor::Executor;
 use l2x_jobs::JobStore;
-use l2x_service::{Limits, Metrics, Prover, Service, Wake, WorkerConfig, Workers};
+use l2x_service::{
+    AllowedHosts, Limits, Metrics, Prover, Service, StoreHealth, Wake, WorkerConfig, Workers,
+};
 use serde_json::json;
 
 use crate::trust::DevArgs;
@@ -86,12 +88,65 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SIZE", value_parser = crate::args::parse_size, default_value = "16M")]
     max_body: u64,
 
+    /// The most receipt bytes one aggregate may hold (its answer holds them twice, in hex).
+    #[arg(long, value_name = "SIZE", value_parser = crate::args::parse_size, default_value = "64M")]
+    max_aggregate: u64,
+
+    /// The most connections open at once; more are closed as they arrive.
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    max_connections: usize,
+
+    /// Seconds a request's headers may take to arrive, and an idle connection may stay open.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    header_timeout: f64,
+
+    /// Seconds a request body may take to arrive.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    body_timeout: f64,
+
+    /// A name the service is reached by (a DNS name, a proxy's), besides IP addresses and
+    /// localhost; requests naming another `Host` are refused (DNS rebinding). Repeatable.
+    #[arg(long, value_name = "NAME")]
+    allowed_host: Vec<String>,
+
+    /// Answer requests whatever their `Host` (behind a proxy that checks it).
+    #[arg(long, conflicts_with = "allowed_host")]
+    allow_any_host: bool,
+
     #[command(flatten)]
     proving: ProvingArgs,
 
     /// Print the start-up line as one JSON object.
     #[arg(long)]
     json: bool,
+}
+
+impl ServeArgs {
+    /// The API's limits from the flags.
+    fn limits(&self) -> Result<Limits> {
+        let seconds = |flag: &str, s: f64| {
+            if s.is_finite() && (0.1..=3600.0).contains(&s) {
+                Ok(Duration::from_secs_f64(s))
+            } else {
+                bail!("{flag} {s}: give seconds between 0.1 and 3600")
+            }
+        };
+        if self.max_connections == 0 {
+            bail!("--max-connections 0: give at least 1");
+        }
+        Ok(Limits {
+            max_body: usize::try_from(self.max_body).unwrap_or(usize::MAX),
+            max_aggregate_bytes: usize::try_from(self.max_aggregate).unwrap_or(usize::MAX),
+            body_timeout: seconds("--body-timeout", self.body_timeout)?,
+            max_connections: self.max_connections,
+            header_timeout: seconds("--header-timeout", self.header_timeout)?,
+            hosts: AllowedHosts {
+                names: self.allowed_host.clone(),
+                any: self.allow_any_host,
+            },
+            ..Limits::default()
+        })
+    }
 }
 
 /// Arguments of `l2x worker`.
@@ -163,13 +218,28 @@ fn shown(spec: &str) -> String {
 
 /// Serves the API until Ctrl-C or SIGTERM, then lets the jobs in hand finish.
 pub fn serve(args: &ServeArgs) -> Result<ExitCode> {
-    let store = open_store(&args.store)?;
+    let limits = args.limits()?;
+    let opened = l2x_jobs::open_serving(&args.store)
+        .with_context(|| format!("cannot open the job store {}", shown(&args.store)))?;
+    if let Some(why) = &opened.read_only {
+        tracing::error!(
+            error = %why,
+            "the job store's disk is full: serving it read-only (receipts and statuses; submits get 503) until a restart with space"
+        );
+    }
+    let store: Arc<dyn JobStore> = Arc::from(opened.store);
     let executor = args.proving.executor()?;
     let config = args.proving.worker_config(&executor)?;
     let workers = config.workers;
     let backend = executor.backend();
     let threads = executor.threads();
     let service = Service::start(store, executor, config)?;
+    if let Some(why) = &opened.read_only {
+        service
+            .state
+            .health()
+            .failed(&format!("opened read-only, its disk full: {why}"));
+    }
     let runtime = runtime()?;
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind(args.listen))
@@ -201,9 +271,6 @@ pub fn serve(args: &ServeArgs) -> Result<ExitCode> {
             }
         );
     }
-    let limits = Limits {
-        max_body: usize::try_from(args.max_body).unwrap_or(usize::MAX),
-    };
     let served = runtime.block_on(l2x_service::serve(
         listener,
         service.state.clone(),
@@ -236,6 +303,7 @@ pub fn worker(args: &WorkerArgs) -> Result<ExitCode> {
         Metrics::new()?,
         config,
         Arc::new(Wake::default()),
+        Arc::new(StoreHealth::default()),
     )?;
     if args.json {
         crate::output::print_json(

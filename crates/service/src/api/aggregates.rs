@@ -5,46 +5,44 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use l2x_api::AggregateRequest;
 use l2x_core::Receipt;
-use l2x_jobs::JobId;
-use serde::Deserialize;
 use serde_json::json;
 
 use super::jobs::receipt_bytes;
-use super::{ApiError, ApiState, MAX_BATCH, blocking, decode};
+use super::{ApiError, ApiState, blocking, json_body};
 
-/// `POST /v1/aggregates` body.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AggregateRequest {
-    jobs: Vec<JobId>,
-    /// Also encode the receipts as EIP-4844 blobs, commit to them, and link their versioned
-    /// hashes into the aggregate.
-    #[serde(default)]
-    publish: bool,
-}
+/// Memory an aggregate holds per byte of its receipts, for the memory budget: the stored bytes,
+/// the decoded receipts, the aggregate's encoding and its hex in the answer (twice: the JSON
+/// value and the body).
+const MEMORY_PER_RECEIPT_BYTE: u64 = 7;
 
-/// `POST /v1/aggregates`: verifies the jobs' receipts and puts them under one root.
+/// `POST /v1/aggregates`: verifies the jobs' receipts and puts them under one root. At most
+/// [`Limits::max_aggregate_bytes`](super::Limits) of receipts, held against the memory budget
+/// while the aggregate is made and answered.
 pub(super) async fn aggregate(
     State(state): State<ApiState>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let request: AggregateRequest = decode(body)?;
-    if request.jobs.is_empty() || request.jobs.len() > MAX_BATCH {
-        return Err(ApiError::field(
-            StatusCode::BAD_REQUEST,
-            "jobs",
-            format!(
-                "jobs: between 1 and {MAX_BATCH} job ids, {} given",
-                request.jobs.len()
-            ),
-        ));
-    }
+    let request = AggregateRequest::from_json(&json_body(&headers, body)?)?;
     let mut receipts = Vec::with_capacity(request.jobs.len());
+    let mut total = 0usize;
     for &id in &request.jobs {
         let bytes = receipt_bytes(&state, id).await?;
+        total = total.saturating_add(bytes.len());
+        if total > state.max_aggregate_bytes {
+            return Err(ApiError::field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "jobs",
+                format!(
+                    "jobs: the receipts come to more than the {} bytes one aggregate may hold; aggregate fewer jobs",
+                    state.max_aggregate_bytes
+                ),
+            ));
+        }
         let receipt = Receipt::from_bytes(&bytes).map_err(|e| {
             ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -53,6 +51,9 @@ pub(super) async fn aggregate(
         })?;
         receipts.push(receipt);
     }
+    let memory = u64::try_from(total)
+        .unwrap_or(u64::MAX)
+        .saturating_mul(MEMORY_PER_RECEIPT_BYTE);
     let inputs = if request.publish {
         let store = Arc::clone(&state.store);
         let ids = request.jobs.clone();
@@ -68,22 +69,38 @@ pub(super) async fn aggregate(
     let prover = Arc::clone(&state.prover);
     let ids = request.jobs.clone();
     let publish = request.publish;
-    let (aggregate, blobs) = blocking(move || {
-        let executor = prover.executor(prover.default_backend());
-        let aggregate = executor.aggregate(receipts).map_err(|e| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                format!("cannot aggregate: {e}"),
-            )
-            .with("jobs", json!(ids))
-        })?;
-        if publish {
-            published(executor, aggregate, &inputs)
-        } else {
-            Ok((aggregate, None))
-        }
+    let body = blocking(move || {
+        prover.with_memory(memory, || {
+            let executor = prover.executor(prover.default_backend());
+            let aggregate = executor.aggregate(receipts).map_err(|e| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("cannot aggregate: {e}"),
+                )
+                .with("jobs", json!(ids))
+            })?;
+            let (aggregate, blobs) = if publish {
+                published(executor, aggregate, &inputs)?
+            } else {
+                (aggregate, None)
+            };
+            Ok(answer(&aggregate, blobs.as_deref()).to_string())
+        })
     })
     .await?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response())
+}
+
+/// The answer's JSON: the root, the aggregate's bytes in hex and, when published, the blobs and
+/// their versioned hashes.
+fn answer(
+    aggregate: &l2x_executor::Aggregate,
+    blobs: Option<&[l2x_da::Blob]>,
+) -> serde_json::Value {
     let mut body = json!({
         "root": hex::encode(aggregate.root),
         "receipts": aggregate.receipts.len(),
@@ -96,9 +113,9 @@ pub(super) async fn aggregate(
             .map(|h| format!("0x{}", hex::encode(h)))
             .collect();
         body["versioned_hashes"] = json!(hashes);
-        body["blobs_hex"] = json!(hex::encode(l2x_da::blobs_to_bytes(&blobs)));
+        body["blobs_hex"] = json!(hex::encode(l2x_da::blobs_to_bytes(blobs)));
     }
-    Ok(axum::Json(body).into_response())
+    body
 }
 
 /// An aggregate and, when published, the blobs its receipts went into.

@@ -4,85 +4,36 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use l2x_api::{IdempotencyKey, JobRequest, Submit, parse_job_id};
 use l2x_jobs::{JobId, JobState, JobStatus, NewJob};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ApiError, ApiState, MAX_BATCH, blocking, decode};
-use crate::prover::Prover;
+use super::{ApiError, ApiState, blocking, json_body};
+use crate::prover::{Prover, Refusal};
 
-/// One job in a submit.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct JobRequest {
-    program: String,
-    input: Option<String>,
-    input_hex: Option<String>,
-    backend: Option<String>,
-}
-
-/// A submit: one job, or `{"jobs": [...]}`.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum SubmitRequest {
-    Batch { jobs: Vec<Value> },
-    One(Value),
-}
-
-impl JobRequest {
-    fn input(&self, field: &str) -> Result<Vec<u8>, ApiError> {
-        match (&self.input, &self.input_hex) {
-            (Some(text), None) => Ok(text.clone().into_bytes()),
-            (None, Some(hex)) => {
-                let digits = hex.strip_prefix("0x").unwrap_or(hex);
-                hex::decode(digits).map_err(|e| {
-                    ApiError::field(
-                        StatusCode::BAD_REQUEST,
-                        &format!("{field}input_hex"),
-                        format!("{field}input_hex: invalid hex: {e}"),
-                    )
-                })
-            }
-            _ => Err(ApiError::field(
-                StatusCode::BAD_REQUEST,
-                &format!("{field}input"),
-                format!("{field}input: give exactly one of input and input_hex"),
-            )),
-        }
-    }
-}
-
-/// Checks one job of a submit; `field` prefixes error paths (`jobs[3].`).
+/// Checks one job of a submit (its backend built, its program and input accepted, within the
+/// memory budget); `field` prefixes error paths (`jobs[3].`).
 fn validate(
     prover: &Prover,
-    value: Value,
+    request: JobRequest,
     field: &str,
     key: Option<String>,
 ) -> Result<NewJob, ApiError> {
-    let request: JobRequest = serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = format!("{field}{}", e.path())
-            .trim_end_matches('.')
-            .to_owned();
-        ApiError::field(
-            StatusCode::BAD_REQUEST,
-            &path,
-            format!("{path}: invalid job: {}", e.inner()),
-        )
-    })?;
-    let input = request.input(field)?;
     let backend = prover.backend(request.backend.as_deref()).map_err(|e| {
-        ApiError::field(
-            StatusCode::BAD_REQUEST,
-            &format!("{field}backend"),
-            e.to_string(),
-        )
+        // A backend this build lacks is a well-formed request the service cannot do (422);
+        // a name that is no backend at all is a bad request (400).
+        let status = match e {
+            Refusal::UnknownBackend(_) => StatusCode::BAD_REQUEST,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        ApiError::field(status, &format!("{field}backend"), e.to_string())
     })?;
     prover
-        .plan(&request.program, backend, &input)
+        .plan(&request.program, backend, &request.input)
         .map_err(|e| {
             ApiError::field(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -93,9 +44,18 @@ fn validate(
     Ok(NewJob {
         program: request.program,
         backend: backend.name().to_owned(),
-        input,
+        input: request.input,
         idempotency_key: key,
     })
+}
+
+/// The submit's idempotency key, if it has one.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiError> {
+    headers
+        .get(IdempotencyKey::HEADER)
+        .map(|value| IdempotencyKey::parse(value.as_bytes()))
+        .transpose()
+        .map_err(ApiError::from)
 }
 
 /// `POST /v1/jobs`.
@@ -105,50 +65,21 @@ pub(super) async fn submit(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let start = Instant::now();
-    let key = match headers.get("idempotency-key") {
-        Some(value) => Some(
-            value
-                .to_str()
-                .map_err(|_| {
-                    ApiError::field(
-                        StatusCode::BAD_REQUEST,
-                        "Idempotency-Key",
-                        "Idempotency-Key: not visible ASCII",
-                    )
-                })?
-                .to_owned(),
-        ),
-        None => None,
-    };
-    let request: SubmitRequest = decode(body)?;
-    let (values, batch) = match request {
-        SubmitRequest::Batch { jobs } => (jobs, true),
-        SubmitRequest::One(value) => (vec![value], false),
-    };
-    if values.is_empty() || values.len() > MAX_BATCH {
-        return Err(ApiError::field(
-            StatusCode::BAD_REQUEST,
-            "jobs",
-            format!(
-                "jobs: between 1 and {MAX_BATCH} jobs per submit, {} given",
-                values.len()
-            ),
-        ));
-    }
-    let mut jobs = Vec::with_capacity(values.len());
-    for (i, value) in values.into_iter().enumerate() {
+    let key = idempotency_key(&headers)?;
+    let body = json_body(&headers, body)?;
+    let submit = Submit::from_json(&body)?;
+    let batch = matches!(submit, Submit::Batch(_));
+    let mut jobs = Vec::with_capacity(submit.jobs().len());
+    for (i, request) in submit.into_jobs().into_iter().enumerate() {
         let (field, job_key) = if batch {
-            (
-                format!("jobs[{i}]."),
-                key.as_ref().map(|k| format!("{k}/{i}")),
-            )
+            (format!("jobs[{i}]."), key.as_ref().map(|k| k.member(i)))
         } else {
-            (String::new(), key.clone())
+            (String::new(), key.as_ref().map(|k| k.as_str().to_owned()))
         };
-        jobs.push(validate(&state.prover, value, &field, job_key)?);
+        jobs.push(validate(&state.prover, request, &field, job_key)?);
     }
-    let store = Arc::clone(&state.store);
-    let submitted = blocking(move || Ok(store.submit(&jobs)?)).await?;
+    let (store, health) = (Arc::clone(&state.store), Arc::clone(&state.health));
+    let submitted = blocking(move || Ok(health.record(store.submit(&jobs))?)).await?;
     state.wake.notify();
     state
         .metrics
@@ -172,17 +103,11 @@ pub(super) async fn submit(
     Ok((code, axum::Json(body)).into_response())
 }
 
-fn parse_id(raw: &str) -> Result<JobId, ApiError> {
-    raw.parse::<JobId>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| {
-            ApiError::field(
-                StatusCode::BAD_REQUEST,
-                "id",
-                format!("id: {raw:?} is not a job id"),
-            )
-        })
+/// A job id from the URL (canonical decimal: `/v1/jobs/+1` and `/v1/jobs/01` are refused).
+fn parse_id(raw: Result<Path<String>, PathRejection>) -> Result<JobId, ApiError> {
+    let Path(raw) =
+        raw.map_err(|e| ApiError::field(StatusCode::BAD_REQUEST, "id", e.body_text()))?;
+    Ok(parse_job_id(&raw)?)
 }
 
 fn seconds(ms: i64) -> f64 {
@@ -228,9 +153,9 @@ pub fn status_json(s: &JobStatus) -> Value {
 /// `GET /v1/jobs/{id}`.
 pub(super) async fn status(
     State(state): State<ApiState>,
-    Path(raw): Path<String>,
+    raw: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&raw)?;
+    let id = parse_id(raw)?;
     let store = Arc::clone(&state.store);
     match blocking(move || Ok(store.status(id)?)).await? {
         Some(s) => Ok(axum::Json(status_json(&s)).into_response()),
@@ -275,9 +200,9 @@ pub(super) async fn receipt_bytes(state: &ApiState, id: JobId) -> Result<Vec<u8>
 /// `GET /v1/jobs/{id}/receipt`.
 pub(super) async fn receipt(
     State(state): State<ApiState>,
-    Path(raw): Path<String>,
+    raw: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&raw)?;
+    let id = parse_id(raw)?;
     let bytes = receipt_bytes(&state, id).await?;
     Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
 }

@@ -2,24 +2,30 @@
 //! blocking pool; proving never happens here (the workers do it on the executor's pool).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use l2x_api::{IdempotencyKey, RequestError};
 use l2x_jobs::{JobState, JobStore, StoreError};
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::Metrics;
+use crate::health::StoreHealth;
 use crate::prover::Prover;
 use crate::worker::Wake;
 
 mod aggregates;
+mod guard;
 mod jobs;
+
+pub use guard::AllowedHosts;
 
 use aggregates::aggregate;
 pub use jobs::status_json;
@@ -28,19 +34,41 @@ use jobs::{receipt, status, submit};
 /// The OpenAPI document of this API (checked in beside the code; a test keeps them in step).
 pub const OPENAPI: &str = include_str!("../../openapi.json");
 
-/// The most jobs one submit may carry.
-pub const MAX_BATCH: usize = 10_000;
+/// The most jobs one submit may carry, and ids one aggregate may name.
+pub use l2x_api::MAX_BATCH;
 
-/// Limits of the API.
-#[derive(Debug, Clone, Copy)]
+/// Limits of the API and of its connections: what one client can make the service hold.
+#[derive(Debug, Clone)]
 pub struct Limits {
-    /// The largest request body, in bytes.
+    /// The largest request body, in bytes (413 beyond).
     pub max_body: usize,
+    /// The most receipt bytes one aggregate reads (422 beyond): its answer holds them twice
+    /// (hex), and the work holds them against the memory budget.
+    pub max_aggregate_bytes: usize,
+    /// The longest a request body may take to arrive (408 beyond).
+    pub body_timeout: Duration,
+    /// The most connections open at once; more are closed as they arrive.
+    pub max_connections: usize,
+    /// The longest a request's headers may take to arrive, and the longest a kept-alive
+    /// connection may sit idle; the connection is closed after it.
+    pub header_timeout: Duration,
+    /// The largest request head (request line and headers), in bytes (431 beyond).
+    pub max_header_bytes: usize,
+    /// The `Host` headers answered.
+    pub hosts: AllowedHosts,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_body: 16 << 20 }
+        Self {
+            max_body: 16 << 20,
+            max_aggregate_bytes: 64 << 20,
+            body_timeout: Duration::from_secs(30),
+            max_connections: 1024,
+            header_timeout: Duration::from_secs(10),
+            max_header_bytes: 64 << 10,
+            hosts: AllowedHosts::default(),
+        }
     }
 }
 
@@ -51,28 +79,47 @@ pub struct ApiState {
     prover: Arc<Prover>,
     metrics: Metrics,
     wake: Arc<Wake>,
+    health: Arc<StoreHealth>,
+    max_aggregate_bytes: usize,
 }
 
 impl ApiState {
-    /// The state over a store, a prover (for validation and aggregation), metrics and the
-    /// in-process workers' wake-up.
+    /// The state over a store, a prover (for validation and aggregation), metrics, the
+    /// in-process workers' wake-up and what is known of the store's writes.
     pub fn new(
         store: Arc<dyn JobStore>,
         prover: Arc<Prover>,
         metrics: Metrics,
         wake: Arc<Wake>,
+        health: Arc<StoreHealth>,
     ) -> Self {
         Self {
             store,
             prover,
             metrics,
             wake,
+            health,
+            max_aggregate_bytes: Limits::default().max_aggregate_bytes,
         }
     }
 }
 
-/// The API's routes.
-pub fn router(state: ApiState, limits: Limits) -> Router {
+impl ApiState {
+    /// What is known of the store's writes (a service that opened its store read-only says so
+    /// here, and `/healthz` reports it).
+    pub fn health(&self) -> &Arc<StoreHealth> {
+        &self.health
+    }
+}
+
+/// The API's routes, behind the `Host` check and the body's limits; every error is the API's
+/// JSON object.
+pub fn router(mut state: ApiState, limits: &Limits) -> Router {
+    state.max_aggregate_bytes = limits.max_aggregate_bytes;
+    let body = guard::BodyLimits {
+        max: limits.max_body,
+        timeout: limits.body_timeout,
+    };
     Router::new()
         .route("/v1/jobs", post(submit))
         .route("/v1/jobs/{id}", get(status))
@@ -83,6 +130,12 @@ pub fn router(state: ApiState, limits: Limits) -> Router {
         .route("/metrics", get(metrics))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route") })
         .layer(DefaultBodyLimit::max(limits.max_body))
+        .layer(middleware::from_fn_with_state(body, guard::read_body))
+        .layer(middleware::from_fn_with_state(
+            Arc::new(limits.hosts.clone()),
+            guard::check_host,
+        ))
+        .layer(middleware::map_response(guard::json_errors))
         .with_state(state)
 }
 
@@ -120,12 +173,26 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<RequestError> for ApiError {
+    fn from(e: RequestError) -> Self {
+        match e.field {
+            Some(field) => ApiError::field(StatusCode::BAD_REQUEST, &field, e.message),
+            None => ApiError::new(StatusCode::BAD_REQUEST, e.message),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::KeyReused(_) => {
-                ApiError::field(StatusCode::CONFLICT, "Idempotency-Key", e.to_string())
-            }
+            StoreError::KeyReused(key) => ApiError::field(
+                StatusCode::CONFLICT,
+                IdempotencyKey::HEADER,
+                format!(
+                    "Idempotency-Key: {} was used for a different job",
+                    IdempotencyKey::shown(&key)
+                ),
+            ),
             other => {
                 tracing::error!(error = %other, "store failure");
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, other.to_string())
@@ -146,19 +213,18 @@ async fn blocking<T: Send + 'static>(
     })?
 }
 
-/// A JSON body decoded into `T`; errors name the field (`jobs[3].input_hex: …`).
-fn decode<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
-    let body = body.map_err(|e| ApiError::new(e.status(), e.body_text()))?;
-    let mut de = serde_json::Deserializer::from_slice(&body);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let message = format!("invalid request: {}", e.inner());
-        if path == "." {
-            ApiError::new(StatusCode::BAD_REQUEST, message)
-        } else {
-            ApiError::field(StatusCode::BAD_REQUEST, &path, format!("{path}: {message}"))
-        }
-    })
+/// A request's body, which must be declared JSON: a browser sends `text/plain` or a form to
+/// another site without asking it first, never `application/json`, so this refuses what a web
+/// page could make the operator's browser submit (415).
+fn json_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    if !guard::is_json(headers) {
+        return Err(ApiError::field(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Content-Type",
+            "Content-Type: send the body as application/json",
+        ));
+    }
+    body.map_err(|e| ApiError::new(e.status(), e.body_text()))
 }
 
 /// `GET /v1/openapi.json`.
@@ -166,14 +232,22 @@ async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
 }
 
-/// `GET /healthz`: the store answers.
+/// `GET /healthz`: 200 while the store answers and takes writes; 503 when it cannot be read, or
+/// when its last write failed (a full disk: submits fail and results wait in the workers).
 async fn health(State(state): State<ApiState>) -> Result<Response, ApiError> {
     let store = Arc::clone(&state.store);
     let counts = blocking(move || Ok(store.counts()?)).await?;
-    Ok(
-        axum::Json(json!({ "status": "ok", "queued": counts.queued, "running": counts.running }))
-            .into_response(),
-    )
+    let mut body = json!({ "status": "ok", "queued": counts.queued, "running": counts.running });
+    let Some(failing) = state.health.failing() else {
+        return Ok(axum::Json(body).into_response());
+    };
+    body["status"] = json!("degraded");
+    body["store"] = json!({
+        "writes": "failing",
+        "failing_seconds": failing.lasting.as_secs_f64(),
+        "error": failing.error,
+    });
+    Ok((StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response())
 }
 
 /// `GET /metrics`: Prometheus text, with the gauges read now.

@@ -4,7 +4,7 @@
 //! the leases of the jobs in hand, until their results are stored.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::SyncSender;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -14,12 +14,15 @@ use l2x_core::BackendId;
 use l2x_jobs::{Claimed, JobStore, Lease, Outcome};
 
 use crate::Metrics;
+use crate::health::StoreHealth;
 use crate::progress;
 use crate::prover::{Prover, Refusal};
 
 mod ahead;
+mod backoff;
 mod finish;
 
+use backoff::Backoff;
 use finish::Finished;
 
 /// A job's changed phase is written to the store at most this often (the lease renewals, every
@@ -100,6 +103,12 @@ struct Shared {
     config: WorkerConfig,
     wake: Arc<Wake>,
     stop: Arc<AtomicBool>,
+    /// What the store's writes did last (shown by `/healthz`).
+    health: Arc<StoreHealth>,
+    /// Results the finisher holds because the store could not take them: while there are any,
+    /// no worker claims (a claim would take the first free job, possibly one of these whose
+    /// lease ran out meanwhile, and prove it again).
+    unstored: AtomicUsize,
     /// Leases of the jobs in hand (claimed, and not yet stored), renewed by the heartbeat
     /// thread, with the watch numbers under which [`progress`] keeps their phases.
     leases: Mutex<HashMap<Lease, u64>>,
@@ -157,13 +166,15 @@ struct Tally {
 }
 
 impl Workers {
-    /// Starts `config.workers` worker threads, a finisher thread and a heartbeat thread.
+    /// Starts `config.workers` worker threads, a finisher thread and a heartbeat thread; they
+    /// report the store's write failures to `health`.
     pub fn start(
         store: Arc<dyn JobStore>,
         prover: Arc<Prover>,
         metrics: Metrics,
         config: WorkerConfig,
         wake: Arc<Wake>,
+        health: Arc<StoreHealth>,
     ) -> std::io::Result<Self> {
         let stop = Arc::new(AtomicBool::new(false));
         let shared = Arc::new(Shared {
@@ -173,6 +184,8 @@ impl Workers {
             config,
             wake: Arc::clone(&wake),
             stop: Arc::clone(&stop),
+            health,
+            unstored: AtomicUsize::new(0),
             leases: Mutex::new(HashMap::new()),
             tally: Tally::default(),
         });
@@ -248,27 +261,38 @@ impl Shared {
     /// ahead (see [`ahead`]) needs no claim here.
     fn work(&self, results: &SyncSender<Finished>) {
         let (mut finished, mut next) = (None, None);
+        let mut failing = Backoff::new(self.config.poll);
         while !self.stopping() {
+            if next.is_none() && self.unstored.load(Ordering::SeqCst) > 0 {
+                // The store cannot take results: hand this one over and wait for it to recover.
+                self.hand_over(results, finished.take());
+                self.wake.wait(self.config.poll);
+                continue;
+            }
             let start = Instant::now();
             let claim = match next.take() {
                 Some(job) => Ok(Some(job)),
-                None => self.store.claim(&self.config.name, self.config.lease),
+                None => self
+                    .health
+                    .record(self.store.claim(&self.config.name, self.config.lease)),
             };
             let claimed = start.elapsed();
             self.hand_over(results, finished.take());
             match claim {
                 Ok(Some(job)) => {
+                    failing.succeeded("claims work again");
                     self.tally.queue.add(claimed);
                     let (result, ahead) = self.run(job);
                     (finished, next) = (Some(result), ahead);
                 }
                 Ok(None) => {
+                    failing.succeeded("claims work again");
                     self.wake.wait(self.config.poll);
                     self.tally.idle.add(start.elapsed());
                 }
                 Err(error) => {
-                    tracing::warn!(%error, "cannot claim a job; retrying");
-                    std::thread::sleep(self.config.poll);
+                    failing.failed(&error, "cannot claim a job; retrying");
+                    std::thread::sleep(failing.delay());
                 }
             }
         }
@@ -284,7 +308,7 @@ impl Shared {
         let start = Instant::now();
         // The finisher lives until every worker has stopped: a send cannot fail.
         if let Err(unsent) = results.send(finished) {
-            self.store_results(vec![unsent.0]);
+            let _ = self.store_results(vec![unsent.0], &mut Backoff::new(self.config.poll));
         }
         self.tally.queue.add(start.elapsed());
     }
@@ -373,9 +397,12 @@ impl Shared {
             if !renew && phase.is_none() {
                 continue;
             }
-            let beat = self
-                .store
-                .heartbeat(lease, self.config.lease, phase.as_deref(), None);
+            let beat = self.health.record(self.store.heartbeat(
+                lease,
+                self.config.lease,
+                phase.as_deref(),
+                None,
+            ));
             match beat {
                 Ok(true) => {}
                 // A job finished since `held` was read no longer has a lease to renew.

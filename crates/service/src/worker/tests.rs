@@ -18,6 +18,8 @@ fn shared(store: Arc<dyn JobStore>) -> Shared {
         config: WorkerConfig::new(0),
         wake: Arc::default(),
         stop: Arc::default(),
+        health: Arc::default(),
+        unstored: AtomicUsize::new(0),
         leases: Mutex::new(HashMap::new()),
         tally: Tally::default(),
     }
@@ -58,16 +60,20 @@ fn stored_results_let_their_leases_go_and_a_lost_lease_stores_nothing() {
         receipt: receipt.to_vec(),
         proving: Duration::from_millis(1),
     };
-    shared.store_results(vec![
-        Finished {
-            lease: lost.lease,
-            outcome: done(b"late"),
-        },
-        Finished {
-            lease: other.lease,
-            outcome: done(b"receipt"),
-        },
-    ]);
+    let unstored = shared.store_results(
+        vec![
+            Finished {
+                lease: lost.lease,
+                outcome: done(b"late"),
+            },
+            Finished {
+                lease: other.lease,
+                outcome: done(b"receipt"),
+            },
+        ],
+        &mut Backoff::new(Duration::from_millis(1)),
+    );
+    assert!(unstored.is_empty());
     assert!(shared.hold().is_empty(), "both leases let go");
     let receipt = store.receipt(other.lease.job).expect("receipt");
     assert_eq!(receipt, Some(Some(b"receipt".to_vec())));
@@ -98,6 +104,7 @@ fn stopping_stores_every_result_in_hand() {
         Arc::new(Prover::new(executor)),
         Metrics::new().expect("metrics"),
         WorkerConfig::new(2),
+        Arc::default(),
         Arc::default(),
     )
     .expect("workers");
@@ -141,4 +148,59 @@ fn a_beat_writes_a_jobs_new_phase_once_and_keeps_it() {
     shared.beat(true);
     assert_eq!(phase_of(&*store, lease).as_deref(), shown);
     progress::forget(watch);
+}
+
+/// Waits for `done` (a logic wait: the bound only turns a hang into a failure).
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + MINUTE;
+    while !done() {
+        assert!(Instant::now() < deadline, "never happened: {what}");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+#[test]
+fn a_result_the_store_cannot_take_is_kept_and_stored_once_it_can() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let sqlite: Arc<dyn JobStore> = Arc::new(SqliteStore::open(dir.path()).expect("store"));
+    let jobs: Vec<NewJob> = (0..4).map(|i| fibonacci(30 + i)).collect();
+    sqlite.submit(&jobs).expect("submitted");
+    let disk = Arc::new(crate::testing::FullDisk::new(Arc::clone(&sqlite)));
+    disk.fill_after_claims(2);
+    let mut config = WorkerConfig::new(2);
+    // Leases far shorter than the outage: they run out while the results wait.
+    config.lease = Duration::from_millis(300);
+    config.poll = Duration::from_millis(10);
+    let health = Arc::new(StoreHealth::default());
+    let executor = l2x_executor::Executor::builder().build().expect("executor");
+    let workers = Workers::start(
+        Arc::clone(&disk) as Arc<dyn JobStore>,
+        Arc::new(Prover::new(executor)),
+        Metrics::new().expect("metrics"),
+        config,
+        Arc::default(),
+        Arc::clone(&health),
+    )
+    .expect("workers");
+    // Seven refusals take 10 + 20 + ... + 640 ms of backoff: past the leases.
+    wait_until("results refused seven times", || {
+        disk.refused_results.load(Ordering::SeqCst) >= 7
+    });
+    assert!(health.failing().is_some(), "the failure is known");
+    assert_eq!(sqlite.counts().expect("counts").done, 0);
+    disk.set_full(false);
+    wait_until("every job done", || {
+        sqlite.counts().expect("counts").done == 4
+    });
+    let stats = workers.stop();
+    assert_eq!(stats.jobs, 4, "no job proven twice");
+    for id in 1..=4 {
+        let status = sqlite.status(id).expect("status").expect("job");
+        assert_eq!(
+            (status.state, status.attempts, status.error),
+            (l2x_jobs::JobState::Done, 1, None),
+            "job {id}: done at the first attempt"
+        );
+    }
+    assert_eq!(health.failing(), None, "the recovery is known");
 }
