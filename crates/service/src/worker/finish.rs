@@ -101,9 +101,9 @@ impl Shared {
             self.hold().remove(&finished.lease);
         }
         match last_error {
+            // `try_store` has told the store's health already.
             Some(error) => {
-                self.health.failed(&error);
-                backoff.failed(&error, "cannot store results; keeping them and retrying");
+                backoff.failed(&error, "cannot store results; keeping them and retrying")
             }
             None => backoff.succeeded("results are stored again"),
         }
