@@ -5,111 +5,19 @@
 //! proves and verifies, and the test fails.)
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-use std::collections::BTreeMap;
+mod cancel;
 
+use cancel::{AMOUNT, PAID, PAID_NEW, made_up, numbers};
 use l2x_air::{AirProgram, Val};
 use l2x_programs::Transfers;
-use l2x_programs::poseidon2::{Digest, bus, compress};
-use l2x_programs::transfers::columns::{self, LIMBS, update};
+use l2x_programs::poseidon2::Digest;
+use l2x_programs::transfers::columns::{self, update};
 use l2x_programs::transfers::fixture::Wallet;
 use l2x_programs::transfers::state::{self, Account, Transfer, Tree, limbs};
 use l2x_programs::transfers::trace::{self, Row};
-use l2x_programs::transfers::{self, Block, Claim};
-use l2x_stark::{prove_tables, verify_tables};
-use p3_field::{PrimeCharacteristicRing, PrimeField32};
+use l2x_programs::transfers::{Block, Claim};
+use p3_field::PrimeCharacteristicRing;
 use p3_koala_bear::default_koalabear_poseidon2_16;
-
-/// A compression as a bus message: left, right, output.
-type Message = (Digest, Digest, Digest);
-
-/// The seven compressions a transfer row looks up, read from its cells as the AIR reads them:
-/// the four leaves, the owner hash, the commitment's two blocks.
-fn row_messages(row: &[Val]) -> [Message; 7] {
-    use columns::*;
-    let d = |c: usize| -> Digest { std::array::from_fn(|j| row[c + j]) };
-    let number = |n: usize| &row[limbs_of(n)..limbs_of(n) + LIMBS];
-    let concat = |a: &[Val], b: &[Val]| -> Digest {
-        std::array::from_fn(|j| if j < a.len() { a[j] } else { b[j - a.len()] })
-    };
-    let receiver_nonce = &row[RECEIVER_NONCE..RECEIVER_NONCE + LIMBS];
-    let leaf = |balance: usize, nonce: &[Val], owner: usize, leaf: usize| {
-        (concat(number(balance), nonce), d(owner), d(leaf))
-    };
-    let indices = [row[FROM_LO], row[FROM_HI], row[TO_LO], row[TO_HI]];
-    [
-        leaf(1, number(5), SENDER_OWNER, SENDER_LEAF),
-        leaf(2, number(6), SENDER_OWNER, SENDER_LEAF_NEW),
-        leaf(3, receiver_nonce, RECEIVER_OWNER, RECEIVER_LEAF),
-        leaf(4, receiver_nonce, RECEIVER_OWNER, RECEIVER_LEAF_NEW),
-        (d(KEY), [Val::ZERO; 8], d(SENDER_OWNER)),
-        (d(COMMIT_IN), concat(&indices, number(0)), d(COMMIT_MID)),
-        (
-            d(COMMIT_MID),
-            concat(number(5), &[Val::ZERO; 4]),
-            d(COMMIT_OUT),
-        ),
-    ]
-}
-
-/// The compressions the compression table must provide for the bus to balance: each message
-/// the transfer rows look up, counted by its row's `ACTIVE` (so a row counted −1 cancels
-/// another row's lookup of the same message), then `groups`, the update groups' compressions.
-/// A message left with a count other than zero must be a true compression, looked up a
-/// positive number of times; the forgery below needs no other.
-fn provided(transfer_rows: &[Val], groups: &[(Digest, Digest)]) -> Vec<(Digest, Digest)> {
-    let perm = default_koalabear_poseidon2_16();
-    let mut net: BTreeMap<Vec<u32>, (Message, i64)> = BTreeMap::new();
-    for row in transfer_rows.chunks_exact(columns::WIDTH) {
-        let active = row[columns::ACTIVE];
-        let count = [(Val::ONE, 1), (-Val::ONE, -1)]
-            .into_iter()
-            .find_map(|(v, c)| (v == active).then_some(c))
-            .unwrap_or(0);
-        for m in row_messages(row) {
-            let key: Vec<u32> = [m.0, m.1, m.2]
-                .concat()
-                .iter()
-                .map(|v| v.as_canonical_u32())
-                .collect();
-            net.entry(key).or_insert((m, 0)).1 += count;
-        }
-    }
-    let mut list = Vec::new();
-    for ((left, right, out), count) in net.into_values() {
-        assert!(count >= 0, "a message is needed {count} times");
-        if count > 0 {
-            assert_eq!(
-                compress(&perm, &left, &right),
-                out,
-                "a false compression is left"
-            );
-        }
-        list.extend(std::iter::repeat_n((left, right), count as usize));
-    }
-    list.extend_from_slice(groups);
-    list
-}
-
-// Indices into columns::NUMBERS.
-const AMOUNT: usize = 0;
-const PAID: usize = 1;
-const PAID_NEW: usize = 2;
-const GOT: usize = 3;
-const NONCE: usize = 5;
-
-/// Sets a row's seven numbers and the carries they imply (the nonce's carries only for a row
-/// counted +1; a row counted −1 decrements it, with no borrow in these numbers).
-fn numbers(r: &mut Row, values: [u64; 7], counted: i64) {
-    for (n, x) in values.into_iter().enumerate() {
-        r.set_number(n, x);
-    }
-    r.carries[0] = trace::carries(values[PAID_NEW], values[AMOUNT], 0);
-    r.carries[1] = trace::carries(values[GOT], values[AMOUNT], 0);
-    r.carries[2] = match counted {
-        1 => trace::carries(values[NONCE], 0, 1),
-        _ => [Val::ZERO; LIMBS - 1],
-    };
-}
 
 /// The forged proof's claim, the true new root of the block it claims, and whether the
 /// witness verified.
@@ -152,7 +60,6 @@ fn nonce_forgery() -> Outcome {
     let pre = Tree::new(block.accounts.iter().copied());
     let victim = *pre.account(w).unwrap();
     let (bw, nw, owner) = (victim.balance, victim.nonce, victim.owner);
-    let made_up = |x: u32| [Val::from_u32(x); 8];
 
     // The trees: after V pays (W never receives), then with W's leaf replaced by W′.
     let mut h = Row::new(&steps[0]);
@@ -267,12 +174,6 @@ fn nonce_forgery() -> Outcome {
     let group = 32 * update::WIDTH;
     let values = &both.updates.values;
     let updates = [&values[..group], &values[2 * group..3 * group]].concat();
-    let per_row = transfers::COMPRESSIONS_PER_TRANSFER;
-    let groups = [
-        &both.compressions[7..71],
-        &both.compressions[per_row + 7..per_row + 71],
-    ]
-    .concat();
 
     let claim = Claim {
         old_root,
@@ -281,21 +182,7 @@ fn nonce_forgery() -> Outcome {
         count: 1,
     };
     assert_eq!(claim.commitment, state::commitment(&block.transfers));
-    let tables = Transfers.tables(&claim.to_bytes(), 0).unwrap();
-    assert_eq!(1 << tables[1].log_height, updates.len() / update::WIDTH);
-    let compressions = bus::generate(
-        &provided(&traces.transfers.values, &groups),
-        1 << tables[2].log_height,
-    );
-    let witness = [
-        traces.transfers,
-        p3_matrix::dense::RowMajorMatrix::new(updates, update::WIDTH),
-        compressions,
-    ];
-    let accepted = match prove_tables(&transfers::ID, &tables, &witness) {
-        Ok(seal) => verify_tables(&transfers::ID, &tables, &seal).is_ok(),
-        Err(_) => false,
-    };
+    let accepted = cancel::accepted(&claim, traces.transfers, updates);
     Outcome {
         claim,
         honest_new_root: honest_tree.root(),
