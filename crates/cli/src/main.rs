@@ -29,6 +29,7 @@ mod guest;
 mod input;
 mod logging;
 mod output;
+mod store;
 mod suites;
 mod trust;
 

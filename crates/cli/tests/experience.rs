@@ -165,3 +165,39 @@ fn logs_honour_rust_log_and_have_no_colour_off_a_terminal() {
         "RUST_LOG=l2x_stark=info shows only l2x_stark:\n{err}"
     );
 }
+
+/// A store URL's password, given on the command line, by `L2X_STORE` or by `--store-file`, is
+/// never printed: not in the error of a store that cannot be reached, nor in `--help`.
+#[test]
+fn a_store_password_is_never_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    // Port 1 on loopback: nothing listens, the connection is refused at once.
+    let url = "postgres://user:hunter2@127.0.0.1:1/l2x";
+    let file = dir.path().join("store");
+    std::fs::write(&file, format!("{url}\n")).unwrap();
+    let file = file.to_str().unwrap();
+    let runs = [
+        l2x(&["worker", "--store", url, "--json"]),
+        l2x_env(&["worker", "--json"], &[("L2X_STORE", url)]),
+        l2x(&["worker", "--store-file", file, "--json"]),
+        l2x_env(
+            &["serve", "--listen", "127.0.0.1:0", "--json"],
+            &[("L2X_STORE", url)],
+        ),
+    ];
+    for out in &runs {
+        let (stdout, stderr) = (stdout(out), stderr(out));
+        assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+        assert!(stdout.contains("user:***@127.0.0.1:1"), "{stdout}");
+        assert!(
+            !format!("{stdout}{stderr}").contains("hunter2"),
+            "{stdout}{stderr}"
+        );
+    }
+    let help = l2x_env(&["serve", "--help"], &[("L2X_STORE", url)]);
+    assert!(stdout(&help).contains("L2X_STORE"));
+    assert!(!stdout(&help).contains("hunter2"));
+    let twice = l2x(&["worker", "--store", url, "--store-file", file, "--json"]);
+    assert_eq!(twice.status.code(), Some(2));
+    assert!(stdout(&twice).contains("given twice"), "{}", stdout(&twice));
+}

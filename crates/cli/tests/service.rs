@@ -3,74 +3,18 @@
 //! finish exactly once with a receipt that verifies.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+mod serving;
+
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use l2x_core::Receipt;
 use l2x_executor::Executor;
 use l2x_jobs::scratch::ScratchDatabase;
 use serde_json::{Value, json};
+use serving::{Process, agent, get_json, wait_until};
 
 const JOBS: usize = 200;
-
-/// A started `l2x` process that is killed when dropped.
-struct Process {
-    child: Child,
-    /// The JSON line it printed at start.
-    banner: Value,
-}
-
-impl Process {
-    fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_l2x"))
-            .args(args)
-            .arg("--json")
-            .env_remove("L2X_DEV_MODE")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("l2x starts");
-        let mut line = String::new();
-        let stdout = child.stdout.take().expect("piped stdout");
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("a start-up line");
-        let banner = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
-        Self { child, banner }
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill(); // SIGKILL
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(60)))
-        .build()
-        .into()
-}
-
-fn get_json(base: &str, path: &str) -> Value {
-    agent()
-        .get(format!("{base}{path}"))
-        .call()
-        .unwrap()
-        .body_mut()
-        .read_json()
-        .unwrap()
-}
 
 /// Half the jobs are small STARKs (so the batch takes a while), half are trace jobs.
 fn batch() -> Value {
@@ -114,15 +58,6 @@ fn statuses(base: &str, ids: &[i64]) -> HashMap<i64, Value> {
 
 fn count(statuses: &HashMap<i64, Value>, state: &str) -> usize {
     statuses.values().filter(|s| s["state"] == state).count()
-}
-
-/// Waits (a logic wait, bounded only to turn a hang into a failure) until `done` holds.
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(600);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 fn receipt(base: &str, id: i64) -> Vec<u8> {

@@ -97,6 +97,19 @@ impl Prover {
         work()
     }
 
+    /// Like [`Prover::with_memory`], but waits at most `wait` for the memory: `None` (and
+    /// `work` not run) if it did not come free in time. A request's work waits this way, so
+    /// that a request cannot outlive its deadline in a queue behind the jobs.
+    pub fn with_memory_within<T>(
+        &self,
+        bytes: u64,
+        wait: Duration,
+        work: impl FnOnce() -> T,
+    ) -> Option<T> {
+        let _held = self.memory.acquire_within(bytes, wait)?;
+        Some(work())
+    }
+
     /// Proves one job already checked by [`Prover::plan`], waiting for memory if running jobs
     /// hold the budget. A panic in the prover fails this job alone.
     pub fn prove(
@@ -169,6 +182,21 @@ impl MemoryGate {
         *used += bytes;
         Held { gate: self, bytes }
     }
+
+    /// Like [`MemoryGate::acquire`], but gives up after `wait`.
+    fn acquire_within(&self, bytes: u64, wait: Duration) -> Option<Held<'_>> {
+        let bytes = bytes.min(self.budget);
+        let used = self.used.lock().unwrap_or_else(PoisonError::into_inner);
+        let (mut used, timeout) = self
+            .freed
+            .wait_timeout_while(used, wait, |used| *used + bytes > self.budget)
+            .unwrap_or_else(PoisonError::into_inner);
+        if timeout.timed_out() && *used + bytes > self.budget {
+            return None;
+        }
+        *used += bytes;
+        Some(Held { gate: self, bytes })
+    }
 }
 
 impl Drop for Held<'_> {
@@ -206,5 +234,17 @@ mod tests {
         });
         assert_eq!(gate.in_use(), 0);
         assert_eq!(gate.acquire(1000).bytes, 100, "capped at the budget");
+    }
+
+    #[test]
+    fn a_bounded_wait_gives_up_while_the_memory_is_held() {
+        let gate = MemoryGate::new(100);
+        let held = gate.acquire(60);
+        assert!(gate.acquire_within(60, Duration::ZERO).is_none());
+        assert_eq!(gate.in_use(), 60, "nothing taken by the refused wait");
+        assert!(gate.acquire_within(40, Duration::ZERO).is_some(), "40 fit");
+        drop(held);
+        let again = gate.acquire_within(1000, Duration::ZERO).unwrap();
+        assert_eq!(again.bytes, 100, "capped at the budget");
     }
 }

@@ -1,7 +1,8 @@
 //! The connections: an accept loop over hyper's HTTP/1 server with the limits axum's own
 //! `serve` does not set — a cap on open connections, a deadline for each request's headers
-//! (which also closes idle kept-alive connections), a bound on the request head (`max_header_size`) — and a graceful
-//! shutdown that lets the requests in flight finish.
+//! (which also closes idle kept-alive connections), a bound on the request head
+//! (`max_header_size`), a deadline for each write of an answer (a client that stops reading is
+//! disconnected) — and a graceful shutdown that lets the requests in flight finish.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio_io_timeout::TimeoutStream;
 
 use crate::api::Limits;
 
@@ -58,8 +60,10 @@ pub(crate) async fn serve(
             continue;
         };
         let _ = stream.set_nodelay(true);
+        let mut stream = TimeoutStream::new(stream);
+        stream.set_write_timeout(Some(limits.write_timeout));
         let connection = http.serve_connection(
-            TokioIo::new(stream),
+            TokioIo::new(Box::pin(stream)),
             TowerToHyperService::new(router.clone()),
         );
         let connection = graceful.watch(connection);

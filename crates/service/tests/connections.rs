@@ -1,5 +1,6 @@
 //! The service on a real socket against clients that hold connections: idle sockets beyond the
-//! cap, headers or a body sent a byte at a time, a body or a head over its limit. Every wait is
+//! cap, headers or a body sent a byte at a time, a body or a head over its limit, a client that
+//! does not read its answers. Every wait is
 //! bounded (a bound turns a hang into a failure); the service's deadlines are a second here and
 //! the clients wait for it as long as it takes (the bounds, minutes, only turn a hang into a
 //! failure), so no timing decides a test.
@@ -219,4 +220,40 @@ fn a_head_over_its_limit_gets_431() {
     request.extend_from_slice(b"\r\nConnection: close\r\n\r\n");
     let (status, _) = server.exchange(&request).expect("an answer, not a reset");
     assert_eq!(status, 431);
+}
+
+#[test]
+fn a_client_that_stops_reading_is_disconnected() {
+    // One connection at a time: while the stalled one is open, every other is closed on accept.
+    let server = Server::start(Limits {
+        max_connections: 1,
+        write_timeout: Duration::from_secs(1),
+        ..limits()
+    });
+    // 4,000 pipelined requests for the 10 KiB OpenAPI document: 40 MiB of answers, far more
+    // than the sockets' buffers hold, and the client reads none of it.
+    let request = b"GET /v1/openapi.json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    let mut stalled = server.connect();
+    let requests: Vec<u8> = request.repeat(4000);
+    let writer = {
+        let mut stream = stalled.try_clone().expect("clone");
+        std::thread::spawn(move || stream.write_all(&requests))
+    };
+    // The service answers others again once it has dropped the stalled connection.
+    let hung = Instant::now() + HANG;
+    while !matches!(server.exchange(HEALTH), Some((200, _))) {
+        assert!(
+            Instant::now() < hung,
+            "the stalled client was never disconnected"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = writer.join();
+    let mut received = Vec::new();
+    let _ = stalled.read_to_end(&mut received);
+    let answered = received
+        .windows(b"HTTP/1.1 200".len())
+        .filter(|w| w == b"HTTP/1.1 200")
+        .count();
+    assert!(answered < 4000, "all {answered} answers arrived");
 }

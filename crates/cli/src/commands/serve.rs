@@ -14,6 +14,7 @@ use l2x_service::{
 };
 use serde_json::json;
 
+use crate::store::{StoreArgs, shown};
 use crate::trust::DevArgs;
 
 /// The settings `serve` and `worker` share: how jobs are proven.
@@ -79,10 +80,9 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
 
-    /// Where jobs live: a data directory for the embedded store, or a postgres:// URL shared
-    /// with `l2x worker` processes.
-    #[arg(long, value_name = "DIR|URL", default_value = "l2x-data")]
-    store: String,
+    /// The job store [default: the embedded store in ./l2x-data].
+    #[command(flatten)]
+    store: StoreArgs,
 
     /// The largest request body, e.g. 16M.
     #[arg(long, value_name = "SIZE", value_parser = crate::args::parse_size, default_value = "16M")]
@@ -103,6 +103,16 @@ pub struct ServeArgs {
     /// Seconds a request body may take to arrive.
     #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
     body_timeout: f64,
+
+    /// Seconds the service may work on one request once its body has arrived (an aggregate
+    /// waiting for memory behind running jobs); 503 with Retry-After beyond.
+    #[arg(long, value_name = "SECONDS", default_value_t = 120.0)]
+    request_timeout: f64,
+
+    /// Seconds one write of an answer may wait for a client that does not read; the connection
+    /// is closed after it.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    write_timeout: f64,
 
     /// A name the service is reached by (a DNS name, a proxy's), besides IP addresses and
     /// localhost; requests naming another `Host` are refused (DNS rebinding). Repeatable.
@@ -140,6 +150,8 @@ impl ServeArgs {
             body_timeout: seconds("--body-timeout", self.body_timeout)?,
             max_connections: self.max_connections,
             header_timeout: seconds("--header-timeout", self.header_timeout)?,
+            request_timeout: seconds("--request-timeout", self.request_timeout)?,
+            write_timeout: seconds("--write-timeout", self.write_timeout)?,
             hosts: AllowedHosts {
                 names: self.allowed_host.clone(),
                 any: self.allow_any_host,
@@ -153,8 +165,8 @@ impl ServeArgs {
 #[derive(Debug, clap::Args)]
 pub struct WorkerArgs {
     /// The service's PostgreSQL store (the embedded store belongs to its `l2x serve` process).
-    #[arg(long, value_name = "URL")]
-    store: String,
+    #[command(flatten)]
+    store: StoreArgs,
 
     #[command(flatten)]
     proving: ProvingArgs,
@@ -202,25 +214,12 @@ fn open_store(spec: &str) -> Result<Arc<dyn JobStore>> {
     Ok(Arc::from(store))
 }
 
-/// A store argument without the password a URL may carry.
-fn shown(spec: &str) -> String {
-    match (spec.find("://"), spec.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let credentials = &spec[scheme + 3..at];
-            match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &spec[..scheme + 3], &spec[at..]),
-                None => spec.to_owned(),
-            }
-        }
-        _ => spec.to_owned(),
-    }
-}
-
 /// Serves the API until Ctrl-C or SIGTERM, then lets the jobs in hand finish.
 pub fn serve(args: &ServeArgs) -> Result<ExitCode> {
     let limits = args.limits()?;
-    let opened = l2x_jobs::open_serving(&args.store)
-        .with_context(|| format!("cannot open the job store {}", shown(&args.store)))?;
+    let spec = args.store.spec(Some("l2x-data"))?;
+    let opened = l2x_jobs::open_serving(&spec)
+        .with_context(|| format!("cannot open the job store {}", shown(&spec)))?;
     if let Some(why) = &opened.read_only {
         tracing::error!(
             error = %why,
@@ -245,7 +244,7 @@ pub fn serve(args: &ServeArgs) -> Result<ExitCode> {
         .block_on(tokio::net::TcpListener::bind(args.listen))
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let address = listener.local_addr()?;
-    let kind = if args.store.contains("://") {
+    let kind = if spec.contains("://") {
         "PostgreSQL"
     } else {
         "embedded"
@@ -253,16 +252,17 @@ pub fn serve(args: &ServeArgs) -> Result<ExitCode> {
     if args.json {
         crate::output::print_json(&json!({
             "listening": format!("http://{address}"),
-            "store": shown(&args.store),
+            "store": shown(&spec),
             "store_kind": kind,
             "workers": workers,
             "threads": threads,
             "backend": backend.name(),
+            "store_read_only": opened.read_only.as_ref().map(ToString::to_string),
         }));
     } else {
         outln!(
             "l2x serve: listening on http://{address} (store {} ({kind}), {workers} workers on {threads} threads, default backend {}{})",
-            shown(&args.store),
+            shown(&spec),
             backend.name(),
             if backend.is_dev() {
                 ": dev mode, its receipts prove nothing"
@@ -286,13 +286,14 @@ pub fn serve(args: &ServeArgs) -> Result<ExitCode> {
 
 /// Proves jobs from a PostgreSQL store until Ctrl-C or SIGTERM.
 pub fn worker(args: &WorkerArgs) -> Result<ExitCode> {
-    if !(args.store.starts_with("postgres://") || args.store.starts_with("postgresql://")) {
+    let spec = args.store.spec(None)?;
+    if !(spec.starts_with("postgres://") || spec.starts_with("postgresql://")) {
         bail!(
             "l2x worker needs a postgres:// store; the embedded store {:?} belongs to its `l2x serve` process (use serve --workers N)",
-            args.store
+            shown(&spec)
         );
     }
-    let store = open_store(&args.store)?;
+    let store = open_store(&spec)?;
     let executor = args.proving.executor()?;
     let config = args.proving.worker_config(&executor)?;
     let (name, workers) = (config.name.clone(), config.workers);
@@ -307,13 +308,10 @@ pub fn worker(args: &WorkerArgs) -> Result<ExitCode> {
     )?;
     if args.json {
         crate::output::print_json(
-            &json!({ "worker": name, "workers": workers, "store": shown(&args.store) }),
+            &json!({ "worker": name, "workers": workers, "store": shown(&spec) }),
         );
     } else {
-        outln!(
-            "l2x worker {name}: {workers} workers on {}",
-            shown(&args.store)
-        );
+        outln!("l2x worker {name}: {workers} workers on {}", shown(&spec));
     }
     runtime()?.block_on(shutdown_signal());
     tracing::info!("shutting down: waiting for the jobs in hand");
@@ -348,16 +346,4 @@ pub fn worker(args: &WorkerArgs) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::shown;
-
-    #[test]
-    fn passwords_are_not_shown() {
-        assert_eq!(shown("postgres://u:secret@h/db"), "postgres://u:***@h/db");
-        assert_eq!(shown("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(shown("l2x-data"), "l2x-data");
-    }
 }

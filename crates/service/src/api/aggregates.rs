@@ -1,6 +1,7 @@
 //! Aggregates over finished jobs, optionally with their receipts published as blobs.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -19,6 +20,9 @@ use super::{ApiError, ApiState, blocking, json_body};
 /// value and the body).
 const MEMORY_PER_RECEIPT_BYTE: u64 = 7;
 
+/// What a client that found the memory taken is told to wait before it tries again.
+const BUSY_RETRY: Duration = Duration::from_secs(5);
+
 /// `POST /v1/aggregates`: verifies the jobs' receipts and puts them under one root. At most
 /// [`Limits::max_aggregate_bytes`](super::Limits) of receipts, held against the memory budget
 /// while the aggregate is made and answered.
@@ -27,6 +31,7 @@ pub(super) async fn aggregate(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let started = Instant::now();
     let request = AggregateRequest::from_json(&json_body(&headers, body)?)?;
     let mut receipts = Vec::with_capacity(request.jobs.len());
     let mut total = 0usize;
@@ -69,8 +74,11 @@ pub(super) async fn aggregate(
     let prover = Arc::clone(&state.prover);
     let ids = request.jobs.clone();
     let publish = request.publish;
+    // The memory is waited for until the request's deadline at most, so that no thread keeps
+    // waiting for a request that was already answered.
+    let wait = state.request_timeout.saturating_sub(started.elapsed());
     let body = blocking(move || {
-        prover.with_memory(memory, || {
+        let made = prover.with_memory_within(memory, wait, || {
             let executor = prover.executor(prover.default_backend());
             let aggregate = executor.aggregate(receipts).map_err(|e| {
                 ApiError::new(
@@ -85,7 +93,8 @@ pub(super) async fn aggregate(
                 (aggregate, None)
             };
             Ok(answer(&aggregate, blobs.as_deref()).to_string())
-        })
+        });
+        made.unwrap_or_else(|| Err(memory_busy(memory)))
     })
     .await?;
     Ok((
@@ -93,6 +102,17 @@ pub(super) async fn aggregate(
         body,
     )
         .into_response())
+}
+
+/// The answer when the memory an aggregate needs did not come free before its deadline.
+fn memory_busy(memory: u64) -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!(
+            "the aggregate needs {memory} bytes of the memory budget, held by running jobs until the request's deadline (--request-timeout); retry later"
+        ),
+    )
+    .retry_after(BUSY_RETRY)
 }
 
 /// The answer's JSON: the root, the aggregate's bytes in hex and, when published, the blobs and

@@ -1,6 +1,7 @@
 //! What stands between the network and the handlers: the `Host` check (DNS rebinding), the
-//! request body read whole under a size limit and a deadline, and every error answered as the
-//! API's JSON object (also those axum and the layers make: 405, bad paths, timeouts).
+//! request body read whole under a size limit and a deadline, the handler's own deadline, and
+//! every error answered as the API's JSON object (also those axum and the layers make: 405,
+//! bad paths, timeouts).
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
@@ -181,6 +182,28 @@ pub(super) fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
 }
 
+/// Answers 503 (with `Retry-After`) for a request whose handling, once its body has arrived,
+/// takes longer than `limit`; the handler is dropped, and work it handed to a thread is bounded
+/// by the same deadline.
+pub(super) async fn deadline(
+    State(limit): State<Duration>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "the request was not handled within {} s (--request-timeout); retry later",
+                limit.as_secs_f64()
+            ),
+        )
+        .retry_after(Duration::from_secs(5))
+        .into_response(),
+    }
+}
+
 /// Turns every error answer that is not the API's JSON object into one: `{"error": ...}` with
 /// the text axum gave (a bad path) or the status's reason (405, with the allowed methods).
 pub(super) async fn json_errors(response: Response) -> Response {
@@ -214,6 +237,32 @@ pub(super) async fn json_errors(response: Response) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn a_request_not_handled_by_its_deadline_gets_503() {
+        let router = axum::Router::new()
+            .route("/", axum::routing::get(std::future::pending::<()>))
+            .layer(axum::middleware::from_fn_with_state(
+                Duration::from_millis(10),
+                deadline,
+            ));
+        let request = axum::http::Request::new(Body::empty());
+        let response = router.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "5");
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert!(
+            body["error"]
+                .as_str()
+                .unwrap()
+                .contains("--request-timeout"),
+            "{body}"
+        );
+    }
 
     #[test]
     fn hosts_are_addresses_localhost_or_listed_names() {

@@ -54,6 +54,12 @@ pub struct Limits {
     pub header_timeout: Duration,
     /// The largest request head (request line and headers), in bytes (431 beyond).
     pub max_header_bytes: usize,
+    /// The longest the service works on one request once its body has arrived (503 with
+    /// `Retry-After` beyond): an aggregate waiting for memory behind running jobs gives up.
+    pub request_timeout: Duration,
+    /// The longest one write of an answer may wait for the client to read; the connection is
+    /// closed after it (a client that stops reading holds nothing for long).
+    pub write_timeout: Duration,
     /// The `Host` headers answered.
     pub hosts: AllowedHosts,
 }
@@ -67,6 +73,8 @@ impl Default for Limits {
             max_connections: 1024,
             header_timeout: Duration::from_secs(10),
             max_header_bytes: 64 << 10,
+            request_timeout: Duration::from_secs(120),
+            write_timeout: Duration::from_secs(30),
             hosts: AllowedHosts::default(),
         }
     }
@@ -81,6 +89,7 @@ pub struct ApiState {
     wake: Arc<Wake>,
     health: Arc<StoreHealth>,
     max_aggregate_bytes: usize,
+    request_timeout: Duration,
 }
 
 impl ApiState {
@@ -100,6 +109,7 @@ impl ApiState {
             wake,
             health,
             max_aggregate_bytes: Limits::default().max_aggregate_bytes,
+            request_timeout: Limits::default().request_timeout,
         }
     }
 }
@@ -110,12 +120,19 @@ impl ApiState {
     pub fn health(&self) -> &Arc<StoreHealth> {
         &self.health
     }
+
+    /// The prover the API checks jobs with and makes aggregates on (its memory budget is the
+    /// one the workers' jobs hold).
+    pub fn prover(&self) -> &Arc<Prover> {
+        &self.prover
+    }
 }
 
 /// The API's routes, behind the `Host` check and the body's limits; every error is the API's
 /// JSON object.
 pub fn router(mut state: ApiState, limits: &Limits) -> Router {
     state.max_aggregate_bytes = limits.max_aggregate_bytes;
+    state.request_timeout = limits.request_timeout;
     let body = guard::BodyLimits {
         max: limits.max_body,
         timeout: limits.body_timeout,
@@ -129,6 +146,10 @@ pub fn router(mut state: ApiState, limits: &Limits) -> Router {
         .route("/healthz", get(health))
         .route("/metrics", get(metrics))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route") })
+        .layer(middleware::from_fn_with_state(
+            limits.request_timeout,
+            guard::deadline,
+        ))
         .layer(DefaultBodyLimit::max(limits.max_body))
         .layer(middleware::from_fn_with_state(body, guard::read_body))
         .layer(middleware::from_fn_with_state(
@@ -144,6 +165,7 @@ pub fn router(mut state: ApiState, limits: &Limits) -> Router {
 pub struct ApiError {
     status: StatusCode,
     body: Value,
+    retry_after: Option<Duration>,
 }
 
 impl ApiError {
@@ -151,6 +173,7 @@ impl ApiError {
         Self {
             status,
             body: json!({ "error": message.into() }),
+            retry_after: None,
         }
     }
 
@@ -158,7 +181,14 @@ impl ApiError {
         Self {
             status,
             body: json!({ "error": message.into(), "field": field }),
+            retry_after: None,
         }
+    }
+
+    /// Tells the client when to try again (`Retry-After`, whole seconds, at least 1).
+    fn retry_after(mut self, wait: Duration) -> Self {
+        self.retry_after = Some(wait);
+        self
     }
 
     fn with(mut self, key: &str, value: Value) -> Self {
@@ -169,7 +199,14 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, axum::Json(self.body)).into_response()
+        let mut response = (self.status, axum::Json(self.body)).into_response();
+        if let Some(wait) = self.retry_after {
+            let seconds = wait.as_secs().max(1);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+        }
+        response
     }
 }
 

@@ -229,3 +229,53 @@ async fn receipt_sizes(h: &Harness, ids: &[i64]) -> Vec<usize> {
     }
     sizes
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_aggregate_waiting_for_memory_gives_up_at_its_deadline() {
+    let h = Harness::new(1);
+    let job = json!({"program": "fibonacci", "input": "10"});
+    let (_, body) = h.json("POST", "/v1/jobs", Some(job)).await;
+    let id = body["id"].as_i64().unwrap();
+    assert_eq!(h.finished(id).await["state"], "done");
+    let state = h.service.as_ref().unwrap().state.clone();
+    // Running jobs hold the whole memory budget until the test lets them go.
+    let prover = Arc::clone(state.prover());
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let (holding, held) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        prover.with_memory(u64::MAX, || {
+            holding.send(()).unwrap();
+            let _ = released.recv();
+        })
+    });
+    held.recv().unwrap();
+    let limits = Limits {
+        request_timeout: Duration::from_millis(200),
+        ..Limits::default()
+    };
+    let router = api::router(state, &limits);
+    let request = || {
+        Request::builder()
+            .method("POST")
+            .uri("/v1/aggregates")
+            .header("Content-Type", "application/json")
+            .body(Body::from(json!({ "jobs": [id] }).to_string()))
+            .unwrap()
+    };
+    let response = router.clone().oneshot(request()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(response.headers().contains_key("retry-after"));
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert!(
+        body["error"].as_str().unwrap().contains("retry later"),
+        "{body}"
+    );
+    release.send(()).unwrap();
+    holder.join().unwrap();
+    // With the memory given back, the same request is answered.
+    let response = router.oneshot(request()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
