@@ -201,3 +201,27 @@ fn a_store_password_is_never_printed() {
     assert_eq!(twice.status.code(), Some(2));
     assert!(stdout(&twice).contains("given twice"), "{}", stdout(&twice));
 }
+
+/// `serve` on an address other than loopback refuses to start without `--insecure-no-auth`
+/// (the API has no authentication), saying why, with exit code 2 — before it opens a store.
+#[test]
+fn serving_beyond_loopback_needs_an_explicit_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("data");
+    for listen in ["0.0.0.0:0", "[::]:0", "192.0.2.1:8080"] {
+        let out = l2x(&[
+            "serve",
+            "--listen",
+            listen,
+            "--store",
+            store.to_str().unwrap(),
+            "--json",
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{listen}");
+        let answer: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let error = answer["error"].as_str().unwrap();
+        assert!(error.contains("--insecure-no-auth"), "{error}");
+        assert!(error.contains("not a loopback address"), "{error}");
+    }
+    assert!(!store.exists(), "nothing was opened");
+}
