@@ -17,9 +17,10 @@ const MAX_STORE_FILE: u64 = 64 << 10;
 /// The store's arguments.
 #[derive(Debug, clap::Args)]
 pub struct StoreArgs {
-    /// Where jobs live: a data directory for the embedded store, or a postgres:// URL shared
-    /// with `l2x worker` processes. A URL with a password is better given by L2X_STORE or
-    /// --store-file: a command line is visible to every local user.
+    /// Where jobs live: a data directory for the embedded store (`serve` without any store uses
+    /// ./l2x-data), or a postgres:// URL shared with `l2x worker` processes. A URL with a
+    /// password is better given by L2X_STORE or --store-file: a command line is visible to
+    /// every local user.
     #[arg(long, value_name = "DIR|URL", env = STORE_VAR, hide_env_values = true)]
     store: Option<String>,
 

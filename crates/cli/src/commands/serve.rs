@@ -80,7 +80,7 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
 
-    /// The job store [default: the embedded store in ./l2x-data].
+    /// The job store (the embedded store in ./l2x-data when none is given).
     #[command(flatten)]
     store: StoreArgs,
 
