@@ -33,9 +33,11 @@ fn get(base: &str, path: &str) -> (u16, Vec<u8>) {
     (status, body)
 }
 
-fn health(base: &str) -> (u16, Value) {
-    let (status, body) = get(base, "/healthz");
-    (status, serde_json::from_slice(&body).unwrap())
+/// `/healthz` answers `status` with that `status` field.
+fn assert_health(base: &str, status: u16, word: &str) {
+    let (got, body) = get(base, "/healthz");
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!((got, &body["status"]), (status, &json!(word)), "{body}");
 }
 
 fn listening(server: &Process) -> String {
@@ -78,12 +80,7 @@ fn a_full_disk_refuses_submits_and_keeps_serving_receipts() {
     let big = json!({"program": "sha256", "input_hex": "00".repeat(1 << 20), "backend": "trace"});
     let (status, body) = post(&base, "/v1/jobs", &big);
     assert_eq!(status, 503, "{body}");
-    let (status, body) = health(&base);
-    assert_eq!(
-        (status, &body["status"]),
-        (503, &json!("degraded")),
-        "{body}"
-    );
+    assert_health(&base, 503, "degraded");
     assert_eq!(get(&base, &receipt_path), (200, receipt.clone()));
     drop(server);
 
@@ -101,12 +98,7 @@ fn a_full_disk_refuses_submits_and_keeps_serving_receipts() {
     assert_eq!(get(&base, &receipt_path), (200, receipt.clone()));
     let (status, body) = post(&base, "/v1/jobs", &big);
     assert_eq!(status, 503, "{body}");
-    let (status, body) = health(&base);
-    assert_eq!(
-        (status, &body["status"]),
-        (503, &json!("degraded")),
-        "{body}"
-    );
+    assert_health(&base, 503, "degraded");
     drop(server);
 
     // With space again, a restart takes jobs.
@@ -114,8 +106,7 @@ fn a_full_disk_refuses_submits_and_keeps_serving_receipts() {
     let server = Process::start(&args);
     let base = listening(&server);
     assert_eq!(server.banner["store_read_only"], Value::Null);
-    let (status, body) = health(&base);
-    assert_eq!((status, &body["status"]), (200, &json!("ok")), "{body}");
+    assert_health(&base, 200, "ok");
     let (status, job) = post(&base, "/v1/jobs", &small);
     assert_eq!(status, 201, "{job}");
     assert_eq!(get(&base, &receipt_path), (200, receipt));

@@ -187,11 +187,11 @@ impl MemoryGate {
     fn acquire_within(&self, bytes: u64, wait: Duration) -> Option<Held<'_>> {
         let bytes = bytes.min(self.budget);
         let used = self.used.lock().unwrap_or_else(PoisonError::into_inner);
-        let (mut used, timeout) = self
+        let (mut used, _) = self
             .freed
             .wait_timeout_while(used, wait, |used| *used + bytes > self.budget)
             .unwrap_or_else(PoisonError::into_inner);
-        if timeout.timed_out() && *used + bytes > self.budget {
+        if *used + bytes > self.budget {
             return None;
         }
         *used += bytes;

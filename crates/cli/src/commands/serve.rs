@@ -222,13 +222,13 @@ fn open_store(spec: &str) -> Result<Arc<dyn JobStore>> {
 /// Serves the API until Ctrl-C or SIGTERM, then lets the jobs in hand finish.
 pub fn serve(args: &ServeArgs) -> Result<ExitCode> {
     let limits = args.limits()?;
-    if !args.listen.ip().is_loopback() && !args.insecure_no_auth {
-        bail!(
-            "--listen {}: not a loopback address, and the API has no authentication: anyone who reaches the port could submit jobs and read every receipt. Listen on 127.0.0.1 behind a proxy that authenticates and terminates TLS, or pass --insecure-no-auth",
-            args.listen
-        );
-    }
-    if args.insecure_no_auth && !args.listen.ip().is_loopback() {
+    if !args.listen.ip().is_loopback() {
+        if !args.insecure_no_auth {
+            bail!(
+                "--listen {}: not a loopback address, and the API has no authentication: anyone who reaches the port could submit jobs and read every receipt. Listen on 127.0.0.1 behind a proxy that authenticates and terminates TLS, or pass --insecure-no-auth",
+                args.listen
+            );
+        }
         tracing::warn!(listen = %args.listen, "serving without authentication on a non-loopback address (--insecure-no-auth)");
     }
     let spec = args.store.spec(Some("l2x-data"))?;

@@ -1,7 +1,7 @@
 //! Aggregates over finished jobs, optionally with their receipts published as blobs.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -19,9 +19,6 @@ use super::{ApiError, ApiState, blocking, json_body};
 /// the decoded receipts, the aggregate's encoding and its hex in the answer (twice: the JSON
 /// value and the body).
 const MEMORY_PER_RECEIPT_BYTE: u64 = 7;
-
-/// What a client that found the memory taken is told to wait before it tries again.
-const BUSY_RETRY: Duration = Duration::from_secs(5);
 
 /// `POST /v1/aggregates`: verifies the jobs' receipts and puts them under one root. At most
 /// [`Limits::max_aggregate_bytes`](super::Limits) of receipts, held against the memory budget
@@ -112,7 +109,7 @@ fn memory_busy(memory: u64) -> ApiError {
             "the aggregate needs {memory} bytes of the memory budget, held by running jobs until the request's deadline (--request-timeout); retry later"
         ),
     )
-    .retry_after(BUSY_RETRY)
+    .retry_later()
 }
 
 /// The answer's JSON: the root, the aggregate's bytes in hex and, when published, the blobs and

@@ -199,7 +199,7 @@ pub(super) async fn deadline(
                 limit.as_secs_f64()
             ),
         )
-        .retry_after(Duration::from_secs(5))
+        .retry_later()
         .into_response(),
     }
 }

@@ -160,6 +160,9 @@ pub fn router(mut state: ApiState, limits: &Limits) -> Router {
         .with_state(state)
 }
 
+/// What a client told to come back later (503) is told to wait: `Retry-After`.
+const RETRY_LATER: Duration = Duration::from_secs(5);
+
 /// An error answer: `{"error": "...", "field": "..."}` with a status code.
 #[derive(Debug)]
 pub struct ApiError {
@@ -185,9 +188,9 @@ impl ApiError {
         }
     }
 
-    /// Tells the client when to try again (`Retry-After`, whole seconds, at least 1).
-    fn retry_after(mut self, wait: Duration) -> Self {
-        self.retry_after = Some(wait);
+    /// Tells the client to try again later (`Retry-After`, [`RETRY_LATER`]).
+    fn retry_later(mut self) -> Self {
+        self.retry_after = Some(RETRY_LATER);
         self
     }
 
@@ -201,10 +204,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status, axum::Json(self.body)).into_response();
         if let Some(wait) = self.retry_after {
-            let seconds = wait.as_secs().max(1);
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from(wait.as_secs()),
+            );
         }
         response
     }
