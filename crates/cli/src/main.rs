@@ -145,6 +145,16 @@ enum Command {
         claimed by another once the lease runs out, and a late result of a lost lease is discarded."
     )]
     Worker(commands::serve::WorkerArgs),
+    /// Manage the service's API keys: create (its secret shown once), list, revoke.
+    #[command(
+        after_long_help = "Examples:\n  l2x keys create --name rollup-a --max-queued 100 --per-minute 600\n  \
+        l2x keys create --name prometheus --role scrape\n  l2x keys list --json\n  \
+        l2x keys revoke rollup-a\n\n\
+        The keys live in the service's store (--store, L2X_STORE or --store-file; ./l2x-data by\n\
+        default) and may be managed while it serves. Once a store has a key, every /v1 request\n\
+        needs one: Authorization: Bearer <secret>."
+    )]
+    Keys(commands::keys::Args),
     /// Submit a job to a running service.
     #[command(
         after_long_help = "Examples:\n  l2x submit fibonacci --input 1000 --backend stark\n  \
@@ -202,6 +212,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => commands::bench::run(&args),
         Command::Serve(args) => commands::serve::serve(&args),
         Command::Worker(args) => commands::serve::worker(&args),
+        Command::Keys(args) => commands::keys::run(&args),
         Command::Submit(args) => commands::client::submit(&args),
         Command::Status(args) => commands::client::status(&args),
         Command::Fetch(args) => commands::client::fetch(&args),

@@ -13,7 +13,12 @@
 //!   with `SELECT … FOR UPDATE SKIP LOCKED`, and leases run on the database's clock.
 //!
 //! Both create their schema with versioned migrations (`migrations/`, applied by refinery).
+//!
+//! The store also holds the service's API keys ([`keys`]): each key is a tenant, whose jobs
+//! other tenants' reads do not see ([`Scope`]) and whose unfinished jobs its quota bounds
+//! ([`Owner`]).
 
+pub mod keys;
 mod pg;
 #[cfg(any(test, feature = "scratch"))]
 pub mod scratch;
@@ -21,6 +26,7 @@ mod sqlite;
 
 use std::time::Duration;
 
+pub use keys::{ApiKey, NewKey, OPEN_TENANT, Owner, Quotas, Role, Scope, Secret, TenantId};
 pub use pg::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -93,6 +99,8 @@ impl JobState {
 pub struct JobStatus {
     /// The job's id.
     pub id: JobId,
+    /// The tenant that submitted it.
+    pub tenant: TenantId,
     /// The program's id.
     pub program: String,
     /// The backend that proves it.
@@ -236,6 +244,17 @@ pub enum StoreError {
     /// An idempotency key was used before for a different job.
     #[error("idempotency key {0:?} was used for a different job")]
     KeyReused(String),
+    /// A submit would leave its tenant more unfinished jobs than its quota; nothing was stored.
+    #[error("{open} unfinished jobs with this submit, over the key's quota of {limit}")]
+    OverQuota {
+        /// Unfinished jobs the tenant would have.
+        open: u64,
+        /// Its quota.
+        limit: u64,
+    },
+    /// An API key of this name exists already.
+    #[error("an API key named {0:?} exists already")]
+    NameTaken(String),
     /// The store holds something this version cannot read.
     #[error("job store holds unreadable data: {0}")]
     Corrupt(String),
@@ -257,11 +276,19 @@ impl StoreError {
     }
 }
 
-/// A durable queue of proving jobs with leases. Calls block (run them off async threads).
+/// A durable queue of proving jobs with leases, and the API keys that own them. Calls block
+/// (run them off async threads).
 pub trait JobStore: Send + Sync + std::fmt::Debug {
-    /// Adds jobs, all or none. A job whose idempotency key was seen returns the first job's id,
-    /// or [`StoreError::KeyReused`] if that job differs.
-    fn submit(&self, jobs: &[NewJob]) -> Result<Vec<Submitted>, StoreError>;
+    /// Adds jobs of `owner`, all or none. A job whose idempotency key this tenant used before
+    /// returns the first job's id, or [`StoreError::KeyReused`] if that job differs. Refused
+    /// with [`StoreError::OverQuota`] (nothing stored) if the tenant would then have more
+    /// unfinished jobs than `owner.max_queued`.
+    fn submit_as(&self, owner: &Owner, jobs: &[NewJob]) -> Result<Vec<Submitted>, StoreError>;
+
+    /// Adds jobs of [`OPEN_TENANT`], as [`JobStore::submit_as`].
+    fn submit(&self, jobs: &[NewJob]) -> Result<Vec<Submitted>, StoreError> {
+        self.submit_as(&Owner::OPEN, jobs)
+    }
 
     /// Claims the oldest job waiting (queued, or running under an expired lease) for `worker`,
     /// with a lease of `lease`. Fails for good a job whose lease expired [`MAX_ATTEMPTS`] times.
@@ -290,18 +317,50 @@ pub trait JobStore: Send + Sync + std::fmt::Debug {
     /// Puts a claimed job back in the queue (a worker shutting down); false if the lease is lost.
     fn release(&self, lease: Lease) -> Result<bool, StoreError>;
 
-    /// A job's status, if it exists.
-    fn status(&self, id: JobId) -> Result<Option<JobStatus>, StoreError>;
+    /// A job's status, if it exists in `scope`.
+    fn status_in(&self, scope: Scope, id: JobId) -> Result<Option<JobStatus>, StoreError>;
 
-    /// A done job's receipt: None if the job does not exist, `Some(None)` if it is not done.
-    fn receipt(&self, id: JobId) -> Result<Option<Option<Vec<u8>>>, StoreError>;
+    /// A done job's receipt: None if the job does not exist in `scope`, `Some(None)` if it is
+    /// not done.
+    fn receipt_in(&self, scope: Scope, id: JobId) -> Result<Option<Option<Vec<u8>>>, StoreError>;
 
-    /// A job's input, if the job exists (a published aggregate recomputes what its programs
-    /// publish from it).
-    fn input(&self, id: JobId) -> Result<Option<Vec<u8>>, StoreError>;
+    /// A job's input, if the job exists in `scope` (a published aggregate recomputes what its
+    /// programs publish from it).
+    fn input_in(&self, scope: Scope, id: JobId) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Any job's status, as [`JobStore::status_in`] over [`Scope::All`].
+    fn status(&self, id: JobId) -> Result<Option<JobStatus>, StoreError> {
+        self.status_in(Scope::All, id)
+    }
+
+    /// Any job's receipt, as [`JobStore::receipt_in`] over [`Scope::All`].
+    fn receipt(&self, id: JobId) -> Result<Option<Option<Vec<u8>>>, StoreError> {
+        self.receipt_in(Scope::All, id)
+    }
+
+    /// Any job's input, as [`JobStore::input_in`] over [`Scope::All`].
+    fn input(&self, id: JobId) -> Result<Option<Vec<u8>>, StoreError> {
+        self.input_in(Scope::All, id)
+    }
 
     /// Jobs in each state.
     fn counts(&self) -> Result<Counts, StoreError>;
+
+    /// Stores a new API key; [`StoreError::NameTaken`] if its name is.
+    fn create_key(&self, key: &NewKey) -> Result<ApiKey, StoreError>;
+
+    /// Every key, revoked ones included, oldest first.
+    fn keys(&self) -> Result<Vec<ApiKey>, StoreError>;
+
+    /// The key whose secret hashes to `hash`, revoked or not.
+    fn key_by_hash(&self, hash: &keys::KeyHash) -> Result<Option<ApiKey>, StoreError>;
+
+    /// Revokes the key named `name`; false if there is none or it was revoked already.
+    fn revoke_key(&self, name: &str) -> Result<bool, StoreError>;
+
+    /// Whether any key was ever made: a service whose store has keys requires one on every
+    /// request (revoking every key does not open it again).
+    fn has_keys(&self) -> Result<bool, StoreError>;
 }
 
 /// Opens the store a `--store` argument names: a `postgres://` or `postgresql://` URL, or a
@@ -311,6 +370,19 @@ pub fn open(spec: &str) -> Result<Box<dyn JobStore>, StoreError> {
         Ok(Box::new(PostgresStore::connect(spec)?))
     } else {
         Ok(Box::new(SqliteStore::open(std::path::Path::new(spec))?))
+    }
+}
+
+/// Opens the store `spec` names beside the process that serves it, to manage its keys: as
+/// [`open`], except that the embedded store's running jobs are left as they are (its service
+/// may be running).
+pub fn open_beside(spec: &str) -> Result<Box<dyn JobStore>, StoreError> {
+    if spec.starts_with("postgres://") || spec.starts_with("postgresql://") {
+        Ok(Box::new(PostgresStore::connect(spec)?))
+    } else {
+        Ok(Box::new(SqliteStore::open_beside(std::path::Path::new(
+            spec,
+        ))?))
     }
 }
 

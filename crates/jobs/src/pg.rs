@@ -8,9 +8,10 @@ use std::collections::HashMap;
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Row, Statement};
 
+use crate::keys::{KeyHash, KeyRow, key_columns, stored};
 use crate::{
-    Claimed, Counts, JobId, JobState, JobStatus, JobStore, Lease, MAX_ATTEMPTS, NewJob, Outcome,
-    StoreError, Submitted, lost_message, millis,
+    ApiKey, Claimed, Counts, JobId, JobState, JobStatus, JobStore, Lease, MAX_ATTEMPTS, NewJob,
+    NewKey, Outcome, Owner, Scope, StoreError, Submitted, lost_message, millis,
 };
 
 refinery::embed_migrations!("migrations/postgres");
@@ -178,26 +179,43 @@ fn status_of(r: &Row) -> Result<JobStatus, StoreError> {
         error: r.get(12),
         receipt_bytes: r.get::<_, Option<i32>>(13).map(i64::from),
         now_ms: r.get(14),
+        tenant: r.get(15),
     })
 }
 
 impl JobStore for PostgresStore {
-    fn submit(&self, jobs: &[NewJob]) -> Result<Vec<Submitted>, StoreError> {
+    fn submit_as(&self, owner: &Owner, jobs: &[NewJob]) -> Result<Vec<Submitted>, StoreError> {
         self.with(|conn| {
             let insert = conn.statement(
-                "INSERT INTO jobs (idempotency_key, program, backend, input, submitted_ms) \
-                 VALUES ($1, $2, $3, $4, l2x_now_ms()) \
-                 ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+                "INSERT INTO jobs \
+                     (tenant, idempotency_key, program, backend, input, submitted_ms) \
+                 VALUES ($1, $2, $3, $4, $5, l2x_now_ms()) \
+                 ON CONFLICT (tenant, idempotency_key) DO NOTHING RETURNING id",
             )?;
             let existing = conn.statement(
-                "SELECT id, program, backend, input FROM jobs WHERE idempotency_key = $1",
+                "SELECT id, program, backend, input FROM jobs \
+                 WHERE tenant = $1 AND idempotency_key = $2",
             )?;
             let mut tx = conn.client.transaction()?;
+            if owner.max_queued.is_some() {
+                // One submit of a tenant at a time counts its jobs: two concurrent submits
+                // cannot both pass the quota (a tenant's id is far below 2^31).
+                tx.execute(
+                    "SELECT pg_advisory_xact_lock(7243, ($1::BIGINT % 2147483647)::INT)",
+                    &[&owner.tenant],
+                )?;
+            }
             let mut out = Vec::with_capacity(jobs.len());
             for job in jobs {
                 let inserted = tx.query_opt(
                     &insert,
-                    &[&job.idempotency_key, &job.program, &job.backend, &job.input],
+                    &[
+                        &owner.tenant,
+                        &job.idempotency_key,
+                        &job.program,
+                        &job.backend,
+                        &job.input,
+                    ],
                 )?;
                 let submitted = match (inserted, &job.idempotency_key) {
                     (Some(row), _) => Submitted {
@@ -205,7 +223,7 @@ impl JobStore for PostgresStore {
                         created: true,
                     },
                     (None, Some(key)) => {
-                        let row = tx.query_one(&existing, &[key])?;
+                        let row = tx.query_one(&existing, &[&owner.tenant, key])?;
                         let same = row.get::<_, &str>(1) == job.program
                             && row.get::<_, &str>(2) == job.backend
                             && row.get::<_, &[u8]>(3) == job.input.as_slice();
@@ -222,6 +240,19 @@ impl JobStore for PostgresStore {
                     }
                 };
                 out.push(submitted);
+            }
+            if let Some(limit) = owner.max_queued.filter(|_| out.iter().any(|s| s.created)) {
+                let open: i64 = tx
+                    .query_one(
+                        "SELECT count(*) FROM jobs \
+                         WHERE tenant = $1 AND state IN ('queued', 'running')",
+                        &[&owner.tenant],
+                    )?
+                    .get(0);
+                let open = open.unsigned_abs();
+                if open > limit {
+                    return Err(StoreError::OverQuota { open, limit }); // rolled back on drop
+                }
             }
             tx.commit()?;
             Ok(out)
@@ -324,32 +355,39 @@ impl JobStore for PostgresStore {
         })
     }
 
-    fn status(&self, id: JobId) -> Result<Option<JobStatus>, StoreError> {
+    fn status_in(&self, scope: Scope, id: JobId) -> Result<Option<JobStatus>, StoreError> {
         self.with(|conn| {
             conn.query_opt(
                 "SELECT id, program, backend, state, attempts, worker, phase, estimate_ms, \
                          submitted_ms, started_ms, finished_ms, proving_ms, error, \
-                         length(receipt), l2x_now_ms() \
-                     FROM jobs WHERE id = $1",
-                &[&id],
+                         length(receipt), l2x_now_ms(), tenant \
+                     FROM jobs WHERE id = $1 AND ($2::BIGINT IS NULL OR tenant = $2)",
+                &[&id, &scope.sql()],
             )?
             .map(|r| status_of(&r))
             .transpose()
         })
     }
 
-    fn receipt(&self, id: JobId) -> Result<Option<Option<Vec<u8>>>, StoreError> {
+    fn receipt_in(&self, scope: Scope, id: JobId) -> Result<Option<Option<Vec<u8>>>, StoreError> {
         self.with(|conn| {
             Ok(conn
-                .query_opt("SELECT receipt FROM jobs WHERE id = $1", &[&id])?
+                .query_opt(
+                    "SELECT receipt FROM jobs \
+                     WHERE id = $1 AND ($2::BIGINT IS NULL OR tenant = $2)",
+                    &[&id, &scope.sql()],
+                )?
                 .map(|r| r.get(0)))
         })
     }
 
-    fn input(&self, id: JobId) -> Result<Option<Vec<u8>>, StoreError> {
+    fn input_in(&self, scope: Scope, id: JobId) -> Result<Option<Vec<u8>>, StoreError> {
         self.with(|conn| {
             Ok(conn
-                .query_opt("SELECT input FROM jobs WHERE id = $1", &[&id])?
+                .query_opt(
+                    "SELECT input FROM jobs WHERE id = $1 AND ($2::BIGINT IS NULL OR tenant = $2)",
+                    &[&id, &scope.sql()],
+                )?
                 .map(|r| r.get(0)))
         })
     }
@@ -363,5 +401,93 @@ impl JobStore for PostgresStore {
             }
             Ok(counts)
         })
+    }
+
+    fn create_key(&self, key: &NewKey) -> Result<ApiKey, StoreError> {
+        let q = &key.quotas;
+        let row = self.with(|conn| {
+            Ok(conn.client.query_one(
+                concat!(
+                    "INSERT INTO api_keys \
+                         (name, hash, role, max_queued, per_minute, max_job_memory, created_ms) \
+                     VALUES ($1, $2, $3, $4, $5, $6, l2x_now_ms()) RETURNING ",
+                    key_columns!()
+                ),
+                &[
+                    &key.name,
+                    &key.hash.as_slice(),
+                    &key.role.as_str(),
+                    &stored(q.max_queued),
+                    &stored(q.per_minute),
+                    &stored(q.max_job_memory),
+                ],
+            )?)
+        });
+        match row {
+            Err(StoreError::Postgres(e))
+                if e.as_db_error()
+                    .is_some_and(|db| db.constraint() == Some("api_keys_name_key")) =>
+            {
+                Err(StoreError::NameTaken(key.name.clone()))
+            }
+            row => key_row(&row?).into_key(),
+        }
+    }
+
+    fn keys(&self) -> Result<Vec<ApiKey>, StoreError> {
+        self.with(|conn| {
+            conn.client
+                .query(
+                    concat!("SELECT ", key_columns!(), " FROM api_keys ORDER BY id"),
+                    &[],
+                )?
+                .iter()
+                .map(|r| key_row(r).into_key())
+                .collect()
+        })
+    }
+
+    fn key_by_hash(&self, hash: &KeyHash) -> Result<Option<ApiKey>, StoreError> {
+        self.with(|conn| {
+            conn.query_opt(
+                concat!("SELECT ", key_columns!(), " FROM api_keys WHERE hash = $1"),
+                &[&hash.as_slice()],
+            )?
+            .map(|r| key_row(&r).into_key())
+            .transpose()
+        })
+    }
+
+    fn revoke_key(&self, name: &str) -> Result<bool, StoreError> {
+        self.with(|conn| {
+            let rows = conn.execute(
+                "UPDATE api_keys SET revoked_ms = l2x_now_ms() \
+                 WHERE name = $1 AND revoked_ms IS NULL",
+                &[&name],
+            )?;
+            Ok(rows == 1)
+        })
+    }
+
+    fn has_keys(&self) -> Result<bool, StoreError> {
+        self.with(|conn| {
+            Ok(conn
+                .query_one("SELECT EXISTS (SELECT 1 FROM api_keys)", &[])?
+                .get(0))
+        })
+    }
+}
+
+/// A key's columns, as [`key_columns`] selects them.
+fn key_row(r: &Row) -> KeyRow {
+    KeyRow {
+        id: r.get(0),
+        name: r.get(1),
+        role: r.get(2),
+        max_queued: r.get(3),
+        per_minute: r.get(4),
+        max_job_memory: r.get(5),
+        created_ms: r.get(6),
+        revoked_ms: r.get(7),
     }
 }

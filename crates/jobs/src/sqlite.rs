@@ -6,9 +6,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
+use crate::keys::{KeyHash, KeyRow, key_columns, stored};
 use crate::{
-    Claimed, Counts, JobId, JobState, JobStatus, JobStore, Lease, MAX_ATTEMPTS, NewJob, Outcome,
-    StoreError, Submitted, lost_message, millis,
+    ApiKey, Claimed, Counts, JobId, JobState, JobStatus, JobStore, Lease, MAX_ATTEMPTS, NewJob,
+    NewKey, Outcome, Owner, Scope, StoreError, Submitted, lost_message, millis,
 };
 
 refinery::embed_migrations!("migrations/sqlite");
@@ -28,6 +29,24 @@ impl SqliteStore {
     /// Opens (or creates) the store in `dir`, migrates it, and re-queues the jobs a previous
     /// process left running: this process owns the store, so their workers are gone.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        let store = Self::open_beside(dir)?;
+        store.lock().execute(
+            "UPDATE jobs SET state = 'queued', lease_deadline_ms = NULL, phase = NULL \
+             WHERE state = 'running'",
+            [],
+        )?;
+        Ok(store)
+    }
+
+    /// Whether `dir` holds a store already (a directory without one has no jobs and no keys).
+    pub fn exists(dir: &Path) -> bool {
+        dir.join(DATABASE_FILE).exists()
+    }
+
+    /// Opens (or creates) the store in `dir` and migrates it, leaving its jobs as they are: for
+    /// a process beside the one that owns it (managing its keys while it serves). SQLite's
+    /// locks keep the two processes' transactions apart.
+    pub fn open_beside(dir: &Path) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir).map_err(|source| StoreError::Directory {
             path: dir.display().to_string(),
             source,
@@ -37,11 +56,6 @@ impl SqliteStore {
         connection.pragma_update(None, "synchronous", "FULL")?;
         connection.busy_timeout(Duration::from_secs(5))?;
         migrations::runner().run(&mut connection)?;
-        connection.execute(
-            "UPDATE jobs SET state = 'queued', lease_deadline_ms = NULL, phase = NULL \
-             WHERE state = 'running'",
-            [],
-        )?;
         Ok(Self {
             connection: Mutex::new(connection),
         })
@@ -78,7 +92,7 @@ fn now_ms() -> i64 {
 }
 
 impl JobStore for SqliteStore {
-    fn submit(&self, jobs: &[NewJob]) -> Result<Vec<Submitted>, StoreError> {
+    fn submit_as(&self, owner: &Owner, jobs: &[NewJob]) -> Result<Vec<Submitted>, StoreError> {
         let mut connection = self.lock();
         let tx = connection.transaction()?;
         let now = now_ms();
@@ -86,10 +100,12 @@ impl JobStore for SqliteStore {
         for job in jobs {
             let inserted: Option<JobId> = tx
                 .query_row(
-                    "INSERT INTO jobs (idempotency_key, program, backend, input, submitted_ms) \
-                     VALUES (?1, ?2, ?3, ?4, ?5) \
-                     ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+                    "INSERT INTO jobs \
+                         (tenant, idempotency_key, program, backend, input, submitted_ms) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                     ON CONFLICT (tenant, idempotency_key) DO NOTHING RETURNING id",
                     params![
+                        owner.tenant,
                         job.idempotency_key,
                         job.program,
                         job.backend,
@@ -105,8 +121,8 @@ impl JobStore for SqliteStore {
                     let (id, program, backend, input): (JobId, String, String, Vec<u8>) = tx
                         .query_row(
                             "SELECT id, program, backend, input FROM jobs \
-                             WHERE idempotency_key = ?1",
-                            [key],
+                             WHERE tenant = ?1 AND idempotency_key = ?2",
+                            params![owner.tenant, key],
                             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
                         )?;
                     if (program, backend, input)
@@ -121,6 +137,18 @@ impl JobStore for SqliteStore {
                 }
             };
             out.push(submitted);
+        }
+        if let Some(limit) = owner.max_queued.filter(|_| out.iter().any(|s| s.created)) {
+            let open: i64 = tx.query_row(
+                "SELECT count(*) FROM jobs \
+                 WHERE tenant = ?1 AND state IN ('queued', 'running')",
+                [owner.tenant],
+                |r| r.get(0),
+            )?;
+            let open = open.unsigned_abs();
+            if open > limit {
+                return Err(StoreError::OverQuota { open, limit }); // rolled back on drop
+            }
         }
         tx.commit()?;
         Ok(out)
@@ -243,20 +271,22 @@ impl JobStore for SqliteStore {
         Ok(rows == 1)
     }
 
-    fn status(&self, id: JobId) -> Result<Option<JobStatus>, StoreError> {
+    fn status_in(&self, scope: Scope, id: JobId) -> Result<Option<JobStatus>, StoreError> {
         let now = now_ms();
         let row = self
             .lock()
             .query_row(
                 "SELECT id, program, backend, state, attempts, worker, phase, estimate_ms, \
-                     submitted_ms, started_ms, finished_ms, proving_ms, error, length(receipt) \
-                 FROM jobs WHERE id = ?1",
-                [id],
+                     submitted_ms, started_ms, finished_ms, proving_ms, error, length(receipt), \
+                     tenant \
+                 FROM jobs WHERE id = ?1 AND (?2 IS NULL OR tenant = ?2)",
+                params![id, scope.sql()],
                 |r| {
                     Ok((
                         r.get::<_, String>(3)?,
                         JobStatus {
                             id: r.get(0)?,
+                            tenant: r.get(14)?,
                             program: r.get(1)?,
                             backend: r.get(2)?,
                             state: JobState::Queued,
@@ -285,17 +315,25 @@ impl JobStore for SqliteStore {
         .transpose()
     }
 
-    fn receipt(&self, id: JobId) -> Result<Option<Option<Vec<u8>>>, StoreError> {
+    fn receipt_in(&self, scope: Scope, id: JobId) -> Result<Option<Option<Vec<u8>>>, StoreError> {
         Ok(self
             .lock()
-            .query_row("SELECT receipt FROM jobs WHERE id = ?1", [id], |r| r.get(0))
+            .query_row(
+                "SELECT receipt FROM jobs WHERE id = ?1 AND (?2 IS NULL OR tenant = ?2)",
+                params![id, scope.sql()],
+                |r| r.get(0),
+            )
             .optional()?)
     }
 
-    fn input(&self, id: JobId) -> Result<Option<Vec<u8>>, StoreError> {
+    fn input_in(&self, scope: Scope, id: JobId) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self
             .lock()
-            .query_row("SELECT input FROM jobs WHERE id = ?1", [id], |r| r.get(0))
+            .query_row(
+                "SELECT input FROM jobs WHERE id = ?1 AND (?2 IS NULL OR tenant = ?2)",
+                params![id, scope.sql()],
+                |r| r.get(0),
+            )
             .optional()?)
     }
 
@@ -310,5 +348,133 @@ impl JobStore for SqliteStore {
             Ok(())
         })?;
         Ok(counts)
+    }
+
+    fn create_key(&self, key: &NewKey) -> Result<ApiKey, StoreError> {
+        let q = &key.quotas;
+        let row = self.lock().query_row(
+            concat!(
+                "INSERT INTO api_keys \
+                     (name, hash, role, max_queued, per_minute, max_job_memory, created_ms) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING ",
+                key_columns!()
+            ),
+            params![
+                key.name,
+                key.hash.as_slice(),
+                key.role.as_str(),
+                stored(q.max_queued),
+                stored(q.per_minute),
+                stored(q.max_job_memory),
+                now_ms()
+            ],
+            key_row,
+        );
+        match row {
+            Err(rusqlite::Error::SqliteFailure(e, Some(message)))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation
+                    && message.contains("api_keys.name") =>
+            {
+                Err(StoreError::NameTaken(key.name.clone()))
+            }
+            row => row?.into_key(),
+        }
+    }
+
+    fn keys(&self) -> Result<Vec<ApiKey>, StoreError> {
+        let connection = self.lock();
+        let mut statement = connection.prepare(concat!(
+            "SELECT ",
+            key_columns!(),
+            " FROM api_keys ORDER BY id"
+        ))?;
+        let rows = statement.query_map([], key_row)?;
+        rows.map(|row| row?.into_key()).collect()
+    }
+
+    fn key_by_hash(&self, hash: &KeyHash) -> Result<Option<ApiKey>, StoreError> {
+        let connection = self.lock();
+        let mut statement = connection.prepare_cached(concat!(
+            "SELECT ",
+            key_columns!(),
+            " FROM api_keys WHERE hash = ?1"
+        ))?;
+        statement
+            .query_row([hash.as_slice()], key_row)
+            .optional()?
+            .map(KeyRow::into_key)
+            .transpose()
+    }
+
+    fn revoke_key(&self, name: &str) -> Result<bool, StoreError> {
+        let rows = self.lock().execute(
+            "UPDATE api_keys SET revoked_ms = ?2 WHERE name = ?1 AND revoked_ms IS NULL",
+            params![name, now_ms()],
+        )?;
+        Ok(rows == 1)
+    }
+
+    fn has_keys(&self) -> Result<bool, StoreError> {
+        Ok(self
+            .lock()
+            .query_row("SELECT EXISTS (SELECT 1 FROM api_keys)", [], |r| r.get(0))?)
+    }
+}
+
+/// A key's columns, as [`key_columns`] selects them.
+fn key_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<KeyRow> {
+    Ok(KeyRow {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        role: r.get(2)?,
+        max_queued: r.get(3)?,
+        per_minute: r.get(4)?,
+        max_job_memory: r.get(5)?,
+        created_ms: r.get(6)?,
+        revoked_ms: r.get(7)?,
+    })
+}
+
+#[cfg(test)]
+mod upgrade {
+    use super::*;
+
+    #[test]
+    fn a_store_made_before_keys_keeps_its_jobs_as_the_open_tenants() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut old = Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+            migrations::runner()
+                .set_target(refinery::Target::Version(1))
+                .run(&mut old)
+                .unwrap();
+            old.execute(
+                "INSERT INTO jobs (idempotency_key, program, backend, input, submitted_ms, \
+                     state, receipt) VALUES ('k', 'fibonacci', 'trace', x'31', 1, 'done', x'52')",
+                [],
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let status = store.status(1).unwrap().unwrap();
+        assert_eq!(
+            (status.tenant, status.state),
+            (crate::OPEN_TENANT, JobState::Done)
+        );
+        assert_eq!(store.receipt(1).unwrap(), Some(Some(b"R".to_vec())));
+        let job = NewJob {
+            program: "fibonacci".into(),
+            backend: "trace".into(),
+            input: b"1".to_vec(),
+            idempotency_key: Some("k".into()),
+        };
+        let again = store.submit(&[job]).unwrap()[0];
+        assert_eq!(
+            (again.id, again.created),
+            (1, false),
+            "its idempotency key still holds"
+        );
+        let next = store.submit(&[crate::tests::job(2, None)]).unwrap()[0];
+        assert!(next.id > 1, "ids go on after the old ones");
     }
 }

@@ -7,9 +7,9 @@ use std::time::Duration;
 use super::*;
 use crate::scratch::ScratchDatabase;
 
-const LONG: Duration = Duration::from_secs(60);
+pub(crate) const LONG: Duration = Duration::from_secs(60);
 
-fn job(n: u8, key: Option<&str>) -> NewJob {
+pub(crate) fn job(n: u8, key: Option<&str>) -> NewJob {
     NewJob {
         program: "fibonacci".into(),
         backend: "trace".into(),
@@ -19,7 +19,7 @@ fn job(n: u8, key: Option<&str>) -> NewJob {
 }
 
 /// Runs `check` on a fresh SQLite store and, when a server is configured, a fresh PostgreSQL one.
-fn on_every_store(check: impl Fn(&dyn JobStore)) {
+pub(crate) fn on_every_store(check: impl Fn(&dyn JobStore)) {
     let dir = tempfile::tempdir().unwrap();
     check(&SqliteStore::open(dir.path()).unwrap());
     if let Some(db) = ScratchDatabase::from_env() {

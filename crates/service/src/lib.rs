@@ -20,28 +20,30 @@ mod metrics;
 pub mod progress;
 mod prover;
 mod server;
+pub mod tls;
 mod worker;
 
 use std::future::Future;
 use std::sync::Arc;
 
-pub use api::{AllowedHosts, ApiState, Limits};
+pub use api::{AllowedHosts, ApiState, Caller, KEY_REFRESH, Keys, Limits};
 pub use health::{StoreHealth, WritesFailing};
 use l2x_jobs::JobStore;
 pub use metrics::Metrics;
 pub use prover::{Prover, Refusal};
 pub use worker::{Wake, WorkerConfig, WorkerStats, Workers};
 
-/// Serves the API on `listener` under `limits` until `shutdown` completes, then finishes the
-/// requests in flight.
+/// Serves the API on `listener` under `limits`, over TLS when `tls` is given
+/// ([`tls::server_config`]), until `shutdown` completes, then finishes the requests in flight.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: ApiState,
     limits: Limits,
+    tls: Option<Arc<rustls::ServerConfig>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let router = api::router(state, &limits);
-    server::serve(listener, router, &limits, shutdown).await
+    server::serve(listener, router, &limits, tls, shutdown).await
 }
 
 /// Everything a service process runs: the API's state and its in-process workers.

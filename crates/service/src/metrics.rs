@@ -28,6 +28,10 @@ pub struct Metrics {
     pub memory_budget: IntGauge,
     /// The memory running jobs hold (their estimates), in bytes.
     pub memory_in_use: IntGauge,
+    /// Jobs stored by each tenant's submits (by key name; "open" without keys).
+    pub tenant_jobs: IntCounterVec,
+    /// Submits refused, by tenant and reason: invalid, max_job_memory, per_minute, max_queued.
+    pub tenant_refused: IntCounterVec,
 }
 
 /// Buckets of proving time: 1 ms to about 2 minutes, doubling.
@@ -70,6 +74,22 @@ impl Metrics {
             "l2x_memory_in_use_bytes",
             "Memory held by running jobs (their estimates)",
         )?;
+        let tenant_jobs = IntCounterVec::new(
+            Opts::new(
+                "l2x_tenant_jobs_submitted_total",
+                "Jobs stored by submits, by tenant (API key name)",
+            ),
+            &["tenant"],
+        )?;
+        let tenant_refused = IntCounterVec::new(
+            Opts::new(
+                "l2x_tenant_submits_refused_total",
+                "Submits refused, by tenant and reason (invalid, max_job_memory, per_minute, max_queued)",
+            ),
+            &["tenant", "reason"],
+        )?;
+        registry.register(Box::new(tenant_jobs.clone()))?;
+        registry.register(Box::new(tenant_refused.clone()))?;
         registry.register(Box::new(jobs.clone()))?;
         registry.register(Box::new(queue_depth.clone()))?;
         registry.register(Box::new(proving_seconds.clone()))?;
@@ -90,7 +110,23 @@ impl Metrics {
             cache_misses,
             memory_budget,
             memory_in_use,
+            tenant_jobs,
+            tenant_refused,
         })
+    }
+
+    /// Counts `jobs` stored by a submit of `tenant`.
+    pub fn submitted(&self, tenant: &str, jobs: usize) {
+        self.tenant_jobs
+            .with_label_values(&[tenant])
+            .inc_by(u64::try_from(jobs).unwrap_or(u64::MAX));
+    }
+
+    /// Counts a submit of `tenant` refused for `reason`.
+    pub fn refused(&self, tenant: &str, reason: &str) {
+        self.tenant_refused
+            .with_label_values(&[tenant, reason])
+            .inc();
     }
 
     /// Every metric in Prometheus's text format.

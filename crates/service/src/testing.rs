@@ -4,8 +4,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
+use l2x_jobs::keys::KeyHash;
 use l2x_jobs::{
-    Claimed, Counts, JobId, JobStatus, JobStore, Lease, NewJob, Outcome, StoreError, Submitted,
+    ApiKey, Claimed, Counts, JobId, JobStatus, JobStore, Lease, NewJob, NewKey, Outcome, Owner,
+    Scope, StoreError, Submitted,
 };
 
 /// Delegates to a real store; while full, every write fails with SQLite's "database or disk is
@@ -54,9 +56,9 @@ impl FullDisk {
 }
 
 impl JobStore for FullDisk {
-    fn submit(&self, jobs: &[NewJob]) -> Result<Vec<Submitted>, StoreError> {
+    fn submit_as(&self, owner: &Owner, jobs: &[NewJob]) -> Result<Vec<Submitted>, StoreError> {
         self.write()?;
-        self.inner.submit(jobs)
+        self.inner.submit_as(owner, jobs)
     }
 
     fn claim(&self, worker: &str, lease: Duration) -> Result<Option<Claimed>, StoreError> {
@@ -95,19 +97,41 @@ impl JobStore for FullDisk {
         self.inner.release(lease)
     }
 
-    fn status(&self, id: JobId) -> Result<Option<JobStatus>, StoreError> {
-        self.inner.status(id)
+    fn status_in(&self, scope: Scope, id: JobId) -> Result<Option<JobStatus>, StoreError> {
+        self.inner.status_in(scope, id)
     }
 
-    fn receipt(&self, id: JobId) -> Result<Option<Option<Vec<u8>>>, StoreError> {
-        self.inner.receipt(id)
+    fn receipt_in(&self, scope: Scope, id: JobId) -> Result<Option<Option<Vec<u8>>>, StoreError> {
+        self.inner.receipt_in(scope, id)
     }
 
-    fn input(&self, id: JobId) -> Result<Option<Vec<u8>>, StoreError> {
-        self.inner.input(id)
+    fn input_in(&self, scope: Scope, id: JobId) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.input_in(scope, id)
     }
 
     fn counts(&self) -> Result<Counts, StoreError> {
         self.inner.counts()
+    }
+
+    fn create_key(&self, key: &NewKey) -> Result<ApiKey, StoreError> {
+        self.write()?;
+        self.inner.create_key(key)
+    }
+
+    fn keys(&self) -> Result<Vec<ApiKey>, StoreError> {
+        self.inner.keys()
+    }
+
+    fn key_by_hash(&self, hash: &KeyHash) -> Result<Option<ApiKey>, StoreError> {
+        self.inner.key_by_hash(hash)
+    }
+
+    fn revoke_key(&self, name: &str) -> Result<bool, StoreError> {
+        self.write()?;
+        self.inner.revoke_key(name)
+    }
+
+    fn has_keys(&self) -> Result<bool, StoreError> {
+        self.inner.has_keys()
     }
 }

@@ -528,3 +528,4 @@ async fn a_job_a_worker_cannot_run_fails_alone_and_the_service_stays_up() {
 }
 
 mod hostile;
+mod tenants;

@@ -47,6 +47,7 @@ impl Server {
             listener,
             service.state.clone(),
             limits,
+            None,
             async {
                 let _ = stopped.await;
             },

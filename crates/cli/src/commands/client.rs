@@ -14,10 +14,10 @@ use crate::{files, output};
 /// The largest answer read from a service (receipts are well under 2 MiB).
 const MAX_ANSWER: u64 = 64 << 20;
 
-/// The service to talk to.
+/// The service to talk to, and how.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServerArgs {
-    /// The service's address.
+    /// The service's address (https:// for a service with TLS).
     #[arg(
         long,
         value_name = "URL",
@@ -25,6 +25,66 @@ pub struct ServerArgs {
         default_value = "http://127.0.0.1:8080"
     )]
     server: String,
+
+    /// The API key is read from L2X_API_KEY or from this file's first line (never from the
+    /// command line, which every local user can read).
+    #[arg(long, value_name = "FILE")]
+    api_key_file: Option<PathBuf>,
+
+    /// A CA certificate (PEM) to trust for the service's TLS besides the public roots: a
+    /// private CA's, or a self-signed service certificate.
+    #[arg(long, value_name = "FILE", env = "L2X_CA_CERT")]
+    ca_cert: Option<PathBuf>,
+}
+
+/// The variable an API key is read from.
+const API_KEY_VAR: &str = "L2X_API_KEY";
+
+impl ServerArgs {
+    /// The API key, from `--api-key-file` or `L2X_API_KEY`, if either is given.
+    fn api_key(&self) -> Result<Option<String>> {
+        let key = match &self.api_key_file {
+            Some(file) => {
+                let text = files::read_limited(file, 4096, "--api-key-file")?;
+                let text = String::from_utf8(text)
+                    .with_context(|| format!("--api-key-file {}: not text", file.display()))?;
+                text.lines().next().unwrap_or_default().trim().to_owned()
+            }
+            None => match std::env::var(API_KEY_VAR) {
+                Ok(key) => key.trim().to_owned(),
+                Err(_) => return Ok(None),
+            },
+        };
+        if key.is_empty() || !key.bytes().all(|b| b.is_ascii_graphic()) {
+            bail!(
+                "the API key is empty or not printable ASCII (from --api-key-file or {API_KEY_VAR})"
+            );
+        }
+        Ok(Some(key))
+    }
+
+    /// The TLS settings: the public roots, or `--ca-cert`'s certificates besides them.
+    fn tls(&self) -> Result<ureq::tls::TlsConfig> {
+        let builder = ureq::tls::TlsConfig::builder();
+        let Some(file) = &self.ca_cert else {
+            return Ok(builder.build());
+        };
+        let pem = files::read_limited(file, 1 << 20, "--ca-cert")?;
+        let certs = ureq::tls::parse_pem(&pem)
+            .filter_map(|item| match item {
+                Ok(ureq::tls::PemItem::Certificate(cert)) => Some(Ok(cert)),
+                Ok(_) => None,
+                Err(e) => Some(Err(e)),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .with_context(|| format!("--ca-cert {}: not PEM", file.display()))?;
+        if certs.is_empty() {
+            bail!("--ca-cert {}: no certificate in the file", file.display());
+        }
+        Ok(builder
+            .root_certs(ureq::tls::RootCerts::new_with_certs(&certs))
+            .build())
+    }
 }
 
 /// Arguments of `l2x submit`.
@@ -100,19 +160,22 @@ pub struct FetchArgs {
 pub struct Client {
     agent: ureq::Agent,
     base: String,
+    authorization: Option<String>,
 }
 
 impl Client {
-    /// A client of the service `server` names.
-    pub fn new(server: &ServerArgs) -> Self {
+    /// A client of the service `server` names, with its key and TLS settings.
+    pub fn new(server: &ServerArgs) -> Result<Self> {
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(60)))
+            .tls_config(server.tls()?)
             .build();
-        Self {
+        Ok(Self {
             agent: config.into(),
             base: server.server.trim_end_matches('/').to_owned(),
-        }
+            authorization: server.api_key()?.map(|key| format!("Bearer {key}")),
+        })
     }
 
     /// Sends a request and reads the answer: its status and body.
@@ -130,9 +193,18 @@ impl Client {
                 if let Some(key) = key {
                     request = request.header("Idempotency-Key", key);
                 }
+                if let Some(authorization) = &self.authorization {
+                    request = request.header("Authorization", authorization);
+                }
                 request.send_json(body)
             }
-            _ => self.agent.get(&url).call(),
+            _ => {
+                let mut request = self.agent.get(&url);
+                if let Some(authorization) = &self.authorization {
+                    request = request.header("Authorization", authorization);
+                }
+                request.call()
+            }
         };
         let mut response =
             sent.with_context(|| format!("cannot reach the service at {}", self.base))?;
@@ -240,7 +312,7 @@ fn exit_for(status: &Value) -> ExitCode {
 
 /// Submits one job, and waits for it if asked.
 pub fn submit(args: &SubmitArgs) -> Result<ExitCode> {
-    let client = Client::new(&args.server);
+    let client = Client::new(&args.server)?;
     let mut body = json!({
         "program": args.program,
         "input_hex": hex::encode(args.input.bytes()?),
@@ -273,7 +345,7 @@ pub fn submit(args: &SubmitArgs) -> Result<ExitCode> {
 
 /// Shows a job's status.
 pub fn status(args: &StatusArgs) -> Result<ExitCode> {
-    let client = Client::new(&args.server);
+    let client = Client::new(&args.server)?;
     let status = if args.wait {
         client.wait(args.id)?
     } else {
@@ -290,7 +362,7 @@ pub fn status(args: &StatusArgs) -> Result<ExitCode> {
 /// Writes a done job's receipt to a file.
 pub fn fetch(args: &FetchArgs) -> Result<ExitCode> {
     files::check_output(&args.output)?;
-    let client = Client::new(&args.server);
+    let client = Client::new(&args.server)?;
     let start = Instant::now();
     if args.wait {
         let status = client.wait(args.id)?;

@@ -48,14 +48,19 @@ struct Submitted {
     failures: Vec<String>,
 }
 
-fn submit_all(args: &Args, run: &str) -> Submitted {
+fn submit_all(args: &Args, run: &str) -> Result<Submitted> {
     let next = AtomicUsize::new(0);
     let total = args.jobs as usize;
+    // One client (one connection) per thread.
+    let clients = (0..args.clients)
+        .map(|_| Client::new(&args.server))
+        .collect::<Result<Vec<_>>>()?;
     let results: Vec<Submitted> = std::thread::scope(|s| {
-        let workers: Vec<_> = (0..args.clients)
-            .map(|_| {
-                s.spawn(|| {
-                    let client = Client::new(&args.server);
+        let next = &next;
+        let workers: Vec<_> = clients
+            .into_iter()
+            .map(|client| {
+                s.spawn(move || {
                     let mut mine = Submitted {
                         ids: vec![],
                         latencies: vec![],
@@ -108,7 +113,7 @@ fn submit_all(args: &Args, run: &str) -> Submitted {
         all.latencies.extend(r.latencies);
         all.failures.extend(r.failures);
     }
-    all
+    Ok(all)
 }
 
 /// The `q` quantile (nearest rank) of sorted durations, in ms.
@@ -122,7 +127,7 @@ fn quantile_ms(sorted: &[Duration], q: f64) -> f64 {
 
 /// Runs the load, waits for every job, checks them, reports.
 pub fn run(args: &Args) -> Result<ExitCode> {
-    let client = Client::new(&args.server);
+    let client = Client::new(&args.server)?;
     client
         .json("GET", "/healthz", None, None)
         .context("the service is not healthy")?;
@@ -134,7 +139,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             .map_or(0, |d| d.as_nanos())
     );
     let start = Instant::now();
-    let mut submitted = submit_all(args, &run);
+    let mut submitted = submit_all(args, &run)?;
     let submit_wall = start.elapsed();
     if let Some(first) = submitted.failures.first() {
         bail!(

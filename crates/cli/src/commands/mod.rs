@@ -6,6 +6,7 @@ pub mod bench;
 pub mod client;
 pub mod da;
 pub mod demo;
+pub mod keys;
 pub mod load;
 pub mod programs;
 pub mod prove;

@@ -1,6 +1,7 @@
 //! `l2x serve` and `l2x worker`: the prover service and its remote workers.
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -123,10 +124,23 @@ pub struct ServeArgs {
     #[arg(long, conflicts_with = "allowed_host")]
     allow_any_host: bool,
 
-    /// Listen on an address other than loopback although the API has no authentication: anyone
+    /// Listen on an address other than loopback although the store has no API keys: anyone
     /// who reaches the port can submit jobs and read every receipt.
     #[arg(long)]
     insecure_no_auth: bool,
+
+    /// The TLS certificate chain (PEM, leaf first): the service speaks HTTPS.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+
+    /// The TLS certificate's private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+
+    /// Listen on an address other than loopback without TLS although API keys are in use: they
+    /// cross the network in clear (for a network already encrypted, such as a service mesh).
+    #[arg(long, conflicts_with = "tls_cert")]
+    insecure_plaintext: bool,
 
     #[command(flatten)]
     proving: ProvingArgs,
@@ -219,21 +233,50 @@ fn open_store(spec: &str) -> Result<Arc<dyn JobStore>> {
     Ok(Arc::from(store))
 }
 
-/// Serves the API until Ctrl-C or SIGTERM, then lets the jobs in hand finish.
-pub fn serve(args: &ServeArgs) -> Result<ExitCode> {
-    let limits = args.limits()?;
-    if !args.listen.ip().is_loopback() {
+/// Whether a service on `listen` over a store with keys (or not) may start: beyond loopback,
+/// keys are required (unless `--insecure-no-auth`), and they must not cross the network in
+/// clear (TLS, unless `--insecure-plaintext`).
+fn check_exposure(args: &ServeArgs, has_keys: bool) -> Result<()> {
+    if args.listen.ip().is_loopback() {
+        return Ok(());
+    }
+    if !has_keys {
         if !args.insecure_no_auth {
             bail!(
-                "--listen {}: not a loopback address, and the API has no authentication: anyone who reaches the port could submit jobs and read every receipt. Listen on 127.0.0.1 behind a proxy that authenticates and terminates TLS, or pass --insecure-no-auth",
+                "--listen {}: not a loopback address, and the store has no API keys: anyone who reaches the port could submit jobs and read every receipt. Make a key first (l2x keys create --name NAME), or pass --insecure-no-auth",
                 args.listen
             );
         }
         tracing::warn!(listen = %args.listen, "serving without authentication on a non-loopback address (--insecure-no-auth)");
+    } else if args.tls_cert.is_none() {
+        if !args.insecure_plaintext {
+            bail!(
+                "--listen {}: not a loopback address, and without TLS the API keys would cross the network in clear. Give --tls-cert and --tls-key, listen on 127.0.0.1 behind a proxy that terminates TLS, or pass --insecure-plaintext",
+                args.listen
+            );
+        }
+        tracing::warn!(listen = %args.listen, "API keys cross the network in clear (--insecure-plaintext)");
     }
+    Ok(())
+}
+
+/// Serves the API until Ctrl-C or SIGTERM, then lets the jobs in hand finish.
+pub fn serve(args: &ServeArgs) -> Result<ExitCode> {
+    let mut limits = args.limits()?;
     let spec = args.store.spec(Some("l2x-data"))?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(l2x_service::tls::server_config(cert, key)?),
+        _ => None,
+    };
+    if !spec.contains("://") && !l2x_jobs::SqliteStore::exists(Path::new(&spec)) {
+        // A store not made yet has no keys: refused before anything is created.
+        check_exposure(args, false)?;
+    }
     let opened = l2x_jobs::open_serving(&spec)
         .with_context(|| format!("cannot open the job store {}", shown(&spec)))?;
+    let has_keys = opened.store.has_keys()?;
+    check_exposure(args, has_keys)?;
+    limits.metrics_need_key = !args.listen.ip().is_loopback();
     if let Some(why) = &opened.read_only {
         tracing::error!(
             error = %why,
@@ -258,6 +301,7 @@ pub fn serve(args: &ServeArgs) -> Result<ExitCode> {
         .block_on(tokio::net::TcpListener::bind(args.listen))
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let address = listener.local_addr()?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let kind = if spec.contains("://") {
         "PostgreSQL"
     } else {
@@ -265,7 +309,9 @@ pub fn serve(args: &ServeArgs) -> Result<ExitCode> {
     };
     if args.json {
         crate::output::print_json(&json!({
-            "listening": format!("http://{address}"),
+            "listening": format!("{scheme}://{address}"),
+            "auth": if has_keys { "keys" } else { "none" },
+            "tls": tls.is_some(),
             "store": shown(&spec),
             "store_kind": kind,
             "workers": workers,
@@ -275,7 +321,12 @@ pub fn serve(args: &ServeArgs) -> Result<ExitCode> {
         }));
     } else {
         outln!(
-            "l2x serve: listening on http://{address} (store {} ({kind}), {workers} workers on {threads} threads, default backend {}{})",
+            "l2x serve: listening on {scheme}://{address} ({}; store {} ({kind}), {workers} workers on {threads} threads, default backend {}{})",
+            if has_keys {
+                "API keys required"
+            } else {
+                "no API keys: open to whoever reaches the port"
+            },
             shown(&spec),
             backend.name(),
             if backend.is_dev() {
@@ -289,6 +340,7 @@ pub fn serve(args: &ServeArgs) -> Result<ExitCode> {
         listener,
         service.state.clone(),
         limits,
+        tls,
         shutdown_signal(),
     ));
     tracing::info!("shutting down: waiting for the jobs in hand");

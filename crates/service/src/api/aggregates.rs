@@ -4,14 +4,15 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
+use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use l2x_api::AggregateRequest;
 use l2x_core::Receipt;
 use serde_json::json;
 
+use super::auth::Caller;
 use super::jobs::receipt_bytes;
 use super::{ApiError, ApiState, blocking, json_body};
 
@@ -25,15 +26,17 @@ const MEMORY_PER_RECEIPT_BYTE: u64 = 7;
 /// while the aggregate is made and answered.
 pub(super) async fn aggregate(
     State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let started = Instant::now();
+    let scope = caller.scope();
     let request = AggregateRequest::from_json(&json_body(&headers, body)?)?;
     let mut receipts = Vec::with_capacity(request.jobs.len());
     let mut total = 0usize;
     for &id in &request.jobs {
-        let bytes = receipt_bytes(&state, id).await?;
+        let bytes = receipt_bytes(&state, scope, id).await?;
         total = total.saturating_add(bytes.len());
         if total > state.max_aggregate_bytes {
             return Err(ApiError::field(
@@ -61,7 +64,7 @@ pub(super) async fn aggregate(
         let ids = request.jobs.clone();
         blocking(move || {
             ids.iter()
-                .map(|&id| Ok(store.input(id)?.unwrap_or_default()))
+                .map(|&id| Ok(store.input_in(scope, id)?.unwrap_or_default()))
                 .collect::<Result<Vec<_>, ApiError>>()
         })
         .await?

@@ -5,13 +5,14 @@ use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{Path, State};
+use axum::extract::{Extension, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use l2x_api::{IdempotencyKey, JobRequest, Submit, parse_job_id};
-use l2x_jobs::{JobId, JobState, JobStatus, NewJob};
+use l2x_jobs::{JobId, JobState, JobStatus, NewJob, Scope};
 use serde_json::{Value, json};
 
+use super::auth::{Caller, RateRefusal};
 use super::{ApiError, ApiState, blocking, json_body};
 use crate::prover::{Prover, Refusal};
 
@@ -19,6 +20,7 @@ use crate::prover::{Prover, Refusal};
 /// memory budget); `field` prefixes error paths (`jobs[3].`).
 fn validate(
     prover: &Prover,
+    caller: &Caller,
     request: JobRequest,
     field: &str,
     key: Option<String>,
@@ -32,7 +34,7 @@ fn validate(
         };
         ApiError::field(status, &format!("{field}backend"), e.to_string())
     })?;
-    prover
+    let plan = prover
         .plan(&request.program, backend, &request.input)
         .map_err(|e| {
             ApiError::field(
@@ -41,6 +43,20 @@ fn validate(
                 format!("{}: {e}", request.program),
             )
         })?;
+    if let Some(limit) = caller.quotas.max_job_memory.filter(|l| plan.memory > *l) {
+        // Waiting does not make the job smaller: no Retry-After.
+        return Err(ApiError::field(
+            StatusCode::TOO_MANY_REQUESTS,
+            &format!("{field}input"),
+            format!(
+                "{}: needs about {} MiB to prove, over this key's quota of {} MiB per job",
+                request.program,
+                plan.memory >> 20,
+                limit >> 20
+            ),
+        )
+        .with("quota", json!("max_job_memory")));
+    }
     Ok(NewJob {
         program: request.program,
         backend: backend.name().to_owned(),
@@ -61,6 +77,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiErr
 /// `POST /v1/jobs`.
 pub(super) async fn submit(
     State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
@@ -76,17 +93,40 @@ pub(super) async fn submit(
         } else {
             (String::new(), key.as_ref().map(|k| k.as_str().to_owned()))
         };
-        jobs.push(validate(&state.prover, request, &field, job_key)?);
+        let job = validate(&state.prover, &caller, request, &field, job_key);
+        jobs.push(job.inspect_err(|e| {
+            let reason = if e.status == StatusCode::TOO_MANY_REQUESTS {
+                "max_job_memory"
+            } else {
+                "invalid"
+            };
+            state.metrics.refused(&caller.name, reason);
+        })?);
     }
-    let (store, health) = (Arc::clone(&state.store), Arc::clone(&state.health));
-    let submitted = blocking(move || Ok(health.record(store.submit(&jobs))?)).await?;
+    caller.take(jobs.len()).map_err(|refusal| {
+        state.metrics.refused(&caller.name, "per_minute");
+        over_rate(refusal)
+    })?;
+    let (store, health, owner) = (
+        Arc::clone(&state.store),
+        Arc::clone(&state.health),
+        caller.owner(),
+    );
+    let submitted = blocking(move || Ok(health.record(store.submit_as(&owner, &jobs))?))
+        .await
+        .inspect_err(|e| {
+            if e.status == StatusCode::TOO_MANY_REQUESTS {
+                state.metrics.refused(&caller.name, "max_queued");
+            }
+        })?;
+    let created = submitted.iter().filter(|s| s.created).count();
+    state.metrics.submitted(&caller.name, created);
     state.wake.notify();
     state
         .metrics
         .submit_seconds
         .observe(start.elapsed().as_secs_f64());
-    let created = submitted.iter().any(|s| s.created);
-    let code = if created {
+    let code = if created > 0 {
         StatusCode::CREATED
     } else {
         StatusCode::OK
@@ -101,6 +141,23 @@ pub(super) async fn submit(
         list[0].clone()
     };
     Ok((code, axum::Json(body)).into_response())
+}
+
+/// The answer to a submit over the key's per-minute quota (nothing was stored).
+fn over_rate(refusal: RateRefusal) -> ApiError {
+    let error = |message: String| {
+        ApiError::new(StatusCode::TOO_MANY_REQUESTS, message).with("quota", json!("per_minute"))
+    };
+    match refusal {
+        RateRefusal::Later(wait) => error(format!(
+            "over this key's quota of jobs per minute; retry in {:.1} s; nothing was stored",
+            wait.as_secs_f64()
+        ))
+        .retry_after(wait),
+        RateRefusal::Never(per_minute) => error(format!(
+            "this submit has more jobs than this key may submit in a minute ({per_minute}); split it"
+        )),
+    }
 }
 
 /// A job id from the URL (canonical decimal: `/v1/jobs/+1` and `/v1/jobs/01` are refused).
@@ -153,11 +210,12 @@ pub fn status_json(s: &JobStatus) -> Value {
 /// `GET /v1/jobs/{id}`.
 pub(super) async fn status(
     State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
     raw: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let id = parse_id(raw)?;
-    let store = Arc::clone(&state.store);
-    match blocking(move || Ok(store.status(id)?)).await? {
+    let (store, scope) = (Arc::clone(&state.store), caller.scope());
+    match blocking(move || Ok(store.status_in(scope, id)?)).await? {
         Some(s) => Ok(axum::Json(status_json(&s)).into_response()),
         None => Err(no_job(id)),
     }
@@ -167,13 +225,18 @@ fn no_job(id: JobId) -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, format!("no job {id}"))
 }
 
-/// A done job's receipt bytes, or the error saying why there are none.
-pub(super) async fn receipt_bytes(state: &ApiState, id: JobId) -> Result<Vec<u8>, ApiError> {
+/// A done job's receipt bytes, or the error saying why there are none (404 for another
+/// tenant's job, as for one that does not exist).
+pub(super) async fn receipt_bytes(
+    state: &ApiState,
+    scope: Scope,
+    id: JobId,
+) -> Result<Vec<u8>, ApiError> {
     let store = Arc::clone(&state.store);
     let (bytes, status) = blocking(move || {
-        let bytes = store.receipt(id)?;
+        let bytes = store.receipt_in(scope, id)?;
         let status = match bytes {
-            Some(None) => store.status(id)?,
+            Some(None) => store.status_in(scope, id)?,
             _ => None,
         };
         Ok((bytes, status))
@@ -200,9 +263,10 @@ pub(super) async fn receipt_bytes(state: &ApiState, id: JobId) -> Result<Vec<u8>
 /// `GET /v1/jobs/{id}/receipt`.
 pub(super) async fn receipt(
     State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
     raw: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let id = parse_id(raw)?;
-    let bytes = receipt_bytes(&state, id).await?;
+    let bytes = receipt_bytes(&state, caller.scope(), id).await?;
     Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
 }

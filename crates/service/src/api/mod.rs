@@ -22,9 +22,11 @@ use crate::prover::Prover;
 use crate::worker::Wake;
 
 mod aggregates;
+mod auth;
 mod guard;
 mod jobs;
 
+pub use auth::{Caller, Keys, REFRESH as KEY_REFRESH};
 pub use guard::AllowedHosts;
 
 use aggregates::aggregate;
@@ -62,6 +64,9 @@ pub struct Limits {
     pub write_timeout: Duration,
     /// The `Host` headers answered.
     pub hosts: AllowedHosts,
+    /// Whether `/metrics` needs a key of the scrape role (a service listening beyond loopback,
+    /// once its store has keys).
+    pub metrics_need_key: bool,
 }
 
 impl Default for Limits {
@@ -76,6 +81,7 @@ impl Default for Limits {
             request_timeout: Duration::from_secs(120),
             write_timeout: Duration::from_secs(30),
             hosts: AllowedHosts::default(),
+            metrics_need_key: false,
         }
     }
 }
@@ -88,6 +94,7 @@ pub struct ApiState {
     metrics: Metrics,
     wake: Arc<Wake>,
     health: Arc<StoreHealth>,
+    keys: Arc<Keys>,
     max_aggregate_bytes: usize,
     request_timeout: Duration,
 }
@@ -103,6 +110,7 @@ impl ApiState {
         health: Arc<StoreHealth>,
     ) -> Self {
         Self {
+            keys: Arc::new(Keys::new(Arc::clone(&store))),
             store,
             prover,
             metrics,
@@ -137,14 +145,26 @@ pub fn router(mut state: ApiState, limits: &Limits) -> Router {
         max: limits.max_body,
         timeout: limits.body_timeout,
     };
-    Router::new()
+    let keys = Arc::clone(&state.keys);
+    let v1 = Router::new()
         .route("/v1/jobs", post(submit))
         .route("/v1/jobs/{id}", get(status))
         .route("/v1/jobs/{id}/receipt", get(receipt))
         .route("/v1/aggregates", post(aggregate))
         .route("/v1/openapi.json", get(openapi))
+        .route_layer(middleware::from_fn_with_state(
+            Arc::clone(&keys),
+            auth::authenticate,
+        ));
+    let mut metrics_route = Router::new().route("/metrics", get(metrics));
+    if limits.metrics_need_key {
+        metrics_route =
+            metrics_route.route_layer(middleware::from_fn_with_state(keys, auth::scrape));
+    }
+    Router::new()
+        .merge(v1)
+        .merge(metrics_route)
         .route("/healthz", get(health))
-        .route("/metrics", get(metrics))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route") })
         .layer(middleware::from_fn_with_state(
             limits.request_timeout,
@@ -189,8 +209,13 @@ impl ApiError {
     }
 
     /// Tells the client to try again later (`Retry-After`, [`RETRY_LATER`]).
-    fn retry_later(mut self) -> Self {
-        self.retry_after = Some(RETRY_LATER);
+    fn retry_later(self) -> Self {
+        self.retry_after(RETRY_LATER)
+    }
+
+    /// Tells the client to try again after `wait` (`Retry-After` in whole seconds, at least 1).
+    fn retry_after(mut self, wait: Duration) -> Self {
+        self.retry_after = Some(wait.max(Duration::from_secs(1)));
         self
     }
 
@@ -206,7 +231,7 @@ impl IntoResponse for ApiError {
         if let Some(wait) = self.retry_after {
             response.headers_mut().insert(
                 header::RETRY_AFTER,
-                header::HeaderValue::from(wait.as_secs()),
+                header::HeaderValue::from(wait.as_secs() + u64::from(wait.subsec_nanos() > 0)),
             );
         }
         response
@@ -225,6 +250,14 @@ impl From<RequestError> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
+            StoreError::OverQuota { open, limit } => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "over this key's quota of {limit} unfinished jobs ({open} with this submit); nothing was stored"
+                ),
+            )
+            .with("quota", json!("max_queued"))
+            .retry_later(),
             StoreError::KeyReused(key) => ApiError::field(
                 StatusCode::CONFLICT,
                 IdempotencyKey::HEADER,
