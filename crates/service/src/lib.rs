@@ -16,6 +16,7 @@
 
 pub mod api;
 mod health;
+mod local;
 mod metrics;
 pub mod progress;
 mod prover;
@@ -29,6 +30,7 @@ use std::sync::Arc;
 pub use api::{AllowedHosts, ApiState, Caller, KEY_REFRESH, Keys, Limits};
 pub use health::{StoreHealth, WritesFailing};
 use l2x_jobs::JobStore;
+pub use local::LocalService;
 pub use metrics::Metrics;
 pub use prover::{Prover, Refusal};
 pub use worker::{Wake, WorkerConfig, WorkerStats, Workers};
@@ -90,6 +92,9 @@ pub enum StartError {
     /// A worker thread could not be started.
     #[error("cannot start the worker threads: {0}")]
     Threads(#[from] std::io::Error),
+    /// A local service's runtime or loopback listener could not be made.
+    #[error("cannot listen on a loopback port: {0}")]
+    Listen(std::io::Error),
 }
 
 #[cfg(test)]

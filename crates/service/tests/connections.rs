@@ -12,24 +12,17 @@ use std::time::{Duration, Instant};
 
 use l2x_executor::Executor;
 use l2x_jobs::{JobStore, SqliteStore};
-use l2x_service::{Limits, Service, WorkerConfig};
+use l2x_service::{Limits, LocalService, WorkerConfig};
 
 /// A service on a loopback port, stopped on drop.
 struct Server {
     address: SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    service: Option<Service>,
-    _runtime: tokio::runtime::Runtime,
+    _service: LocalService,
     _dir: tempfile::TempDir,
 }
 
 impl Server {
     fn start(limits: Limits) -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
         let dir = tempfile::tempdir().expect("temporary directory");
         let store: Arc<dyn JobStore> = Arc::new(SqliteStore::open(dir.path()).expect("store"));
         let executor = Executor::builder()
@@ -37,26 +30,11 @@ impl Server {
             .threads(1)
             .build()
             .expect("executor");
-        let service = Service::start(store, executor, WorkerConfig::new(1)).expect("service");
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("listener");
-        let address = listener.local_addr().expect("address");
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        runtime.spawn(l2x_service::serve(
-            listener,
-            service.state.clone(),
-            limits,
-            None,
-            async {
-                let _ = stopped.await;
-            },
-        ));
+        let service =
+            LocalService::start(store, executor, WorkerConfig::new(1), limits).expect("service");
         Self {
-            address,
-            stop: Some(stop),
-            service: Some(service),
-            _runtime: runtime,
+            address: service.address(),
+            _service: service,
             _dir: dir,
         }
     }
@@ -74,17 +52,6 @@ impl Server {
         stream.set_read_timeout(Some(HANG)).ok()?;
         stream.write_all(request).ok()?;
         answer(&mut stream)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(service) = self.service.take() {
-            service.workers.stop();
-        }
     }
 }
 

@@ -11,7 +11,9 @@ use anyhow::{Context, Result, bail};
 use l2x_core::BackendId;
 use serde_json::{Value, json};
 
-use super::client::{Client, ServerArgs};
+use l2x_client::{JobSpec, JobState, Service};
+
+use super::client::ServerArgs;
 use crate::output;
 
 /// Arguments of `l2x load`.
@@ -52,9 +54,11 @@ fn submit_all(args: &Args, run: &str) -> Result<Submitted> {
     let next = AtomicUsize::new(0);
     let total = args.jobs as usize;
     // One client (one connection) per thread.
+    let mut config = args.server.config()?;
+    config.backend = Some(args.backend);
     let clients = (0..args.clients)
-        .map(|_| Client::new(&args.server))
-        .collect::<Result<Vec<_>>>()?;
+        .map(|_| Service::new(&config))
+        .collect::<Result<Vec<_>, _>>()?;
     let results: Vec<Submitted> = std::thread::scope(|s| {
         let next = &next;
         let workers: Vec<_> = clients
@@ -71,18 +75,17 @@ fn submit_all(args: &Args, run: &str) -> Result<Submitted> {
                         if i >= total {
                             return mine;
                         }
-                        let body = json!({
-                            "program": "fibonacci",
-                            "input": (args.n + i as u64).to_string(),
-                            "backend": args.backend.name(),
-                        });
+                        let job = JobSpec {
+                            program: "fibonacci".into(),
+                            input: (args.n + i as u64).to_string().into_bytes(),
+                        };
                         let key = format!("{run}-{i}");
                         let start = Instant::now();
-                        match client.json("POST", "/v1/jobs", Some(&body), Some(&key)) {
+                        match client.submit(&[job], Some(&key)) {
                             Ok(answer) => {
                                 mine.latencies.push(start.elapsed());
-                                match answer["id"].as_i64() {
-                                    Some(id) => mine.ids.push(id),
+                                match answer.first() {
+                                    Some(s) => mine.ids.push(s.id),
                                     None => mine.failures.push(format!("job {i}: no id")),
                                 }
                             }
@@ -127,10 +130,8 @@ fn quantile_ms(sorted: &[Duration], q: f64) -> f64 {
 
 /// Runs the load, waits for every job, checks them, reports.
 pub fn run(args: &Args) -> Result<ExitCode> {
-    let client = Client::new(&args.server)?;
-    client
-        .json("GET", "/healthz", None, None)
-        .context("the service is not healthy")?;
+    let client = args.server.service()?;
+    client.health().context("the service is not healthy")?;
     let run = format!(
         "load-{}-{}",
         std::process::id(),
@@ -155,7 +156,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         if start.elapsed() > Duration::from_secs(600) {
             bail!("the service did not finish the jobs within ten minutes");
         }
-        let health = client.json("GET", "/healthz", None, None)?;
+        let health = client.health()?;
         if health["queued"] == 0 && health["running"] == 0 {
             break;
         }
@@ -164,9 +165,9 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     let completion_wall = start.elapsed();
     let (mut done, mut failed, mut lost) = (0usize, 0usize, 0usize);
     for &id in &distinct {
-        match client.json("GET", &format!("/v1/jobs/{id}"), None, None) {
-            Ok(status) if status["state"] == "done" => done += 1,
-            Ok(status) if status["state"] == "failed" => failed += 1,
+        match client.status(id).map(|s| s.state) {
+            Ok(JobState::Done) => done += 1,
+            Ok(JobState::Failed) => failed += 1,
             _ => lost += 1,
         }
     }
