@@ -59,9 +59,10 @@ impl ServerArgs {
                     .with_context(|| format!("--api-key-file {}: not text", file.display()))?;
                 text.lines().next().unwrap_or_default().trim().to_owned()
             }
+            // An empty variable is no key, as for the library's L2X_* variables.
             None => match std::env::var(l2x_client::API_KEY_VAR) {
-                Ok(key) => key.trim().to_owned(),
-                Err(_) => return Ok(None),
+                Ok(key) if !key.trim().is_empty() => key.trim().to_owned(),
+                _ => return Ok(None),
             },
         };
         if key.is_empty() || !key.bytes().all(|b| b.is_ascii_graphic()) {
