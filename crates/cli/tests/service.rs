@@ -1,6 +1,6 @@
 //! The prover service under faults: processes killed with SIGKILL mid-batch, on the embedded
 //! store (the server itself) and on PostgreSQL (one of two worker processes). Every job must
-//! finish exactly once with a receipt that verifies.
+//! finish exactly once with a receipt that verifies. API keys are on: every request carries one.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod serving;
@@ -12,7 +12,7 @@ use l2x_core::Receipt;
 use l2x_executor::Executor;
 use l2x_jobs::scratch::ScratchDatabase;
 use serde_json::{Value, json};
-use serving::{Process, agent, get_json, wait_until};
+use serving::{Process, agent, wait_until};
 
 const JOBS: usize = 200;
 
@@ -30,10 +30,59 @@ fn batch() -> Value {
     json!({ "jobs": jobs })
 }
 
-fn submit(base: &str) -> Vec<i64> {
+/// A service's base URL and the API key every request carries.
+struct Api {
+    base: String,
+    key: String,
+}
+
+impl Api {
+    /// The service `server` started, with a key made in `store` before it started.
+    fn of(server: &Process, key: String) -> Self {
+        let base = server.banner["listening"].as_str().unwrap().to_owned();
+        assert_eq!(server.banner["auth"], "keys", "{}", server.banner);
+        Self { base, key }
+    }
+
+    fn bearer(&self) -> String {
+        format!("Bearer {}", self.key)
+    }
+
+    /// `GET path`, read as JSON whatever its status.
+    fn get(&self, path: &str) -> Value {
+        agent()
+            .get(format!("{}{path}", self.base))
+            .header("Authorization", self.bearer())
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_json()
+            .unwrap()
+    }
+}
+
+/// Makes an API key in `store` with the CLI: its secret.
+fn make_key(store: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_l2x"))
+        .args([
+            "keys", "create", "--name", "faults", "--store", store, "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let made: Value = serde_json::from_slice(&out.stdout).unwrap();
+    made["secret"].as_str().unwrap().to_owned()
+}
+
+fn submit(api: &Api) -> Vec<i64> {
     let answer: Value = agent()
-        .post(format!("{base}/v1/jobs"))
+        .post(format!("{}/v1/jobs", api.base))
         .header("Idempotency-Key", "kill-test")
+        .header("Authorization", api.bearer())
         .send_json(batch())
         .unwrap()
         .body_mut()
@@ -50,9 +99,9 @@ fn submit(base: &str) -> Vec<i64> {
 }
 
 /// Every job's status, by id.
-fn statuses(base: &str, ids: &[i64]) -> HashMap<i64, Value> {
+fn statuses(api: &Api, ids: &[i64]) -> HashMap<i64, Value> {
     ids.iter()
-        .map(|&id| (id, get_json(base, &format!("/v1/jobs/{id}"))))
+        .map(|&id| (id, api.get(&format!("/v1/jobs/{id}"))))
         .collect()
 }
 
@@ -60,9 +109,10 @@ fn count(statuses: &HashMap<i64, Value>, state: &str) -> usize {
     statuses.values().filter(|s| s["state"] == state).count()
 }
 
-fn receipt(base: &str, id: i64) -> Vec<u8> {
+fn receipt(api: &Api, id: i64) -> Vec<u8> {
     let mut response = agent()
-        .get(format!("{base}/v1/jobs/{id}/receipt"))
+        .get(format!("{}/v1/jobs/{id}/receipt", api.base))
+        .header("Authorization", api.bearer())
         .call()
         .unwrap();
     assert_eq!(response.status().as_u16(), 200, "job {id}");
@@ -76,12 +126,12 @@ fn receipt(base: &str, id: i64) -> Vec<u8> {
 
 /// Every job is done, its receipt verifies as the job's program, and the receipts of `kept`
 /// are byte for byte what was served before the kill.
-fn check_all_done(base: &str, ids: &[i64], kept: &HashMap<i64, Vec<u8>>) {
+fn check_all_done(api: &Api, ids: &[i64], kept: &HashMap<i64, Vec<u8>>) {
     let verifier = Executor::builder()
         .allow_dev_receipts(true)
         .build()
         .unwrap();
-    let all = statuses(base, ids);
+    let all = statuses(api, ids);
     assert_eq!(
         count(&all, "done"),
         JOBS,
@@ -89,7 +139,7 @@ fn check_all_done(base: &str, ids: &[i64], kept: &HashMap<i64, Vec<u8>>) {
         all.values().find(|s| s["state"] != "done")
     );
     for (i, &id) in ids.iter().enumerate() {
-        let bytes = receipt(base, id);
+        let bytes = receipt(api, id);
         let receipt = Receipt::from_bytes(&bytes).unwrap();
         let program = if i % 2 == 0 { "fibonacci" } else { "sha256" };
         verifier
@@ -116,31 +166,32 @@ fn the_embedded_store_survives_a_server_kill() {
         "2",
         "--allow-dev",
     ];
+    let key = make_key(store);
     let mut server = Process::start(&args);
-    let base = server.banner["listening"].as_str().unwrap().to_owned();
-    let ids = submit(&base);
+    let api = Api::of(&server, key.clone());
+    let ids = submit(&api);
     let mut before = HashMap::new();
     wait_until("a quarter of the jobs", || {
-        before = statuses(&base, &ids);
+        before = statuses(&api, &ids);
         count(&before, "done") >= JOBS / 4
     });
     let kept: HashMap<i64, Vec<u8>> = before
         .iter()
         .filter(|(_, s)| s["state"] == "done")
-        .map(|(&id, _)| (id, receipt(&base, id)))
+        .map(|(&id, _)| (id, receipt(&api, id)))
         .collect();
     server.kill();
     let server = Process::start(&args);
-    let base = server.banner["listening"].as_str().unwrap().to_owned();
+    let api = Api::of(&server, key);
     // A retried submit after the restart returns the same jobs.
-    assert_eq!(submit(&base), ids);
+    assert_eq!(submit(&api), ids);
     wait_until("every job", || {
-        get_json(&base, "/healthz")["queued"] == 0 && {
-            let all = statuses(&base, &ids);
+        api.get("/healthz")["queued"] == 0 && {
+            let all = statuses(&api, &ids);
             count(&all, "done") + count(&all, "failed") == JOBS
         }
     });
-    check_all_done(&base, &ids, &kept);
+    check_all_done(&api, &ids, &kept);
     assert!(kept.len() >= JOBS / 4);
 }
 
@@ -150,6 +201,7 @@ fn postgres_workers_survive_a_worker_kill() {
         return; // said on stderr by from_env
     };
     let db = db.unwrap();
+    let key = make_key(&db.url);
     let server = Process::start(&[
         "serve",
         "--listen",
@@ -160,7 +212,7 @@ fn postgres_workers_survive_a_worker_kill() {
         "0",
         "--allow-dev",
     ]);
-    let base = server.banner["listening"].as_str().unwrap().to_owned();
+    let api = Api::of(&server, key);
     let worker_args = [
         "worker",
         "--store",
@@ -176,7 +228,7 @@ fn postgres_workers_survive_a_worker_kill() {
     let survivor = Process::start(&worker_args);
     let doomed_name = doomed.banner["worker"].as_str().unwrap().to_owned();
     let survivor_name = survivor.banner["worker"].as_str().unwrap().to_owned();
-    let ids = submit(&base);
+    let ids = submit(&api);
     let mut client = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
     let mut held: Vec<i64> = vec![];
     wait_until("the doomed worker to be proving mid-batch", || {
@@ -207,16 +259,16 @@ fn postgres_workers_survive_a_worker_kill() {
         .map(|r| r.get(0))
         .collect();
     wait_until("every job", || {
-        let all = statuses(&base, &ids);
+        let all = statuses(&api, &ids);
         count(&all, "done") + count(&all, "failed") == JOBS
     });
-    check_all_done(&base, &ids, &HashMap::new());
+    check_all_done(&api, &ids, &HashMap::new());
     // The jobs the killed worker held were proven again by the survivor, unless one finished in
     // the instant between the look and the kill: then the doomed worker finished it before it
     // died. Its attempts are not counted: a lease lost to a heartbeat starved on a busy
     // machine adds one and breaks nothing.
     for id in held {
-        let status = get_json(&base, &format!("/v1/jobs/{id}"));
+        let status = api.get(&format!("/v1/jobs/{id}"));
         if status["worker"] == doomed_name.as_str() {
             assert!(done_by_doomed.contains(&id), "{status}");
         } else {
@@ -230,6 +282,7 @@ fn postgres_workers_survive_a_worker_kill() {
 fn a_thousand_submits_from_32_clients_lose_and_duplicate_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("data");
+    let key = make_key(store.to_str().unwrap());
     let server = Process::start(&[
         "serve",
         "--listen",
@@ -239,8 +292,10 @@ fn a_thousand_submits_from_32_clients_lose_and_duplicate_nothing() {
         "--workers",
         "2",
     ]);
-    let base = server.banner["listening"].as_str().unwrap();
+    let api = Api::of(&server, key);
+    let base = api.base.as_str();
     let out = Command::new(env!("CARGO_BIN_EXE_l2x"))
+        .env("L2X_API_KEY", &api.key)
         .args([
             "load",
             "--jobs",
@@ -279,6 +334,10 @@ fn a_thousand_submits_from_32_clients_lose_and_duplicate_nothing() {
     );
     assert!(
         metrics.contains("l2x_submit_seconds_count 1000"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("l2x_tenant_jobs_submitted_total{tenant=\"faults\"} 1000"),
         "{metrics}"
     );
 }

@@ -196,10 +196,18 @@ impl JobStore for PostgresStore {
                 "SELECT id, program, backend, input FROM jobs \
                  WHERE tenant = $1 AND idempotency_key = $2",
             )?;
+            let open_jobs = conn.statement(
+                "SELECT COALESCE( \
+                     (SELECT open FROM tenant_open WHERE tenant = $1), \
+                     (SELECT count(*) FROM jobs \
+                      WHERE tenant = $1 AND state IN ('queued', 'running')))",
+            )?;
             let mut tx = conn.client.transaction()?;
             if owner.max_queued.is_some() {
                 // One submit of a tenant at a time counts its jobs: two concurrent submits
-                // cannot both pass the quota (a tenant's id is far below 2^31).
+                // cannot both pass the quota, whether the tenant's count is kept in tenant_open
+                // (whose row lock would order them too) or counted (a tenant's id is far below
+                // 2^31).
                 tx.execute(
                     "SELECT pg_advisory_xact_lock(7243, ($1::BIGINT % 2147483647)::INT)",
                     &[&owner.tenant],
@@ -242,13 +250,7 @@ impl JobStore for PostgresStore {
                 out.push(submitted);
             }
             if let Some(limit) = owner.max_queued.filter(|_| out.iter().any(|s| s.created)) {
-                let open: i64 = tx
-                    .query_one(
-                        "SELECT count(*) FROM jobs \
-                         WHERE tenant = $1 AND state IN ('queued', 'running')",
-                        &[&owner.tenant],
-                    )?
-                    .get(0);
+                let open: i64 = tx.query_one(&open_jobs, &[&owner.tenant])?.get(0);
                 let open = open.unsigned_abs();
                 if open > limit {
                     return Err(StoreError::OverQuota { open, limit }); // rolled back on drop
@@ -405,8 +407,9 @@ impl JobStore for PostgresStore {
 
     fn create_key(&self, key: &NewKey) -> Result<ApiKey, StoreError> {
         let q = &key.quotas;
-        let row = self.with(|conn| {
-            Ok(conn.client.query_one(
+        let made = self.with(|conn| {
+            let mut tx = conn.client.transaction()?;
+            let row = tx.query_one(
                 concat!(
                     "INSERT INTO api_keys \
                          (name, hash, role, max_queued, per_minute, max_job_memory, created_ms) \
@@ -421,16 +424,25 @@ impl JobStore for PostgresStore {
                     &stored(q.per_minute),
                     &stored(q.max_job_memory),
                 ],
-            )?)
+            )?;
+            let made = key_row(&row).into_key()?;
+            if q.max_queued.is_some() {
+                tx.execute(
+                    "INSERT INTO tenant_open (tenant, open) VALUES ($1, 0)",
+                    &[&made.id],
+                )?;
+            }
+            tx.commit()?;
+            Ok(made)
         });
-        match row {
+        match made {
             Err(StoreError::Postgres(e))
                 if e.as_db_error()
                     .is_some_and(|db| db.constraint() == Some("api_keys_name_key")) =>
             {
                 Err(StoreError::NameTaken(key.name.clone()))
             }
-            row => key_row(&row?).into_key(),
+            made => made,
         }
     }
 

@@ -139,12 +139,7 @@ impl JobStore for SqliteStore {
             out.push(submitted);
         }
         if let Some(limit) = owner.max_queued.filter(|_| out.iter().any(|s| s.created)) {
-            let open: i64 = tx.query_row(
-                "SELECT count(*) FROM jobs \
-                 WHERE tenant = ?1 AND state IN ('queued', 'running')",
-                [owner.tenant],
-                |r| r.get(0),
-            )?;
+            let open: i64 = tx.query_row(OPEN_JOBS, [owner.tenant], |r| r.get(0))?;
             let open = open.unsigned_abs();
             if open > limit {
                 return Err(StoreError::OverQuota { open, limit }); // rolled back on drop
@@ -352,7 +347,9 @@ impl JobStore for SqliteStore {
 
     fn create_key(&self, key: &NewKey) -> Result<ApiKey, StoreError> {
         let q = &key.quotas;
-        let row = self.lock().query_row(
+        let mut connection = self.lock();
+        let tx = connection.transaction()?;
+        let row = tx.query_row(
             concat!(
                 "INSERT INTO api_keys \
                      (name, hash, role, max_queued, per_minute, max_job_memory, created_ms) \
@@ -377,7 +374,17 @@ impl JobStore for SqliteStore {
             {
                 Err(StoreError::NameTaken(key.name.clone()))
             }
-            row => row?.into_key(),
+            row => {
+                let made = row?.into_key()?;
+                if q.max_queued.is_some() {
+                    tx.execute(
+                        "INSERT INTO tenant_open (tenant, open) VALUES (?1, 0)",
+                        [made.id],
+                    )?;
+                }
+                tx.commit()?;
+                Ok(made)
+            }
         }
     }
 
@@ -420,6 +427,12 @@ impl JobStore for SqliteStore {
             .query_row("SELECT EXISTS (SELECT 1 FROM api_keys)", [], |r| r.get(0))?)
     }
 }
+
+/// A tenant's unfinished jobs: the count its quota's triggers keep (`V3__tenant_open.sql`), or
+/// counted when it has none.
+const OPEN_JOBS: &str = "SELECT COALESCE( \
+    (SELECT open FROM tenant_open WHERE tenant = ?1), \
+    (SELECT count(*) FROM jobs WHERE tenant = ?1 AND state IN ('queued', 'running')))";
 
 /// A key's columns, as [`key_columns`] selects them.
 fn key_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<KeyRow> {

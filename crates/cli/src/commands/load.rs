@@ -164,11 +164,15 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     }
     let completion_wall = start.elapsed();
     let (mut done, mut failed, mut lost) = (0usize, 0usize, 0usize);
+    let mut first_lost = None;
     for &id in &distinct {
         match client.status(id).map(|s| s.state) {
             Ok(JobState::Done) => done += 1,
             Ok(JobState::Failed) => failed += 1,
-            _ => lost += 1,
+            other => {
+                lost += 1;
+                first_lost.get_or_insert_with(|| format!("job {id}: {other:?}"));
+            }
         }
     }
     submitted.latencies.sort_unstable();
@@ -186,6 +190,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         "done": done,
         "failed": failed,
         "lost": lost,
+        "first_lost": first_lost,
         "duplicated": duplicated,
     });
     let ok = done == args.jobs as usize && duplicated == 0 && lost == 0 && failed == 0;

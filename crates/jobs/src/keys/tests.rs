@@ -205,3 +205,49 @@ fn concurrent_submits_of_one_tenant_never_pass_its_quota_together() {
         assert_eq!(store.counts().unwrap().queued, 10);
     });
 }
+
+#[test]
+fn a_keyed_tenants_kept_count_follows_its_jobs_to_the_end() {
+    on_every_store(|store| {
+        let (_, new) = new_key(
+            "q",
+            Quotas {
+                max_queued: Some(2),
+                ..Quotas::default()
+            },
+        );
+        let key = store.create_key(&new).unwrap();
+        let a = owner(key.id, key.quotas.max_queued);
+        store.submit_as(&a, &[job(1, None), job(2, None)]).unwrap();
+        assert!(matches!(
+            store.submit_as(&a, &[job(3, None)]),
+            Err(StoreError::OverQuota { open: 3, limit: 2 })
+        ));
+        // Done, failed, and failed for good after lost workers: each frees its place once.
+        let first = store.claim("w", LONG).unwrap().unwrap();
+        let done = Outcome::Done {
+            receipt: b"r".to_vec(),
+            proving: std::time::Duration::ZERO,
+        };
+        assert!(store.finish(first.lease, &done).unwrap());
+        assert!(!store.finish(first.lease, &done).unwrap(), "finished once");
+        store.submit_as(&a, &[job(3, None)]).unwrap();
+        for _ in 0..crate::MAX_ATTEMPTS {
+            store.claim("w", std::time::Duration::ZERO).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        store.claim("w", LONG).unwrap(); // fails the exhausted job for good
+        let counts = store.counts().unwrap();
+        assert!(counts.failed >= 1, "{counts:?}");
+        let open = counts.queued + counts.running;
+        let room = 2 - open;
+        let more: Vec<_> = (0..room as u8).map(|i| job(10 + i, None)).collect();
+        if !more.is_empty() {
+            store.submit_as(&a, &more).unwrap();
+        }
+        assert!(matches!(
+            store.submit_as(&a, &[job(20, None)]),
+            Err(StoreError::OverQuota { open: 3, limit: 2 })
+        ));
+    });
+}

@@ -100,6 +100,7 @@ fn jobs_u32(jobs: usize) -> u32 {
 #[derive(Debug)]
 struct Known {
     key: ApiKey,
+    name: Arc<str>,
     hash: KeyHash,
     limiter: Option<Arc<DefaultDirectRateLimiter>>,
     fetched: Instant,
@@ -189,6 +190,7 @@ impl Keys {
             .and_then(|old| old.limiter.clone())
             .or_else(|| limiter(key.quotas.per_minute));
         let entry = Known {
+            name: Arc::from(key.name.as_str()),
             key,
             hash,
             limiter,
@@ -203,7 +205,7 @@ impl Keys {
 fn caller_of(entry: &Known) -> Caller {
     Caller {
         tenant: entry.key.id,
-        name: Arc::from(entry.key.name.as_str()),
+        name: Arc::clone(&entry.name),
         quotas: entry.key.quotas,
         limiter: entry.limiter.clone(),
     }
