@@ -114,8 +114,9 @@ pub struct Keys {
     known: Mutex<HashMap<KeyHash, Known>>,
     /// Set once the store has a key; never cleared (keys are revoked, not deleted).
     required: AtomicBool,
-    /// When the store was last asked whether it has keys.
-    checked: Mutex<Option<Instant>>,
+    /// When the store was last found (or asked again) to have no key; `None` until it answers
+    /// once, and while unknown every request asks.
+    open_since: Mutex<Option<Instant>>,
 }
 
 impl Keys {
@@ -125,31 +126,43 @@ impl Keys {
             store,
             known: Mutex::new(HashMap::new()),
             required: AtomicBool::new(false),
-            checked: Mutex::new(None),
+            open_since: Mutex::new(None),
         }
     }
 
-    /// Whether requests need a key: the store has (or had) one. Asked of the store at most once
-    /// per [`REFRESH`] until it has.
+    /// Whether requests need a key: the store has (or had) one. Until the store has answered
+    /// once, every request asks it (none passes as open on a guess); after it answered "none",
+    /// one request a [`REFRESH`] asks again while the others go on as before.
     pub async fn required(&self) -> Result<bool, ApiError> {
-        if self.required.load(Ordering::Relaxed) {
+        if self.required.load(Ordering::Acquire) {
             return Ok(true);
         }
-        let stale = {
-            let mut checked = self.checked.lock().unwrap_or_else(PoisonError::into_inner);
-            let stale = checked.is_none_or(|at| at.elapsed() >= REFRESH);
-            if stale {
-                *checked = Some(Instant::now());
+        let ask = {
+            let mut open_since = self
+                .open_since
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            match *open_since {
+                None => true,
+                Some(at) if at.elapsed() >= REFRESH => {
+                    *open_since = Some(Instant::now()); // this request asks; others go on
+                    true
+                }
+                Some(_) => false,
             }
-            stale
         };
-        if stale {
+        if ask {
             let store = Arc::clone(&self.store);
             if blocking(move || Ok(store.has_keys()?)).await? {
-                self.required.store(true, Ordering::Relaxed);
+                self.required.store(true, Ordering::Release);
+            } else {
+                *self
+                    .open_since
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
             }
         }
-        Ok(self.required.load(Ordering::Relaxed))
+        Ok(self.required.load(Ordering::Acquire))
     }
 
     /// The valid key `token` is, with `role`; None for a missing, unknown or revoked key, or

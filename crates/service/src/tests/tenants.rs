@@ -335,3 +335,26 @@ async fn a_service_without_keys_is_open_and_closes_once_a_key_is_made() {
         "the open tenant's jobs are not the key's"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_request_passes_as_open_while_the_store_has_not_answered() {
+    // A service over a store that has a key, asked by many requests at once before any answer
+    // came back: each of them must be refused (before the fix, the first asked and the others
+    // went on as an open service's).
+    let h = Harness::new(0);
+    key(&h, "a", Role::Prove, Quotas::default());
+    let limits = Limits::default();
+    let r = api::router(h.service.as_ref().unwrap().state.clone(), &limits);
+    let asks = (0..64).map(|i| {
+        let r = r.clone();
+        tokio::spawn(async move {
+            ask(&r, "POST", "/v1/jobs", Some(fib(i)), None, None)
+                .await
+                .0
+        })
+    });
+    for answer in asks.collect::<Vec<_>>() {
+        assert_eq!(answer.await.unwrap(), StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(h.store.counts().unwrap().queued, 0, "nothing stored");
+}
