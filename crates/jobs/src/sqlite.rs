@@ -97,13 +97,15 @@ impl JobStore for SqliteStore {
         let tx = connection.transaction()?;
         let now = now_ms();
         let mut out = Vec::with_capacity(jobs.len());
+        // Statements compiled once per connection (with the triggers they fire), not per submit.
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO jobs (tenant, idempotency_key, program, backend, input, submitted_ms) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+             ON CONFLICT (tenant, idempotency_key) DO NOTHING RETURNING id",
+        )?;
         for job in jobs {
-            let inserted: Option<JobId> = tx
+            let inserted: Option<JobId> = insert
                 .query_row(
-                    "INSERT INTO jobs \
-                         (tenant, idempotency_key, program, backend, input, submitted_ms) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
-                     ON CONFLICT (tenant, idempotency_key) DO NOTHING RETURNING id",
                     params![
                         owner.tenant,
                         job.idempotency_key,
@@ -138,8 +140,11 @@ impl JobStore for SqliteStore {
             };
             out.push(submitted);
         }
+        drop(insert);
         if let Some(limit) = owner.max_queued.filter(|_| out.iter().any(|s| s.created)) {
-            let open: i64 = tx.query_row(OPEN_JOBS, [owner.tenant], |r| r.get(0))?;
+            let open: i64 = tx
+                .prepare_cached(OPEN_JOBS)?
+                .query_row([owner.tenant], |r| r.get(0))?;
             let open = open.unsigned_abs();
             if open > limit {
                 return Err(StoreError::OverQuota { open, limit }); // rolled back on drop
