@@ -64,7 +64,7 @@ impl RemoteConfig {
             ))
         })?;
         let mut config = Self::new(server);
-        config.api_key = var(API_KEY_VAR)?;
+        config.api_key = api_key_from_env()?;
         config.ca_cert = var(CA_CERT_VAR)?.map(PathBuf::from);
         config.backend = backend_from_env()?;
         Ok(config)
@@ -81,6 +81,11 @@ impl RemoteConfig {
         self.backend = Some(backend);
         self
     }
+}
+
+/// The API key `L2X_API_KEY` holds, trimmed; `None` when it is unset or empty.
+pub fn api_key_from_env() -> Result<Option<String>, ClientError> {
+    var(API_KEY_VAR)
 }
 
 /// A variable's value, trimmed; `None` when unset or empty.

@@ -31,7 +31,9 @@ mod service;
 use l2x_core::{Claim, Receipt};
 use l2x_executor::{Executor, Job, VerifyError};
 
-pub use config::{API_KEY_VAR, BACKEND_VAR, CA_CERT_VAR, PROVER_VAR, RemoteConfig, SERVER_VAR};
+pub use config::{
+    API_KEY_VAR, BACKEND_VAR, CA_CERT_VAR, PROVER_VAR, RemoteConfig, SERVER_VAR, api_key_from_env,
+};
 pub use error::ClientError;
 pub use remote::{JobProgress, OnProgress, RemoteProver};
 pub use service::{JobSpec, JobState, JobStatus, Service, Submitted};

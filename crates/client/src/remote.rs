@@ -148,39 +148,25 @@ impl RemoteProver {
         self.verifier.verify(receipt)
     }
 
-    /// Polls job `id` until it is done; an error if it failed or the wait ran out.
+    /// Polls job `id` until it is done, telling `on_progress` of each change; an error if it
+    /// failed or the wait ran out.
     pub fn wait_for(&self, id: JobId, started: Instant) -> Result<JobStatus, ClientError> {
-        let mut pause = Duration::from_millis(20);
         let mut last: Option<JobProgress> = None;
-        loop {
-            let status = self.service.status(id)?;
-            let progress = JobProgress::of(&status);
+        let status = self.service.wait(id, started, self.wait, |status| {
+            let progress = JobProgress::of(status);
             if let Some(tell) = &self.progress
                 && last.as_ref() != Some(&progress)
             {
                 tell(&progress);
             }
             last = Some(progress);
-            match status.state {
-                JobState::Done => return Ok(status),
-                JobState::Failed => {
-                    return Err(ClientError::JobFailed {
-                        id,
-                        error: status.error.unwrap_or_default(),
-                    });
-                }
-                JobState::Queued | JobState::Running => {}
-            }
-            if let Some(limit) = self.wait
-                && started.elapsed() >= limit
-            {
-                return Err(ClientError::Timeout {
-                    id,
-                    waited: started.elapsed(),
-                });
-            }
-            std::thread::sleep(pause);
-            pause = (pause * 2).min(Duration::from_millis(500));
+        })?;
+        match status.state {
+            JobState::Failed => Err(ClientError::JobFailed {
+                id,
+                error: status.error.unwrap_or_default(),
+            }),
+            _ => Ok(status),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The service's HTTP API, call by call: submit, status, receipt, aggregate — with the key, the
 //! TLS settings and retries.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use l2x_api::JobId;
 use serde::{Deserialize, Serialize};
@@ -179,6 +179,37 @@ impl Service {
     pub fn status(&self, id: JobId) -> Result<JobStatus, ClientError> {
         let answer = self.json("GET", &format!("/v1/jobs/{id}"), None, None, Some(id))?;
         serde_json::from_value(answer).map_err(|e| bad_answer("GET /v1/jobs/{id}", e))
+    }
+
+    /// Polls job `id` until it is done or failed (a failed job is an answer here, not an
+    /// error), calling `on_status` with each status read. Gives up with
+    /// [`ClientError::Timeout`] once `limit` has passed since `started`. The pause between
+    /// polls doubles from 20 ms to 500 ms.
+    pub fn wait(
+        &self,
+        id: JobId,
+        started: Instant,
+        limit: Option<Duration>,
+        mut on_status: impl FnMut(&JobStatus),
+    ) -> Result<JobStatus, ClientError> {
+        let mut pause = Duration::from_millis(20);
+        loop {
+            let status = self.status(id)?;
+            on_status(&status);
+            if status.is_finished() {
+                return Ok(status);
+            }
+            if let Some(limit) = limit
+                && started.elapsed() >= limit
+            {
+                return Err(ClientError::Timeout {
+                    id,
+                    waited: started.elapsed(),
+                });
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(500));
+        }
     }
 
     /// A done job's receipt envelope bytes (a 409 [`ClientError::Conflict`] while not done).

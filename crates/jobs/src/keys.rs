@@ -99,8 +99,7 @@ impl Secret {
     /// A new secret from the operating system's random source.
     pub fn generate() -> Result<Self, StoreError> {
         let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes)
-            .map_err(|e| StoreError::Corrupt(format!("no random source for a key: {e}")))?;
+        getrandom::fill(&mut bytes).map_err(|e| StoreError::NoRandomness(e.to_string()))?;
         Ok(Self(format!("{}{}", Self::PREFIX, hex::encode(bytes))))
     }
 

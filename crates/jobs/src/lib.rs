@@ -258,6 +258,9 @@ pub enum StoreError {
     /// The store holds something this version cannot read.
     #[error("job store holds unreadable data: {0}")]
     Corrupt(String),
+    /// The operating system's random source failed, so no key secret could be made.
+    #[error("no random source for a key secret: {0}")]
+    NoRandomness(String),
 }
 
 impl StoreError {

@@ -50,28 +50,20 @@ impl ServerArgs {
         Ok(Service::new(&self.config()?)?)
     }
 
-    /// The API key, from `--api-key-file` or `L2X_API_KEY`, if either is given.
+    /// The API key, from `--api-key-file` or `L2X_API_KEY`, if either is given (the client
+    /// library refuses one that is not printable ASCII).
     fn api_key(&self) -> Result<Option<String>> {
-        let key = match &self.api_key_file {
-            Some(file) => {
-                let text = files::read_limited(file, 4096, "--api-key-file")?;
-                let text = String::from_utf8(text)
-                    .with_context(|| format!("--api-key-file {}: not text", file.display()))?;
-                text.lines().next().unwrap_or_default().trim().to_owned()
-            }
-            // An empty variable is no key, as for the library's L2X_* variables.
-            None => match std::env::var(l2x_client::API_KEY_VAR) {
-                Ok(key) if !key.trim().is_empty() => key.trim().to_owned(),
-                _ => return Ok(None),
-            },
+        let Some(file) = &self.api_key_file else {
+            return Ok(l2x_client::api_key_from_env()?);
         };
-        if key.is_empty() || !key.bytes().all(|b| b.is_ascii_graphic()) {
-            bail!(
-                "the API key is empty or not printable ASCII (from --api-key-file or {})",
-                l2x_client::API_KEY_VAR
-            );
+        let text = files::read_limited(file, 4096, "--api-key-file")?;
+        let text = String::from_utf8(text)
+            .with_context(|| format!("--api-key-file {}: not text", file.display()))?;
+        let key = text.lines().next().unwrap_or_default().trim();
+        if key.is_empty() {
+            bail!("--api-key-file {}: the first line is empty", file.display());
         }
-        Ok(Some(key))
+        Ok(Some(key.to_owned()))
     }
 }
 
@@ -146,15 +138,7 @@ pub struct FetchArgs {
 
 /// Polls a job until it is done or failed.
 fn wait(service: &Service, id: i64) -> Result<JobStatus> {
-    let mut pause = std::time::Duration::from_millis(20);
-    loop {
-        let status = service.status(id)?;
-        if status.is_finished() {
-            return Ok(status);
-        }
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(std::time::Duration::from_millis(500));
-    }
+    Ok(service.wait(id, Instant::now(), None, |_| {})?)
 }
 
 /// One line for people about a job's status.
