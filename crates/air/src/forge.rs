@@ -133,6 +133,32 @@ pub fn forge_counts(table: &Table, trace: &RowMajorMatrix<Val>) -> Result<Report
     Ok(report)
 }
 
+/// What `table`'s rows put on the bus named `bus`, as the AIR reads them: for every row and
+/// every interaction on that bus, the message and the count, where the count is not zero.
+/// A forged witness's other tables (the compression table, say) can then be built as an
+/// attacker would build them: from exactly what the forged rows look up.
+pub fn bus_messages(table: &Table, trace: &RowMajorMatrix<Val>, bus: &str) -> Vec<(Vec<Val>, Val)> {
+    let builder = symbolic(table);
+    let interactions: Vec<_> = builder
+        .global_interactions()
+        .iter()
+        .filter(|i| i.bus_name == bus)
+        .collect();
+    let height = trace.values.len() / trace.width;
+    let mut messages = Vec::new();
+    for row in 0..height {
+        let at = Row::new(trace, row, &table.public_values);
+        for interaction in &interactions {
+            let count = at.eval(&interaction.count);
+            if count != Val::ZERO {
+                let message = interaction.fields.iter().map(|f| at.eval(f)).collect();
+                messages.push((message, count));
+            }
+        }
+    }
+    messages
+}
+
 /// −1, the bound + 1, and p − 1 (the same field element as −1 for a unit bound, kept to state
 /// the case).
 fn forged_values(bound: u32) -> [Val; 3] {

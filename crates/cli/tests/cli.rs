@@ -558,7 +558,14 @@ fn programs_lists_every_program_and_the_dev_backend() {
         .collect();
     assert_eq!(
         ids,
-        ["fibonacci", "sha256", "poseidon2", "merkle", "transfers"]
+        [
+            "fibonacci",
+            "sha256",
+            "poseidon2",
+            "merkle",
+            "transfers",
+            "signatures"
+        ]
     );
     assert_eq!(v["backends"][0]["name"], "trace");
     assert_eq!(v["backends"][0]["dev"], true);
@@ -677,7 +684,7 @@ fn programs_reports_the_security_range_of_every_program() {
         assert_eq!(backend["dev"], false);
         assert_eq!(backend["parameters"]["zero_knowledge"], zk);
         let programs = backend["security"]["programs"].as_array().unwrap();
-        assert_eq!(programs.len(), 5, "{backend}");
+        assert_eq!(programs.len(), 6, "{backend}");
         for p in programs {
             let (min, max) = (
                 p["min_bits"].as_f64().unwrap(),

@@ -12,6 +12,7 @@ pub mod poseidon2;
 pub mod range;
 mod registry;
 pub mod sha256;
+pub mod signatures;
 pub mod transfers;
 
 pub use fibonacci::Fibonacci;
@@ -19,4 +20,5 @@ pub use merkle::Merkle;
 pub use poseidon2::Poseidon2;
 pub use registry::{Registry, RegistryError};
 pub use sha256::Sha256;
+pub use signatures::Signatures;
 pub use transfers::Transfers;

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use l2x_air::AirProgram;
 use l2x_core::{Program, ProgramId, UnknownProgram};
 
-use crate::{Fibonacci, Merkle, Poseidon2, Sha256, Transfers};
+use crate::{Fibonacci, Merkle, Poseidon2, Sha256, Signatures, Transfers};
 
 /// The programs an executor knows, looked up by id: the built-in ones and any a user adds.
 ///
@@ -61,14 +61,16 @@ impl Registry {
         }
     }
 
-    /// Every built-in program: `fibonacci`, `sha256`, `poseidon2`, `merkle` and `transfers`.
+    /// Every built-in program: `fibonacci`, `sha256`, `poseidon2`, `merkle`, `transfers` and
+    /// `signatures`.
     pub fn standard() -> Self {
-        let entries: [Entry; 5] = [
+        let entries: [Entry; 6] = [
             Entry::Air(Arc::new(Fibonacci)),
             Entry::Air(Arc::new(Sha256)),
             Entry::Air(Arc::new(Poseidon2)),
             Entry::Air(Arc::new(Merkle)),
             Entry::Air(Arc::new(Transfers)),
+            Entry::Air(Arc::new(Signatures)),
         ];
         Self {
             entries: Arc::new(entries),

@@ -9,7 +9,9 @@ use l2x_air::forge::{self, count_sites};
 use l2x_air::{AirProgram, Val};
 use l2x_programs::Registry;
 use l2x_programs::merkle::Path;
+use l2x_programs::signatures::{self, Statement};
 use l2x_programs::transfers::fixture::Wallet;
+use l2x_sig::{ActiveRange, SecretKey, Seed, message_of_u16};
 use p3_field::PrimeCharacteristicRing;
 
 /// A small honest input per program.
@@ -25,6 +27,22 @@ fn sample(program: &str) -> Vec<u8> {
         }
         .to_bytes(),
         "transfers" => Wallet::genesis(5, 3).random_block(3, 4).to_bytes(),
+        "signatures" => {
+            let key =
+                SecretKey::generate(&Seed::from_bytes([4; 32]), ActiveRange::new(0, 2).unwrap());
+            let statements: Vec<Statement> = (0..2)
+                .map(|epoch| {
+                    let message = message_of_u16([epoch as u16, 9]);
+                    Statement {
+                        key: key.public_key(),
+                        epoch,
+                        message,
+                        signature: key.sign(epoch, &message).unwrap(),
+                    }
+                })
+                .collect();
+            signatures::input_bytes(&statements)
+        }
         other => panic!(
             "register a sample input for program '{other}' in {}",
             file!()
@@ -73,6 +91,11 @@ fn every_registered_program_is_forged() {
         sites("transfers"),
         vec![9, 2, 0],
         "ACTIVE's nine, the update's two"
+    );
+    assert_eq!(
+        sites("signatures"),
+        vec![2 + 42 * 7 + 21 + 30, 4, 0],
+        "a verification's 347 compressions, a statement's lookup and commitment blocks"
     );
 }
 

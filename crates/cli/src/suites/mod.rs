@@ -11,6 +11,7 @@ mod programs;
 #[cfg(feature = "risc0")]
 mod risc0;
 mod rollup;
+mod signatures;
 
 use std::cell::RefCell;
 use std::hint::black_box;
@@ -94,6 +95,11 @@ pub const SUITES: &[Suite] = &[
         name: "rollup",
         about: "L2 blocks (transfers) proven per second, beside their compression table alone",
         build: rollup::rollup,
+    },
+    Suite {
+        name: "signatures",
+        about: "hash-based signatures verified in-proof per second, beside their compression table alone",
+        build: signatures::signatures,
     },
     #[cfg(feature = "risc0")]
     Suite {

@@ -34,51 +34,87 @@ pub fn rollup(quick: bool) -> Result<Vec<Case<'static>>> {
     let sizes: &[usize] = if quick { &[64] } else { &[64, 256, 1024] };
     let mut cases = vec![];
     for &transfers in sizes {
-        let count = transfers as u64;
-        let permutations = (transfers * COMPRESSIONS_PER_TRANSFER).next_power_of_two();
+        let proven = Proven {
+            group: "rollup",
+            program: "transfers",
+            unit: "transfers",
+            compressions_per_unit: COMPRESSIONS_PER_TRANSFER,
+            input: block,
+        };
+        cases.extend(proven.cases(
+            transfers,
+            format!("a {transfers}-transfer block's compression table"),
+            format!("a block of {transfers} transfers, STARK"),
+        ));
+        cases.push(published(transfers as u64, transfers));
+    }
+    Ok(cases)
+}
+
+/// A program's proofs of `n` units (transfers, signatures) measured against the floor of their
+/// cost: its compression table alone, by `p3-uni-stark`, timed in alternation; then the proof's
+/// verification time, size and the peak RSS of an `l2x prove` process.
+pub(super) struct Proven {
+    /// The lab group (`rollup/prove/1024`).
+    pub group: &'static str,
+    /// The program proven.
+    pub program: &'static str,
+    /// What the throughput counts.
+    pub unit: &'static str,
+    /// Compressions per unit in the program's compression table.
+    pub compressions_per_unit: usize,
+    /// The program's input for `n` units.
+    pub input: fn(usize) -> Vec<u8>,
+}
+
+impl Proven {
+    /// The prove pair and the verify case at `n` units.
+    pub fn cases(&self, n: usize, table: String, about: String) -> Vec<Case<'static>> {
+        let Proven {
+            group,
+            program,
+            unit,
+            compressions_per_unit,
+            input,
+        } = *self;
+        let count = n as u64;
+        let permutations = (n * compressions_per_unit).next_power_of_two();
         let reference = Spec::new(
-            "rollup",
+            group,
             "p3-uni-stark",
             Some(count),
-            format!(
-                "{permutations} Poseidon2 permutations (a {transfers}-transfer block's compression table) by p3-uni-stark (reference)"
-            ),
+            format!("{permutations} Poseidon2 permutations ({table}) by p3-uni-stark (reference)"),
         )
-        .throughput("transfers", transfers as f64);
-        let spec = Spec::new(
-            "rollup",
-            "prove",
-            Some(count),
-            format!("a block of {transfers} transfers, STARK"),
-        )
-        .throughput("transfers", transfers as f64)
-        .against(reference.id.clone());
-        cases.extend(against_plonky3(reference, spec, permutations, move || {
-            let ex = executor(BackendId::Stark, Policy::Sequential).map_err(fail)?;
-            let input = block(transfers);
-            let ours: Work = Box::new(move || keep(ex.prove("transfers", black_box(&input))));
-            Ok(ours)
-        }));
+        .throughput(unit, n as f64);
+        let spec = Spec::new(group, "prove", Some(count), about)
+            .throughput(unit, n as f64)
+            .against(reference.id.clone());
+        let mut cases: Vec<Case<'static>> =
+            against_plonky3(reference, spec, permutations, move || {
+                let ex = executor(BackendId::Stark, Policy::Sequential).map_err(fail)?;
+                let bytes = input(n);
+                let ours: Work = Box::new(move || keep(ex.prove(program, black_box(&bytes))));
+                Ok(ours)
+            })
+            .into();
         let verify = Spec::new(
-            "rollup",
+            group,
             "verify",
             Some(count),
-            format!(
-                "verify a {transfers}-transfer block's STARK; its size; peak RSS of `l2x prove transfers`"
-            ),
+            format!("verify the STARK of {n} {unit}; its size; peak RSS of `l2x prove {program}`"),
         )
-        .against(format!("rollup/prove/{count}"));
+        .against(format!("{group}/prove/{count}"));
         cases.push(Case::new(verify, move |c| {
-            let input = block(transfers);
+            let bytes = input(n);
             let ex = executor(BackendId::Stark, Policy::Sequential).map_err(fail)?;
-            let receipt = ex.prove("transfers", &input).map_err(fail)?;
+            let receipt = ex.prove(program, &bytes).map_err(fail)?;
             let size = receipt.to_bytes().len();
             let mut file = tempfile::NamedTempFile::new().map_err(fail)?;
-            file.write_all(&input).map_err(fail)?;
+            file.write_all(&bytes).map_err(fail)?;
             let path = file.path().to_string_lossy().into_owned();
             let peak = child_peak_rss(&[
                 "prove",
-                "transfers",
+                program,
                 "--input-file",
                 &path,
                 "--backend",
@@ -89,9 +125,8 @@ pub fn rollup(quick: bool) -> Result<Vec<Case<'static>>> {
                 .with(Metric::new("proof_bytes", size as f64, "bytes"))
                 .with(Metric::new("peak_bytes", peak, "bytes")))
         }));
-        cases.push(published(count, transfers));
+        cases
     }
-    Ok(cases)
 }
 
 /// The publish link's check: the block's published transfers hashed and compared with the

@@ -1,0 +1,305 @@
+//! The verification table: one row verifies one signature of [`l2x_sig`], every hash call a
+//! lookup on the Poseidon2 compression bus, and provides its statement — public key, epoch,
+//! message — on [`VERIFIED_BUS`]. Each constraint family is tested by a forged witness in
+//! `crates/stark/tests/signatures.rs`.
+//!
+//! What pins each column (ACTIVE = 1; a padding row looks nothing up and provides nothing):
+//! - `EPOCH_BITS`: bits; the epoch is their sum, below 2^30 by construction.
+//! - `MU`, `ENCODING`: the outputs of the message and encoding calls (bus).
+//! - `AT`, `HIGH`, `HIGH_AND`: bits, one-hot per chunk, `HIGH_AND` their products; each limb of
+//!   the encoding is its chunks and high part (`high ≤ 126` also makes it canonical); the 42
+//!   chunks sum to 184.
+//! - `VALUE` of chain i at positions above xᵢ, `REST`: outputs of the chain steps (bus), counted
+//!   `ACTIVE · [k ≥ xᵢ]`; the value at xᵢ is the signature's, free; those below are unused.
+//! - `SPONGE`: outputs of the leaf's calls (bus), from the IV `[3, epoch, 0, 0] ‖ param`.
+//! - `SIBLING`: free (the signature's); `NODE`, `NODE_REST`: outputs of the path's calls (bus),
+//!   the epoch's bit l ordering node and sibling, the tweak's index the epoch's bits above l;
+//!   the last call's output is `ROOT`.
+//! - `ROOT`, `PARAM`, `MESSAGE`, `RHO`: free; what a row proves is that they verify, and the
+//!   statement it provides is exactly these columns.
+
+use l2x_air::Val;
+use l2x_air::count::{Bit, lookup, provide};
+use l2x_sig::hash::Role;
+use l2x_sig::params::{
+    CHAIN_LEN, CHAINS, CHUNK_BITS, CHUNKS_PER_LIMB, DIGEST_LEN, ENCODING_LIMBS, HEIGHT, LEAF_CALLS,
+    LIMB_BITS, MESSAGE_LEN, PARAM_LEN, RHO_LEN, TARGET_SUM, WIDE_LEN,
+};
+use p3_air::{Air, AirBuilder, BaseAir, WindowAccess};
+use p3_field::PrimeCharacteristicRing;
+use p3_lookup::{InteractionBuilder, LookupBus};
+
+use super::columns::*;
+use crate::poseidon2::bus::BUS;
+
+/// The bus of verified statements: root ‖ parameter ‖ epoch ‖ message (21 elements), provided
+/// once by each active row of the verification table.
+pub const VERIFIED_BUS: LookupBus<'static> = LookupBus::new("signature-verified");
+
+/// Elements of a verified statement.
+pub const STATEMENT_LEN: usize = DIGEST_LEN + PARAM_LEN + 1 + MESSAGE_LEN;
+
+/// The verification table. See the [module docs](self).
+#[derive(Debug, Clone, Copy)]
+pub struct VerifyAir;
+
+impl BaseAir<Val> for VerifyAir {
+    fn width(&self) -> usize {
+        WIDTH
+    }
+}
+
+/// A row's cells as expressions, with the sums the families share.
+struct Cells<'a, E> {
+    local: &'a [E],
+}
+
+impl<E: PrimeCharacteristicRing + Clone> Cells<'_, E> {
+    fn col(&self, c: usize) -> E {
+        self.local[c].clone()
+    }
+
+    fn range(&self, c: usize, len: usize) -> Vec<E> {
+        self.local[c..c + len].to_vec()
+    }
+
+    /// Σ 2^(l − from) · bit l for l ≥ from: the epoch shifted right by `from`. Written as a
+    /// sum of weighted bits, never as `acc.double() + bit`: a symbolic expression doubles by
+    /// adding itself to itself, and walked as a tree that is 2^30 leaves.
+    fn epoch_from(&self, from: usize) -> E {
+        (from..HEIGHT)
+            .map(|l| self.col(EPOCH_BITS + l) * E::from_u32(1 << (l - from)))
+            .sum()
+    }
+
+    /// Chunk i's value: Σ k · AT[i][k].
+    fn chunk(&self, i: usize) -> E {
+        (1..CHAIN_LEN).fold(E::ZERO, |acc, k| {
+            acc + self.col(AT + CHAIN_LEN * i + k) * E::from_usize(k)
+        })
+    }
+}
+
+fn constant<E: PrimeCharacteristicRing>(role: Role) -> E {
+    E::from_u32(role as u32)
+}
+
+impl<AB: InteractionBuilder<F = Val>> Air<AB> for VerifyAir {
+    fn eval(&self, builder: &mut AB) {
+        let main = builder.main();
+        let local: Vec<AB::Expr> = main.current_slice().iter().map(|&v| v.into()).collect();
+        let cells = Cells { local: &local };
+        let active = Bit::new(builder, cells.col(ACTIVE));
+        eval_epoch(builder, &cells);
+        eval_encoding(builder, &cells, &active);
+        eval_message(builder, &cells, &active);
+        eval_chains(builder, &cells, &active);
+        eval_leaf_and_path(builder, &cells, &active);
+        let statement = [
+            cells.range(ROOT, DIGEST_LEN),
+            cells.range(PARAM, PARAM_LEN),
+            vec![cells.epoch_from(0)],
+            cells.range(MESSAGE, MESSAGE_LEN),
+        ]
+        .concat();
+        provide(builder, &VERIFIED_BUS, statement, active.expr());
+    }
+}
+
+/// The epoch's bits are bits.
+fn eval_epoch<AB: AirBuilder>(builder: &mut AB, cells: &Cells<'_, AB::Expr>) {
+    for l in 0..HEIGHT {
+        builder.assert_bool(cells.col(EPOCH_BITS + l));
+    }
+}
+
+/// Each chunk is one-hot; each limb of the encoding digest is its eight chunks (3 bits each)
+/// and a high part of 7 bits, not all ones (`high ≤ 126`: limb ≠ p − 1, canonical); on an
+/// active row the 42 chunks sum to the target.
+fn eval_encoding<AB: AirBuilder>(
+    builder: &mut AB,
+    cells: &Cells<'_, AB::Expr>,
+    active: &Bit<AB::Expr>,
+) {
+    for i in 0..CHUNKS {
+        let flags = cells.range(AT + CHAIN_LEN * i, CHAIN_LEN);
+        for flag in &flags {
+            builder.assert_bool(flag.clone());
+        }
+        builder.assert_one(flags.into_iter().sum::<AB::Expr>());
+    }
+    for limb in 0..ENCODING_LIMBS {
+        let high = cells.range(HIGH + HIGH_BITS * limb, HIGH_BITS);
+        for bit in &high {
+            builder.assert_bool(bit.clone());
+        }
+        let (and_low, and_mid) = (
+            cells.col(HIGH_AND + 2 * limb),
+            cells.col(HIGH_AND + 2 * limb + 1),
+        );
+        builder.assert_eq(
+            and_low.clone(),
+            high[0].clone() * high[1].clone() * high[2].clone(),
+        );
+        builder.assert_eq(
+            and_mid.clone(),
+            high[3].clone() * high[4].clone() * high[5].clone(),
+        );
+        builder.assert_zero(and_low * and_mid * high[6].clone());
+        let low = (0..CHUNKS_PER_LIMB).rev().fold(AB::Expr::ZERO, |acc, j| {
+            acc * AB::Expr::from_u32(1 << CHUNK_BITS) + cells.chunk(CHUNKS_PER_LIMB * limb + j)
+        });
+        let high: AB::Expr = high
+            .into_iter()
+            .enumerate()
+            .map(|(b, bit)| bit * AB::Expr::from_u32(1 << b))
+            .sum();
+        builder.assert_eq(
+            cells.col(ENCODING + limb),
+            low + high * AB::Expr::from_u32(1 << LIMB_BITS),
+        );
+    }
+    let sum: AB::Expr = (0..CHAINS).map(|i| cells.chunk(i)).sum();
+    builder.assert_zero(active.expr() * (sum - AB::Expr::from_usize(TARGET_SUM)));
+}
+
+/// Looks up one compression: `input` (16 lanes) to `output` (8).
+fn compress<AB: InteractionBuilder>(
+    builder: &mut AB,
+    input: Vec<AB::Expr>,
+    output: Vec<AB::Expr>,
+    count: &Bit<AB::Expr>,
+) {
+    debug_assert_eq!((input.len(), output.len()), (16, WIDE_LEN));
+    lookup(builder, &BUS, [input, output].concat(), count.count());
+}
+
+/// μ = C([5, epoch, 0, 0] ‖ message); the encoding digest = C([4, ρ] ‖ param ‖ μ).
+fn eval_message<AB: InteractionBuilder>(
+    builder: &mut AB,
+    cells: &Cells<'_, AB::Expr>,
+    active: &Bit<AB::Expr>,
+) {
+    let zero = AB::Expr::ZERO;
+    let input = [
+        vec![
+            constant(Role::Message),
+            cells.epoch_from(0),
+            zero.clone(),
+            zero,
+        ],
+        cells.range(MESSAGE, MESSAGE_LEN),
+    ]
+    .concat();
+    compress(builder, input, cells.range(MU, WIDE_LEN), active);
+    let input = [
+        vec![constant(Role::Encode)],
+        cells.range(RHO, RHO_LEN),
+        cells.range(PARAM, PARAM_LEN),
+        cells.range(MU, WIDE_LEN),
+    ]
+    .concat();
+    compress(builder, input, cells.range(ENCODING, WIDE_LEN), active);
+}
+
+/// Chain i's step from position k, looked up when k ≥ xᵢ: `[1, epoch, i, k] ‖ param ‖ value ‖
+/// 0⁴` to the value at k + 1 and four more lanes.
+fn eval_chains<AB: InteractionBuilder>(
+    builder: &mut AB,
+    cells: &Cells<'_, AB::Expr>,
+    active: &Bit<AB::Expr>,
+) {
+    let epoch = cells.epoch_from(0);
+    for i in 0..CHAINS {
+        let mut reached = AB::Expr::ZERO;
+        for k in 0..SLOTS {
+            reached += cells.col(AT + CHAIN_LEN * i + k);
+            // [k ≥ xᵢ] = Σ_{m ≤ k} AT[i][m]: a bit, since the flags are one-hot.
+            let taken = Bit::new(builder, reached.clone());
+            let input = [
+                vec![
+                    constant(Role::Chain),
+                    epoch.clone(),
+                    AB::Expr::from_usize(i),
+                    AB::Expr::from_usize(k),
+                ],
+                cells.range(PARAM, PARAM_LEN),
+                cells.range(value(i, k), DIGEST_LEN),
+                vec![AB::Expr::ZERO; DIGEST_LEN],
+            ]
+            .concat();
+            let output = [
+                cells.range(value(i, k + 1), DIGEST_LEN),
+                cells.range(rest(i, k), REST_LEN),
+            ]
+            .concat();
+            compress(builder, input, output, &active.and(&taken));
+        }
+    }
+}
+
+/// The leaf: a sponge over the chain ends from `[3, epoch, 0, 0] ‖ param`, two ends a call.
+/// Then the path: at level l the node and the sibling, ordered by the epoch's bit l, compress
+/// with the tweak `[2, l + 1, epoch >> (l + 1), 0]`; the last output is the root.
+fn eval_leaf_and_path<AB: InteractionBuilder>(
+    builder: &mut AB,
+    cells: &Cells<'_, AB::Expr>,
+    active: &Bit<AB::Expr>,
+) {
+    let zero = AB::Expr::ZERO;
+    let mut state = [
+        vec![
+            constant(Role::Leaf),
+            cells.epoch_from(0),
+            zero.clone(),
+            zero.clone(),
+        ],
+        cells.range(PARAM, PARAM_LEN),
+    ]
+    .concat();
+    for m in 0..LEAF_CALLS {
+        let input = [
+            state,
+            cells.range(value(2 * m, CHAIN_LEN - 1), DIGEST_LEN),
+            cells.range(value(2 * m + 1, CHAIN_LEN - 1), DIGEST_LEN),
+        ]
+        .concat();
+        state = cells.range(SPONGE + WIDE_LEN * m, WIDE_LEN);
+        compress(builder, input, state.clone(), active);
+    }
+    let mut node: Vec<AB::Expr> = state[..DIGEST_LEN].to_vec();
+    for level in 0..HEIGHT {
+        let bit = cells.col(EPOCH_BITS + level);
+        let sibling = cells.range(SIBLING + DIGEST_LEN * level, DIGEST_LEN);
+        let left: Vec<AB::Expr> = (0..DIGEST_LEN)
+            .map(|j| node[j].clone() + bit.clone() * (sibling[j].clone() - node[j].clone()))
+            .collect();
+        let right: Vec<AB::Expr> = (0..DIGEST_LEN)
+            .map(|j| sibling[j].clone() + bit.clone() * (node[j].clone() - sibling[j].clone()))
+            .collect();
+        let parent = if level + 1 < HEIGHT {
+            cells.range(NODE + DIGEST_LEN * level, DIGEST_LEN)
+        } else {
+            cells.range(ROOT, DIGEST_LEN)
+        };
+        let input = [
+            vec![
+                constant(Role::Tree),
+                AB::Expr::from_usize(level + 1),
+                cells.epoch_from(level + 1),
+                zero.clone(),
+            ],
+            cells.range(PARAM, PARAM_LEN),
+            left,
+            right,
+        ]
+        .concat();
+        let output = [
+            parent.clone(),
+            cells.range(NODE_REST + REST_LEN * level, REST_LEN),
+        ]
+        .concat();
+        compress(builder, input, output, active);
+        node = parent;
+    }
+}

@@ -1,0 +1,107 @@
+//! The columns of the two tables of `signatures`.
+//!
+//! **Verification table** ([`super::air`]), one row per signature (padding rows after the last,
+//! `ACTIVE` = 0): the statement (public key, epoch bits, message), the signature (ρ, the chain
+//! values from each chunk's position on, the path's siblings), and every value its 163
+//! compressions produce, each looked up on the Poseidon2 bus. Every width is derived from
+//! [`l2x_sig::params`].
+//!
+//! **Statement table** ([`super::statement`]), one row per signature: the statement again,
+//! looked up on the verification table's bus, chained into the public commitment.
+
+use l2x_sig::params::{
+    CHAIN_LEN, CHAINS, CHUNKS_PER_LIMB, DIGEST_LEN, ENCODING_LIMBS, HEIGHT, LEAF_CALLS,
+    MESSAGE_LEN, PARAM_LEN, RHO_LEN, WIDE_LEN,
+};
+
+/// Chunks decomposed: all of each encoding limb's, the last limb's spare ones included.
+pub const CHUNKS: usize = ENCODING_LIMBS * CHUNKS_PER_LIMB;
+/// Bits of a limb's high part (bits 24–30).
+pub const HIGH_BITS: usize = 7;
+/// Chain steps a chain can take: from position k to k + 1 for k < 7.
+pub const SLOTS: usize = CHAIN_LEN - 1;
+/// The lanes of a compression's output past a digest's four.
+pub const REST_LEN: usize = WIDE_LEN - DIGEST_LEN;
+
+/// 1 on a signature's row, 0 on padding rows.
+pub const ACTIVE: usize = 0;
+/// The public key's root.
+pub const ROOT: usize = ACTIVE + 1;
+/// The public key's parameter.
+pub const PARAM: usize = ROOT + DIGEST_LEN;
+/// The epoch's bits, least significant first ([`HEIGHT`] of them: the epoch is below 2^30).
+pub const EPOCH_BITS: usize = PARAM + PARAM_LEN;
+/// The message.
+pub const MESSAGE: usize = EPOCH_BITS + HEIGHT;
+/// The signature's randomness ρ.
+pub const RHO: usize = MESSAGE + MESSAGE_LEN;
+/// The message digest μ = C([5, epoch, 0, 0] ‖ message).
+pub const MU: usize = RHO + RHO_LEN;
+/// The encoding digest C([4, ρ] ‖ param ‖ μ).
+pub const ENCODING: usize = MU + WIDE_LEN;
+/// Chunk i as one-hot flags: column `AT + 8i + k` is 1 iff chunk i is k.
+pub const AT: usize = ENCODING + WIDE_LEN;
+/// Limb k's high part, bit by bit: `HIGH + 7k + b`.
+pub const HIGH: usize = AT + CHUNKS * CHAIN_LEN;
+/// Per limb, the products of its high bits 0–2 and 3–5 (so that `high ≤ 126` is degree 3).
+pub const HIGH_AND: usize = HIGH + ENCODING_LIMBS * HIGH_BITS;
+/// Chain i at position k: `VALUE + 4·(8i + k)`. Position xᵢ holds the signature's value, 7 the
+/// chain's end; positions below xᵢ are not constrained (nor used).
+pub const VALUE: usize = HIGH_AND + 2 * ENCODING_LIMBS;
+/// Lanes 4–7 of chain i's step from position k: `REST + 4·(7i + k)`.
+pub const REST: usize = VALUE + CHAINS * CHAIN_LEN * DIGEST_LEN;
+/// The leaf sponge's state after call m: `SPONGE + 8m` (the leaf is the last one's first four).
+pub const SPONGE: usize = REST + CHAINS * SLOTS * DIGEST_LEN;
+/// The path's sibling at level l: `SIBLING + 4l`.
+pub const SIBLING: usize = SPONGE + LEAF_CALLS * WIDE_LEN;
+/// The node at level l + 1 for l < 29: `NODE + 4l` (level 30's is the root).
+pub const NODE: usize = SIBLING + HEIGHT * DIGEST_LEN;
+/// Lanes 4–7 of the compression at level l: `NODE_REST + 4l`.
+pub const NODE_REST: usize = NODE + (HEIGHT - 1) * DIGEST_LEN;
+/// Columns of the verification table.
+pub const WIDTH: usize = NODE_REST + HEIGHT * REST_LEN;
+
+/// The column of chain i at position k.
+pub const fn value(chain: usize, position: usize) -> usize {
+    VALUE + DIGEST_LEN * (CHAIN_LEN * chain + position)
+}
+
+/// The rest column of chain i's step from position k.
+pub const fn rest(chain: usize, slot: usize) -> usize {
+    REST + REST_LEN * (SLOTS * chain + slot)
+}
+
+/// The statement table's columns.
+pub mod statement {
+    use super::{DIGEST_LEN, MESSAGE_LEN, PARAM_LEN, WIDE_LEN};
+
+    /// 1 on a signature's row.
+    pub const ACTIVE: usize = 0;
+    /// Active rows on this row and before it.
+    pub const COUNT: usize = ACTIVE + 1;
+    /// The public key's root.
+    pub const ROOT: usize = COUNT + 1;
+    /// The public key's parameter.
+    pub const PARAM: usize = ROOT + DIGEST_LEN;
+    /// The epoch.
+    pub const EPOCH: usize = PARAM + PARAM_LEN;
+    /// The message.
+    pub const MESSAGE: usize = EPOCH + 1;
+    /// The commitment before the statement.
+    pub const COMMIT_IN: usize = MESSAGE + MESSAGE_LEN;
+    /// After its first block (the key).
+    pub const COMMIT_A: usize = COMMIT_IN + WIDE_LEN;
+    /// After its second (the epoch and the message's first seven elements).
+    pub const COMMIT_B: usize = COMMIT_A + WIDE_LEN;
+    /// After its third (the message's last five, then zeros).
+    pub const COMMIT_OUT: usize = COMMIT_B + WIDE_LEN;
+    /// Columns of the statement table.
+    pub const WIDTH: usize = COMMIT_OUT + WIDE_LEN;
+
+    /// Public inputs: the commitment, then the count.
+    pub const PUBLIC_COMMITMENT: usize = 0;
+    /// The number of signatures.
+    pub const PUBLIC_COUNT: usize = PUBLIC_COMMITMENT + WIDE_LEN;
+    /// Public inputs of the statement table.
+    pub const NUM_PUBLIC_VALUES: usize = PUBLIC_COUNT + 1;
+}

@@ -1,0 +1,278 @@
+//! Witness generation for `signatures`: each statement's verification replayed with
+//! [`l2x_sig::hash`]'s own calls, recording every compression's input and output, laid out as
+//! the tables' rows.
+
+use l2x_air::Val;
+use l2x_sig::hash::{self, Input};
+use l2x_sig::params::{
+    CHAIN_LEN, CHAINS, CHUNK_BITS, CHUNKS_PER_LIMB, DIGEST_LEN, ENCODING_LIMBS, HEIGHT, LEAF_CALLS,
+    LIMB_BITS, MESSAGE_LEN, WIDE_LEN,
+};
+use l2x_sig::{Digest, Wide};
+use p3_field::{PrimeCharacteristicRing, PrimeField32};
+use p3_matrix::dense::RowMajorMatrix;
+
+use super::Statement;
+use super::columns::{self, statement};
+use super::statement::FIRST_PART;
+use crate::poseidon2::Digest as Digest8;
+
+/// The traces of both tables and the compressions their rows look up.
+#[derive(Debug)]
+pub struct Traces {
+    /// The verification table.
+    pub verify: RowMajorMatrix<Val>,
+    /// The statement table.
+    pub statements: RowMajorMatrix<Val>,
+    /// Every compression looked up, in order: (lanes 0–7, lanes 8–15).
+    pub compressions: Vec<(Digest8, Digest8)>,
+    /// The commitment to the statements.
+    pub commitment: Digest8,
+}
+
+/// A verification's row and compressions. The statement's signature must verify (the
+/// program checks before generating).
+pub fn verify_row(statement: &Statement, compressions: &mut Vec<(Digest8, Digest8)>) -> Vec<Val> {
+    let mut row = vec![Val::ZERO; columns::WIDTH];
+    let Statement {
+        key,
+        epoch,
+        message,
+        signature,
+    } = statement;
+    let mut put = |at: usize, values: &[Val]| row[at..at + values.len()].copy_from_slice(values);
+    let mut call = |input: Input, at: usize, len: usize, row: &mut Vec<Val>| -> Wide {
+        let output = hash::compress(&input);
+        compressions.push((
+            std::array::from_fn(|j| input[j]),
+            std::array::from_fn(|j| input[8 + j]),
+        ));
+        // `at` receives the first `len` lanes; the rest of a digest's call goes to REST-like
+        // columns by the caller.
+        row[at..at + len].copy_from_slice(&output[..len]);
+        output
+    };
+    put(columns::ACTIVE, &[Val::ONE]);
+    put(columns::ROOT, &key.root);
+    put(columns::PARAM, &key.param);
+    for l in 0..HEIGHT {
+        put(
+            columns::EPOCH_BITS + l,
+            &[Val::from_bool((epoch >> l) & 1 == 1)],
+        );
+    }
+    put(columns::MESSAGE, message);
+    put(columns::RHO, &signature.rho);
+    let param = key.param;
+
+    let mu = call(
+        hash::message_input(*epoch, message),
+        columns::MU,
+        WIDE_LEN,
+        &mut row,
+    );
+    let encoding = call(
+        hash::encode_input(&signature.rho, &param, &mu),
+        columns::ENCODING,
+        WIDE_LEN,
+        &mut row,
+    );
+    let chunks = encoding_cells(&encoding, &mut row);
+
+    for (i, &x) in chunks.iter().take(CHAINS).enumerate() {
+        let mut v = signature.chains[i];
+        row[columns::value(i, x)..columns::value(i, x) + DIGEST_LEN].copy_from_slice(&v);
+        for k in x..CHAIN_LEN - 1 {
+            let out = call(
+                hash::chain_input(&param, *epoch, i, k, &v),
+                columns::value(i, k + 1),
+                DIGEST_LEN,
+                &mut row,
+            );
+            row[columns::rest(i, k)..columns::rest(i, k) + 4].copy_from_slice(&out[4..]);
+            v = hash::narrow(&out);
+        }
+    }
+
+    let end = |row: &[Val], i: usize| -> Digest {
+        std::array::from_fn(|j| row[columns::value(i, CHAIN_LEN - 1) + j])
+    };
+    let mut state = hash::leaf_iv(&param, *epoch);
+    for m in 0..LEAF_CALLS {
+        let input = hash::leaf_input(&state, &end(&row, 2 * m), &end(&row, 2 * m + 1));
+        state = call(input, columns::SPONGE + WIDE_LEN * m, WIDE_LEN, &mut row);
+    }
+    let mut node = hash::narrow(&state);
+    for (level, sibling) in signature.path.iter().enumerate() {
+        row[columns::SIBLING + 4 * level..columns::SIBLING + 4 * level + 4]
+            .copy_from_slice(sibling);
+        let (left, right) = if (epoch >> level) & 1 == 0 {
+            (node, *sibling)
+        } else {
+            (*sibling, node)
+        };
+        let parent_at = if level + 1 < HEIGHT {
+            columns::NODE + DIGEST_LEN * level
+        } else {
+            columns::ROOT
+        };
+        let input = hash::tree_input(&param, level + 1, epoch >> (level + 1), &left, &right);
+        let out = call(input, parent_at, DIGEST_LEN, &mut row);
+        let rest_at = columns::NODE_REST + 4 * level;
+        row[rest_at..rest_at + 4].copy_from_slice(&out[4..]);
+        node = hash::narrow(&out);
+    }
+    debug_assert_eq!(node, key.root, "the statement's signature verifies");
+    row
+}
+
+/// Writes the encoding digest's chunks (one-hot) and high parts; returns the chunks.
+fn encoding_cells(encoding: &Wide, row: &mut [Val]) -> [usize; columns::CHUNKS] {
+    let mut chunks = [0usize; columns::CHUNKS];
+    for limb in 0..ENCODING_LIMBS {
+        let x = encoding[limb].as_canonical_u32();
+        let (low, high) = (x & ((1 << LIMB_BITS) - 1), x >> LIMB_BITS);
+        for j in 0..CHUNKS_PER_LIMB {
+            let i = CHUNKS_PER_LIMB * limb + j;
+            chunks[i] = ((low >> (CHUNK_BITS * j)) & ((1 << CHUNK_BITS) - 1)) as usize;
+            row[columns::AT + CHAIN_LEN * i + chunks[i]] = Val::ONE;
+        }
+        let bits: Vec<Val> = (0..columns::HIGH_BITS)
+            .map(|b| Val::from_bool((high >> b) & 1 == 1))
+            .collect();
+        let at = columns::HIGH + columns::HIGH_BITS * limb;
+        row[at..at + columns::HIGH_BITS].copy_from_slice(&bits);
+        row[columns::HIGH_AND + 2 * limb] = bits[0] * bits[1] * bits[2];
+        row[columns::HIGH_AND + 2 * limb + 1] = bits[3] * bits[4] * bits[5];
+    }
+    chunks
+}
+
+/// A padding row of the verification table: nothing looked up, every chunk 0.
+pub fn padding_row() -> Vec<Val> {
+    let mut row = vec![Val::ZERO; columns::WIDTH];
+    for i in 0..columns::CHUNKS {
+        row[columns::AT + CHAIN_LEN * i] = Val::ONE;
+    }
+    row
+}
+
+/// The three commitment blocks of a statement.
+pub fn commitment_blocks(statement: &Statement) -> [Digest8; 3] {
+    let m = &statement.message;
+    let mut second = [Val::ZERO; WIDE_LEN];
+    second[0] = Val::from_u32(statement.epoch);
+    second[1..].copy_from_slice(&m[..FIRST_PART]);
+    let mut third = [Val::ZERO; WIDE_LEN];
+    third[..MESSAGE_LEN - FIRST_PART].copy_from_slice(&m[FIRST_PART..]);
+    [statement.key.to_elements(), second, third]
+}
+
+/// The statement table's row for `statement` from commitment `commit`, pushing its three
+/// compressions; returns the row and the commitment after it.
+fn statement_row(
+    statement: &Statement,
+    commit: Digest8,
+    count: u32,
+    compressions: &mut Vec<(Digest8, Digest8)>,
+) -> (Vec<Val>, Digest8) {
+    use statement::*;
+    let mut row = vec![Val::ZERO; WIDTH];
+    row[ACTIVE] = Val::ONE;
+    row[COUNT] = Val::from_u32(count);
+    row[ROOT..ROOT + 4].copy_from_slice(&statement.key.root);
+    row[PARAM..PARAM + 4].copy_from_slice(&statement.key.param);
+    row[EPOCH] = Val::from_u32(statement.epoch);
+    row[MESSAGE..MESSAGE + MESSAGE_LEN].copy_from_slice(&statement.message);
+    let mut c = commit;
+    for (block, at) in commitment_blocks(statement)
+        .iter()
+        .zip([COMMIT_IN, COMMIT_A, COMMIT_B])
+    {
+        row[at..at + WIDE_LEN].copy_from_slice(&c);
+        let mut input = [Val::ZERO; 16];
+        input[..8].copy_from_slice(&c);
+        input[8..].copy_from_slice(block);
+        compressions.push((c, *block));
+        c = hash::compress(&input);
+    }
+    row[COMMIT_OUT..COMMIT_OUT + WIDE_LEN].copy_from_slice(&c);
+    (row, c)
+}
+
+/// The verification table for `statements`, padded to `rows` rows, and the compressions it
+/// looks up.
+pub fn verify_table(
+    statements: &[Statement],
+    rows: usize,
+) -> (RowMajorMatrix<Val>, Vec<(Digest8, Digest8)>) {
+    let mut compressions = Vec::new();
+    let mut values = Vec::with_capacity(rows * columns::WIDTH);
+    for s in statements {
+        values.extend(verify_row(s, &mut compressions));
+    }
+    let padding = padding_row();
+    for _ in statements.len()..rows {
+        values.extend_from_slice(&padding);
+    }
+    (RowMajorMatrix::new(values, columns::WIDTH), compressions)
+}
+
+/// The statement table for `statements`, padded to `rows` rows, the compressions it looks up
+/// and the commitment. Reads only the statements, not their signatures.
+pub fn statement_table(
+    statements: &[Statement],
+    rows: usize,
+) -> (RowMajorMatrix<Val>, Vec<(Digest8, Digest8)>, Digest8) {
+    let mut compressions = Vec::new();
+    let mut values = Vec::with_capacity(rows * statement::WIDTH);
+    let mut commit = [Val::ZERO; WIDE_LEN];
+    for (n, s) in statements.iter().enumerate() {
+        let (row, next) = statement_row(s, commit, n as u32 + 1, &mut compressions);
+        values.extend(row);
+        commit = next;
+    }
+    for _ in statements.len()..rows {
+        let mut row = vec![Val::ZERO; statement::WIDTH];
+        row[statement::COUNT] = Val::from_usize(statements.len());
+        for at in [
+            statement::COMMIT_IN,
+            statement::COMMIT_A,
+            statement::COMMIT_B,
+            statement::COMMIT_OUT,
+        ] {
+            row[at..at + WIDE_LEN].copy_from_slice(&commit);
+        }
+        values.extend(row);
+    }
+    (
+        RowMajorMatrix::new(values, statement::WIDTH),
+        compressions,
+        commit,
+    )
+}
+
+/// Both tables for `statements`, padded to `verify_rows` and `statement_rows` rows.
+pub fn generate(statements: &[Statement], verify_rows: usize, statement_rows: usize) -> Traces {
+    let (verify, mut compressions) = verify_table(statements, verify_rows);
+    let (statements, more, commitment) = statement_table(statements, statement_rows);
+    compressions.extend(more);
+    Traces {
+        verify,
+        statements,
+        compressions,
+        commitment,
+    }
+}
+
+/// The commitment to `statements`, natively.
+pub fn commitment(statements: &[Statement]) -> Digest8 {
+    statements.iter().fold([Val::ZERO; WIDE_LEN], |c, s| {
+        commitment_blocks(s).iter().fold(c, |c, block| {
+            let mut input = [Val::ZERO; 16];
+            input[..8].copy_from_slice(&c);
+            input[8..].copy_from_slice(block);
+            hash::compress(&input)
+        })
+    })
+}

@@ -1,0 +1,283 @@
+//! `signatures` end to end: honest batches prove and verify, and forged witnesses — each the
+//! best an attacker (or a signer bending the rules) can give, with the compression table built
+//! from exactly what the forged rows look up — are rejected.
+//!
+//! Mutation checks (run by hand, each failing the test named when the constraint is deleted
+//! from `crates/programs/src/signatures/air.rs`): the target-sum constraint —
+//! `an_encoding_off_by_one_is_rejected`; `high ≤ 126` (`HIGH_AND` product) —
+//! `a_non_canonical_limb_is_rejected`; the last path call's output being `ROOT` (replaced by a
+//! free column) — `a_path_to_another_root_is_rejected`; the message call's lookup —
+//! `a_signature_of_another_message_is_rejected`; slot k counted from k ≥ xᵢ (made k > xᵢ) —
+//! `a_skipped_chain_step_is_rejected`.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use std::collections::BTreeMap;
+
+use l2x_air::forge::bus_messages;
+use l2x_air::{AirProgram, Val};
+use l2x_programs::poseidon2::bus;
+use l2x_programs::signatures::{self, Claim, Signatures, Statement, columns, trace};
+use l2x_sig::hash::{encode_digest, message_digest};
+use l2x_sig::params::{CHAIN_LEN, CHAINS, CHUNK_BITS, CHUNKS_PER_LIMB, LIMB_BITS, TARGET_SUM};
+use l2x_sig::{ActiveRange, Message, SecretKey, Seed, Signature, message_of_u16};
+use l2x_stark::{prove_tables, verify_tables};
+use p3_field::{PrimeCharacteristicRing, PrimeField32};
+use p3_matrix::dense::RowMajorMatrix;
+
+fn key(seed: u8) -> SecretKey {
+    SecretKey::generate(
+        &Seed::from_bytes([seed; 32]),
+        ActiveRange::new(0, 4).unwrap(),
+    )
+}
+
+fn message(n: u16) -> Message {
+    message_of_u16([n, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])
+}
+
+fn signed(key: &SecretKey, epoch: u32, m: Message) -> Statement {
+    Statement {
+        key: key.public_key(),
+        epoch,
+        message: m,
+        signature: key.sign(epoch, &m).unwrap(),
+    }
+}
+
+fn batch() -> Vec<Statement> {
+    let (a, b) = (key(1), key(2));
+    vec![
+        signed(&a, 0, message(1)),
+        signed(&b, 3, message(2)),
+        signed(&a, 1, message(3)),
+    ]
+}
+
+/// Whether the program's tables for these statements accept `verify` (the verification
+/// table's rows) with honest statement rows and the compression table an attacker would give:
+/// one row per compression the two tables look up (true or not: a false one cannot balance).
+fn accepted(statements: &[Statement], verify: Vec<Val>) -> bool {
+    let claim = Claim {
+        commitment: signatures::commitment(statements),
+        count: statements.len() as u32,
+    };
+    let tables = Signatures.tables(&claim.to_bytes(), 0).unwrap();
+    let (statement_rows, _, _) = trace::statement_table(statements, 1 << tables[1].log_height);
+    let verify = RowMajorMatrix::new(verify, columns::WIDTH);
+    let mut net: BTreeMap<Vec<u32>, (Vec<Val>, i64)> = BTreeMap::new();
+    for (table, rows) in [(&tables[0], &verify), (&tables[1], &statement_rows)] {
+        for (m, count) in bus_messages(table, rows, bus::BUS.name()) {
+            let count = if count == Val::NEG_ONE {
+                -1
+            } else {
+                i64::from(count.as_canonical_u32())
+            };
+            let key = m.iter().map(|v| v.as_canonical_u32()).collect();
+            net.entry(key).or_insert((m, 0)).1 += count;
+        }
+    }
+    let mut compressions = Vec::new();
+    for (m, count) in net.into_values() {
+        assert!(count >= 0, "a message is needed {count} times");
+        let half = |at: usize| -> [Val; 8] { std::array::from_fn(|j| m[at + j]) };
+        compressions.extend(std::iter::repeat_n((half(0), half(8)), count as usize));
+    }
+    let rows = 1 << tables[2].log_height;
+    assert!(
+        compressions.len() <= rows,
+        "the forged rows look up more than fits"
+    );
+    let witness = [verify, statement_rows, bus::generate(&compressions, rows)];
+    match prove_tables(&signatures::ID, &tables, &witness) {
+        Ok(seal) => verify_tables(&signatures::ID, &tables, &seal).is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// The verification table's honest rows for `statements`, padded as the program pads them.
+fn rows(statements: &[Statement]) -> Vec<Val> {
+    let claim = Claim {
+        commitment: signatures::commitment(statements),
+        count: statements.len() as u32,
+    };
+    let tables = Signatures.tables(&claim.to_bytes(), 0).unwrap();
+    trace::verify_table(statements, 1 << tables[0].log_height)
+        .0
+        .values
+}
+
+#[test]
+fn an_honest_batch_proves_and_verifies() {
+    let statements = batch();
+    assert!(accepted(&statements, rows(&statements)));
+    // And through the program's own witness.
+    let input = signatures::input_bytes(&statements);
+    let witness = Signatures.witness(&input, 0).unwrap();
+    let tables = Signatures
+        .tables(&witness.execution.public_values, 0)
+        .unwrap();
+    let seal = prove_tables(&signatures::ID, &tables, &witness.traces).unwrap();
+    verify_tables(&signatures::ID, &tables, &seal).unwrap();
+}
+
+#[test]
+fn an_empty_batch_proves() {
+    assert!(accepted(&[], rows(&[])));
+}
+
+/// A ρ (searched from `start`) whose encoding of `m` at `epoch` under `key` is valid but for
+/// its sum, which is `sum`; and its chunks.
+fn rho_with_sum(
+    key: &SecretKey,
+    epoch: u32,
+    m: &Message,
+    sum: usize,
+    also: impl Fn(&[Val; 8]) -> bool,
+) -> ([Val; 3], [u8; CHAINS]) {
+    let mu = message_digest(epoch, m);
+    (0u32..)
+        .find_map(|n| {
+            let rho = [Val::from_u32(n), Val::from_u32(7), Val::from_u32(9)];
+            let digest = encode_digest(&rho, &key.public_key().param, &mu);
+            let chunks = canonical_chunks(&digest)?;
+            let total: usize = chunks.iter().map(|&c| usize::from(c)).sum();
+            (total == sum && also(&digest)).then_some((rho, chunks))
+        })
+        .unwrap()
+}
+
+fn canonical_chunks(digest: &[Val; 8]) -> Option<[u8; CHAINS]> {
+    let mut chunks = [0u8; CHAINS];
+    for (i, c) in chunks.iter_mut().enumerate() {
+        let x = digest[i / CHUNKS_PER_LIMB].as_canonical_u32();
+        if x == Val::ORDER_U32 - 1 {
+            return None;
+        }
+        *c = ((x >> (CHUNK_BITS * (i % CHUNKS_PER_LIMB))) & 7) as u8;
+    }
+    Some(chunks)
+}
+
+/// The statement of a signature the key's holder made with ρ and its chunks as they are (the
+/// chains at those positions, the path of the epoch).
+fn made_with(
+    key: &SecretKey,
+    epoch: u32,
+    m: Message,
+    rho: [Val; 3],
+    positions: &[u8; CHAINS],
+) -> Statement {
+    let honest = key.sign(epoch, &m).unwrap();
+    Statement {
+        key: key.public_key(),
+        epoch,
+        message: m,
+        signature: Signature {
+            rho,
+            chains: key.chains_at(epoch, positions).unwrap(),
+            path: honest.path,
+        },
+    }
+}
+
+#[test]
+fn an_encoding_off_by_one_is_rejected() {
+    // A signer's own signature whose encoding sums to 183 or 185: every chain and the path are
+    // right, only the target sum fails (a verifier without it would accept encodings that
+    // dominate a revealed one).
+    let k = key(5);
+    for sum in [TARGET_SUM - 1, TARGET_SUM + 1] {
+        let (rho, chunks) = rho_with_sum(&k, 2, &message(4), sum, |_| true);
+        let statements = vec![made_with(&k, 2, message(4), rho, &chunks)];
+        assert!(!accepted(&statements, rows(&statements)), "sum {sum}");
+    }
+}
+
+/// The first limb (of those whose chunks are all chains') below 2^24 whose chunk 0 is below 7.
+fn small_limb(digest: &[Val; 8]) -> Option<usize> {
+    (0..CHAINS / CHUNKS_PER_LIMB).find(|&l| {
+        let x = digest[l].as_canonical_u32();
+        x >> LIMB_BITS == 0 && x & 7 < 7
+    })
+}
+
+#[test]
+fn a_non_canonical_limb_is_rejected() {
+    // An encoding summing to 183 with a limb x below 2^24, read as x + p: high part 127 and
+    // low part x + 1, so the limb's chunk 0 is one more and the sum 184. The signer reveals the
+    // chains at those positions, so every other check holds.
+    let (k, epoch, m) = (key(6), 1, message(5));
+    let (rho, canonical) = rho_with_sum(&k, epoch, &m, TARGET_SUM - 1, |d| small_limb(d).is_some());
+    let digest = encode_digest(&rho, &k.public_key().param, &message_digest(epoch, &m));
+    let limb = small_limb(&digest).unwrap();
+    let chunk = CHUNKS_PER_LIMB * limb;
+    let mut read = canonical;
+    read[chunk] += 1;
+    let statement = made_with(&k, epoch, m, rho, &read);
+    // The canonical row (its chain `chunk` walks from one position lower through the same
+    // values), with chunk `chunk` one higher and the limb's high part 127.
+    let mut forged = rows(&[made_with(&k, epoch, m, rho, &canonical)]);
+    let at = |k: u8| columns::AT + CHAIN_LEN * chunk + usize::from(k);
+    forged[at(canonical[chunk])] = Val::ZERO;
+    forged[at(read[chunk])] = Val::ONE;
+    for b in 0..columns::HIGH_BITS {
+        forged[columns::HIGH + columns::HIGH_BITS * limb + b] = Val::ONE;
+    }
+    forged[columns::HIGH_AND + 2 * limb] = Val::ONE;
+    forged[columns::HIGH_AND + 2 * limb + 1] = Val::ONE;
+    assert!(!accepted(&[statement], forged));
+}
+
+#[test]
+fn a_path_to_another_root_is_rejected() {
+    // The statement names another key's root with this key's parameter; the signature's path
+    // reaches this key's root.
+    let (a, b) = (key(7), key(8));
+    let mut s = signed(&a, 2, message(6));
+    s.key.root = b.public_key().root;
+    let mut forged = rows(&[signed(&a, 2, message(6))]);
+    forged[columns::ROOT..columns::ROOT + 4].copy_from_slice(&s.key.root);
+    assert!(!accepted(&[s], forged));
+}
+
+#[test]
+fn a_signature_of_another_message_is_rejected() {
+    // The statement's message is another than the one signed; every other cell is the honest
+    // signature's.
+    let k = key(9);
+    let honest = signed(&k, 3, message(7));
+    let mut s = honest.clone();
+    s.message = message(8);
+    let mut forged = rows(std::slice::from_ref(&honest));
+    forged[columns::MESSAGE..columns::MESSAGE + 12].copy_from_slice(&s.message);
+    assert!(!accepted(&[s], forged));
+}
+
+#[test]
+fn another_epochs_one_time_key_is_rejected() {
+    // The signature of epoch 1 claimed for epoch 3 (another nonce): every tweak reads the epoch.
+    let k = key(10);
+    let honest = signed(&k, 1, message(9));
+    let mut s = honest.clone();
+    s.epoch = 3;
+    let mut forged = rows(std::slice::from_ref(&honest));
+    forged[columns::EPOCH_BITS + 1] = Val::ONE;
+    assert!(!accepted(&[s], forged));
+}
+
+#[test]
+fn a_skipped_chain_step_is_rejected() {
+    // A chain's first step skipped: the signature reveals chain i at xᵢ + 1 (one step further
+    // than its encoding allows) and the value at xᵢ is anything; the walk from xᵢ + 1 reaches
+    // the true end, but the step from xᵢ is still looked up.
+    let k = key(11);
+    let honest = signed(&k, 0, message(10));
+    let chunks = l2x_sig::encoding(&honest.key, 0, &honest.message, &honest.signature.rho).unwrap();
+    let i = (0..CHAINS).find(|&i| chunks[i] < 7).unwrap();
+    let x = usize::from(chunks[i]);
+    let mut forged = rows(std::slice::from_ref(&honest));
+    let mut s = honest.clone();
+    s.signature.chains[i] = std::array::from_fn(|j| forged[columns::value(i, x + 1) + j]);
+    forged[columns::value(i, x)..columns::value(i, x) + 4].fill(Val::ZERO);
+    assert!(!accepted(&[s], forged));
+}
