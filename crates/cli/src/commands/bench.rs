@@ -17,7 +17,7 @@ use crate::{EXIT_PERF, files, output};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Suites to run (default: all): execute, prove, verify, aggregate, batch, parallel, cache,
-    /// memory, da, stark.
+    /// memory, da, stark, poseidon2, rollup, signatures (and risc0 in a build with it).
     suites: Vec<String>,
 
     /// Only the benchmarks whose id matches PATTERN (`*` matches any run of characters); a
