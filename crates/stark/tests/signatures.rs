@@ -5,10 +5,11 @@
 //! Mutation checks (run by hand, each failing the test named when the constraint is deleted
 //! from `crates/programs/src/signatures/air.rs`): the target-sum constraint —
 //! `an_encoding_off_by_one_is_rejected`; `high ≤ 126` (`HIGH_AND` product) —
-//! `a_non_canonical_limb_is_rejected`; the last path call's output being `ROOT` (replaced by a
-//! free column) — `a_path_to_another_root_is_rejected`; the message call's lookup —
-//! `a_signature_of_another_message_is_rejected`; slot k counted from k ≥ xᵢ (made k > xᵢ) —
-//! `a_skipped_chain_step_is_rejected`.
+//! `a_non_canonical_limb_is_rejected`; the last path call's lookup (so `ROOT` is free) —
+//! `a_path_to_another_root_is_rejected`; the message call's lookup —
+//! `a_signature_of_another_message_is_rejected`; and in `chain.rs`, step k counted from k ≥ x
+//! (made k > x) — `a_skipped_chain_step_is_rejected`; the start position left out of the chain
+//! bus's message (in both tables) — `a_chain_walked_from_another_position_is_rejected`.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use std::collections::BTreeMap;
@@ -18,7 +19,7 @@ use l2x_air::{AirProgram, Val};
 use l2x_programs::poseidon2::bus;
 use l2x_programs::signatures::{self, Claim, Signatures, Statement, columns, trace};
 use l2x_sig::hash::{encode_digest, message_digest};
-use l2x_sig::params::{CHAIN_LEN, CHAINS, CHUNK_BITS, CHUNKS_PER_LIMB, LIMB_BITS, TARGET_SUM};
+use l2x_sig::params::{CHAINS, CHUNK_BITS, CHUNKS_PER_LIMB, LIMB_BITS, TARGET_SUM};
 use l2x_sig::{ActiveRange, Message, SecretKey, Seed, Signature, message_of_u16};
 use l2x_stark::{prove_tables, verify_tables};
 use p3_field::{PrimeCharacteristicRing, PrimeField32};
@@ -53,19 +54,35 @@ fn batch() -> Vec<Statement> {
     ]
 }
 
-/// Whether the program's tables for these statements accept `verify` (the verification
-/// table's rows) with honest statement rows and the compression table an attacker would give:
-/// one row per compression the two tables look up (true or not: a false one cannot balance).
-fn accepted(statements: &[Statement], verify: Vec<Val>) -> bool {
+/// The rows a forger gives the verification and chain tables.
+#[derive(Clone)]
+struct Rows {
+    verify: Vec<Val>,
+    chains: Vec<Val>,
+}
+
+fn tables(statements: &[Statement]) -> Vec<l2x_air::Table> {
     let claim = Claim {
         commitment: signatures::commitment(statements),
         count: statements.len() as u32,
     };
-    let tables = Signatures.tables(&claim.to_bytes(), 0).unwrap();
-    let (statement_rows, _, _) = trace::statement_table(statements, 1 << tables[1].log_height);
-    let verify = RowMajorMatrix::new(verify, columns::WIDTH);
+    Signatures.tables(&claim.to_bytes(), 0).unwrap()
+}
+
+/// Whether the program's tables for these statements accept `rows` with honest statement rows
+/// and the compression table an attacker would give: one row per compression the tables look
+/// up (true or not: a false one cannot balance).
+fn accepted(statements: &[Statement], rows: Rows) -> bool {
+    let tables = tables(statements);
+    let (statement_rows, _, _) = trace::statement_table(statements, 1 << tables[2].log_height);
+    let verify = RowMajorMatrix::new(rows.verify, columns::WIDTH);
+    let chains = RowMajorMatrix::new(rows.chains, columns::chain::WIDTH);
     let mut net: BTreeMap<Vec<u32>, (Vec<Val>, i64)> = BTreeMap::new();
-    for (table, rows) in [(&tables[0], &verify), (&tables[1], &statement_rows)] {
+    for (table, rows) in [
+        (&tables[0], &verify),
+        (&tables[1], &chains),
+        (&tables[2], &statement_rows),
+    ] {
         for (m, count) in bus_messages(table, rows, bus::BUS.name()) {
             let count = if count == Val::NEG_ONE {
                 -1
@@ -82,28 +99,35 @@ fn accepted(statements: &[Statement], verify: Vec<Val>) -> bool {
         let half = |at: usize| -> [Val; 8] { std::array::from_fn(|j| m[at + j]) };
         compressions.extend(std::iter::repeat_n((half(0), half(8)), count as usize));
     }
-    let rows = 1 << tables[2].log_height;
+    let height = 1 << tables[3].log_height;
     assert!(
-        compressions.len() <= rows,
+        compressions.len() <= height,
         "the forged rows look up more than fits"
     );
-    let witness = [verify, statement_rows, bus::generate(&compressions, rows)];
+    let witness = [
+        verify,
+        chains,
+        statement_rows,
+        bus::generate(&compressions, height),
+    ];
     match prove_tables(&signatures::ID, &tables, &witness) {
         Ok(seal) => verify_tables(&signatures::ID, &tables, &seal).is_ok(),
         Err(_) => false,
     }
 }
 
-/// The verification table's honest rows for `statements`, padded as the program pads them.
-fn rows(statements: &[Statement]) -> Vec<Val> {
-    let claim = Claim {
-        commitment: signatures::commitment(statements),
-        count: statements.len() as u32,
-    };
-    let tables = Signatures.tables(&claim.to_bytes(), 0).unwrap();
-    trace::verify_table(statements, 1 << tables[0].log_height)
-        .0
-        .values
+/// The verification and chain tables' honest rows for `statements`, padded as the program pads
+/// them.
+fn rows(statements: &[Statement]) -> Rows {
+    let tables = tables(statements);
+    Rows {
+        verify: trace::verify_table(statements, 1 << tables[0].log_height)
+            .0
+            .values,
+        chains: trace::chain_table(statements, 1 << tables[1].log_height)
+            .0
+            .values,
+    }
 }
 
 #[test]
@@ -214,17 +238,22 @@ fn a_non_canonical_limb_is_rejected() {
     let mut read = canonical;
     read[chunk] += 1;
     let statement = made_with(&k, epoch, m, rho, &read);
-    // The canonical row (its chain `chunk` walks from one position lower through the same
-    // values), with chunk `chunk` one higher and the limb's high part 127.
+    // The canonical rows (chain `chunk` walks from one position lower through the same
+    // values), with chunk `chunk` one higher (in the verification row and the chain's row) and
+    // the limb's high part 127.
     let mut forged = rows(&[made_with(&k, epoch, m, rho, &canonical)]);
-    let at = |k: u8| columns::AT + CHAIN_LEN * chunk + usize::from(k);
-    forged[at(canonical[chunk])] = Val::ZERO;
-    forged[at(read[chunk])] = Val::ONE;
-    for b in 0..columns::HIGH_BITS {
-        forged[columns::HIGH + columns::HIGH_BITS * limb + b] = Val::ONE;
+    let bits = columns::CHUNK + 3 * chunk;
+    for b in 0..3 {
+        forged.verify[bits + b] = Val::from_bool((read[chunk] >> b) & 1 == 1);
     }
-    forged[columns::HIGH_AND + 2 * limb] = Val::ONE;
-    forged[columns::HIGH_AND + 2 * limb + 1] = Val::ONE;
+    let at = |x: u8| columns::chain::WIDTH * chunk + columns::chain::AT + usize::from(x);
+    forged.chains[at(canonical[chunk])] = Val::ZERO;
+    forged.chains[at(read[chunk])] = Val::ONE;
+    for b in 0..columns::HIGH_BITS {
+        forged.verify[columns::HIGH + columns::HIGH_BITS * limb + b] = Val::ONE;
+    }
+    forged.verify[columns::HIGH_AND + 2 * limb] = Val::ONE;
+    forged.verify[columns::HIGH_AND + 2 * limb + 1] = Val::ONE;
     assert!(!accepted(&[statement], forged));
 }
 
@@ -236,7 +265,7 @@ fn a_path_to_another_root_is_rejected() {
     let mut s = signed(&a, 2, message(6));
     s.key.root = b.public_key().root;
     let mut forged = rows(&[signed(&a, 2, message(6))]);
-    forged[columns::ROOT..columns::ROOT + 4].copy_from_slice(&s.key.root);
+    forged.verify[columns::ROOT..columns::ROOT + 4].copy_from_slice(&s.key.root);
     assert!(!accepted(&[s], forged));
 }
 
@@ -249,7 +278,7 @@ fn a_signature_of_another_message_is_rejected() {
     let mut s = honest.clone();
     s.message = message(8);
     let mut forged = rows(std::slice::from_ref(&honest));
-    forged[columns::MESSAGE..columns::MESSAGE + 12].copy_from_slice(&s.message);
+    forged.verify[columns::MESSAGE..columns::MESSAGE + 12].copy_from_slice(&s.message);
     assert!(!accepted(&[s], forged));
 }
 
@@ -261,7 +290,7 @@ fn another_epochs_one_time_key_is_rejected() {
     let mut s = honest.clone();
     s.epoch = 3;
     let mut forged = rows(std::slice::from_ref(&honest));
-    forged[columns::EPOCH_BITS + 1] = Val::ONE;
+    forged.verify[columns::EPOCH_BITS + 1] = Val::ONE;
     assert!(!accepted(&[s], forged));
 }
 
@@ -276,8 +305,29 @@ fn a_skipped_chain_step_is_rejected() {
     let i = (0..CHAINS).find(|&i| chunks[i] < 7).unwrap();
     let x = usize::from(chunks[i]);
     let mut forged = rows(std::slice::from_ref(&honest));
+    let value = |k: usize| columns::chain::WIDTH * i + columns::chain::VALUE + 4 * k;
     let mut s = honest.clone();
-    s.signature.chains[i] = std::array::from_fn(|j| forged[columns::value(i, x + 1) + j]);
-    forged[columns::value(i, x)..columns::value(i, x) + 4].fill(Val::ZERO);
+    s.signature.chains[i] = std::array::from_fn(|j| forged.chains[value(x + 1) + j]);
+    forged.chains[value(x)..value(x) + 4].fill(Val::ZERO);
+    assert!(!accepted(&[s], forged));
+}
+
+#[test]
+fn a_chain_walked_from_another_position_is_rejected() {
+    // The chain table walks chain i from xᵢ + 1 (a true walk, from the value the signer reveals
+    // there, to the true end) while the encoding says xᵢ: the walk's entry names its start, so
+    // the verification row's lookup finds nothing to match.
+    let k = key(12);
+    let honest = signed(&k, 2, message(11));
+    let chunks = l2x_sig::encoding(&honest.key, 2, &honest.message, &honest.signature.rho).unwrap();
+    let i = (0..CHAINS).find(|&i| chunks[i] < 7).unwrap();
+    let x = usize::from(chunks[i]);
+    let mut forged = rows(std::slice::from_ref(&honest));
+    let at = |k: usize| columns::chain::WIDTH * i + columns::chain::AT + k;
+    forged.chains[at(x)] = Val::ZERO;
+    forged.chains[at(x + 1)] = Val::ONE;
+    let mut s = honest.clone();
+    let value = columns::chain::WIDTH * i + columns::chain::VALUE + 4 * (x + 1);
+    s.signature.chains[i] = std::array::from_fn(|j| forged.chains[value + j]);
     assert!(!accepted(&[s], forged));
 }

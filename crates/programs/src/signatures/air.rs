@@ -1,16 +1,16 @@
-//! The verification table: one row verifies one signature of [`l2x_sig`], every hash call a
-//! lookup on the Poseidon2 compression bus, and provides its statement — public key, epoch,
-//! message — on [`VERIFIED_BUS`]. Each constraint family is tested by a forged witness in
+//! The verification table: one row verifies one signature of [`l2x_sig`] — its chains through
+//! the chain table ([`CHAIN_BUS`]), every other hash call a lookup on the Poseidon2 compression
+//! bus — and provides its statement — public key, epoch, message — on [`VERIFIED_BUS`]. Each constraint family is tested by a forged witness in
 //! `crates/stark/tests/signatures.rs`.
 //!
 //! What pins each column (ACTIVE = 1; a padding row looks nothing up and provides nothing):
 //! - `EPOCH_BITS`: bits; the epoch is their sum, below 2^30 by construction.
 //! - `MU`, `ENCODING`: the outputs of the message and encoding calls (bus).
-//! - `AT`, `HIGH`, `HIGH_AND`: bits, one-hot per chunk, `HIGH_AND` their products; each limb of
-//!   the encoding is its chunks and high part (`high ≤ 126` also makes it canonical); the 42
+//! - `CHUNK`, `HIGH`, `HIGH_AND`: bits, `HIGH_AND` their products; each limb of the encoding is
+//!   its eight 3-bit chunks and a 7-bit high part (`high ≤ 126` also makes it canonical); the 42
 //!   chunks sum to 184.
-//! - `VALUE` of chain i at positions above xᵢ, `REST`: outputs of the chain steps (bus), counted
-//!   `ACTIVE · [k ≥ xᵢ]`; the value at xᵢ is the signature's, free; those below are unused.
+//! - `END`: chain i's end, looked up on [`CHAIN_BUS`] with (param, epoch, i, chunk i): some row
+//!   of the chain table walked a value at that position to it ([`super::chain`]).
 //! - `SPONGE`: outputs of the leaf's calls (bus), from the IV `[3, epoch, 0, 0] ‖ param`.
 //! - `SIBLING`: free (the signature's); `NODE`, `NODE_REST`: outputs of the path's calls (bus),
 //!   the epoch's bit l ordering node and sibling, the tweak's index the epoch's bits above l;
@@ -22,8 +22,8 @@ use l2x_air::Val;
 use l2x_air::count::{Bit, lookup, provide};
 use l2x_sig::hash::Role;
 use l2x_sig::params::{
-    CHAIN_LEN, CHAINS, CHUNK_BITS, CHUNKS_PER_LIMB, DIGEST_LEN, ENCODING_LIMBS, HEIGHT, LEAF_CALLS,
-    LIMB_BITS, MESSAGE_LEN, PARAM_LEN, RHO_LEN, TARGET_SUM, WIDE_LEN,
+    CHAINS, CHUNK_BITS, CHUNKS_PER_LIMB, DIGEST_LEN, ENCODING_LIMBS, HEIGHT, LEAF_CALLS, LIMB_BITS,
+    MESSAGE_LEN, PARAM_LEN, RHO_LEN, TARGET_SUM, WIDE_LEN,
 };
 use p3_air::{Air, AirBuilder, BaseAir, WindowAccess};
 use p3_field::PrimeCharacteristicRing;
@@ -35,6 +35,10 @@ use crate::poseidon2::bus::BUS;
 /// The bus of verified statements: root ‖ parameter ‖ epoch ‖ message (21 elements), provided
 /// once by each active row of the verification table.
 pub const VERIFIED_BUS: LookupBus<'static> = LookupBus::new("signature-verified");
+
+/// The bus of chain walks: param ‖ epoch ‖ chain ‖ start position ‖ end (11 elements),
+/// provided by the chain table, looked up 42 times by each active verification row.
+pub const CHAIN_BUS: LookupBus<'static> = LookupBus::new("signature-chain");
 
 /// Elements of a verified statement.
 pub const STATEMENT_LEN: usize = DIGEST_LEN + PARAM_LEN + 1 + MESSAGE_LEN;
@@ -72,11 +76,11 @@ impl<E: PrimeCharacteristicRing + Clone> Cells<'_, E> {
             .sum()
     }
 
-    /// Chunk i's value: Σ k · AT[i][k].
+    /// Chunk i's value: Σ 2^b · bit b.
     fn chunk(&self, i: usize) -> E {
-        (1..CHAIN_LEN).fold(E::ZERO, |acc, k| {
-            acc + self.col(AT + CHAIN_LEN * i + k) * E::from_usize(k)
-        })
+        (0..CHUNK_BITS)
+            .map(|b| self.col(CHUNK + CHUNK_BITS * i + b) * E::from_u32(1 << b))
+            .sum()
     }
 }
 
@@ -113,20 +117,16 @@ fn eval_epoch<AB: AirBuilder>(builder: &mut AB, cells: &Cells<'_, AB::Expr>) {
     }
 }
 
-/// Each chunk is one-hot; each limb of the encoding digest is its eight chunks (3 bits each)
-/// and a high part of 7 bits, not all ones (`high ≤ 126`: limb ≠ p − 1, canonical); on an
-/// active row the 42 chunks sum to the target.
+/// Each chunk is three bits; each limb of the encoding digest is its eight chunks and a high
+/// part of 7 bits, not all ones (`high ≤ 126`: limb ≠ p − 1, canonical); on an active row the
+/// 42 chunks sum to the target.
 fn eval_encoding<AB: AirBuilder>(
     builder: &mut AB,
     cells: &Cells<'_, AB::Expr>,
     active: &Bit<AB::Expr>,
 ) {
-    for i in 0..CHUNKS {
-        let flags = cells.range(AT + CHAIN_LEN * i, CHAIN_LEN);
-        for flag in &flags {
-            builder.assert_bool(flag.clone());
-        }
-        builder.assert_one(flags.into_iter().sum::<AB::Expr>());
+    for b in 0..CHUNKS * CHUNK_BITS {
+        builder.assert_bool(cells.col(CHUNK + b));
     }
     for limb in 0..ENCODING_LIMBS {
         let high = cells.range(HIGH + HIGH_BITS * limb, HIGH_BITS);
@@ -202,8 +202,7 @@ fn eval_message<AB: InteractionBuilder>(
     compress(builder, input, cells.range(ENCODING, WIDE_LEN), active);
 }
 
-/// Chain i's step from position k, looked up when k ≥ xᵢ: `[1, epoch, i, k] ‖ param ‖ value ‖
-/// 0⁴` to the value at k + 1 and four more lanes.
+/// Chain i's end, walked from the signature's value at position xᵢ: looked up on the chain bus.
 fn eval_chains<AB: InteractionBuilder>(
     builder: &mut AB,
     cells: &Cells<'_, AB::Expr>,
@@ -211,30 +210,13 @@ fn eval_chains<AB: InteractionBuilder>(
 ) {
     let epoch = cells.epoch_from(0);
     for i in 0..CHAINS {
-        let mut reached = AB::Expr::ZERO;
-        for k in 0..SLOTS {
-            reached += cells.col(AT + CHAIN_LEN * i + k);
-            // [k ≥ xᵢ] = Σ_{m ≤ k} AT[i][m]: a bit, since the flags are one-hot.
-            let taken = Bit::new(builder, reached.clone());
-            let input = [
-                vec![
-                    constant(Role::Chain),
-                    epoch.clone(),
-                    AB::Expr::from_usize(i),
-                    AB::Expr::from_usize(k),
-                ],
-                cells.range(PARAM, PARAM_LEN),
-                cells.range(value(i, k), DIGEST_LEN),
-                vec![AB::Expr::ZERO; DIGEST_LEN],
-            ]
-            .concat();
-            let output = [
-                cells.range(value(i, k + 1), DIGEST_LEN),
-                cells.range(rest(i, k), REST_LEN),
-            ]
-            .concat();
-            compress(builder, input, output, &active.and(&taken));
-        }
+        let walk = [
+            cells.range(PARAM, PARAM_LEN),
+            vec![epoch.clone(), AB::Expr::from_usize(i), cells.chunk(i)],
+            cells.range(END + DIGEST_LEN * i, DIGEST_LEN),
+        ]
+        .concat();
+        lookup(builder, &CHAIN_BUS, walk, active.count());
     }
 }
 
@@ -260,8 +242,8 @@ fn eval_leaf_and_path<AB: InteractionBuilder>(
     for m in 0..LEAF_CALLS {
         let input = [
             state,
-            cells.range(value(2 * m, CHAIN_LEN - 1), DIGEST_LEN),
-            cells.range(value(2 * m + 1, CHAIN_LEN - 1), DIGEST_LEN),
+            cells.range(END + DIGEST_LEN * 2 * m, DIGEST_LEN),
+            cells.range(END + DIGEST_LEN * (2 * m + 1), DIGEST_LEN),
         ]
         .concat();
         state = cells.range(SPONGE + WIDE_LEN * m, WIDE_LEN);

@@ -1,16 +1,20 @@
 //! The columns of the two tables of `signatures`.
 //!
 //! **Verification table** ([`super::air`]), one row per signature (padding rows after the last,
-//! `ACTIVE` = 0): the statement (public key, epoch bits, message), the signature (ρ, the chain
-//! values from each chunk's position on, the path's siblings), and every value its 163
-//! compressions produce, each looked up on the Poseidon2 bus. Every width is derived from
+//! `ACTIVE` = 0): the statement (public key, epoch bits, message), the signature's ρ and path,
+//! the encoding's chunks, the chain ends (looked up on the chain bus), and every value its other
+//! 53 compressions produce, each looked up on the Poseidon2 bus. Every width is derived from
 //! [`l2x_sig::params`].
+//!
+//! **Chain table** ([`super::chain`]), one row per chain of a signature (42 a signature): the
+//! walk from the chunk's position to the end, each step looked up on the Poseidon2 bus; the row
+//! provides `(param, epoch, i, x, end)` on the chain bus.
 //!
 //! **Statement table** ([`super::statement`]), one row per signature: the statement again,
 //! looked up on the verification table's bus, chained into the public commitment.
 
 use l2x_sig::params::{
-    CHAIN_LEN, CHAINS, CHUNKS_PER_LIMB, DIGEST_LEN, ENCODING_LIMBS, HEIGHT, LEAF_CALLS,
+    CHAIN_LEN, CHAINS, CHUNK_BITS, CHUNKS_PER_LIMB, DIGEST_LEN, ENCODING_LIMBS, HEIGHT, LEAF_CALLS,
     MESSAGE_LEN, PARAM_LEN, RHO_LEN, WIDE_LEN,
 };
 
@@ -39,19 +43,16 @@ pub const RHO: usize = MESSAGE + MESSAGE_LEN;
 pub const MU: usize = RHO + RHO_LEN;
 /// The encoding digest C([4, ρ] ‖ param ‖ μ).
 pub const ENCODING: usize = MU + WIDE_LEN;
-/// Chunk i as one-hot flags: column `AT + 8i + k` is 1 iff chunk i is k.
-pub const AT: usize = ENCODING + WIDE_LEN;
+/// Chunk i's three bits, least significant first: `CHUNK + 3i + b`.
+pub const CHUNK: usize = ENCODING + WIDE_LEN;
 /// Limb k's high part, bit by bit: `HIGH + 7k + b`.
-pub const HIGH: usize = AT + CHUNKS * CHAIN_LEN;
+pub const HIGH: usize = CHUNK + CHUNKS * CHUNK_BITS;
 /// Per limb, the products of its high bits 0–2 and 3–5 (so that `high ≤ 126` is degree 3).
 pub const HIGH_AND: usize = HIGH + ENCODING_LIMBS * HIGH_BITS;
-/// Chain i at position k: `VALUE + 4·(8i + k)`. Position xᵢ holds the signature's value, 7 the
-/// chain's end; positions below xᵢ are not constrained (nor used).
-pub const VALUE: usize = HIGH_AND + 2 * ENCODING_LIMBS;
-/// Lanes 4–7 of chain i's step from position k: `REST + 4·(7i + k)`.
-pub const REST: usize = VALUE + CHAINS * CHAIN_LEN * DIGEST_LEN;
+/// Chain i's end: `END + 4i`, looked up on the chain bus with the chunk's position.
+pub const END: usize = HIGH_AND + 2 * ENCODING_LIMBS;
 /// The leaf sponge's state after call m: `SPONGE + 8m` (the leaf is the last one's first four).
-pub const SPONGE: usize = REST + CHAINS * SLOTS * DIGEST_LEN;
+pub const SPONGE: usize = END + CHAINS * DIGEST_LEN;
 /// The path's sibling at level l: `SIBLING + 4l`.
 pub const SIBLING: usize = SPONGE + LEAF_CALLS * WIDE_LEN;
 /// The node at level l + 1 for l < 29: `NODE + 4l` (level 30's is the root).
@@ -61,14 +62,28 @@ pub const NODE_REST: usize = NODE + (HEIGHT - 1) * DIGEST_LEN;
 /// Columns of the verification table.
 pub const WIDTH: usize = NODE_REST + HEIGHT * REST_LEN;
 
-/// The column of chain i at position k.
-pub const fn value(chain: usize, position: usize) -> usize {
-    VALUE + DIGEST_LEN * (CHAIN_LEN * chain + position)
-}
+/// The chain table's columns: one chain of one signature per row, walked from the position
+/// its chunk names to the end.
+pub mod chain {
+    use super::{CHAIN_LEN, DIGEST_LEN, PARAM_LEN, REST_LEN, SLOTS};
 
-/// The rest column of chain i's step from position k.
-pub const fn rest(chain: usize, slot: usize) -> usize {
-    REST + REST_LEN * (SLOTS * chain + slot)
+    /// How many times the row's chain is looked up (free: every row is a true walk).
+    pub const MULT: usize = 0;
+    /// The key's parameter.
+    pub const PARAM: usize = MULT + 1;
+    /// The epoch.
+    pub const EPOCH: usize = PARAM + PARAM_LEN;
+    /// The chain's index i.
+    pub const CHAIN: usize = EPOCH + 1;
+    /// The start position x as one-hot flags: `AT + k` is 1 iff x = k.
+    pub const AT: usize = CHAIN + 1;
+    /// The chain at position k: `VALUE + 4k`. Position x holds the signature's value, 7 the
+    /// end; positions below x are not constrained (nor used).
+    pub const VALUE: usize = AT + CHAIN_LEN;
+    /// Lanes 4–7 of the step from position k: `REST + 4k`.
+    pub const REST: usize = VALUE + CHAIN_LEN * DIGEST_LEN;
+    /// Columns of the chain table.
+    pub const WIDTH: usize = REST + SLOTS * REST_LEN;
 }
 
 /// The statement table's columns.

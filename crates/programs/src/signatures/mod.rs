@@ -14,12 +14,14 @@
 //!
 //! **Steps.** n.
 //!
-//! **STARK.** Three tables: the verification table ([`air`], one row per signature, its 163
-//! compressions looked up on the Poseidon2 bus), the statement table ([`statement`], which
-//! looks each statement up on the verification table's bus and chains the commitment) and the
-//! compression table ([`crate::poseidon2::bus`], 166 compressions per signature).
+//! **STARK.** Four tables: the verification table ([`air`], one row per signature), the chain
+//! table ([`chain`], one row per chain, 42 a signature, its steps looked up on the Poseidon2
+//! bus and its walk provided to the verification row), the statement table ([`statement`],
+//! which looks each statement up on the verification table's bus and chains the commitment)
+//! and the compression table ([`crate::poseidon2::bus`], 166 compressions per signature).
 
 pub mod air;
+pub mod chain;
 pub mod columns;
 pub mod fixture;
 pub mod statement;
@@ -27,11 +29,14 @@ pub mod trace;
 
 use l2x_air::{AirProgram, ProgramAir, Table, Val, Witness, log_height_for};
 use l2x_core::{ClaimError, Execution, InputError, Program, ProgramId, PublicField, PublicOutput};
-use l2x_sig::params::{MESSAGE_LEN, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, VERIFY_COMPRESSIONS};
+use l2x_sig::params::{
+    CHAINS, MESSAGE_LEN, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, VERIFY_COMPRESSIONS,
+};
 use l2x_sig::{Message, PublicKey, Signature};
 use p3_field::{PrimeCharacteristicRing, PrimeField32};
 
 pub use air::VerifyAir;
+pub use chain::ChainAir;
 pub use statement::StatementAir;
 
 use crate::poseidon2::bus::{self, Poseidon2BusAir};
@@ -214,14 +219,19 @@ fn count_of(input: &[u8]) -> Result<usize, InputError> {
     Ok(count)
 }
 
-/// The tables' log2 heights for `count` signatures: verification, statements, compressions.
-fn log_heights(count: u32, min_log_rows: usize) -> [usize; 3] {
+/// The tables' log2 heights for `count` signatures: verification, chains, statements,
+/// compressions.
+fn log_heights(count: u32, min_log_rows: usize) -> [usize; 4] {
     let rows = log_height_for(u64::from(count), min_log_rows.max(MIN_LOG_ROWS));
+    let chains = log_height_for(
+        (CHAINS * count as usize) as u64,
+        min_log_rows.max(MIN_LOG_BUS_ROWS),
+    );
     let compressions = log_height_for(
         COMPRESSIONS_PER_SIGNATURE as u64 * u64::from(count),
         min_log_rows.max(MIN_LOG_BUS_ROWS),
     );
-    [rows, rows, compressions]
+    [rows, chains, rows, compressions]
 }
 
 impl Program for Signatures {
@@ -277,13 +287,18 @@ impl Program for Signatures {
 impl AirProgram for Signatures {
     fn tables(&self, public_values: &[u8], min_log_rows: usize) -> Result<Vec<Table>, ClaimError> {
         let claim = Claim::parse(public_values)?;
-        let [verify, statements, compressions] = log_heights(claim.count, min_log_rows);
+        let [verify, chains, statements, compressions] = log_heights(claim.count, min_log_rows);
         let mut public: Vec<Val> = claim.commitment.to_vec();
         public.push(Val::from_u32(claim.count));
         Ok(vec![
             Table {
                 air: ProgramAir::new(VerifyAir),
                 log_height: verify,
+                public_values: vec![],
+            },
+            Table {
+                air: ProgramAir::new(ChainAir),
+                log_height: chains,
                 public_values: vec![],
             },
             Table {
@@ -321,8 +336,8 @@ impl AirProgram for Signatures {
     fn witness(&self, input: &[u8], min_log_rows: usize) -> Result<Witness, InputError> {
         let statements = parse(input)?;
         let count = statements.len() as u32;
-        let [verify, rows, compressions] = log_heights(count, min_log_rows);
-        let traces = trace::generate(&statements, 1 << verify, 1 << rows);
+        let [verify, chains, rows, compressions] = log_heights(count, min_log_rows);
+        let traces = trace::generate(&statements, 1 << verify, 1 << chains, 1 << rows);
         let claim = Claim {
             commitment: traces.commitment,
             count,
@@ -334,6 +349,7 @@ impl AirProgram for Signatures {
             },
             traces: vec![
                 traces.verify,
+                traces.chains,
                 traces.statements,
                 bus::generate(&traces.compressions, 1 << compressions),
             ],

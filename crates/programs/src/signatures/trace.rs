@@ -6,7 +6,7 @@ use l2x_air::Val;
 use l2x_sig::hash::{self, Input};
 use l2x_sig::params::{
     CHAIN_LEN, CHAINS, CHUNK_BITS, CHUNKS_PER_LIMB, DIGEST_LEN, ENCODING_LIMBS, HEIGHT, LEAF_CALLS,
-    LIMB_BITS, MESSAGE_LEN, WIDE_LEN,
+    LIMB_BITS, MESSAGE_LEN, PARAM_LEN, WIDE_LEN,
 };
 use l2x_sig::{Digest, Wide};
 use p3_field::{PrimeCharacteristicRing, PrimeField32};
@@ -17,11 +17,13 @@ use super::columns::{self, statement};
 use super::statement::FIRST_PART;
 use crate::poseidon2::Digest as Digest8;
 
-/// The traces of both tables and the compressions their rows look up.
+/// The traces of the three tables and the compressions their rows look up.
 #[derive(Debug)]
 pub struct Traces {
     /// The verification table.
     pub verify: RowMajorMatrix<Val>,
+    /// The chain table.
+    pub chains: RowMajorMatrix<Val>,
     /// The statement table.
     pub statements: RowMajorMatrix<Val>,
     /// Every compression looked up, in order: (lanes 0–7, lanes 8–15).
@@ -80,22 +82,14 @@ pub fn verify_row(statement: &Statement, compressions: &mut Vec<(Digest8, Digest
     let chunks = encoding_cells(&encoding, &mut row);
 
     for (i, &x) in chunks.iter().take(CHAINS).enumerate() {
-        let mut v = signature.chains[i];
-        row[columns::value(i, x)..columns::value(i, x) + DIGEST_LEN].copy_from_slice(&v);
-        for k in x..CHAIN_LEN - 1 {
-            let out = call(
-                hash::chain_input(&param, *epoch, i, k, &v),
-                columns::value(i, k + 1),
-                DIGEST_LEN,
-                &mut row,
-            );
-            row[columns::rest(i, k)..columns::rest(i, k) + 4].copy_from_slice(&out[4..]);
-            v = hash::narrow(&out);
-        }
+        // The chain's steps are the chain table's (`chain_rows`); here only its end.
+        let end = hash::walk(&param, *epoch, i, x, CHAIN_LEN - 1, signature.chains[i]);
+        row[columns::END + DIGEST_LEN * i..columns::END + DIGEST_LEN * (i + 1)]
+            .copy_from_slice(&end);
     }
 
     let end = |row: &[Val], i: usize| -> Digest {
-        std::array::from_fn(|j| row[columns::value(i, CHAIN_LEN - 1) + j])
+        std::array::from_fn(|j| row[columns::END + DIGEST_LEN * i + j])
     };
     let mut state = hash::leaf_iv(&param, *epoch);
     for m in 0..LEAF_CALLS {
@@ -126,17 +120,30 @@ pub fn verify_row(statement: &Statement, compressions: &mut Vec<(Digest8, Digest
     row
 }
 
-/// Writes the encoding digest's chunks (one-hot) and high parts; returns the chunks.
+/// The chunks of an encoding digest's first limbs, read as the table reads them (no check).
+pub fn chunks_of(encoding: &Wide) -> [usize; columns::CHUNKS] {
+    std::array::from_fn(|i| {
+        let x = encoding[i / CHUNKS_PER_LIMB].as_canonical_u32() & ((1 << LIMB_BITS) - 1);
+        ((x >> (CHUNK_BITS * (i % CHUNKS_PER_LIMB))) & ((1 << CHUNK_BITS) - 1)) as usize
+    })
+}
+
+/// The encoding digest of a statement's ρ, as the verification recomputes it.
+fn encoding_of(statement: &Statement) -> Wide {
+    let mu = hash::message_digest(statement.epoch, &statement.message);
+    hash::encode_digest(&statement.signature.rho, &statement.key.param, &mu)
+}
+
+/// Writes the encoding digest's chunks (bits) and high parts; returns the chunks.
 fn encoding_cells(encoding: &Wide, row: &mut [Val]) -> [usize; columns::CHUNKS] {
-    let mut chunks = [0usize; columns::CHUNKS];
-    for limb in 0..ENCODING_LIMBS {
-        let x = encoding[limb].as_canonical_u32();
-        let (low, high) = (x & ((1 << LIMB_BITS) - 1), x >> LIMB_BITS);
-        for j in 0..CHUNKS_PER_LIMB {
-            let i = CHUNKS_PER_LIMB * limb + j;
-            chunks[i] = ((low >> (CHUNK_BITS * j)) & ((1 << CHUNK_BITS) - 1)) as usize;
-            row[columns::AT + CHAIN_LEN * i + chunks[i]] = Val::ONE;
+    let chunks = chunks_of(encoding);
+    for (i, &chunk) in chunks.iter().enumerate() {
+        for b in 0..CHUNK_BITS {
+            row[columns::CHUNK + CHUNK_BITS * i + b] = Val::from_bool((chunk >> b) & 1 == 1);
         }
+    }
+    for (limb, value) in encoding.iter().take(ENCODING_LIMBS).enumerate() {
+        let high = value.as_canonical_u32() >> LIMB_BITS;
         let bits: Vec<Val> = (0..columns::HIGH_BITS)
             .map(|b| Val::from_bool((high >> b) & 1 == 1))
             .collect();
@@ -148,13 +155,75 @@ fn encoding_cells(encoding: &Wide, row: &mut [Val]) -> [usize; columns::CHUNKS] 
     chunks
 }
 
-/// A padding row of the verification table: nothing looked up, every chunk 0.
-pub fn padding_row() -> Vec<Val> {
-    let mut row = vec![Val::ZERO; columns::WIDTH];
-    for i in 0..columns::CHUNKS {
-        row[columns::AT + CHAIN_LEN * i] = Val::ONE;
+/// The chain table's row of chain `chain` walked from `tip` at position `start`, pushing its
+/// steps' compressions.
+pub fn chain_row(
+    statement: &Statement,
+    chain: usize,
+    start: usize,
+    tip: Digest,
+    compressions: &mut Vec<(Digest8, Digest8)>,
+) -> Vec<Val> {
+    use columns::chain::*;
+    let (param, epoch) = (statement.key.param, statement.epoch);
+    let mut row = vec![Val::ZERO; WIDTH];
+    row[MULT] = Val::ONE;
+    row[PARAM..PARAM + PARAM_LEN].copy_from_slice(&param);
+    row[EPOCH] = Val::from_u32(epoch);
+    row[CHAIN] = Val::from_usize(chain);
+    row[AT + start] = Val::ONE;
+    let mut v = tip;
+    row[VALUE + DIGEST_LEN * start..VALUE + DIGEST_LEN * (start + 1)].copy_from_slice(&v);
+    for k in start..CHAIN_LEN - 1 {
+        let input = hash::chain_input(&param, epoch, chain, k, &v);
+        let out = hash::compress(&input);
+        compressions.push((
+            std::array::from_fn(|j| input[j]),
+            std::array::from_fn(|j| input[8 + j]),
+        ));
+        v = hash::narrow(&out);
+        let at = VALUE + DIGEST_LEN * (k + 1);
+        row[at..at + DIGEST_LEN].copy_from_slice(&v);
+        let at = REST + columns::REST_LEN * k;
+        row[at..at + columns::REST_LEN].copy_from_slice(&out[DIGEST_LEN..]);
     }
     row
+}
+
+/// A padding row of the chain table: position 7, no step, looked up never.
+pub fn chain_padding_row() -> Vec<Val> {
+    let mut row = vec![Val::ZERO; columns::chain::WIDTH];
+    row[columns::chain::AT + CHAIN_LEN - 1] = Val::ONE;
+    row
+}
+
+/// The chain table for `statements` (42 rows each, each chain from its chunk's position),
+/// padded to `rows` rows, and the compressions it looks up.
+pub fn chain_table(
+    statements: &[Statement],
+    rows: usize,
+) -> (RowMajorMatrix<Val>, Vec<(Digest8, Digest8)>) {
+    let mut compressions = Vec::new();
+    let mut values = Vec::with_capacity(rows * columns::chain::WIDTH);
+    for s in statements {
+        let chunks = chunks_of(&encoding_of(s));
+        for (i, &x) in chunks.iter().take(CHAINS).enumerate() {
+            values.extend(chain_row(s, i, x, s.signature.chains[i], &mut compressions));
+        }
+    }
+    let padding = chain_padding_row();
+    for _ in statements.len() * CHAINS..rows {
+        values.extend_from_slice(&padding);
+    }
+    (
+        RowMajorMatrix::new(values, columns::chain::WIDTH),
+        compressions,
+    )
+}
+
+/// A padding row of the verification table: nothing looked up, every cell 0.
+pub fn padding_row() -> Vec<Val> {
+    vec![Val::ZERO; columns::WIDTH]
 }
 
 /// The three commitment blocks of a statement.
@@ -252,13 +321,22 @@ pub fn statement_table(
     )
 }
 
-/// Both tables for `statements`, padded to `verify_rows` and `statement_rows` rows.
-pub fn generate(statements: &[Statement], verify_rows: usize, statement_rows: usize) -> Traces {
+/// The three tables for `statements`, padded to `verify_rows`, `chain_rows` and
+/// `statement_rows` rows.
+pub fn generate(
+    statements: &[Statement],
+    verify_rows: usize,
+    chain_rows: usize,
+    statement_rows: usize,
+) -> Traces {
     let (verify, mut compressions) = verify_table(statements, verify_rows);
+    let (chains, steps) = chain_table(statements, chain_rows);
+    compressions.extend(steps);
     let (statements, more, commitment) = statement_table(statements, statement_rows);
     compressions.extend(more);
     Traces {
         verify,
+        chains,
         statements,
         compressions,
         commitment,
