@@ -3,7 +3,7 @@
 //! `(param, epoch, i, x, end)` on [`CHAIN_BUS`]. Each constraint family is tested by a forged
 //! witness in `crates/stark/tests/signatures.rs`.
 //!
-//! What pins each column: `AT` bits, exactly one set (x = Σ k·AT[k], so 0 ≤ x ≤ 7); `VALUE` at
+//! What pins each column: `AT` bits, exactly one set (x = Σ k·AT\[k\], so 0 ≤ x ≤ 7); `VALUE` at
 //! positions above x and `REST`: outputs of the steps (bus), step k counted `[k ≥ x]`; the value
 //! at x is free (the signature's), those below unused. `PARAM`, `EPOCH`, `CHAIN` are free: they
 //! are the step's tweak and parameter, and the provided entry repeats them. So every row, with
