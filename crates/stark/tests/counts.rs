@@ -94,8 +94,8 @@ fn every_registered_program_is_forged() {
     );
     assert_eq!(
         sites("signatures"),
-        vec![2 + 42 + 21 + 30, 7, 4, 0],
-        "a verification: 53 compressions and 42 chains; a chain: 7 steps; a statement: 4"
+        vec![2 + 42 + 21 + 1, 7, 1, 4, 0],
+        "a verification: 23 compressions, 42 chains, a path; a chain: 7 steps; a level: 1; a statement: 4"
     );
 }
 

@@ -5,11 +5,12 @@
 //! Mutation checks (run by hand, each failing the test named when the constraint is deleted
 //! from `crates/programs/src/signatures/air.rs`): the target-sum constraint —
 //! `an_encoding_off_by_one_is_rejected`; `high ≤ 126` (`HIGH_AND` product) —
-//! `a_non_canonical_limb_is_rejected`; the last path call's lookup (so `ROOT` is free) —
-//! `a_path_to_another_root_is_rejected`; the message call's lookup —
-//! `a_signature_of_another_message_is_rejected`; and in `chain.rs`, step k counted from k ≥ x
+//! `a_non_canonical_limb_is_rejected`; the root left out of the path bus's message (in both
+//! tables) — `a_path_to_another_root_is_rejected`; the message call's lookup —
+//! `a_signature_of_another_message_is_rejected`; in `chain.rs`, step k counted from k ≥ x
 //! (made k > x) — `a_skipped_chain_step_is_rejected`; the start position left out of the chain
-//! bus's message (in both tables) — `a_chain_walked_from_another_position_is_rejected`.
+//! bus's message (in both tables) — `a_chain_walked_from_another_position_is_rejected`; in
+//! `path.rs`, the idle levels' `PARENT = NODE` — `a_path_whose_idle_levels_change_the_root_is_rejected`.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use std::collections::BTreeMap;
@@ -54,11 +55,12 @@ fn batch() -> Vec<Statement> {
     ]
 }
 
-/// The rows a forger gives the verification and chain tables.
+/// The rows a forger gives the verification, chain and path tables.
 #[derive(Clone)]
 struct Rows {
     verify: Vec<Val>,
     chains: Vec<Val>,
+    paths: Vec<Val>,
 }
 
 fn tables(statements: &[Statement]) -> Vec<l2x_air::Table> {
@@ -74,14 +76,16 @@ fn tables(statements: &[Statement]) -> Vec<l2x_air::Table> {
 /// up (true or not: a false one cannot balance).
 fn accepted(statements: &[Statement], rows: Rows) -> bool {
     let tables = tables(statements);
-    let (statement_rows, _, _) = trace::statement_table(statements, 1 << tables[2].log_height);
+    let (statement_rows, _, _) = trace::statement_table(statements, 1 << tables[3].log_height);
     let verify = RowMajorMatrix::new(rows.verify, columns::WIDTH);
     let chains = RowMajorMatrix::new(rows.chains, columns::chain::WIDTH);
+    let paths = RowMajorMatrix::new(rows.paths, columns::path::WIDTH);
     let mut net: BTreeMap<Vec<u32>, (Vec<Val>, i64)> = BTreeMap::new();
     for (table, rows) in [
         (&tables[0], &verify),
         (&tables[1], &chains),
-        (&tables[2], &statement_rows),
+        (&tables[2], &paths),
+        (&tables[3], &statement_rows),
     ] {
         for (m, count) in bus_messages(table, rows, bus::BUS.name()) {
             let count = if count == Val::NEG_ONE {
@@ -99,7 +103,7 @@ fn accepted(statements: &[Statement], rows: Rows) -> bool {
         let half = |at: usize| -> [Val; 8] { std::array::from_fn(|j| m[at + j]) };
         compressions.extend(std::iter::repeat_n((half(0), half(8)), count as usize));
     }
-    let height = 1 << tables[3].log_height;
+    let height = 1 << tables[4].log_height;
     assert!(
         compressions.len() <= height,
         "the forged rows look up more than fits"
@@ -107,6 +111,7 @@ fn accepted(statements: &[Statement], rows: Rows) -> bool {
     let witness = [
         verify,
         chains,
+        paths,
         statement_rows,
         bus::generate(&compressions, height),
     ];
@@ -116,8 +121,8 @@ fn accepted(statements: &[Statement], rows: Rows) -> bool {
     }
 }
 
-/// The verification and chain tables' honest rows for `statements`, padded as the program pads
-/// them.
+/// The verification, chain and path tables' honest rows for `statements`, padded as the
+/// program pads them.
 fn rows(statements: &[Statement]) -> Rows {
     let tables = tables(statements);
     Rows {
@@ -125,6 +130,9 @@ fn rows(statements: &[Statement]) -> Rows {
             .0
             .values,
         chains: trace::chain_table(statements, 1 << tables[1].log_height)
+            .0
+            .values,
+        paths: trace::path_table(statements, 1 << tables[2].log_height)
             .0
             .values,
     }
@@ -329,5 +337,24 @@ fn a_chain_walked_from_another_position_is_rejected() {
     let mut s = honest.clone();
     let value = columns::chain::WIDTH * i + columns::chain::VALUE + 4 * (x + 1);
     s.signature.chains[i] = std::array::from_fn(|j| forged.chains[value + j]);
+    assert!(!accepted(&[s], forged));
+}
+
+#[test]
+fn a_path_whose_idle_levels_change_the_root_is_rejected() {
+    // Levels 30 and 31 compress nothing; were the node free to change there, a path group
+    // would provide any root for any leaf.
+    let (a, b) = (key(13), key(14));
+    let honest = signed(&a, 1, message(12));
+    let mut s = honest.clone();
+    s.key.root = b.public_key().root;
+    let mut forged = rows(std::slice::from_ref(&honest));
+    forged.verify[columns::ROOT..columns::ROOT + 4].copy_from_slice(&s.key.root);
+    let cell = |level: usize, c: usize| columns::path::WIDTH * level + c;
+    for j in 0..4 {
+        forged.paths[cell(30, columns::path::PARENT + j)] = s.key.root[j];
+        forged.paths[cell(31, columns::path::NODE + j)] = s.key.root[j];
+        forged.paths[cell(31, columns::path::PARENT + j)] = s.key.root[j];
+    }
     assert!(!accepted(&[s], forged));
 }

@@ -1,6 +1,6 @@
 //! The verification table: one row verifies one signature of [`l2x_sig`] — its chains through
-//! the chain table ([`CHAIN_BUS`]), every other hash call a lookup on the Poseidon2 compression
-//! bus — and provides its statement — public key, epoch, message — on [`VERIFIED_BUS`]. Each constraint family is tested by a forged witness in
+//! the chain table ([`CHAIN_BUS`]), its path through the path table ([`PATH_BUS`]), every other
+//! hash call a lookup on the Poseidon2 compression bus — and provides its statement — public key, epoch, message — on [`VERIFIED_BUS`]. Each constraint family is tested by a forged witness in
 //! `crates/stark/tests/signatures.rs`.
 //!
 //! What pins each column (ACTIVE = 1; a padding row looks nothing up and provides nothing):
@@ -12,10 +12,9 @@
 //! - `END`: chain i's end, looked up on [`CHAIN_BUS`] with (param, epoch, i, chunk i): some row
 //!   of the chain table walked a value at that position to it ([`super::chain`]).
 //! - `SPONGE`: outputs of the leaf's calls (bus), from the IV `[3, epoch, 0, 0] ‖ param`.
-//! - `SIBLING`: free (the signature's); `NODE`, `NODE_REST`: outputs of the path's calls (bus),
-//!   the epoch's bit l ordering node and sibling, the tweak's index the epoch's bits above l;
-//!   the last call's output is `ROOT`.
-//! - `ROOT`, `PARAM`, `MESSAGE`, `RHO`: free; what a row proves is that they verify, and the
+//! - `ROOT`: looked up on [`PATH_BUS`] with the parameter, the epoch and the leaf (the last
+//!   sponge state's first four lanes): a path group of [`super::path`] climbed to it.
+//! - `PARAM`, `MESSAGE`, `RHO`: free; what a row proves is that they verify, and the
 //!   statement it provides is exactly these columns.
 
 use l2x_air::Val;
@@ -39,6 +38,10 @@ pub const VERIFIED_BUS: LookupBus<'static> = LookupBus::new("signature-verified"
 /// The bus of chain walks: param ‖ epoch ‖ chain ‖ start position ‖ end (11 elements),
 /// provided by the chain table, looked up 42 times by each active verification row.
 pub const CHAIN_BUS: LookupBus<'static> = LookupBus::new("signature-chain");
+
+/// The bus of tree paths: param ‖ epoch ‖ leaf ‖ root (13 elements), provided by the last row
+/// of each active path group, looked up once by each active verification row.
+pub const PATH_BUS: LookupBus<'static> = LookupBus::new("signature-path");
 
 /// Elements of a verified statement.
 pub const STATEMENT_LEN: usize = DIGEST_LEN + PARAM_LEN + 1 + MESSAGE_LEN;
@@ -220,9 +223,8 @@ fn eval_chains<AB: InteractionBuilder>(
     }
 }
 
-/// The leaf: a sponge over the chain ends from `[3, epoch, 0, 0] ‖ param`, two ends a call.
-/// Then the path: at level l the node and the sibling, ordered by the epoch's bit l, compress
-/// with the tweak `[2, l + 1, epoch >> (l + 1), 0]`; the last output is the root.
+/// The leaf: a sponge over the chain ends from `[3, epoch, 0, 0] ‖ param`, two ends a call;
+/// then the path from the leaf at the epoch to the root, looked up on the path bus.
 fn eval_leaf_and_path<AB: InteractionBuilder>(
     builder: &mut AB,
     cells: &Cells<'_, AB::Expr>,
@@ -249,39 +251,12 @@ fn eval_leaf_and_path<AB: InteractionBuilder>(
         state = cells.range(SPONGE + WIDE_LEN * m, WIDE_LEN);
         compress(builder, input, state.clone(), active);
     }
-    let mut node: Vec<AB::Expr> = state[..DIGEST_LEN].to_vec();
-    for level in 0..HEIGHT {
-        let bit = cells.col(EPOCH_BITS + level);
-        let sibling = cells.range(SIBLING + DIGEST_LEN * level, DIGEST_LEN);
-        let left: Vec<AB::Expr> = (0..DIGEST_LEN)
-            .map(|j| node[j].clone() + bit.clone() * (sibling[j].clone() - node[j].clone()))
-            .collect();
-        let right: Vec<AB::Expr> = (0..DIGEST_LEN)
-            .map(|j| sibling[j].clone() + bit.clone() * (node[j].clone() - sibling[j].clone()))
-            .collect();
-        let parent = if level + 1 < HEIGHT {
-            cells.range(NODE + DIGEST_LEN * level, DIGEST_LEN)
-        } else {
-            cells.range(ROOT, DIGEST_LEN)
-        };
-        let input = [
-            vec![
-                constant(Role::Tree),
-                AB::Expr::from_usize(level + 1),
-                cells.epoch_from(level + 1),
-                zero.clone(),
-            ],
-            cells.range(PARAM, PARAM_LEN),
-            left,
-            right,
-        ]
-        .concat();
-        let output = [
-            parent.clone(),
-            cells.range(NODE_REST + REST_LEN * level, REST_LEN),
-        ]
-        .concat();
-        compress(builder, input, output, active);
-        node = parent;
-    }
+    let path = [
+        cells.range(PARAM, PARAM_LEN),
+        vec![cells.epoch_from(0)],
+        state[..DIGEST_LEN].to_vec(),
+        cells.range(ROOT, DIGEST_LEN),
+    ]
+    .concat();
+    lookup(builder, &PATH_BUS, path, active.count());
 }

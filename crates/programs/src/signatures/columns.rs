@@ -2,13 +2,17 @@
 //!
 //! **Verification table** ([`super::air`]), one row per signature (padding rows after the last,
 //! `ACTIVE` = 0): the statement (public key, epoch bits, message), the signature's ρ and path,
-//! the encoding's chunks, the chain ends (looked up on the chain bus), and every value its other
-//! 53 compressions produce, each looked up on the Poseidon2 bus. Every width is derived from
+//! the encoding's chunks, the chain ends (looked up on the chain bus), the sponge states (its
+//! other 23 compressions, looked up on the Poseidon2 bus) and the path's root (looked up on the
+//! path bus). Every width is derived from
 //! [`l2x_sig::params`].
 //!
 //! **Chain table** ([`super::chain`]), one row per chain of a signature (42 a signature): the
 //! walk from the chunk's position to the end, each step looked up on the Poseidon2 bus; the row
 //! provides `(param, epoch, i, x, end)` on the chain bus.
+//!
+//! **Path table** ([`super::path`]), 32 rows per signature: the leaf climbing the tree, one
+//! compression a level; the group's last row provides `(param, epoch, leaf, root)`.
 //!
 //! **Statement table** ([`super::statement`]), one row per signature: the statement again,
 //! looked up on the verification table's bus, chained into the public commitment.
@@ -17,6 +21,9 @@ use l2x_sig::params::{
     CHAIN_LEN, CHAINS, CHUNK_BITS, CHUNKS_PER_LIMB, DIGEST_LEN, ENCODING_LIMBS, HEIGHT, LEAF_CALLS,
     MESSAGE_LEN, PARAM_LEN, RHO_LEN, WIDE_LEN,
 };
+
+/// Rows of a signature's path group: the tree's 30 levels and two idle ones.
+pub const PATH_ROWS: usize = 32;
 
 /// Chunks decomposed: all of each encoding limb's, the last limb's spare ones included.
 pub const CHUNKS: usize = ENCODING_LIMBS * CHUNKS_PER_LIMB;
@@ -53,14 +60,43 @@ pub const HIGH_AND: usize = HIGH + ENCODING_LIMBS * HIGH_BITS;
 pub const END: usize = HIGH_AND + 2 * ENCODING_LIMBS;
 /// The leaf sponge's state after call m: `SPONGE + 8m` (the leaf is the last one's first four).
 pub const SPONGE: usize = END + CHAINS * DIGEST_LEN;
-/// The path's sibling at level l: `SIBLING + 4l`.
-pub const SIBLING: usize = SPONGE + LEAF_CALLS * WIDE_LEN;
-/// The node at level l + 1 for l < 29: `NODE + 4l` (level 30's is the root).
-pub const NODE: usize = SIBLING + HEIGHT * DIGEST_LEN;
-/// Lanes 4–7 of the compression at level l: `NODE_REST + 4l`.
-pub const NODE_REST: usize = NODE + (HEIGHT - 1) * DIGEST_LEN;
 /// Columns of the verification table.
-pub const WIDTH: usize = NODE_REST + HEIGHT * REST_LEN;
+pub const WIDTH: usize = SPONGE + LEAF_CALLS * WIDE_LEN;
+
+/// The path table's columns: 32 rows a signature, row l the tree's level l (levels 30 and 31
+/// idle), the node climbing from the leaf to the root with the signature's siblings.
+pub mod path {
+    use super::DIGEST_LEN;
+
+    /// 1 for a group that is a signature's path, 0 for padding (the same on all its rows).
+    pub const ACTIVE: usize = 0;
+    /// The key's parameter, carried through the group.
+    pub const PARAM: usize = ACTIVE + 1;
+    /// The epoch, carried.
+    pub const EPOCH: usize = PARAM + DIGEST_LEN;
+    /// The leaf, carried.
+    pub const LEAF: usize = EPOCH + 1;
+    /// The node at this level (the leaf at level 0).
+    pub const NODE: usize = LEAF + DIGEST_LEN;
+    /// The sibling at this level (the signature's).
+    pub const SIBLING: usize = NODE + DIGEST_LEN;
+    /// The next level's node: the compression's first four lanes (the node itself on idle rows).
+    pub const PARENT: usize = SIBLING + DIGEST_LEN;
+    /// The compression's lanes 4–7.
+    pub const REST: usize = PARENT + DIGEST_LEN;
+    /// Bit l of the epoch: 1 if the node is a right child.
+    pub const BIT: usize = REST + DIGEST_LEN;
+    /// The node's index at this level: epoch >> l.
+    pub const INDEX: usize = BIT + 1;
+    /// The level l, 0 to 31.
+    pub const LEVEL: usize = INDEX + 1;
+    /// 1 on level 31, the group's last row.
+    pub const IS_LAST: usize = LEVEL + 1;
+    /// 1 on levels 0–29 (a compression), 0 on the idle levels 30 and 31.
+    pub const LIVE: usize = IS_LAST + 1;
+    /// Columns of the path table.
+    pub const WIDTH: usize = LIVE + 1;
+}
 
 /// The chain table's columns: one chain of one signature per row, walked from the position
 /// its chunk names to the end.

@@ -14,9 +14,10 @@
 //!
 //! **Steps.** n.
 //!
-//! **STARK.** Four tables: the verification table ([`air`], one row per signature), the chain
+//! **STARK.** Five tables: the verification table ([`air`], one row per signature), the chain
 //! table ([`chain`], one row per chain, 42 a signature, its steps looked up on the Poseidon2
-//! bus and its walk provided to the verification row), the statement table ([`statement`],
+//! bus and its walk provided to the verification row), the path table ([`path`], 32 rows a
+//! signature, one compression a level, its root provided to the verification row), the statement table ([`statement`],
 //! which looks each statement up on the verification table's bus and chains the commitment)
 //! and the compression table ([`crate::poseidon2::bus`], 166 compressions per signature).
 
@@ -24,6 +25,7 @@ pub mod air;
 pub mod chain;
 pub mod columns;
 pub mod fixture;
+pub mod path;
 pub mod statement;
 pub mod trace;
 
@@ -32,11 +34,14 @@ use l2x_core::{ClaimError, Execution, InputError, Program, ProgramId, PublicFiel
 use l2x_sig::params::{
     CHAINS, MESSAGE_LEN, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, VERIFY_COMPRESSIONS,
 };
+
+use columns::PATH_ROWS;
 use l2x_sig::{Message, PublicKey, Signature};
 use p3_field::{PrimeCharacteristicRing, PrimeField32};
 
 pub use air::VerifyAir;
 pub use chain::ChainAir;
+pub use path::PathAir;
 pub use statement::StatementAir;
 
 use crate::poseidon2::bus::{self, Poseidon2BusAir};
@@ -221,7 +226,7 @@ fn count_of(input: &[u8]) -> Result<usize, InputError> {
 
 /// The tables' log2 heights for `count` signatures: verification, chains, statements,
 /// compressions.
-fn log_heights(count: u32, min_log_rows: usize) -> [usize; 4] {
+fn log_heights(count: u32, min_log_rows: usize) -> [usize; 5] {
     let rows = log_height_for(u64::from(count), min_log_rows.max(MIN_LOG_ROWS));
     let chains = log_height_for(
         (CHAINS * count as usize) as u64,
@@ -231,7 +236,11 @@ fn log_heights(count: u32, min_log_rows: usize) -> [usize; 4] {
         COMPRESSIONS_PER_SIGNATURE as u64 * u64::from(count),
         min_log_rows.max(MIN_LOG_BUS_ROWS),
     );
-    [rows, chains, rows, compressions]
+    let paths = log_height_for(
+        (PATH_ROWS * count.max(1) as usize) as u64,
+        min_log_rows.max(PATH_ROWS.trailing_zeros() as usize),
+    );
+    [rows, chains, paths, rows, compressions]
 }
 
 impl Program for Signatures {
@@ -287,7 +296,8 @@ impl Program for Signatures {
 impl AirProgram for Signatures {
     fn tables(&self, public_values: &[u8], min_log_rows: usize) -> Result<Vec<Table>, ClaimError> {
         let claim = Claim::parse(public_values)?;
-        let [verify, chains, statements, compressions] = log_heights(claim.count, min_log_rows);
+        let [verify, chains, paths, statements, compressions] =
+            log_heights(claim.count, min_log_rows);
         let mut public: Vec<Val> = claim.commitment.to_vec();
         public.push(Val::from_u32(claim.count));
         Ok(vec![
@@ -299,6 +309,11 @@ impl AirProgram for Signatures {
             Table {
                 air: ProgramAir::new(ChainAir),
                 log_height: chains,
+                public_values: vec![],
+            },
+            Table {
+                air: ProgramAir::new(PathAir),
+                log_height: paths,
                 public_values: vec![],
             },
             Table {
@@ -336,8 +351,11 @@ impl AirProgram for Signatures {
     fn witness(&self, input: &[u8], min_log_rows: usize) -> Result<Witness, InputError> {
         let statements = parse(input)?;
         let count = statements.len() as u32;
-        let [verify, chains, rows, compressions] = log_heights(count, min_log_rows);
-        let traces = trace::generate(&statements, 1 << verify, 1 << chains, 1 << rows);
+        let [verify, chains, paths, rows, compressions] = log_heights(count, min_log_rows);
+        let traces = trace::generate(
+            &statements,
+            [1 << verify, 1 << chains, 1 << paths, 1 << rows],
+        );
         let claim = Claim {
             commitment: traces.commitment,
             count,
@@ -350,6 +368,7 @@ impl AirProgram for Signatures {
             traces: vec![
                 traces.verify,
                 traces.chains,
+                traces.paths,
                 traces.statements,
                 bus::generate(&traces.compressions, 1 << compressions),
             ],

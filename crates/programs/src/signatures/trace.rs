@@ -17,13 +17,15 @@ use super::columns::{self, statement};
 use super::statement::FIRST_PART;
 use crate::poseidon2::Digest as Digest8;
 
-/// The traces of the three tables and the compressions their rows look up.
+/// The traces of the four tables and the compressions their rows look up.
 #[derive(Debug)]
 pub struct Traces {
     /// The verification table.
     pub verify: RowMajorMatrix<Val>,
     /// The chain table.
     pub chains: RowMajorMatrix<Val>,
+    /// The path table.
+    pub paths: RowMajorMatrix<Val>,
     /// The statement table.
     pub statements: RowMajorMatrix<Val>,
     /// Every compression looked up, in order: (lanes 0–7, lanes 8–15).
@@ -96,27 +98,8 @@ pub fn verify_row(statement: &Statement, compressions: &mut Vec<(Digest8, Digest
         let input = hash::leaf_input(&state, &end(&row, 2 * m), &end(&row, 2 * m + 1));
         state = call(input, columns::SPONGE + WIDE_LEN * m, WIDE_LEN, &mut row);
     }
-    let mut node = hash::narrow(&state);
-    for (level, sibling) in signature.path.iter().enumerate() {
-        row[columns::SIBLING + 4 * level..columns::SIBLING + 4 * level + 4]
-            .copy_from_slice(sibling);
-        let (left, right) = if (epoch >> level) & 1 == 0 {
-            (node, *sibling)
-        } else {
-            (*sibling, node)
-        };
-        let parent_at = if level + 1 < HEIGHT {
-            columns::NODE + DIGEST_LEN * level
-        } else {
-            columns::ROOT
-        };
-        let input = hash::tree_input(&param, level + 1, epoch >> (level + 1), &left, &right);
-        let out = call(input, parent_at, DIGEST_LEN, &mut row);
-        let rest_at = columns::NODE_REST + 4 * level;
-        row[rest_at..rest_at + 4].copy_from_slice(&out[4..]);
-        node = hash::narrow(&out);
-    }
-    debug_assert_eq!(node, key.root, "the statement's signature verifies");
+    // The leaf, whose path the path table climbs (`path_rows`).
+    debug_assert_eq!(hash::narrow(&state), leaf_of(statement));
     row
 }
 
@@ -221,6 +204,103 @@ pub fn chain_table(
     )
 }
 
+/// The leaf of a statement's signature, as the verification recomputes it.
+fn leaf_of(statement: &Statement) -> Digest {
+    let (param, epoch) = (statement.key.param, statement.epoch);
+    let chunks = chunks_of(&encoding_of(statement));
+    let ends: Vec<Digest> = (0..CHAINS)
+        .map(|i| {
+            hash::walk(
+                &param,
+                epoch,
+                i,
+                chunks[i],
+                CHAIN_LEN - 1,
+                statement.signature.chains[i],
+            )
+        })
+        .collect();
+    hash::leaf(&param, epoch, &ends)
+}
+
+/// The path group of a statement: 32 rows climbing from its leaf with its siblings, pushing the
+/// 30 compressions.
+pub fn path_rows(statement: &Statement, compressions: &mut Vec<(Digest8, Digest8)>) -> Vec<Val> {
+    use columns::path::*;
+    let (param, epoch) = (statement.key.param, statement.epoch);
+    let leaf = leaf_of(statement);
+    let mut rows = Vec::with_capacity(columns::PATH_ROWS * WIDTH);
+    let mut node = leaf;
+    for level in 0..columns::PATH_ROWS {
+        let mut row = vec![Val::ZERO; WIDTH];
+        row[ACTIVE] = Val::ONE;
+        row[PARAM..PARAM + DIGEST_LEN].copy_from_slice(&param);
+        row[EPOCH] = Val::from_u32(epoch);
+        row[LEAF..LEAF + DIGEST_LEN].copy_from_slice(&leaf);
+        row[NODE..NODE + DIGEST_LEN].copy_from_slice(&node);
+        row[LEVEL] = Val::from_usize(level);
+        row[IS_LAST] = Val::from_bool(level + 1 == columns::PATH_ROWS);
+        if let Some(sibling) = statement.signature.path.get(level) {
+            let bit = (epoch >> level) & 1;
+            row[LIVE] = Val::ONE;
+            row[BIT] = Val::from_u32(bit);
+            row[INDEX] = Val::from_u32(epoch >> level);
+            row[SIBLING..SIBLING + DIGEST_LEN].copy_from_slice(sibling);
+            let (left, right) = if bit == 0 {
+                (node, *sibling)
+            } else {
+                (*sibling, node)
+            };
+            let input = hash::tree_input(&param, level + 1, epoch >> (level + 1), &left, &right);
+            let out = hash::compress(&input);
+            compressions.push((
+                std::array::from_fn(|j| input[j]),
+                std::array::from_fn(|j| input[8 + j]),
+            ));
+            node = hash::narrow(&out);
+            row[REST..REST + DIGEST_LEN].copy_from_slice(&out[DIGEST_LEN..]);
+        }
+        row[PARENT..PARENT + DIGEST_LEN].copy_from_slice(&node);
+        rows.extend(row);
+    }
+    rows
+}
+
+/// A padding group of the path table: inactive, nothing looked up or provided.
+fn path_padding_rows() -> Vec<Val> {
+    use columns::path::*;
+    let mut rows = Vec::with_capacity(columns::PATH_ROWS * WIDTH);
+    for level in 0..columns::PATH_ROWS {
+        let mut row = vec![Val::ZERO; WIDTH];
+        row[LEVEL] = Val::from_usize(level);
+        row[IS_LAST] = Val::from_bool(level + 1 == columns::PATH_ROWS);
+        row[LIVE] = Val::from_bool(level < HEIGHT);
+        rows.extend(row);
+    }
+    rows
+}
+
+/// The path table for `statements` (a group each), padded to `rows` rows (a multiple of 32),
+/// and the compressions it looks up.
+pub fn path_table(
+    statements: &[Statement],
+    rows: usize,
+) -> (RowMajorMatrix<Val>, Vec<(Digest8, Digest8)>) {
+    let mut compressions = Vec::new();
+    let mut values = Vec::with_capacity(rows * columns::path::WIDTH);
+    for s in statements {
+        values.extend(path_rows(s, &mut compressions));
+    }
+    let padding = path_padding_rows();
+    for _ in (statements.len() * columns::PATH_ROWS..rows).step_by(columns::PATH_ROWS) {
+        values.extend_from_slice(&padding);
+    }
+    (
+        RowMajorMatrix::new(values, columns::path::WIDTH),
+        compressions,
+    )
+}
+
 /// A padding row of the verification table: nothing looked up, every cell 0.
 pub fn padding_row() -> Vec<Val> {
     vec![Val::ZERO; columns::WIDTH]
@@ -321,22 +401,20 @@ pub fn statement_table(
     )
 }
 
-/// The three tables for `statements`, padded to `verify_rows`, `chain_rows` and
-/// `statement_rows` rows.
-pub fn generate(
-    statements: &[Statement],
-    verify_rows: usize,
-    chain_rows: usize,
-    statement_rows: usize,
-) -> Traces {
-    let (verify, mut compressions) = verify_table(statements, verify_rows);
-    let (chains, steps) = chain_table(statements, chain_rows);
+/// The four tables for `statements`, padded to `rows` rows: verification, chains, paths,
+/// statements.
+pub fn generate(statements: &[Statement], rows: [usize; 4]) -> Traces {
+    let (verify, mut compressions) = verify_table(statements, rows[0]);
+    let (chains, steps) = chain_table(statements, rows[1]);
     compressions.extend(steps);
-    let (statements, more, commitment) = statement_table(statements, statement_rows);
+    let (paths, climbs) = path_table(statements, rows[2]);
+    compressions.extend(climbs);
+    let (statements, more, commitment) = statement_table(statements, rows[3]);
     compressions.extend(more);
     Traces {
         verify,
         chains,
+        paths,
         statements,
         compressions,
         commitment,
