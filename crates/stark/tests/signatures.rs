@@ -124,17 +124,15 @@ fn accepted(statements: &[Statement], rows: Rows) -> bool {
 /// The verification, chain and path tables' honest rows for `statements`, padded as the
 /// program pads them.
 fn rows(statements: &[Statement]) -> Rows {
-    let tables = tables(statements);
+    let heights: Vec<usize> = tables(statements)
+        .iter()
+        .map(|t| 1 << t.log_height)
+        .collect();
+    let traces = trace::generate(statements, [heights[0], heights[1], heights[2], heights[3]]);
     Rows {
-        verify: trace::verify_table(statements, 1 << tables[0].log_height)
-            .0
-            .values,
-        chains: trace::chain_table(statements, 1 << tables[1].log_height)
-            .0
-            .values,
-        paths: trace::path_table(statements, 1 << tables[2].log_height)
-            .0
-            .values,
+        verify: traces.verify.values,
+        chains: traces.chains.values,
+        paths: traces.paths.values,
     }
 }
 

@@ -34,9 +34,13 @@ pub struct Traces {
     pub commitment: Digest8,
 }
 
-/// A verification's row and compressions. The statement's signature must verify (the
-/// program checks before generating).
-pub fn verify_row(statement: &Statement, compressions: &mut Vec<(Digest8, Digest8)>) -> Vec<Val> {
+/// A verification's row, given its chains' ends (the chain table's walks), pushing its
+/// compressions.
+pub fn verify_row(
+    statement: &Statement,
+    ends: &[Digest; CHAINS],
+    compressions: &mut Vec<(Digest8, Digest8)>,
+) -> Vec<Val> {
     let mut row = vec![Val::ZERO; columns::WIDTH];
     let Statement {
         key,
@@ -81,13 +85,11 @@ pub fn verify_row(statement: &Statement, compressions: &mut Vec<(Digest8, Digest
         WIDE_LEN,
         &mut row,
     );
-    let chunks = encoding_cells(&encoding, &mut row);
+    encoding_cells(&encoding, &mut row);
 
-    for (i, &x) in chunks.iter().take(CHAINS).enumerate() {
-        // The chain's steps are the chain table's (`chain_rows`); here only its end.
-        let end = hash::walk(&param, *epoch, i, x, CHAIN_LEN - 1, signature.chains[i]);
-        row[columns::END + DIGEST_LEN * i..columns::END + DIGEST_LEN * (i + 1)]
-            .copy_from_slice(&end);
+    for (i, end) in ends.iter().enumerate() {
+        let at = columns::END + DIGEST_LEN * i;
+        row[at..at + DIGEST_LEN].copy_from_slice(end);
     }
 
     let end = |row: &[Val], i: usize| -> Digest {
@@ -98,8 +100,6 @@ pub fn verify_row(statement: &Statement, compressions: &mut Vec<(Digest8, Digest
         let input = hash::leaf_input(&state, &end(&row, 2 * m), &end(&row, 2 * m + 1));
         state = call(input, columns::SPONGE + WIDE_LEN * m, WIDE_LEN, &mut row);
     }
-    // The leaf, whose path the path table climbs (`path_rows`).
-    debug_assert_eq!(hash::narrow(&state), leaf_of(statement));
     row
 }
 
@@ -117,8 +117,8 @@ fn encoding_of(statement: &Statement) -> Wide {
     hash::encode_digest(&statement.signature.rho, &statement.key.param, &mu)
 }
 
-/// Writes the encoding digest's chunks (bits) and high parts; returns the chunks.
-fn encoding_cells(encoding: &Wide, row: &mut [Val]) -> [usize; columns::CHUNKS] {
+/// Writes the encoding digest's chunks (bits) and high parts.
+fn encoding_cells(encoding: &Wide, row: &mut [Val]) {
     let chunks = chunks_of(encoding);
     for (i, &chunk) in chunks.iter().enumerate() {
         for b in 0..CHUNK_BITS {
@@ -135,7 +135,6 @@ fn encoding_cells(encoding: &Wide, row: &mut [Val]) -> [usize; columns::CHUNKS] 
         row[columns::HIGH_AND + 2 * limb] = bits[0] * bits[1] * bits[2];
         row[columns::HIGH_AND + 2 * limb + 1] = bits[3] * bits[4] * bits[5];
     }
-    chunks
 }
 
 /// The chain table's row of chain `chain` walked from `tip` at position `start`, pushing its
@@ -180,55 +179,15 @@ pub fn chain_padding_row() -> Vec<Val> {
     row
 }
 
-/// The chain table for `statements` (42 rows each, each chain from its chunk's position),
-/// padded to `rows` rows, and the compressions it looks up.
-pub fn chain_table(
-    statements: &[Statement],
-    rows: usize,
-) -> (RowMajorMatrix<Val>, Vec<(Digest8, Digest8)>) {
-    let mut compressions = Vec::new();
-    let mut values = Vec::with_capacity(rows * columns::chain::WIDTH);
-    for s in statements {
-        let chunks = chunks_of(&encoding_of(s));
-        for (i, &x) in chunks.iter().take(CHAINS).enumerate() {
-            values.extend(chain_row(s, i, x, s.signature.chains[i], &mut compressions));
-        }
-    }
-    let padding = chain_padding_row();
-    for _ in statements.len() * CHAINS..rows {
-        values.extend_from_slice(&padding);
-    }
-    (
-        RowMajorMatrix::new(values, columns::chain::WIDTH),
-        compressions,
-    )
-}
-
-/// The leaf of a statement's signature, as the verification recomputes it.
-fn leaf_of(statement: &Statement) -> Digest {
-    let (param, epoch) = (statement.key.param, statement.epoch);
-    let chunks = chunks_of(&encoding_of(statement));
-    let ends: Vec<Digest> = (0..CHAINS)
-        .map(|i| {
-            hash::walk(
-                &param,
-                epoch,
-                i,
-                chunks[i],
-                CHAIN_LEN - 1,
-                statement.signature.chains[i],
-            )
-        })
-        .collect();
-    hash::leaf(&param, epoch, &ends)
-}
-
-/// The path group of a statement: 32 rows climbing from its leaf with its siblings, pushing the
+/// The path group of a statement: 32 rows climbing from `leaf` with its siblings, pushing the
 /// 30 compressions.
-pub fn path_rows(statement: &Statement, compressions: &mut Vec<(Digest8, Digest8)>) -> Vec<Val> {
+pub fn path_rows(
+    statement: &Statement,
+    leaf: Digest,
+    compressions: &mut Vec<(Digest8, Digest8)>,
+) -> Vec<Val> {
     use columns::path::*;
     let (param, epoch) = (statement.key.param, statement.epoch);
-    let leaf = leaf_of(statement);
     let mut rows = Vec::with_capacity(columns::PATH_ROWS * WIDTH);
     let mut node = leaf;
     for level in 0..columns::PATH_ROWS {
@@ -280,32 +239,6 @@ fn path_padding_rows() -> Vec<Val> {
     rows
 }
 
-/// The path table for `statements` (a group each), padded to `rows` rows (a multiple of 32),
-/// and the compressions it looks up.
-pub fn path_table(
-    statements: &[Statement],
-    rows: usize,
-) -> (RowMajorMatrix<Val>, Vec<(Digest8, Digest8)>) {
-    let mut compressions = Vec::new();
-    let mut values = Vec::with_capacity(rows * columns::path::WIDTH);
-    for s in statements {
-        values.extend(path_rows(s, &mut compressions));
-    }
-    let padding = path_padding_rows();
-    for _ in (statements.len() * columns::PATH_ROWS..rows).step_by(columns::PATH_ROWS) {
-        values.extend_from_slice(&padding);
-    }
-    (
-        RowMajorMatrix::new(values, columns::path::WIDTH),
-        compressions,
-    )
-}
-
-/// A padding row of the verification table: nothing looked up, every cell 0.
-pub fn padding_row() -> Vec<Val> {
-    vec![Val::ZERO; columns::WIDTH]
-}
-
 /// The three commitment blocks of a statement.
 pub fn commitment_blocks(statement: &Statement) -> [Digest8; 3] {
     let m = &statement.message;
@@ -349,24 +282,6 @@ fn statement_row(
     (row, c)
 }
 
-/// The verification table for `statements`, padded to `rows` rows, and the compressions it
-/// looks up.
-pub fn verify_table(
-    statements: &[Statement],
-    rows: usize,
-) -> (RowMajorMatrix<Val>, Vec<(Digest8, Digest8)>) {
-    let mut compressions = Vec::new();
-    let mut values = Vec::with_capacity(rows * columns::WIDTH);
-    for s in statements {
-        values.extend(verify_row(s, &mut compressions));
-    }
-    let padding = padding_row();
-    for _ in statements.len()..rows {
-        values.extend_from_slice(&padding);
-    }
-    (RowMajorMatrix::new(values, columns::WIDTH), compressions)
-}
-
 /// The statement table for `statements`, padded to `rows` rows, the compressions it looks up
 /// and the commitment. Reads only the statements, not their signatures.
 pub fn statement_table(
@@ -402,19 +317,43 @@ pub fn statement_table(
 }
 
 /// The four tables for `statements`, padded to `rows` rows: verification, chains, paths,
-/// statements.
+/// statements. Each statement is hashed once: its chain rows give the verification row its
+/// ends, and the verification row's last sponge state is the leaf its path group climbs from.
 pub fn generate(statements: &[Statement], rows: [usize; 4]) -> Traces {
-    let (verify, mut compressions) = verify_table(statements, rows[0]);
-    let (chains, steps) = chain_table(statements, rows[1]);
-    compressions.extend(steps);
-    let (paths, climbs) = path_table(statements, rows[2]);
-    compressions.extend(climbs);
+    let mut compressions = Vec::new();
+    let mut verify = Vec::with_capacity(rows[0] * columns::WIDTH);
+    let mut chains = Vec::with_capacity(rows[1] * columns::chain::WIDTH);
+    let mut paths = Vec::with_capacity(rows[2] * columns::path::WIDTH);
+    for s in statements {
+        let chunks = chunks_of(&encoding_of(s));
+        let mut ends = [[Val::ZERO; DIGEST_LEN]; CHAINS];
+        for (i, end) in ends.iter_mut().enumerate() {
+            let row = chain_row(s, i, chunks[i], s.signature.chains[i], &mut compressions);
+            let at = columns::chain::VALUE + DIGEST_LEN * (CHAIN_LEN - 1);
+            end.copy_from_slice(&row[at..at + DIGEST_LEN]);
+            chains.extend(row);
+        }
+        let row = verify_row(s, &ends, &mut compressions);
+        let at = columns::SPONGE + WIDE_LEN * (LEAF_CALLS - 1);
+        let leaf: Digest = std::array::from_fn(|j| row[at + j]);
+        verify.extend(row);
+        paths.extend(path_rows(s, leaf, &mut compressions));
+    }
+    verify.resize(rows[0] * columns::WIDTH, Val::ZERO);
+    let padding = chain_padding_row();
+    for _ in statements.len() * CHAINS..rows[1] {
+        chains.extend_from_slice(&padding);
+    }
+    let padding = path_padding_rows();
+    for _ in (statements.len() * columns::PATH_ROWS..rows[2]).step_by(columns::PATH_ROWS) {
+        paths.extend_from_slice(&padding);
+    }
     let (statements, more, commitment) = statement_table(statements, rows[3]);
     compressions.extend(more);
     Traces {
-        verify,
-        chains,
-        paths,
+        verify: RowMajorMatrix::new(verify, columns::WIDTH),
+        chains: RowMajorMatrix::new(chains, columns::chain::WIDTH),
+        paths: RowMajorMatrix::new(paths, columns::path::WIDTH),
         statements,
         compressions,
         commitment,
