@@ -219,9 +219,19 @@ impl Outputs {
         }
     }
 
+    /// [`Outputs::stage`] for a file of secrets: on Unix only its owner may read it (mode
+    /// 0600), whatever the umask.
+    pub fn stage_secret(&mut self, path: &Path, bytes: &[u8]) -> Result<()> {
+        self.stage_with(path, bytes, true)
+    }
+
     /// Writes `bytes` to a temporary file beside `path` (not synced yet, nothing replaced).
     /// A destination that is an input read before is refused (unless [`Self::replacing_input`]).
     pub fn stage(&mut self, path: &Path, bytes: &[u8]) -> Result<()> {
+        self.stage_with(path, bytes, false)
+    }
+
+    fn stage_with(&mut self, path: &Path, bytes: &[u8], secret: bool) -> Result<()> {
         check_destination(path)?;
         if !self.replacing_input
             && let Some(input) = read_input_at(path)
@@ -234,14 +244,18 @@ impl Outputs {
         }
         let tmp = tmp_path(path);
         let fail = || format!("cannot write {}", path.display());
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-            .with_context(fail)?;
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        if secret {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(&tmp).with_context(fail)?;
         self.staged.push((tmp, path.to_path_buf()));
         file.write_all(bytes).with_context(fail)?;
-        if let Ok(meta) = fs::metadata(path) {
+        // A secret keeps the mode it was created with, whatever was at `path` before.
+        if !secret && let Ok(meta) = fs::metadata(path) {
             file.set_permissions(meta.permissions())
                 .with_context(fail)?;
         }

@@ -177,10 +177,11 @@ enum Command {
         l2x load --jobs 200 --clients 8 --backend stark --n 1000 --json"
     )]
     Load(commands::load::Args),
-    /// L2 blocks for the `transfers` program: genesis states, random blocks, applying a block.
+    /// L2 blocks for the `transfers` program: genesis states and wallets, signed random
+    /// blocks, applying a block.
     #[command(
-        after_long_help = "Examples:\n  l2x rollup genesis --accounts 1000 --seed 1 -o state0\n  \
-        l2x rollup block --state state0 --transfers 64 --seed 2 -o block1\n  \
+        after_long_help = "Examples:\n  l2x rollup genesis --accounts 100 --seed 1 -o state0\n  \
+        l2x rollup block --state state0 --wallet state0.wallet --transfers 64 --seed 2 -o block1\n  \
         l2x prove transfers --input-file block1 --backend stark -o block1.stark\n  \
         l2x rollup apply --state state0 --block block1 -o state1"
     )]

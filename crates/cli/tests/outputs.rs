@@ -57,11 +57,14 @@ fn state_and_block(dir: &Path) -> (PathBuf, PathBuf) {
     let (state, block) = (dir.join("state"), dir.join("block"));
     let genesis = ["rollup", "genesis", "--accounts", "4", "-o", path(&state)];
     assert!(l2x(&genesis).status.success());
+    let wallet = dir.join("state.wallet");
     let make = [
         "rollup",
         "block",
         "--state",
         path(&state),
+        "--wallet",
+        path(&wallet),
         "--transfers",
         "2",
         "-o",
@@ -75,15 +78,19 @@ fn state_and_block(dir: &Path) -> (PathBuf, PathBuf) {
 fn rollup_block_and_apply() {
     let dir = tempfile::tempdir().unwrap();
     let (state, block) = state_and_block(dir.path());
+    let wallet = dir.path().join("state.wallet");
     let args = [
         "rollup",
         "block",
         "--state",
         path(&state),
+        "--wallet",
+        path(&wallet),
         "--transfers",
         "1",
     ];
     refused(&[&args[..], &["-o", "OUT"]].concat(), &state);
+    refused(&[&args[..], &["-o", "OUT"]].concat(), &wallet);
     let apply = ["rollup", "apply", "--state", path(&state), "--block"];
     refused(&[&apply[..], &[path(&block), "-o", "OUT"]].concat(), &block);
     // The state is updated in place, as documented.
@@ -91,6 +98,25 @@ fn rollup_block_and_apply() {
     let out = l2x(&[&apply[..], &[path(&block), "-o", path(&state)]].concat());
     assert!(out.status.success(), "{}", stderr(&out));
     assert_ne!(fs::read(&state).unwrap(), before);
+}
+
+#[test]
+fn rollup_genesis_keeps_the_wallet_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("s");
+    let out = l2x(&[
+        "rollup",
+        "genesis",
+        "--accounts",
+        "2",
+        "-o",
+        path(&state),
+        "--wallet",
+        path(&state),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("the wallet"), "{}", stderr(&out));
+    assert!(!state.exists());
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! `l2x rollup` and `l2x prove transfers`: states and blocks chain root to root, a block made
 //! for another state is refused, an invalid block is refused naming the transfer (exit 2,
-//! nothing written), a state file that is not one is refused without panicking, and a published
-//! block's transfers are checked against its receipt.
+//! nothing written), a state file that is not one is refused without panicking, the secrets
+//! stay in the wallet file, and a published block's transfers are checked against its receipt.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod common;
@@ -56,6 +56,8 @@ fn blocks_chain_root_to_root_and_proofs_say_so() {
             "block",
             "--state",
             "@s0",
+            "--wallet",
+            "@s0.wallet",
             "--transfers",
             "4",
             "--seed",
@@ -93,6 +95,8 @@ fn blocks_chain_root_to_root_and_proofs_say_so() {
             "block",
             "--state",
             "@s0",
+            "--wallet",
+            "@s0.wallet",
             "--transfers",
             "3",
             "--seed",
@@ -148,6 +152,8 @@ fn an_invalid_block_is_refused_naming_the_transfer() {
             "block",
             "--state",
             "@s",
+            "--wallet",
+            "@s.wallet",
             "--transfers",
             "2",
             "--seed",
@@ -157,8 +163,9 @@ fn an_invalid_block_is_refused_naming_the_transfer() {
         ],
     );
     let mut block = std::fs::read(dir.path().join("b")).unwrap();
-    // The second transfer's amount (after the 3 accounts, the count and the first transfer).
-    let amount = 4 + 3 * 52 + 4 + 56 + 8;
+    // The second transfer's amount (after the chain id, the 3 accounts, the count and the
+    // first transfer): its signature no longer verifies.
+    let amount = 4 + 4 + 3 * 52 + 4 + (24 + 1164) + 8;
     block[amount..amount + 8].copy_from_slice(&u64::MAX.to_le_bytes());
     std::fs::write(dir.path().join("bad"), &block).unwrap();
     let out = l2x_in(
@@ -177,10 +184,93 @@ fn an_invalid_block_is_refused_naming_the_transfer() {
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(
-        err.contains("transfer 1 (") && err.contains("overdraft"),
+        err.contains("transfer 1 (") && err.contains("signature does not verify"),
         "{err}"
     );
     assert!(!dir.path().join("bad.stark").exists());
+}
+
+#[test]
+fn secrets_stay_in_the_wallet() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let genesis = run(
+        d,
+        &[
+            "rollup",
+            "genesis",
+            "--accounts",
+            "5",
+            "--seed",
+            "9",
+            "--epochs",
+            "4",
+            "-o",
+            "@s",
+        ],
+    );
+    assert_eq!(
+        genesis["wallet"],
+        d.join("s.wallet").to_string_lossy().as_ref()
+    );
+    run(
+        d,
+        &[
+            "rollup",
+            "block",
+            "--state",
+            "@s",
+            "--wallet",
+            "@s.wallet",
+            "--transfers",
+            "6",
+            "-o",
+            "@b",
+        ],
+    );
+    let wallet = std::fs::read(d.join("s.wallet")).unwrap();
+    let (state, block) = (
+        std::fs::read(d.join("s")).unwrap(),
+        std::fs::read(d.join("b")).unwrap(),
+    );
+    // Each key's record: index (4 bytes), seed (32), first epoch, epochs.
+    for record in wallet[20..].chunks_exact(44) {
+        let seed = &record[4..36];
+        for file in [&state, &block] {
+            assert!(
+                !file.windows(32).any(|w| w == seed),
+                "a seed left the wallet"
+            );
+        }
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(d.join("s.wallet"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "the wallet is its owner's alone");
+    }
+    // Five accounts of four one-time keys sign at most twenty transfers.
+    let out = l2x_in(
+        d,
+        &[
+            "rollup",
+            "block",
+            "--state",
+            "@s",
+            "--wallet",
+            "@s.wallet",
+            "--transfers",
+            "21",
+            "-o",
+            "@b2",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--epochs"), "{}", stderr(&out));
+    assert!(!d.join("b2").exists());
 }
 
 #[test]
@@ -197,6 +287,8 @@ fn a_file_that_is_not_a_state_is_refused() {
             "rollup",
             "block",
             "--state",
+            "@junk",
+            "--wallet",
             "@junk",
             "--transfers",
             "1",
@@ -241,6 +333,8 @@ fn a_published_block_links_its_transfers_to_the_aggregate() {
             "block",
             "--state",
             "@s",
+            "--wallet",
+            "@s.wallet",
             "--transfers",
             "3",
             "--seed",

@@ -191,6 +191,7 @@ async fn a_stark_batch_is_proven_and_aggregated() {
     let h = Harness::new(2);
     let block = l2x_programs::transfers::fixture::Wallet::genesis(4, 1)
         .random_block(2, 2)
+        .expect("a block")
         .to_bytes();
     let jobs = json!({"jobs": [
         {"program": "fibonacci", "input": "300", "backend": "stark"},

@@ -26,7 +26,7 @@ fn sample(program: &str) -> Vec<u8> {
             siblings: (0..6u32).map(|l| [Val::from_u32(l + 2); 8]).collect(),
         }
         .to_bytes(),
-        "transfers" => Wallet::genesis(5, 3).random_block(3, 4).to_bytes(),
+        "transfers" => Wallet::genesis(5, 3).random_block(3, 4).unwrap().to_bytes(),
         "signatures" => {
             let key =
                 SecretKey::generate(&Seed::from_bytes([4; 32]), ActiveRange::new(0, 2).unwrap());
@@ -89,8 +89,8 @@ fn every_registered_program_is_forged() {
     assert_eq!(sites("merkle"), vec![1, 0], "the path's compression lookup");
     assert_eq!(
         sites("transfers"),
-        vec![9, 2, 0],
-        "ACTIVE's nine, the update's two"
+        vec![9, 2, 2 + 42 + 21 + 1, 7, 1, 0],
+        "ACTIVE's nine, the update's two, then the signature verification's tables"
     );
     assert_eq!(
         sites("signatures"),

@@ -6,26 +6,27 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod common;
+mod signed;
 
 use common::verify;
-use l2x_air::{AirProgram, Val};
+use l2x_air::Val;
 use l2x_core::Backend;
 use l2x_programs::Transfers;
 use l2x_programs::poseidon2::Digest;
-use l2x_programs::poseidon2::bus;
 use l2x_programs::poseidon2::compress;
 use l2x_programs::transfers::columns::{self, update};
-use l2x_programs::transfers::fixture::Wallet;
 use l2x_programs::transfers::state::{self, Step, commitment};
 use l2x_programs::transfers::trace::{self, Level, Row, Traces};
 use l2x_programs::transfers::{self, Block, Claim, Tree};
-use l2x_stark::{StarkBackend, StarkZkBackend, prove_tables, verify_tables};
+use l2x_stark::{StarkBackend, StarkZkBackend};
 use l2x_trace::TraceBackend;
 use p3_field::{Field, PrimeCharacteristicRing, PrimeField32};
 use p3_koala_bear::default_koalabear_poseidon2_16;
 
 fn block(accounts: usize, transfers: usize, seed: u64) -> Block {
-    Wallet::genesis(accounts, seed).random_block(transfers, seed + 1)
+    signed::wallet(accounts, seed)
+        .random_block(transfers, seed + 1)
+        .unwrap()
 }
 
 #[test]
@@ -58,15 +59,15 @@ fn an_empty_block_keeps_the_root() {
 
 #[test]
 fn invalid_blocks_are_refused_naming_the_transfer() {
-    let wallet = Wallet::genesis(4, 11);
-    let honest = wallet.random_block(3, 12);
+    let wallet = signed::wallet(4, 11);
+    let honest = wallet.random_block(3, 12).unwrap();
     let indices: Vec<u32> = wallet.accounts.keys().copied().collect();
     let edit = |f: &dyn Fn(&mut Block)| {
         let mut b = honest.clone();
         f(&mut b);
         b.to_bytes()
     };
-    let cases: [(Vec<u8>, &str); 6] = [
+    let cases: [(Vec<u8>, &str); 9] = [
         (edit(&|b| b.transfers[1].amount = u64::MAX), "transfer 1 ("),
         (edit(&|b| b.transfers[2].nonce += 7), "wrong nonce"),
         (
@@ -74,8 +75,25 @@ fn invalid_blocks_are_refused_naming_the_transfer() {
             "unknown account 12345",
         ),
         (
-            edit(&|b| b.transfers[0].key = b.transfers[0].key.map(|v| v + Val::ONE)),
-            "the key is not the sender's",
+            edit(&|b| b.transfers[0].signature.chains[3][1] += Val::ONE),
+            "transfer 0 (",
+        ),
+        (
+            edit(&|b| b.transfers[1].amount += 1),
+            "the sender's signature does not verify",
+        ),
+        (
+            edit(&|b| b.chain_id += 1),
+            "the sender's signature does not verify",
+        ),
+        (
+            edit(&|b| {
+                b.accounts[0].1.nonce = 1 << 30;
+                b.transfers.truncate(1);
+                b.transfers[0].from = indices[0];
+                b.transfers[0].nonce = 1 << 30;
+            }),
+            "not below the keys' lifetime",
         ),
         (
             edit(&|b| {
@@ -83,9 +101,7 @@ fn invalid_blocks_are_refused_naming_the_transfer() {
                 b.transfers.truncate(1);
                 b.transfers[0].from = indices[0];
                 b.transfers[0].to = indices[1];
-                b.transfers[0].nonce = b.accounts[0].1.nonce;
-                b.transfers[0].key = wallet.accounts[&indices[0]].key;
-                b.transfers[0].amount = 1;
+                b.transfers[0] = wallet.sign(indices[0], indices[1], 1).unwrap();
             }),
             "overflow",
         ),
@@ -100,9 +116,20 @@ fn invalid_blocks_are_refused_naming_the_transfer() {
             assert!(err.contains(reason), "{err}");
         }
     }
-    let overdraft = edit(&|b| b.transfers[1].amount = u64::MAX);
-    let err = TraceBackend.prove(&Transfers, &overdraft).unwrap_err();
-    assert!(err.to_string().contains("overdraft"), "{err}");
+    // Signed, an overdraft is refused as one.
+    let overdraft = edit(&|b| {
+        let (from, to) = (b.transfers[0].from, b.transfers[0].to);
+        let balance = wallet.accounts[&from].balance;
+        b.transfers[0] = wallet.sign(from, to, balance + 1).unwrap();
+    });
+    for backend in [
+        &StarkBackend::default() as &dyn Backend,
+        &TraceBackend as &dyn Backend,
+    ] {
+        let err = backend.prove(&Transfers, &overdraft).unwrap_err();
+        assert!(err.to_string().contains("transfer 0 ("), "{err}");
+        assert!(err.to_string().contains("overdraft"), "{err}");
+    }
 }
 
 #[test]
@@ -153,37 +180,10 @@ fn accepted(block: &Block, rows: &[Row], edit: impl FnOnce(&mut Claim)) -> bool 
     accepted_with(block, rows, |_, claim| edit(claim))
 }
 
-/// Whether the rows' witness, its traces and claim edited by `edit`, verifies. The transfer and
-/// update tables keep the heights of the rows' count; the compression table takes the claim's.
+/// Whether the rows' witness, its traces and claim edited by `edit`, verifies, each row
+/// carrying its sender's signature of the message it names ([`signed::rows_accepted`]).
 fn accepted_with(block: &Block, rows: &[Row], edit: impl FnOnce(&mut Traces, &mut Claim)) -> bool {
-    let old_root = Tree::new(block.accounts.iter().copied()).root();
-    let count = rows.len() as u32;
-    let heights = |count| -> Vec<usize> {
-        let probe = Claim {
-            old_root,
-            new_root: old_root,
-            commitment: old_root,
-            count,
-        };
-        let tables = Transfers.tables(&probe.to_bytes(), 0).unwrap();
-        tables.iter().map(|t| 1 << t.log_height).collect()
-    };
-    let rows_heights = heights(count);
-    let mut traces = trace::generate(rows, old_root, rows_heights[0], rows_heights[1]);
-    let mut claim = Claim {
-        old_root,
-        new_root: traces.outcome.new_root,
-        commitment: traces.outcome.commitment,
-        count,
-    };
-    edit(&mut traces, &mut claim);
-    let tables = Transfers.tables(&claim.to_bytes(), 0).unwrap();
-    let compressions = bus::generate(&traces.compressions, heights(claim.count)[2]);
-    let witness = [traces.transfers, traces.updates, compressions];
-    match prove_tables(&transfers::ID, &tables, &witness) {
-        Ok(seal) => verify_tables(&transfers::ID, &tables, &seal).is_ok(),
-        Err(_) => false,
-    }
+    signed::rows_accepted(block, rows, edit, None)
 }
 
 /// Cells of the transfer table.
@@ -210,12 +210,12 @@ fn recommit(traces: &mut Traces, claim: &mut Claim, row: usize, start: Digest) {
     for r in row..traces.transfers.values.len() / columns::WIDTH {
         set_digest(traces, r, columns::COMMIT_IN, c);
         if r < active {
-            let base = r * transfers::COMPRESSIONS_PER_TRANSFER;
-            let first = traces.compressions[base + 5].1;
-            let second = traces.compressions[base + 6].1;
+            let base = r * transfers::STATE_COMPRESSIONS_PER_TRANSFER;
+            let first = traces.compressions[base + 4].1;
+            let second = traces.compressions[base + 5].1;
             let mid = compress(&perm, &c, &first);
-            traces.compressions[base + 5].0 = c;
-            traces.compressions[base + 6].0 = mid;
+            traces.compressions[base + 4].0 = c;
+            traces.compressions[base + 5].0 = mid;
             set_digest(traces, r, columns::COMMIT_MID, mid);
             c = compress(&perm, &mid, &second);
         }
@@ -265,19 +265,13 @@ fn an_overdraft_is_rejected() {
 #[test]
 fn a_receiver_overflow_is_rejected() {
     // A receiver 3 below u64::MAX, paid 0 honestly; the forgery pays it 10.
-    let mut wallet = Wallet::genesis(4, 31);
+    let mut wallet = signed::wallet(4, 31);
     let indices: Vec<u32> = wallet.accounts.keys().copied().collect();
     wallet.accounts.get_mut(&indices[1]).unwrap().balance = u64::MAX - 3;
-    let transfer = state::Transfer {
-        from: indices[0],
-        to: indices[1],
-        amount: 0,
-        nonce: 0,
-        key: wallet.accounts[&indices[0]].key,
-    };
     let block = Block {
+        chain_id: wallet.chain_id,
         accounts: wallet.state(),
-        transfers: vec![transfer],
+        transfers: vec![wallet.sign(indices[0], indices[1], 0).unwrap()],
     };
     let (_, steps, _) = block.apply().unwrap();
     let mut rows: Vec<Row> = steps.iter().map(Row::new).collect();
@@ -300,12 +294,6 @@ fn the_nonce_increments() {
 }
 
 #[test]
-fn the_key_opens_the_senders_owner_hash() {
-    // A wrong key: its compression is in the table, but its output is not the owner hash.
-    assert!(!forged(|rows| rows[2].key[3] += Val::ONE));
-}
-
-#[test]
 fn every_bit_is_a_bit() {
     // A sender with 100 pays 150 and keeps -50: one bit of value -50, no carries.
     let (block, mut rows) = honest(6, 3, 21);
@@ -325,16 +313,11 @@ fn every_bit_is_a_bit() {
 
 /// A block of two transfers between four distinct accounts.
 fn disjoint() -> (Block, Vec<Row>) {
-    let wallet = Wallet::genesis(4, 41);
+    let wallet = signed::wallet(4, 41);
     let i: Vec<u32> = wallet.accounts.keys().copied().collect();
-    let transfer = |from: u32, to: u32| state::Transfer {
-        from,
-        to,
-        amount: 5,
-        nonce: 0,
-        key: wallet.accounts[&from].key,
-    };
+    let transfer = |from: u32, to: u32| wallet.sign(from, to, 5).unwrap();
     let block = Block {
+        chain_id: wallet.chain_id,
         accounts: wallet.state(),
         transfers: vec![transfer(i[0], i[1]), transfer(i[2], i[3])],
     };
@@ -517,18 +500,18 @@ fn the_claim_is_the_last_rows() {
 
 #[test]
 fn the_count_is_the_number_of_transfers() {
-    // Claiming six transfers for five: every table keeps its height (8, 512 and 1024 rows).
+    // Claiming six transfers for five: every table keeps its height.
     let (block, mut rows) = honest(8, 5, 23);
     resync(&block, &mut rows, None);
     let heights = |count| {
         let claim = Claim {
-            old_root: rows[0].key,
-            new_root: rows[0].key,
-            commitment: rows[0].key,
+            old_root: rows[0].sender_key,
+            new_root: rows[0].sender_key,
+            commitment: rows[0].sender_key,
             count,
+            chain_id: block.chain_id,
         };
-        let tables = Transfers.tables(&claim.to_bytes(), 0).unwrap();
-        tables.iter().map(|t| t.log_height).collect::<Vec<_>>()
+        signed::heights(&claim)
     };
     assert_eq!(heights(5), heights(6));
     assert!(accepted(&block, &rows, |_| {}));
@@ -669,18 +652,13 @@ fn the_update_table_starts_at_level_0() {
     // leaf is replaced, in the old state and the new, by a node 32 levels above it. The claim
     // starts from that state; the receiver and the other four transfers (distinct accounts)
     // follow in it. (Only the first group can be so: the level restarts at 0 after a group.)
-    let wallet = Wallet::genesis(10, 61);
+    let wallet = signed::wallet(10, 61);
     let i: Vec<u32> = wallet.accounts.keys().copied().collect();
-    let transfer = |from: u32, to: u32| state::Transfer {
-        from,
-        to,
-        amount: 5,
-        nonce: 0,
-        key: wallet.accounts[&from].key,
-    };
+    let transfer = |from: u32, to: u32| wallet.sign(from, to, 5).unwrap();
     let mut transfers = vec![transfer(i[0], i[9])];
     transfers.extend((0..4).map(|k| transfer(i[1 + 2 * k], i[2 + 2 * k])));
     let block = Block {
+        chain_id: wallet.chain_id,
         accounts: wallet.state(),
         transfers,
     };
@@ -709,14 +687,14 @@ fn the_update_table_starts_at_level_0() {
         set_digest(t, 0, columns::ROOT_MID, g0.roots.1);
         *cell(t, 0, columns::FROM_LO) = g0.index[0];
         *cell(t, 0, columns::FROM_HI) = g0.index[1];
-        t.compressions[5].1[..2].copy_from_slice(&g0.index);
+        t.compressions[4].1[..2].copy_from_slice(&g0.index);
         recommit(t, c, 0, [Val::ZERO; 8]);
         c.old_root = g0.roots.0;
         // The sender's 64 compressions replaced by the deep group's 128 (after `recommit`,
         // which finds each row's commitment compressions at the usual places).
-        let mut compressions = t.compressions[..7].to_vec();
+        let mut compressions = t.compressions[..6].to_vec();
         compressions.extend(&g0.compressions);
-        compressions.extend(&t.compressions[7 + 64..]);
+        compressions.extend(&t.compressions[6 + 64..]);
         t.compressions = compressions;
     }));
 }
@@ -743,13 +721,9 @@ fn counted(times: usize) -> bool {
         new_root: old_root,
         commitment: old_root,
         count: times as u32,
+        chain_id: block.chain_id,
     };
-    let heights: Vec<usize> = Transfers
-        .tables(&probe.to_bytes(), 0)
-        .unwrap()
-        .iter()
-        .map(|t| 1 << t.log_height)
-        .collect();
+    let heights = signed::heights(&probe);
     let mut traces = trace::generate(&rows, old_root, heights[0], heights[1]);
     let group = 2 * state::DEPTH * update::WIDTH;
     let updates = traces.updates.values[..group].to_vec();
@@ -769,16 +743,8 @@ fn counted(times: usize) -> bool {
         commitment: traces.outcome.commitment,
         ..probe
     };
-    let tables = Transfers.tables(&claim.to_bytes(), 0).unwrap();
-    let witness = [
-        traces.transfers,
-        traces.updates,
-        bus::generate(&compressions, heights[2]),
-    ];
-    match prove_tables(&transfers::ID, &tables, &witness) {
-        Ok(seal) => verify_tables(&transfers::ID, &tables, &seal).is_ok(),
-        Err(_) => false,
-    }
+    // The signature is verified as many times as the row counts (`signed::statements`).
+    signed::accepted(&claim, traces.transfers, traces.updates, &compressions)
 }
 
 #[test]

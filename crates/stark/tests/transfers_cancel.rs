@@ -13,9 +13,9 @@ use l2x_programs::Transfers;
 use l2x_programs::poseidon2::Digest;
 use l2x_programs::transfers::columns::{self, update};
 use l2x_programs::transfers::fixture::Wallet;
-use l2x_programs::transfers::state::{self, Account, Transfer, Tree, limbs};
+use l2x_programs::transfers::state::{self, Account, Tree, limbs};
 use l2x_programs::transfers::trace::{self, Row};
-use l2x_programs::transfers::{Block, Claim};
+use l2x_programs::transfers::{self, Block, Claim};
 use p3_field::PrimeCharacteristicRing;
 use p3_koala_bear::default_koalabear_poseidon2_16;
 
@@ -30,14 +30,15 @@ struct Outcome {
 /// The nonce attack. The published block is one transfer, V pays W 5. Three rows prove it:
 /// - H, the honest transfer (counted 1), except that W's receipt is a leaf update the update
 ///   table never proves, from a made-up leaf L to the leaf W′ (W's balance + 5, nonce + 2);
-/// - N, counted −1, a self-transfer of W with a made-up key: its lookups cancel H's receiver
-///   leaves and update, and the phantom's;
+/// - N, counted −1, a self-transfer of W that W never signed: its lookups cancel H's receiver
+///   leaves and update, and the phantom's — its signature lookup among them, so no signature of
+///   W's is needed;
 /// - P, the phantom (counted 1): the same self-transfer, whose receiver update, W's true leaf
 ///   to W′, is the only other update the update table proves. N and P have the same transfer
 ///   and commitment blocks, so the commitment is the block's.
 ///
 /// The claim is the block's old root, commitment and count, with a new root in which W's nonce
-/// went up by 2 without W's key: a claim the block does not make.
+/// went up by 2 without W's signature: a claim the block does not make.
 fn nonce_forgery() -> Outcome {
     let perm = default_koalabear_poseidon2_16();
     let mut wallet = Wallet::genesis(4, 71);
@@ -45,21 +46,16 @@ fn nonce_forgery() -> Outcome {
     let (v, w) = (i[0], i[1]);
     wallet.accounts.get_mut(&w).unwrap().nonce = 5;
     let (a, a2) = (5, 1);
-    let transfer = Transfer {
-        from: v,
-        to: w,
-        amount: a,
-        nonce: 0,
-        key: wallet.accounts[&v].key,
-    };
+    let transfer = wallet.sign(v, w, a).unwrap();
     let block = Block {
+        chain_id: wallet.chain_id,
         accounts: wallet.state(),
         transfers: vec![transfer],
     };
     let (old_root, steps, honest_tree) = block.apply().unwrap();
     let pre = Tree::new(block.accounts.iter().copied());
     let victim = *pre.account(w).unwrap();
-    let (bw, nw, owner) = (victim.balance, victim.nonce, victim.owner);
+    let (bw, nw, key) = (victim.balance, victim.nonce, victim.key);
 
     // The trees: after V pays (W never receives), then with W's leaf replaced by W′.
     let mut h = Row::new(&steps[0]);
@@ -68,7 +64,7 @@ fn nonce_forgery() -> Outcome {
     let forged_leaf = Account {
         balance: bw + a,
         nonce: nw + 2,
-        owner,
+        key,
     }
     .leaf(&perm);
     let mut forged = paid.clone();
@@ -82,9 +78,9 @@ fn nonce_forgery() -> Outcome {
         [hv[0], hv[1], hv[2], bw + 2 * a2, bw + 2 * a2 + a, 0, 1],
         1,
     );
-    (h.receiver_nonce, h.receiver_owner) = (limbs(nw + 1).map(Val::from_u16), owner);
+    (h.receiver_nonce, h.receiver_key) = (limbs(nw + 1).map(Val::from_u16), key);
     let mut n = h.clone();
-    (n.from, n.to, n.key, n.sender_owner) = (w, w, made_up(3), owner);
+    (n.from, n.to, n.sender_key) = (w, w, key);
     let n_values = [
         a2,
         bw + 2 * a2,
@@ -108,6 +104,7 @@ fn nonce_forgery() -> Outcome {
         new_root: old_root,
         commitment: old_root,
         count: 1,
+        chain_id: block.chain_id,
     };
     let tables = Transfers.tables(&probe.to_bytes(), 0).unwrap();
     let transfer_rows = 1 << tables[0].log_height;
@@ -180,9 +177,12 @@ fn nonce_forgery() -> Outcome {
         new_root,
         commitment,
         count: 1,
+        chain_id: block.chain_id,
     };
     assert_eq!(claim.commitment, state::commitment(&block.transfers));
-    let accepted = cancel::accepted(&claim, traces.transfers, updates);
+    // The attacker holds the published block's signature, V's, and no other.
+    let signed = [transfers::statement(&steps[0], block.chain_id)];
+    let accepted = cancel::accepted(&claim, traces.transfers, updates, &signed);
     Outcome {
         claim,
         honest_new_root: honest_tree.root(),

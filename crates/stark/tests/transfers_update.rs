@@ -5,15 +5,14 @@
 //! receiver's old leaf is the sender's new one.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-use l2x_air::{AirProgram, Val};
-use l2x_programs::Transfers;
-use l2x_programs::poseidon2::{Digest, bus, compress};
+mod signed;
+
+use l2x_air::Val;
+use l2x_programs::poseidon2::{Digest, compress};
 use l2x_programs::transfers::columns::{self, update::*};
-use l2x_programs::transfers::fixture::Wallet;
-use l2x_programs::transfers::state::{DEPTH, Transfer};
+use l2x_programs::transfers::state::DEPTH;
 use l2x_programs::transfers::trace::{self, Level, Row};
-use l2x_programs::transfers::{self, Block, Claim, Tree};
-use l2x_stark::{prove_tables, verify_tables};
+use l2x_programs::transfers::{Block, Claim, Tree};
 use p3_field::PrimeCharacteristicRing;
 use p3_koala_bear::default_koalabear_poseidon2_16;
 
@@ -220,16 +219,11 @@ fn accepted_edited(
     tweaks: impl FnOnce(&Leaves) -> (Tweaks, Tweaks),
 ) -> bool {
     let perm = default_koalabear_poseidon2_16();
-    let wallet = Wallet::genesis(3, 51);
-    let (&index, holding) = wallet.accounts.iter().next().unwrap();
-    let transfer = Transfer {
-        from: index,
-        to: index,
-        amount: 7,
-        nonce: 0,
-        key: holding.key,
-    };
+    let wallet = signed::wallet(3, 51);
+    let index = *wallet.accounts.keys().next().unwrap();
+    let transfer = wallet.sign(index, index, 7).unwrap();
     let block = Block {
+        chain_id: wallet.chain_id,
         accounts: wallet.state(),
         transfers: vec![transfer],
     };
@@ -266,7 +260,7 @@ fn accepted_edited(
     traces.updates.values = [g0.rows, g1.rows, padding].concat();
     traces
         .compressions
-        .splice(7.., g0.compressions.into_iter().chain(g1.compressions));
+        .splice(6.., g0.compressions.into_iter().chain(g1.compressions));
     set(t, 0, columns::ROOT_IN, &g0.roots.0);
     set(t, 0, columns::ROOT_MID, &g0.roots.1);
     set(t, 0, columns::ROOT_OUT, &g1.roots.1);
@@ -277,14 +271,14 @@ fn accepted_edited(
     // The indices the groups provide, and the commitment that hashes them.
     set(t, 0, columns::FROM_LO, &g0.index);
     set(t, 0, columns::TO_LO, &g1.index);
-    let mut first = traces.compressions[5].1;
+    let mut first = traces.compressions[4].1;
     first[..2].copy_from_slice(&g0.index);
     first[2..4].copy_from_slice(&g1.index);
-    let second = traces.compressions[6].1;
+    let second = traces.compressions[5].1;
     let mid = compress(&perm, &[Val::ZERO; D], &first);
     let commitment = compress(&perm, &mid, &second);
-    traces.compressions[5] = ([Val::ZERO; D], first);
-    traces.compressions[6] = (mid, second);
+    traces.compressions[4] = ([Val::ZERO; D], first);
+    traces.compressions[5] = (mid, second);
     set(t, 0, columns::COMMIT_MID, &mid);
     for r in 0..4 {
         if r > 0 {
@@ -297,14 +291,14 @@ fn accepted_edited(
         new_root: g1.roots.1,
         commitment,
         count: 1,
+        chain_id: block.chain_id,
     };
-    let tables = Transfers.tables(&claim.to_bytes(), 0).unwrap();
-    let compressions = bus::generate(&traces.compressions, 1 << tables[2].log_height);
-    let witness = [traces.transfers, traces.updates, compressions];
-    match prove_tables(&transfers::ID, &tables, &witness) {
-        Ok(seal) => verify_tables(&transfers::ID, &tables, &seal).is_ok(),
-        Err(_) => false,
-    }
+    signed::accepted(
+        &claim,
+        traces.transfers,
+        traces.updates,
+        &traces.compressions,
+    )
 }
 
 /// The same departure in both groups.
@@ -452,7 +446,7 @@ fn bits_are_bits() {
 }
 
 fn first_index() -> u32 {
-    *Wallet::genesis(3, 51).accounts.keys().next().unwrap()
+    *signed::wallet(3, 51).accounts.keys().next().unwrap()
 }
 
 /// Asserts that `t` is rejected in the table's first group (first-row constraints) and in

@@ -40,7 +40,7 @@ fn run() -> Result<String, Box<dyn std::error::Error>> {
     };
     // A test wallet of 100 accounts and a block of random valid transfers on it, both seeded.
     let wallet = Wallet::genesis(100, 1);
-    let block = wallet.random_block(transfers, 2);
+    let block = wallet.random_block(transfers, 2)?;
 
     let started = Instant::now();
     let prover = Prover::from_env()?;

@@ -69,7 +69,10 @@ fn block(transfers: usize) -> Job {
     Job {
         label: format!("transfers({transfers})"),
         program: "transfers",
-        input: wallet.random_block(transfers, 2).to_bytes(),
+        input: wallet
+            .random_block(transfers, 2)
+            .expect("256 accounts of 16 one-time keys sign the demo's blocks")
+            .to_bytes(),
     }
 }
 

@@ -1,4 +1,4 @@
-//! L2 blocks (`transfers`) proven per second, against the floor of their cost: a block's
+//! Signed L2 blocks (`transfers`) proven per second, against the floor of their cost: a block's
 //! Poseidon2 compression table alone — the same number of permutations, padded as ours is, of
 //! Plonky3's `p3-poseidon2-air` proven by `p3-uni-stark` with our configuration — timed in
 //! alternation; then each block's verification time, proof size and the peak RSS of an
@@ -13,7 +13,7 @@ use l2x_core::BackendId;
 use l2x_executor::Policy;
 use l2x_lab::{Case, Metric, Outcome, Spec, time};
 use l2x_programs::transfers::COMPRESSIONS_PER_TRANSFER;
-use l2x_programs::transfers::fixture::Wallet;
+use l2x_programs::transfers::fixture::{DEFAULT_CHAIN_ID, Wallet};
 
 use super::memory::child_peak_rss;
 use super::poseidon2::against_plonky3;
@@ -22,16 +22,21 @@ use super::{Work, executor, fail, keep};
 /// Accounts in the benchmark's state.
 const ACCOUNTS: usize = 1000;
 
-/// A block of `transfers` random transfers on a state of [`ACCOUNTS`] accounts.
+/// One-time keys per account in the benchmark's state: a block of 2,048 transfers sends about
+/// two per account, and the blocks' senders are drawn among the keys that can still sign.
+const EPOCHS: u32 = 8;
+
+/// A block of `transfers` random signed transfers on a state of [`ACCOUNTS`] accounts.
 fn block(transfers: usize) -> Vec<u8> {
-    Wallet::genesis(ACCOUNTS, 1)
+    Wallet::genesis_with(ACCOUNTS, 1, EPOCHS, DEFAULT_CHAIN_ID)
         .random_block(transfers, 2)
+        .expect("8,000 one-time keys sign 2,048 transfers")
         .to_bytes()
 }
 
-/// Blocks of 64, 256 and 1024 transfers (64 in quick runs).
+/// Blocks of 64, 256, 1024 and 2048 transfers (64 in quick runs).
 pub fn rollup(quick: bool) -> Result<Vec<Case<'static>>> {
-    let sizes: &[usize] = if quick { &[64] } else { &[64, 256, 1024] };
+    let sizes: &[usize] = if quick { &[64] } else { &[64, 256, 1024, 2048] };
     let mut cases = vec![];
     for &transfers in sizes {
         let proven = Proven {

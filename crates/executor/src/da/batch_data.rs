@@ -144,7 +144,10 @@ mod tests {
             .allow_dev_receipts(true)
             .build()
             .expect("executor");
-        let block = Wallet::genesis(5, 1).random_block(3, 2).to_bytes();
+        let block = Wallet::genesis(5, 1)
+            .random_block(3, 2)
+            .expect("a block")
+            .to_bytes();
         let entries = [("transfers", block), ("fibonacci", b"10".to_vec())]
             .into_iter()
             .map(|(program, input)| {

@@ -224,21 +224,43 @@ fn count_of(input: &[u8]) -> Result<usize, InputError> {
     Ok(count)
 }
 
-/// The tables' log2 heights for `count` signatures: verification, chains, statements,
-/// compressions.
-fn log_heights(count: u32, min_log_rows: usize) -> [usize; 5] {
+/// The log2 heights of the verification, chain and path tables for `count` signatures (what
+/// [`trace::verification`] fills), at least `min_log_rows` each.
+pub fn verification_log_heights(count: u32, min_log_rows: usize) -> [usize; 3] {
     let rows = log_height_for(u64::from(count), min_log_rows.max(MIN_LOG_ROWS));
     let chains = log_height_for(
         (CHAINS * count as usize) as u64,
         min_log_rows.max(MIN_LOG_BUS_ROWS),
     );
-    let compressions = log_height_for(
-        COMPRESSIONS_PER_SIGNATURE as u64 * u64::from(count),
-        min_log_rows.max(MIN_LOG_BUS_ROWS),
-    );
     let paths = log_height_for(
         (PATH_ROWS * count.max(1) as usize) as u64,
         min_log_rows.max(PATH_ROWS.trailing_zeros() as usize),
+    );
+    [rows, chains, paths]
+}
+
+/// The verification, chain and path tables (their AIRs at `log_heights`): the tables any
+/// program that looks statements up on [`air::VERIFIED_BUS`] proves beside its own.
+pub fn verification_tables(log_heights: [usize; 3]) -> [Table; 3] {
+    let table = |air, log_height| Table {
+        air,
+        log_height,
+        public_values: vec![],
+    };
+    [
+        table(ProgramAir::new(VerifyAir), log_heights[0]),
+        table(ProgramAir::new(ChainAir), log_heights[1]),
+        table(ProgramAir::new(PathAir), log_heights[2]),
+    ]
+}
+
+/// The tables' log2 heights for `count` signatures: verification, chains, paths, statements,
+/// compressions.
+fn log_heights(count: u32, min_log_rows: usize) -> [usize; 5] {
+    let [rows, chains, paths] = verification_log_heights(count, min_log_rows);
+    let compressions = log_height_for(
+        COMPRESSIONS_PER_SIGNATURE as u64 * u64::from(count),
+        min_log_rows.max(MIN_LOG_BUS_ROWS),
     );
     [rows, chains, paths, rows, compressions]
 }
@@ -300,22 +322,8 @@ impl AirProgram for Signatures {
             log_heights(claim.count, min_log_rows);
         let mut public: Vec<Val> = claim.commitment.to_vec();
         public.push(Val::from_u32(claim.count));
-        Ok(vec![
-            Table {
-                air: ProgramAir::new(VerifyAir),
-                log_height: verify,
-                public_values: vec![],
-            },
-            Table {
-                air: ProgramAir::new(ChainAir),
-                log_height: chains,
-                public_values: vec![],
-            },
-            Table {
-                air: ProgramAir::new(PathAir),
-                log_height: paths,
-                public_values: vec![],
-            },
+        let mut tables: Vec<Table> = verification_tables([verify, chains, paths]).into();
+        tables.extend([
             Table {
                 air: ProgramAir::new(StatementAir),
                 log_height: statements,
@@ -326,7 +334,8 @@ impl AirProgram for Signatures {
                 log_height: compressions,
                 public_values: vec![],
             },
-        ])
+        ]);
+        Ok(tables)
     }
 
     fn placeholder_public_values(&self, input: &[u8]) -> Result<Vec<u8>, InputError> {

@@ -316,10 +316,25 @@ pub fn statement_table(
     )
 }
 
-/// The four tables for `statements`, padded to `rows` rows: verification, chains, paths,
-/// statements. Each statement is hashed once: its chain rows give the verification row its
-/// ends, and the verification row's last sponge state is the leaf its path group climbs from.
-pub fn generate(statements: &[Statement], rows: [usize; 4]) -> Traces {
+/// The tables that verify signatures — verification, chains, paths — and the compressions
+/// they look up: what a program that consumes [`VERIFIED_BUS`](super::air::VERIFIED_BUS) proves
+/// beside its own tables.
+#[derive(Debug)]
+pub struct Verification {
+    /// The verification table.
+    pub verify: RowMajorMatrix<Val>,
+    /// The chain table.
+    pub chains: RowMajorMatrix<Val>,
+    /// The path table.
+    pub paths: RowMajorMatrix<Val>,
+    /// Every compression looked up, in order: (lanes 0–7, lanes 8–15).
+    pub compressions: Vec<(Digest8, Digest8)>,
+}
+
+/// The verification, chain and path tables for `statements`, padded to `rows` rows. Each
+/// statement is hashed once: its chain rows give the verification row its ends, and the
+/// verification row's last sponge state is the leaf its path group climbs from.
+pub fn verification(statements: &[Statement], rows: [usize; 3]) -> Verification {
     let mut compressions = Vec::new();
     let mut verify = Vec::with_capacity(rows[0] * columns::WIDTH);
     let mut chains = Vec::with_capacity(rows[1] * columns::chain::WIDTH);
@@ -348,12 +363,29 @@ pub fn generate(statements: &[Statement], rows: [usize; 4]) -> Traces {
     for _ in (statements.len() * columns::PATH_ROWS..rows[2]).step_by(columns::PATH_ROWS) {
         paths.extend_from_slice(&padding);
     }
-    let (statements, more, commitment) = statement_table(statements, rows[3]);
-    compressions.extend(more);
-    Traces {
+    Verification {
         verify: RowMajorMatrix::new(verify, columns::WIDTH),
         chains: RowMajorMatrix::new(chains, columns::chain::WIDTH),
         paths: RowMajorMatrix::new(paths, columns::path::WIDTH),
+        compressions,
+    }
+}
+
+/// The four tables for `statements`, padded to `rows` rows: verification, chains, paths
+/// ([`verification`]), statements.
+pub fn generate(statements: &[Statement], rows: [usize; 4]) -> Traces {
+    let Verification {
+        verify,
+        chains,
+        paths,
+        mut compressions,
+    } = verification(statements, [rows[0], rows[1], rows[2]]);
+    let (statements, more, commitment) = statement_table(statements, rows[3]);
+    compressions.extend(more);
+    Traces {
+        verify,
+        chains,
+        paths,
         statements,
         compressions,
         commitment,

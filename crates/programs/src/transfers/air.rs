@@ -1,15 +1,18 @@
 //! The constraints of the transfer table. Each family is tested by a forged witness in
-//! `crates/stark/tests/transfers.rs`.
+//! `crates/stark/tests/transfers.rs` (the signature lookup's in `transfers_signed.rs`).
 
 use l2x_air::Val;
 use l2x_air::count::{Bit, lookup};
+use l2x_sig::params::HEIGHT;
 use p3_air::{Air, AirBuilder, BaseAir, WindowAccess};
 use p3_field::PrimeCharacteristicRing;
 use p3_lookup::{InteractionBuilder, LookupBus};
 
 use super::columns::*;
+use super::state::TRANSFER_TAG;
 use crate::poseidon2::bus::BUS;
 use crate::poseidon2::columns::DIGEST;
+use crate::signatures::air::VERIFIED_BUS;
 
 /// The bus of leaf updates: index low and high halves, old leaf, new leaf, old root, new root
 /// (34 elements), provided by the update table and looked up twice per transfer.
@@ -134,6 +137,13 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for TransferAir {
             got_new[3].clone(),
         );
 
+        // The nonce is the epoch of the signature's one-time key, which is below 2^30 (the
+        // lifetime): nonce bits 30–63 are zero, so the epoch is the nonce itself and no two
+        // nonces share a one-time key.
+        for j in HEIGHT..BITS {
+            builder.assert_zero(col(SENDER_NONCE + j));
+        }
+
         // The sender's nonce increments (the transfer's nonce is the old one: same columns).
         let (nonce, nonce_new) = (limbs(5), limbs(6));
         builder.assert_eq(
@@ -151,24 +161,38 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for TransferAir {
             nonce_new[3].clone(),
         );
 
-        // Compressions on the Poseidon2 bus: the four leaves, the owner hash, the commitment.
+        // Compressions on the Poseidon2 bus: the four leaves, the commitment.
         let receiver_nonce: Vec<AB::Expr> =
             (RECEIVER_NONCE..RECEIVER_NONCE + LIMBS).map(col).collect();
-        let zeros = || vec![AB::Expr::ZERO; DIGEST];
         let join = |parts: Vec<Vec<AB::Expr>>| -> Vec<AB::Expr> { parts.concat() };
         let count = || active_bit.count();
         let leaves = [
-            (paid.clone(), nonce.clone(), SENDER_OWNER, SENDER_LEAF),
-            (paid_new, nonce_new, SENDER_OWNER, SENDER_LEAF_NEW),
-            (got, receiver_nonce.clone(), RECEIVER_OWNER, RECEIVER_LEAF),
-            (got_new, receiver_nonce, RECEIVER_OWNER, RECEIVER_LEAF_NEW),
+            (paid.clone(), nonce.clone(), SENDER_KEY, SENDER_LEAF),
+            (paid_new, nonce_new, SENDER_KEY, SENDER_LEAF_NEW),
+            (got, receiver_nonce.clone(), RECEIVER_KEY, RECEIVER_LEAF),
+            (got_new, receiver_nonce, RECEIVER_KEY, RECEIVER_LEAF_NEW),
         ];
-        for (balance, nonce, owner, leaf) in leaves {
-            let message = join(vec![balance, nonce, digest(owner), digest(leaf)]);
+        for (balance, nonce, key, leaf) in leaves {
+            let message = join(vec![balance, nonce, digest(key), digest(leaf)]);
             lookup(builder, &BUS, message, count());
         }
-        let owner = join(vec![digest(KEY), zeros(), digest(SENDER_OWNER)]);
-        lookup(builder, &BUS, owner, count());
+
+        // The sender signed the transfer: some verification row verified the sender's key
+        // (the one in its leaves) on the transfer's message at the epoch of its nonce.
+        let epoch = nonce[0].clone() + two16.clone() * nonce[1].clone();
+        let signed = join(vec![
+            digest(SENDER_KEY),
+            vec![epoch, AB::Expr::from_u16(TRANSFER_TAG)],
+            vec![
+                public[PUBLIC_CHAIN].clone(),
+                public[PUBLIC_CHAIN + 1].clone(),
+            ],
+            vec![col(FROM_LO), col(FROM_HI), col(TO_LO), col(TO_HI)],
+            amount.clone(),
+            vec![AB::Expr::ZERO],
+        ]);
+        lookup(builder, &VERIFIED_BUS, signed, count());
+
         let first_block = join(vec![
             digest(COMMIT_IN),
             vec![col(FROM_LO), col(FROM_HI), col(TO_LO), col(TO_HI)],

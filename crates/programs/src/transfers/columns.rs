@@ -1,7 +1,7 @@
 //! The columns of the two tables of `transfers`.
 //!
 //! **Transfer table**, one row per transfer (padding rows after the last, `ACTIVE` = 0): the two
-//! accounts' indices in 16-bit halves, the sender's key, both owner hashes, the four leaves
+//! accounts' indices in 16-bit halves, both public keys, the four leaves
 //! (sender and receiver, before and after), the roots before, between and after the two leaf
 //! updates, the commitment before, between and after the transfer's two blocks, and the seven
 //! u64 numbers bit by bit with the carries of their three additions.
@@ -29,14 +29,13 @@ pub const FROM_HI: usize = FROM_LO + 1;
 pub const TO_LO: usize = FROM_HI + 1;
 /// The receiver's index, high 16 bits.
 pub const TO_HI: usize = TO_LO + 1;
-/// The sender's key (eight elements).
-pub const KEY: usize = TO_HI + 1;
-/// The sender's owner hash: Poseidon2(key ‖ 0)[0..8].
-pub const SENDER_OWNER: usize = KEY + DIGEST;
-/// The receiver's owner hash.
-pub const RECEIVER_OWNER: usize = SENDER_OWNER + DIGEST;
+/// The sender's public key in its leaves (eight elements: root ‖ parameter), which signed the
+/// transfer.
+pub const SENDER_KEY: usize = TO_HI + 1;
+/// The receiver's public key in its leaves.
+pub const RECEIVER_KEY: usize = SENDER_KEY + DIGEST;
 /// The sender's leaf before the transfer.
-pub const SENDER_LEAF: usize = RECEIVER_OWNER + DIGEST;
+pub const SENDER_LEAF: usize = RECEIVER_KEY + DIGEST;
 /// The sender's leaf after.
 pub const SENDER_LEAF_NEW: usize = SENDER_LEAF + DIGEST;
 /// The receiver's leaf before (after the sender's update).
@@ -67,7 +66,8 @@ pub const SENDER_BALANCE_NEW: usize = SENDER_BALANCE + BITS;
 pub const RECEIVER_BALANCE: usize = SENDER_BALANCE_NEW + BITS;
 /// The receiver's balance after: before + amount.
 pub const RECEIVER_BALANCE_NEW: usize = RECEIVER_BALANCE + BITS;
-/// The sender's nonce before (the transfer's nonce).
+/// The sender's nonce before (the transfer's nonce, and the epoch its signature is at: bits
+/// 30–63 are zero).
 pub const SENDER_NONCE: usize = RECEIVER_BALANCE_NEW + BITS;
 /// The sender's nonce after: before + 1.
 pub const SENDER_NONCE_NEW: usize = SENDER_NONCE + BITS;
@@ -100,7 +100,8 @@ pub const NUMBERS: [usize; 7] = [
     SENDER_NONCE_NEW,
 ];
 
-/// Public inputs of the transfer table: the old root, the new root, the commitment, the count.
+/// Public inputs of the transfer table: the old root, the new root, the commitment, the count,
+/// the chain id's two 16-bit halves.
 pub const PUBLIC_OLD_ROOT: usize = 0;
 /// The new root's position among the public inputs.
 pub const PUBLIC_NEW_ROOT: usize = PUBLIC_OLD_ROOT + DIGEST;
@@ -108,8 +109,10 @@ pub const PUBLIC_NEW_ROOT: usize = PUBLIC_OLD_ROOT + DIGEST;
 pub const PUBLIC_COMMITMENT: usize = PUBLIC_NEW_ROOT + DIGEST;
 /// The number of transfers.
 pub const PUBLIC_COUNT: usize = PUBLIC_COMMITMENT + DIGEST;
+/// The chain id's low and high 16 bits.
+pub const PUBLIC_CHAIN: usize = PUBLIC_COUNT + 1;
 /// Public inputs of the transfer table.
-pub const NUM_PUBLIC_VALUES: usize = PUBLIC_COUNT + 1;
+pub const NUM_PUBLIC_VALUES: usize = PUBLIC_CHAIN + 2;
 
 /// The update table's columns.
 pub mod update {

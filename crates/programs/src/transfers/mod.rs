@@ -1,38 +1,44 @@
-//! `transfers`: an L2 block — a list of transfers applied to a committed state, from state
-//! root A to state root B.
+//! `transfers`: an L2 block — a list of signed transfers applied to a committed state, from
+//! state root A to state root B.
 //!
-//! **State.** Accounts (balance u64, nonce u64, owner hash) are the leaves of a sparse binary
+//! **State.** Accounts (balance u64, nonce u64, public key) are the leaves of a sparse binary
 //! Poseidon2 Merkle tree of depth 32 (the index is any u32; [`merkle`](crate::merkle)'s
 //! compression and bit order). An account's leaf is
-//! `Poseidon2(balance limbs ‖ nonce limbs ‖ owner)[0..8]` with 16-bit limbs, least significant
-//! first; an index without an account holds the zero leaf, and an empty subtree's root is the
+//! `Poseidon2(balance limbs ‖ nonce limbs ‖ key)[0..8]` with 16-bit limbs, least significant
+//! first, and the key the owner's [`l2x_sig`] public key (root ‖ parameter, eight elements); an
+//! index without an account holds the zero leaf, and an empty subtree's root is the
 //! compression of two empty subtrees.
 //!
-//! **Transfers.** (from, to, amount, nonce, key), applied in order: both accounts exist; the key
-//! is a preimage of the sender's owner hash (`Poseidon2(key ‖ 0)[0..8]`); the nonce is the
-//! sender's, which then increments; the sender's balance covers the amount and the receiver's
-//! does not pass u64::MAX. The sender's leaf is updated first, then the receiver's under the
-//! root that results (so a transfer to oneself only bumps the nonce).
+//! **Transfers.** (from, to, amount, nonce, signature), applied in order: both accounts exist;
+//! the nonce is the sender's, below the keys' lifetime 2^30, and then increments; the
+//! signature verifies under the sender's key at the epoch of the nonce, on the message
+//! [`state::message`] (a tag, the rollup's chain id, from, to, amount); the sender's balance
+//! covers the amount and the receiver's does not pass u64::MAX. The sender's leaf is updated
+//! first, then the receiver's under the root that results (so a transfer to oneself only
+//! bumps the nonce).
 //!
-//! **What is authenticated, and what is not.** A transfer is authorised by knowledge of the
-//! sender's key: whoever builds the block must hold every sender's key (a sequencer that users
-//! give their keys to, or a test fixture). There are no signatures: nothing shows that the
-//! key's holder agreed to *this* transfer, and the key is not revealed by the proof (it is not a
-//! public value) but a `stark` proof is not zero-knowledge. Replays are excluded by the nonce.
+//! **What is authenticated.** Each transfer was signed by its sender's key: whoever builds the
+//! block holds signatures, never a secret. As the nonce is the epoch, a valid chain of blocks
+//! never uses a one-time key twice — a wallet must never sign two different transfers with one
+//! nonce (see [`l2x_sig`]). The chain id in every message keeps a signature from being replayed
+//! on another rollup; the nonce, from being replayed on this one.
 //!
-//! **Input.** A block ([`Block::parse`]): the pre-state's accounts by ascending index (at most
-//! [`MAX_ACCOUNTS`]), then the transfers (at most [`MAX_TRANSFERS`]).
+//! **Input.** A block ([`Block::parse`]): the chain id, the pre-state's accounts by ascending
+//! index (at most [`MAX_ACCOUNTS`]), then the transfers (at most [`MAX_TRANSFERS`]).
 //!
-//! **Public values.** 100 bytes: the old root, the new root, the commitment to the transfers
-//! (eight u32 LE elements each) and the number of transfers (u32 LE). The commitment
-//! ([`state::commitment`]) hashes each transfer's from, to, amount and nonce (not the key), so
-//! the block's published data ([`Block::published`]) can be checked against a proof.
+//! **Public values.** 104 bytes: the old root, the new root, the commitment to the transfers
+//! (eight u32 LE elements each), the number of transfers and the chain id (u32 LE each). The
+//! commitment ([`state::commitment`]) hashes each transfer's from, to, amount and nonce (not
+//! the signature), so the block's published data ([`Block::published`]) can be checked
+//! against a proof; the proof, not the published data, attests the signatures.
 //!
 //! **Steps.** The number of transfers.
 //!
-//! **STARK.** Three tables: the transfers ([`air`], one row each), the leaf updates
-//! ([`update`], 32 rows each, two per transfer) on the `state-update` bus, and the Poseidon2
-//! compressions both look up ([`crate::poseidon2::bus`], 4 × 32 + 7 per transfer).
+//! **STARK.** Six tables: the transfers ([`air`], one row each), the leaf updates ([`update`],
+//! 32 rows each, two per transfer) on the `state-update` bus, the signature verification's
+//! three tables ([`crate::signatures`]: verification, chains, paths), whose verified statements
+//! the transfer rows look up on `signature-verified`, and the Poseidon2 compressions all of them
+//! look up ([`crate::poseidon2::bus`], [`COMPRESSIONS_PER_TRANSFER`] per transfer).
 
 pub mod air;
 pub mod columns;
@@ -54,16 +60,22 @@ pub use update::UpdateAir;
 use crate::poseidon2::bus::{self, Poseidon2BusAir};
 use crate::poseidon2::columns::DIGEST;
 use crate::poseidon2::{Digest, digest_from_bytes, digest_hex, digest_to_bytes};
+use crate::signatures::{self, Statement};
 
 /// The program's name.
 pub const NAME: &str = "transfers";
 /// The program's id.
 pub const ID: ProgramId = ProgramId::from_static(NAME);
 /// Length of the public values in bytes.
-pub const PUBLIC_VALUES_LEN: usize = 3 * 4 * DIGEST + 4;
-/// Poseidon2 compressions per transfer: two leaf updates of 32 levels in two trees, four
-/// leaves, the owner hash, two commitment blocks.
-pub const COMPRESSIONS_PER_TRANSFER: usize = 4 * DEPTH + 7;
+pub const PUBLIC_VALUES_LEN: usize = 3 * 4 * DIGEST + 4 + 4;
+/// Poseidon2 compressions of the state and the commitment per transfer: two leaf updates of
+/// 32 levels in two trees, four leaves, two commitment blocks (in this order in
+/// [`trace::Traces::compressions`]).
+pub const STATE_COMPRESSIONS_PER_TRANSFER: usize = 4 * DEPTH + 6;
+/// Poseidon2 compressions per transfer: the state's and the commitment's, and the signature's
+/// verification ([`l2x_sig::params::VERIFY_COMPRESSIONS`]).
+pub const COMPRESSIONS_PER_TRANSFER: usize =
+    STATE_COMPRESSIONS_PER_TRANSFER + l2x_sig::params::VERIFY_COMPRESSIONS;
 /// log2 of the fewest rows of the transfer table.
 const MIN_LOG_TRANSFER_ROWS: usize = 2;
 /// log2 of the fewest rows of the compression table.
@@ -84,15 +96,18 @@ pub struct Claim {
     pub commitment: Digest,
     /// The number of transfers.
     pub count: u32,
+    /// The rollup's chain id, in every signed message.
+    pub chain_id: u32,
 }
 
 impl Claim {
-    /// The public values: old root ‖ new root ‖ commitment ‖ count.
+    /// The public values: old root ‖ new root ‖ commitment ‖ count ‖ chain id.
     pub fn to_bytes(&self) -> Vec<u8> {
         digest_to_bytes(&self.old_root)
             .chain(digest_to_bytes(&self.new_root))
             .chain(digest_to_bytes(&self.commitment))
             .chain(self.count.to_le_bytes())
+            .chain(self.chain_id.to_le_bytes())
             .collect()
     }
 
@@ -112,8 +127,10 @@ impl Claim {
             digest_from_bytes(&bytes[4 * DIGEST * k..4 * DIGEST * (k + 1)])
                 .ok_or_else(|| invalid("an element is not below the field's modulus".into()))
         };
-        let at = 3 * 4 * DIGEST;
-        let count = u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+        let word = |at: usize| {
+            u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+        };
+        let count = word(3 * 4 * DIGEST);
         if count as usize > MAX_TRANSFERS {
             return Err(invalid(format!(
                 "{count} transfers, at most {MAX_TRANSFERS}"
@@ -124,6 +141,7 @@ impl Claim {
             new_root: digest(1)?,
             commitment: digest(2)?,
             count,
+            chain_id: word(3 * 4 * DIGEST + 4),
         })
     }
 
@@ -134,7 +152,7 @@ impl Claim {
             .chain(&self.new_root)
             .chain(&self.commitment)
             .copied()
-            .chain([Val::from_u32(self.count)])
+            .chain([self.count, self.chain_id & 0xffff, self.chain_id >> 16].map(Val::from_u32))
             .collect()
     }
 }
@@ -166,21 +184,67 @@ pub fn run(input: &[u8]) -> Result<(Claim, Vec<state::Step>), InputError> {
         new_root: tree.root(),
         commitment: state::commitment(&block.transfers),
         count: block.transfers.len() as u32,
+        chain_id: block.chain_id,
     };
     Ok((claim, steps))
 }
 
-/// The tables' log2 heights for `count` transfers: transfers, updates, compressions.
-fn log_heights(count: u32, min_log_rows: usize) -> [usize; 3] {
+/// The signed statement of an applied transfer: the sender's key, the nonce as the epoch, the
+/// transfer's message on the rollup `chain_id`, the signature.
+pub fn statement(step: &state::Step, chain_id: u32) -> Statement {
+    let t = &step.transfer;
+    Statement {
+        key: step.sender.0.public_key(),
+        // Below the lifetime 2^30: the native run refused any other.
+        epoch: t.nonce as u32,
+        message: t.message(chain_id),
+        signature: (*t.signature).clone(),
+    }
+}
+
+/// The tables' log2 heights for `count` transfers: transfers, updates, verifications, chains,
+/// paths, compressions.
+pub fn log_heights(count: u32, min_log_rows: usize) -> [usize; 6] {
+    let [verify, chains, paths] = signatures::verification_log_heights(count, min_log_rows);
     let count = u64::from(count);
     [
         log_height_for(count, min_log_rows.max(MIN_LOG_TRANSFER_ROWS)),
         log_height_for(2 * DEPTH as u64 * count, min_log_rows.max(5)),
+        verify,
+        chains,
+        paths,
         log_height_for(
             COMPRESSIONS_PER_TRANSFER as u64 * count,
             min_log_rows.max(MIN_LOG_BUS_ROWS),
         ),
     ]
+}
+
+/// The witness of applied `rows` (the transfer table's) and the `statements` their senders
+/// signed, from `old_root`, at the heights of `log_heights` — the six traces in table order
+/// and the outcome. Tests give it edited rows and statements.
+pub fn traces(
+    rows: &[trace::Row],
+    statements: &[Statement],
+    old_root: Digest,
+    log_heights: [usize; 6],
+) -> (Vec<p3_matrix::dense::RowMajorMatrix<Val>>, trace::Outcome) {
+    let [transfers, updates, verify, chains, paths, compressions] = log_heights.map(|h| 1 << h);
+    let t = trace::generate(rows, old_root, transfers, updates);
+    let mut v = signatures::trace::verification(statements, [verify, chains, paths]);
+    let mut all = t.compressions;
+    all.append(&mut v.compressions);
+    (
+        vec![
+            t.transfers,
+            t.updates,
+            v.verify,
+            v.chains,
+            v.paths,
+            bus::generate(&all, compressions),
+        ],
+        t.outcome,
+    )
 }
 
 impl Program for Transfers {
@@ -189,15 +253,15 @@ impl Program for Transfers {
     }
 
     fn summary(&self) -> &'static str {
-        "an L2 block: transfers between accounts of a Poseidon2 state tree (depth 32), root A -> B"
+        "an L2 block: signed transfers between accounts of a Poseidon2 state tree (depth 32), root A -> B"
     }
 
     fn input_doc(&self) -> &'static str {
-        "u32 LE n || n accounts (index u32, balance u64, nonce u64, owner hash) by ascending index || u32 LE m || m transfers (from u32, to u32, amount u64, nonce u64, key); hashes are 8 u32 LE elements"
+        "chain id u32 LE || u32 LE n || n accounts (index u32, balance u64, nonce u64, public key: 8 u32 LE elements) by ascending index || u32 LE m || m transfers (from u32, to u32, amount u64, nonce u64, signature: 1,164 bytes)"
     }
 
     fn public_values_doc(&self) -> &'static str {
-        "old root || new root || transfer commitment (8 u32 LE elements each) || transfer count (u32 LE)"
+        "old root || new root || transfer commitment (8 u32 LE elements each) || transfer count (u32 LE) || chain id (u32 LE)"
     }
 
     fn estimate_steps(&self, input: &[u8]) -> Result<u64, InputError> {
@@ -226,6 +290,7 @@ impl Program for Transfers {
                 field("new_root", digest_hex(&claim.new_root)),
                 field("commitment", digest_hex(&claim.commitment)),
                 field("transfers", claim.count.to_string()),
+                field("chain_id", claim.chain_id.to_string()),
             ],
         })
     }
@@ -270,8 +335,9 @@ impl Program for Transfers {
 impl AirProgram for Transfers {
     fn tables(&self, public_values: &[u8], min_log_rows: usize) -> Result<Vec<Table>, ClaimError> {
         let claim = Claim::parse(public_values)?;
-        let [transfers, updates, compressions] = log_heights(claim.count, min_log_rows);
-        Ok(vec![
+        let [transfers, updates, verify, chains, paths, compressions] =
+            log_heights(claim.count, min_log_rows);
+        let mut tables = vec![
             Table {
                 air: ProgramAir::new(TransferAir),
                 log_height: transfers,
@@ -282,21 +348,25 @@ impl AirProgram for Transfers {
                 log_height: updates,
                 public_values: vec![],
             },
-            Table {
-                air: ProgramAir::new(Poseidon2BusAir::new()),
-                log_height: compressions,
-                public_values: vec![],
-            },
-        ])
+        ];
+        tables.extend(signatures::verification_tables([verify, chains, paths]));
+        tables.push(Table {
+            air: ProgramAir::new(Poseidon2BusAir::new()),
+            log_height: compressions,
+            public_values: vec![],
+        });
+        Ok(tables)
     }
 
     fn placeholder_public_values(&self, input: &[u8]) -> Result<Vec<u8>, InputError> {
         let zero = [Val::ZERO; DIGEST];
+        let block = parse(input)?;
         Ok(Claim {
             old_root: zero,
             new_root: zero,
             commitment: zero,
-            count: parse(input)?.transfers.len() as u32,
+            count: block.transfers.len() as u32,
+            chain_id: block.chain_id,
         }
         .to_bytes())
     }
@@ -309,6 +379,7 @@ impl AirProgram for Transfers {
                 new_root: zero,
                 commitment: zero,
                 count,
+                chain_id: 0,
             }
             .to_bytes()
         };
@@ -318,20 +389,18 @@ impl AirProgram for Transfers {
     fn witness(&self, input: &[u8], min_log_rows: usize) -> Result<Witness, InputError> {
         let (claim, steps) = run(input)?;
         let rows: Vec<trace::Row> = steps.iter().map(trace::Row::new).collect();
-        let [transfers, updates, compressions] = log_heights(claim.count, min_log_rows);
-        let traces = trace::generate(&rows, claim.old_root, 1 << transfers, 1 << updates);
-        debug_assert_eq!(traces.outcome.new_root, claim.new_root);
-        debug_assert_eq!(traces.outcome.commitment, claim.commitment);
+        let statements: Vec<Statement> =
+            steps.iter().map(|s| statement(s, claim.chain_id)).collect();
+        let heights = log_heights(claim.count, min_log_rows);
+        let (traces, outcome) = traces(&rows, &statements, claim.old_root, heights);
+        debug_assert_eq!(outcome.new_root, claim.new_root);
+        debug_assert_eq!(outcome.commitment, claim.commitment);
         Ok(Witness {
             execution: Execution {
                 public_values: claim.to_bytes(),
                 steps: claim.count.into(),
             },
-            traces: vec![
-                traces.transfers,
-                traces.updates,
-                bus::generate(&traces.compressions, 1 << compressions),
-            ],
+            traces,
         })
     }
 }

@@ -19,12 +19,10 @@ pub struct Row {
     pub from: u32,
     /// The receiver's index.
     pub to: u32,
-    /// The sender's key.
-    pub key: Digest,
-    /// The owner hash in the sender's leaves.
-    pub sender_owner: Digest,
-    /// The owner hash in the receiver's leaves.
-    pub receiver_owner: Digest,
+    /// The public key in the sender's leaves.
+    pub sender_key: Digest,
+    /// The public key in the receiver's leaves.
+    pub receiver_key: Digest,
     /// The receiver's nonce limbs.
     pub receiver_nonce: [Val; LIMBS],
     /// The seven numbers' bits, in the order of [`columns::NUMBERS`].
@@ -69,9 +67,8 @@ impl Row {
         Self {
             from: t.from,
             to: t.to,
-            key: t.key,
-            sender_owner: step.sender.0.owner,
-            receiver_owner: step.receiver.0.owner,
+            sender_key: step.sender.0.key,
+            receiver_key: step.receiver.0.key,
             receiver_nonce: limbs(step.receiver.0.nonce).map(Val::from_u16),
             bits,
             limbs: number_limbs,
@@ -83,6 +80,34 @@ impl Row {
             sender_siblings: step.sender_siblings,
             receiver_siblings: step.receiver_siblings,
         }
+    }
+
+    /// The message the row's lookup on the verified-signature bus names, on the rollup
+    /// `chain_id`: as [`state::message`](super::state::message) makes it from the row's own
+    /// values (the amount's limbs as the row holds them).
+    pub fn message(&self, chain_id: u32) -> l2x_sig::Message {
+        let [from, to, chain] = [self.from, self.to, chain_id].map(halves);
+        let amount = self.limbs[0];
+        let tag = Val::from_u16(super::state::TRANSFER_TAG);
+        [
+            tag,
+            chain[0],
+            chain[1],
+            from[0],
+            from[1],
+            to[0],
+            to[1],
+            amount[0],
+            amount[1],
+            amount[2],
+            amount[3],
+            Val::ZERO,
+        ]
+    }
+
+    /// The epoch the lookup names: the nonce's two low limbs, `limb 0 + 2^16 · limb 1`.
+    pub fn epoch(&self) -> Val {
+        self.limbs[5][0] + Val::from_u32(1 << 16) * self.limbs[5][1]
     }
 
     /// Sets number `n` (an index into [`columns::NUMBERS`]) to `x`, bit by bit.
@@ -113,8 +138,8 @@ impl Row {
         let sender = self.leaf_values(2, self.limbs(6));
         let receiver = self.leaf_values(4, self.receiver_nonce);
         (
-            compress(&perm, &sender, &self.sender_owner),
-            compress(&perm, &receiver, &self.receiver_owner),
+            compress(&perm, &sender, &self.sender_key),
+            compress(&perm, &receiver, &self.receiver_key),
         )
     }
 
@@ -269,7 +294,7 @@ pub fn generate(
     let perm = default_koalabear_poseidon2_16();
     let mut transfers = vec![Val::ZERO; transfer_rows * columns::WIDTH];
     let mut updates = vec![Val::ZERO; update_rows * update::WIDTH];
-    let mut compressions = Vec::with_capacity(rows.len() * (4 * DEPTH + 7));
+    let mut compressions = Vec::with_capacity(rows.len() * super::COMPRESSIONS_PER_TRANSFER);
     let (mut root, mut commitment) = (old_root, [Val::ZERO; DIGEST]);
     let mut groups = updates.chunks_exact_mut(DEPTH * update::WIDTH);
     for (i, (r, out)) in rows
@@ -278,16 +303,15 @@ pub fn generate(
         .enumerate()
     {
         use columns::*;
-        let mut leaf = |balance: usize, nonce: [Val; LIMBS], owner: &Digest| {
+        let mut leaf = |balance: usize, nonce: [Val; LIMBS], key: &Digest| {
             let values = r.leaf_values(balance, nonce);
-            compressions.push((values, *owner));
-            compress(&perm, &values, owner)
+            compressions.push((values, *key));
+            compress(&perm, &values, key)
         };
-        let sender_leaf = leaf(1, r.limbs(5), &r.sender_owner);
-        let sender_leaf_new = leaf(2, r.limbs(6), &r.sender_owner);
-        let receiver_leaf = leaf(3, r.receiver_nonce, &r.receiver_owner);
-        let receiver_leaf_new = leaf(4, r.receiver_nonce, &r.receiver_owner);
-        compressions.push((r.key, [Val::ZERO; DIGEST]));
+        let sender_leaf = leaf(1, r.limbs(5), &r.sender_key);
+        let sender_leaf_new = leaf(2, r.limbs(6), &r.sender_key);
+        let receiver_leaf = leaf(3, r.receiver_nonce, &r.receiver_key);
+        let receiver_leaf_new = leaf(4, r.receiver_nonce, &r.receiver_key);
         let amount = r.limbs(0);
         let first: Digest = std::array::from_fn(|j| match j {
             0..2 => halves(r.from)[j],
@@ -325,9 +349,8 @@ pub fn generate(
         put(out, FROM_LO, &halves(r.from));
         put(out, TO_LO, &halves(r.to));
         for (at, d) in [
-            (KEY, r.key),
-            (SENDER_OWNER, r.sender_owner),
-            (RECEIVER_OWNER, r.receiver_owner),
+            (SENDER_KEY, r.sender_key),
+            (RECEIVER_KEY, r.receiver_key),
             (SENDER_LEAF, sender_leaf),
             (SENDER_LEAF_NEW, sender_leaf_new),
             (RECEIVER_LEAF, receiver_leaf),

@@ -1,6 +1,6 @@
-//! Shared by the cancellation forgeries (`transfers_cancel.rs`, `transfers_theft.rs`): the bus
-//! messages of a transfer row as the AIR reads them, the compression table an attacker would
-//! give (each message at its net multiplicity), and the rows' numbers.
+//! Shared by the cancellation forgeries (`transfers_cancel.rs`): the bus messages of a transfer
+//! row as the AIR reads them, the compression table and the verified signatures an attacker
+//! would give (each message at its net multiplicity), and the rows' numbers.
 #![allow(dead_code)] // each test binary uses a part
 
 use std::collections::BTreeMap;
@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 use l2x_air::{AirProgram, Val};
 use l2x_programs::Transfers;
 use l2x_programs::poseidon2::{Digest, bus, compress};
+use l2x_programs::signatures::Statement;
 use l2x_programs::transfers::columns::{self, LIMBS, update};
+use l2x_programs::transfers::state::TRANSFER_TAG;
 use l2x_programs::transfers::trace::{self, Row};
 use l2x_programs::transfers::{self, Claim};
 use l2x_stark::{prove_tables, verify_tables};
@@ -24,9 +26,9 @@ pub fn made_up(x: u32) -> Digest {
     [Val::from_u32(x); 8]
 }
 
-/// The seven compressions a transfer row looks up, read from its cells as the AIR reads them:
-/// the four leaves, the owner hash, the commitment's two blocks.
-fn row_messages(row: &[Val]) -> [Message; 7] {
+/// The six compressions a transfer row looks up, read from its cells as the AIR reads them:
+/// the four leaves, the commitment's two blocks.
+fn row_messages(row: &[Val]) -> [Message; 6] {
     use columns::*;
     let d = |c: usize| -> Digest { std::array::from_fn(|j| row[c + j]) };
     let number = |n: usize| &row[limbs_of(n)..limbs_of(n) + LIMBS];
@@ -34,16 +36,15 @@ fn row_messages(row: &[Val]) -> [Message; 7] {
         std::array::from_fn(|j| if j < a.len() { a[j] } else { b[j - a.len()] })
     };
     let receiver_nonce = &row[RECEIVER_NONCE..RECEIVER_NONCE + LIMBS];
-    let leaf = |balance: usize, nonce: &[Val], owner: usize, leaf: usize| {
-        (concat(number(balance), nonce), d(owner), d(leaf))
+    let leaf = |balance: usize, nonce: &[Val], key: usize, leaf: usize| {
+        (concat(number(balance), nonce), d(key), d(leaf))
     };
     let indices = [row[FROM_LO], row[FROM_HI], row[TO_LO], row[TO_HI]];
     [
-        leaf(1, number(5), SENDER_OWNER, SENDER_LEAF),
-        leaf(2, number(6), SENDER_OWNER, SENDER_LEAF_NEW),
-        leaf(3, receiver_nonce, RECEIVER_OWNER, RECEIVER_LEAF),
-        leaf(4, receiver_nonce, RECEIVER_OWNER, RECEIVER_LEAF_NEW),
-        (d(KEY), [Val::ZERO; 8], d(SENDER_OWNER)),
+        leaf(1, number(5), SENDER_KEY, SENDER_LEAF),
+        leaf(2, number(6), SENDER_KEY, SENDER_LEAF_NEW),
+        leaf(3, receiver_nonce, RECEIVER_KEY, RECEIVER_LEAF),
+        leaf(4, receiver_nonce, RECEIVER_KEY, RECEIVER_LEAF_NEW),
         (d(COMMIT_IN), concat(&indices, number(0)), d(COMMIT_MID)),
         (
             d(COMMIT_MID),
@@ -51,6 +52,15 @@ fn row_messages(row: &[Val]) -> [Message; 7] {
             d(COMMIT_OUT),
         ),
     ]
+}
+
+/// How many times a transfer row counts (its `ACTIVE`): 1, −1, or 0 for anything else.
+fn counted(row: &[Val]) -> i64 {
+    let active = row[columns::ACTIVE];
+    [(Val::ONE, 1), (-Val::ONE, -1)]
+        .into_iter()
+        .find_map(|(v, c)| (v == active).then_some(c))
+        .unwrap_or(0)
 }
 
 /// The two compressions (old and new path) each row of an active update group looks up.
@@ -80,11 +90,7 @@ pub fn provided(transfer_rows: &[Val], update_rows: &[Val]) -> Vec<(Digest, Dige
         net.entry(key).or_insert((m, 0)).1 += count;
     };
     for row in transfer_rows.chunks_exact(columns::WIDTH) {
-        let active = row[columns::ACTIVE];
-        let count = [(Val::ONE, 1), (-Val::ONE, -1)]
-            .into_iter()
-            .find_map(|(v, c)| (v == active).then_some(c))
-            .unwrap_or(0);
+        let count = counted(row);
         for m in row_messages(row) {
             add(m, count);
         }
@@ -139,20 +145,84 @@ pub fn numbers(r: &mut Row, values: [u64; 7], counted: i64) {
     };
 }
 
+/// The statement a transfer row's signature lookup names, as the AIR reads it: the sender's
+/// key, the epoch (nonce limbs 0 and 1), the message on chain `chain_id`.
+fn signed_message(row: &[Val], chain_id: u32) -> Vec<u32> {
+    use columns::*;
+    let nonce = &row[limbs_of(5)..limbs_of(5) + LIMBS];
+    let epoch = nonce[0] + Val::from_u32(1 << 16) * nonce[1];
+    let half = |x: u32, k: u32| Val::from_u32((x >> (16 * k)) & 0xffff);
+    let amount = &row[limbs_of(0)..limbs_of(0) + LIMBS];
+    let mut m: Vec<Val> = row[SENDER_KEY..SENDER_KEY + 8].to_vec();
+    m.extend([
+        epoch,
+        Val::from_u16(TRANSFER_TAG),
+        half(chain_id, 0),
+        half(chain_id, 1),
+    ]);
+    m.extend([row[FROM_LO], row[FROM_HI], row[TO_LO], row[TO_HI]]);
+    m.extend(amount);
+    m.push(Val::ZERO);
+    m.iter().map(|v| v.as_canonical_u32()).collect()
+}
+
+fn statement_message(s: &Statement) -> Vec<u32> {
+    let mut m: Vec<Val> = s.key.to_elements().to_vec();
+    m.push(Val::from_u32(s.epoch));
+    m.extend(s.message);
+    m.iter().map(|v| v.as_canonical_u32()).collect()
+}
+
+/// The verified statements the verification tables must provide for the signature lookups to
+/// balance: each row's counted by its `ACTIVE` (+1 or −1). A statement left needed must be one
+/// of `signed` (a true signature the attacker holds, as the published block's): any other
+/// cannot be proven, only cancelled.
+pub fn verified(transfer_rows: &[Val], chain_id: u32, signed: &[Statement]) -> Vec<Statement> {
+    let mut net: BTreeMap<Vec<u32>, i64> = BTreeMap::new();
+    for row in transfer_rows.chunks_exact(columns::WIDTH) {
+        let count = counted(row);
+        if count != 0 {
+            *net.entry(signed_message(row, chain_id)).or_default() += count;
+        }
+    }
+    let mut list = Vec::new();
+    for (message, count) in net {
+        assert!(count >= 0, "a statement is needed {count} times");
+        if count > 0 {
+            let s = signed
+                .iter()
+                .find(|s| statement_message(s) == message)
+                .expect("a statement no one signed is left");
+            list.extend(std::iter::repeat_n(s.clone(), count as usize));
+        }
+    }
+    list
+}
+
 /// Whether the tables of `claim` accept the transfer rows `transfers` and the update groups
-/// `updates` (their rows, `update::WIDTH` each), with the compression table an attacker would
-/// give them ([`provided`]): proven, then verified.
-pub fn accepted(claim: &Claim, transfers: RowMajorMatrix<Val>, updates: Vec<Val>) -> bool {
+/// `updates` (their rows, `update::WIDTH` each), with the verified statements ([`verified`],
+/// from the true signatures `signed`) and the compression table ([`provided`]) an attacker
+/// would give them: proven, then verified.
+pub fn accepted(
+    claim: &Claim,
+    transfers: RowMajorMatrix<Val>,
+    updates: Vec<Val>,
+    signed: &[Statement],
+) -> bool {
     let tables = Transfers.tables(&claim.to_bytes(), 0).unwrap();
-    assert_eq!(1 << tables[1].log_height, updates.len() / update::WIDTH);
-    let compressions = bus::generate(
-        &provided(&transfers.values, &updates),
-        1 << tables[2].log_height,
-    );
+    let h: Vec<usize> = tables.iter().map(|t| 1 << t.log_height).collect();
+    assert_eq!(h[1], updates.len() / update::WIDTH);
+    let statements = verified(&transfers.values, claim.chain_id, signed);
+    let v = l2x_programs::signatures::trace::verification(&statements, [h[2], h[3], h[4]]);
+    let mut compressions = provided(&transfers.values, &updates);
+    compressions.extend(v.compressions);
     let witness = [
         transfers,
         RowMajorMatrix::new(updates, update::WIDTH),
-        compressions,
+        v.verify,
+        v.chains,
+        v.paths,
+        bus::generate(&compressions, h[5]),
     ];
     match prove_tables(&transfers::ID, &tables, &witness) {
         Ok(seal) => verify_tables(&transfers::ID, &tables, &seal).is_ok(),

@@ -2,6 +2,7 @@
 //! its transfers.
 
 use l2x_air::Val;
+use l2x_sig::Signature;
 use p3_field::PrimeCharacteristicRing;
 use p3_koala_bear::default_koalabear_poseidon2_16;
 
@@ -14,11 +15,16 @@ use crate::poseidon2::{Digest, compress, digest_from_bytes, digest_to_bytes};
 
 /// The commitment to a block's transfers: from c = 0, for each transfer
 /// c ← Poseidon2(Poseidon2(c ‖ from, to, amount) ‖ nonce)[0..8], every number in 16-bit limbs
-/// (see [`commitment_blocks`]). The key is not part of it.
+/// (see [`commitment_blocks`]). The signature is not part of it.
 pub fn commitment<'a>(transfers: impl IntoIterator<Item = &'a Transfer>) -> Digest {
+    commitment_of(transfers.into_iter().map(published_bytes))
+}
+
+/// The commitment of published transfers (see [`commitment`]).
+fn commitment_of(published: impl Iterator<Item = [u8; PUBLISHED_TRANSFER_BYTES]>) -> Digest {
     let perm = default_koalabear_poseidon2_16();
-    transfers.into_iter().fold([Val::ZERO; DIGEST], |c, t| {
-        let [first, second] = commitment_blocks(t);
+    published.fold([Val::ZERO; DIGEST], |c, t| {
+        let [first, second] = blocks_of(&t);
         let mid = compress(&perm, &c, &first);
         compress(&perm, &mid, &second)
     })
@@ -27,13 +33,19 @@ pub fn commitment<'a>(transfers: impl IntoIterator<Item = &'a Transfer>) -> Dige
 /// The two blocks a transfer adds to the commitment: (from lo, from hi, to lo, to hi, amount's
 /// four limbs) and (nonce's four limbs, four zeros).
 pub fn commitment_blocks(t: &Transfer) -> [Digest; 2] {
+    blocks_of(&published_bytes(t))
+}
+
+fn blocks_of(published: &[u8; PUBLISHED_TRANSFER_BYTES]) -> [Digest; 2] {
+    let (from, to) = (u32_at(published, 0), u32_at(published, 4));
+    let (amount, nonce) = (u64_at(published, 8), u64_at(published, 16));
     let halves = |x: u32| [x as u16, (x >> 16) as u16];
-    let first: Vec<u16> = halves(t.from)
+    let first: Vec<u16> = halves(from)
         .into_iter()
-        .chain(halves(t.to))
-        .chain(limbs(t.amount))
+        .chain(halves(to))
+        .chain(limbs(amount))
         .collect();
-    let nonce = limbs(t.nonce);
+    let nonce = limbs(nonce);
     [
         std::array::from_fn(|j| Val::from_u16(first[j])),
         std::array::from_fn(|j| Val::from_u16(if j < 4 { nonce[j] } else { 0 })),
@@ -56,17 +68,10 @@ pub fn commitment_of_published(bytes: &[u8]) -> Option<(Digest, usize)> {
     if !bytes.len().is_multiple_of(PUBLISHED_TRANSFER_BYTES) {
         return None;
     }
-    let transfers: Vec<Transfer> = bytes
-        .chunks_exact(PUBLISHED_TRANSFER_BYTES)
-        .map(|r| Transfer {
-            from: u32_at(r, 0),
-            to: u32_at(r, 4),
-            amount: u64_at(r, 8),
-            nonce: u64_at(r, 16),
-            key: [Val::ZERO; DIGEST],
-        })
-        .collect();
-    Some((commitment(&transfers), transfers.len()))
+    let records = bytes.chunks_exact(PUBLISHED_TRANSFER_BYTES);
+    let count = records.len();
+    let records = records.map(|r| std::array::from_fn(|k| r[k]));
+    Some((commitment_of(records), count))
 }
 
 fn u32_at(b: &[u8], at: usize) -> u32 {
@@ -96,9 +101,10 @@ pub enum ParseError {
 }
 
 impl Block {
-    /// Reads a block: u32 LE account count, the accounts ([`ACCOUNT_BYTES`] each, by strictly
-    /// ascending index), u32 LE transfer count, the transfers ([`TRANSFER_BYTES`] each).
-    /// Digests are eight u32 LE elements below the field's modulus.
+    /// Reads a block: u32 LE chain id, u32 LE account count, the accounts ([`ACCOUNT_BYTES`]
+    /// each, by strictly ascending index), u32 LE transfer count, the transfers
+    /// ([`TRANSFER_BYTES`] each). Keys and signatures are u32 LE elements below the field's
+    /// modulus.
     pub fn parse(input: &[u8]) -> Result<Self, ParseError> {
         let malformed = |r: String| ParseError::Malformed(r);
         let count = |at: usize, what: &'static str, limit: usize| {
@@ -118,8 +124,15 @@ impl Block {
             }
             Ok(n)
         };
-        let n = count(0, "the number of accounts", MAX_ACCOUNTS)?;
-        let accounts_end = 4 + n * ACCOUNT_BYTES;
+        if input.len() < 4 {
+            return Err(malformed(format!(
+                "{} bytes end before the chain id",
+                input.len()
+            )));
+        }
+        let chain_id = u32_at(input, 0);
+        let n = count(4, "the number of accounts", MAX_ACCOUNTS)?;
+        let accounts_end = 8 + n * ACCOUNT_BYTES;
         let m = count(accounts_end, "the number of transfers", MAX_TRANSFERS)?;
         let expected = accounts_end + 4 + m * TRANSFER_BYTES;
         if input.len() != expected {
@@ -136,7 +149,7 @@ impl Block {
             })
         };
         let mut accounts: Vec<(u32, Account)> = Vec::with_capacity(n);
-        for (i, r) in input[4..accounts_end]
+        for (i, r) in input[8..accounts_end]
             .chunks_exact(ACCOUNT_BYTES)
             .enumerate()
         {
@@ -149,7 +162,7 @@ impl Block {
             let account = Account {
                 balance: u64_at(r, 4),
                 nonce: u64_at(r, 12),
-                owner: digest(&r[20..], "the owner hash of account", i)?,
+                key: digest(&r[20..], "the public key of account", i)?,
             };
             accounts.push((index, account));
         }
@@ -162,11 +175,16 @@ impl Block {
                     to: u32_at(r, 4),
                     amount: u64_at(r, 8),
                     nonce: u64_at(r, 16),
-                    key: digest(&r[24..], "the key of transfer", i)?,
+                    signature: Box::new(
+                        Signature::from_bytes(&r[PUBLISHED_TRANSFER_BYTES..]).map_err(|e| {
+                            malformed(format!("the signature of transfer {i}: {e}"))
+                        })?,
+                    ),
                 })
             })
             .collect::<Result<_, _>>()?;
         Ok(Self {
+            chain_id,
             accounts,
             transfers,
         })
@@ -175,19 +193,20 @@ impl Block {
     /// The block's bytes, as [`Block::parse`] reads them.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(
-            8 + self.accounts.len() * ACCOUNT_BYTES + self.transfers.len() * TRANSFER_BYTES,
+            12 + self.accounts.len() * ACCOUNT_BYTES + self.transfers.len() * TRANSFER_BYTES,
         );
+        out.extend(self.chain_id.to_le_bytes());
         out.extend((self.accounts.len() as u32).to_le_bytes());
         for (index, a) in &self.accounts {
             out.extend(index.to_le_bytes());
             out.extend(a.balance.to_le_bytes());
             out.extend(a.nonce.to_le_bytes());
-            out.extend(digest_to_bytes(&a.owner));
+            out.extend(digest_to_bytes(&a.key));
         }
         out.extend((self.transfers.len() as u32).to_le_bytes());
         for t in &self.transfers {
             out.extend(published_bytes(t));
-            out.extend(digest_to_bytes(&t.key));
+            out.extend(t.signature.to_bytes());
         }
         out
     }
@@ -207,9 +226,9 @@ impl Block {
             .iter()
             .enumerate()
             .map(|(position, t)| {
-                apply(&mut tree, t).map_err(|fault| Refused {
+                apply(&mut tree, self.chain_id, t).map_err(|fault| Refused {
                     position,
-                    transfer: *t,
+                    transfer: t.clone(),
                     fault,
                 })
             })

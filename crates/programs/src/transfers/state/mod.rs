@@ -5,6 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use l2x_air::Val;
+use l2x_sig::params::{LIFETIME, PUBLIC_KEY_BYTES, SIGNATURE_BYTES};
+use l2x_sig::{Message, PublicKey, Signature};
 use p3_field::PrimeCharacteristicRing;
 use p3_koala_bear::{Poseidon2KoalaBear, default_koalabear_poseidon2_16};
 
@@ -23,27 +25,32 @@ pub const DEPTH: usize = 32;
 pub const MAX_ACCOUNTS: usize = 1 << 16;
 /// The most transfers in a block.
 pub const MAX_TRANSFERS: usize = 2048;
-/// Bytes of an account in a block: index u32, balance u64, nonce u64, owner hash.
-pub const ACCOUNT_BYTES: usize = 4 + 8 + 8 + 4 * DIGEST;
-/// Bytes of a transfer in a block: from u32, to u32, amount u64, nonce u64, the sender's key.
-pub const TRANSFER_BYTES: usize = PUBLISHED_TRANSFER_BYTES + 4 * DIGEST;
-/// Bytes of a transfer as published (in a blob): from, to, amount, nonce — not the key.
+/// Bytes of an account in a block: index u32, balance u64, nonce u64, public key.
+pub const ACCOUNT_BYTES: usize = 4 + 8 + 8 + PUBLIC_KEY_BYTES;
+/// Bytes of a transfer in a block: from u32, to u32, amount u64, nonce u64, the sender's
+/// signature.
+pub const TRANSFER_BYTES: usize = PUBLISHED_TRANSFER_BYTES + SIGNATURE_BYTES;
+/// Bytes of a transfer as published (in a blob): from, to, amount, nonce — not the signature.
 pub const PUBLISHED_TRANSFER_BYTES: usize = 4 + 4 + 8 + 8;
+/// The first element of every transfer's signed message: it names the message's kind
+/// (a transfer, this layout), so a key's signature on a transfer is never read as another
+/// kind of message.
+pub const TRANSFER_TAG: u16 = 0x7472;
 
-/// An account: the leaf at its index is `Poseidon2(balance limbs ‖ nonce limbs ‖ owner)[0..8]`
+/// An account: the leaf at its index is `Poseidon2(balance limbs ‖ nonce limbs ‖ key)[0..8]`
 /// (see [`Account::leaf`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Account {
     /// The balance.
     pub balance: u64,
-    /// How many transfers the account has sent.
+    /// How many transfers the account has sent: the epoch its next transfer is signed at.
     pub nonce: u64,
-    /// The owner hash: `Poseidon2(key ‖ 0)[0..8]` of the owner's key (see [`owner_hash`]).
-    pub owner: Digest,
+    /// The owner's public key ([`l2x_sig::PublicKey::to_elements`]: root ‖ parameter).
+    pub key: Digest,
 }
 
-/// A transfer, with the key that authorises it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A transfer, with the sender's signature that authorises it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transfer {
     /// The sender's index.
     pub from: u32,
@@ -51,16 +58,19 @@ pub struct Transfer {
     pub to: u32,
     /// The amount moved.
     pub amount: u64,
-    /// The sender's nonce before this transfer.
+    /// The sender's nonce before this transfer: the epoch of the one-time key that signs it.
     pub nonce: u64,
-    /// The sender's key: a preimage of the sender's owner hash.
-    pub key: Digest,
+    /// The sender's signature of [`Transfer::message`] at epoch `nonce` (boxed: 1,164 bytes).
+    pub signature: Box<Signature>,
 }
 
-/// A block as the `transfers` program reads it: the accounts of the state it applies to, then
-/// the transfers.
+/// A block as the `transfers` program reads it: the rollup's chain id, the accounts of the
+/// state it applies to, then the transfers.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Block {
+    /// The rollup's chain id: part of every signed message, so a signature made for one
+    /// rollup is not valid on another.
+    pub chain_id: u32,
     /// The pre-state's accounts, by ascending index.
     pub accounts: Vec<(u32, Account)>,
     /// The transfers, in order.
@@ -79,7 +89,7 @@ pub struct Refused {
 }
 
 /// What makes a transfer invalid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fault {
     /// No account has this index.
     UnknownAccount(u32),
@@ -98,10 +108,10 @@ pub enum Fault {
         /// The sender's nonce.
         expected: u64,
     },
-    /// The sender's nonce is u64::MAX: it cannot send again.
-    NonceExhausted,
-    /// The key is not a preimage of the sender's owner hash.
-    WrongKey,
+    /// The nonce is not below the keys' lifetime 2^30: no one-time key can sign it.
+    NonceBeyondLifetime,
+    /// The signature is not the sender's on this transfer at this nonce.
+    BadSignature(l2x_sig::Error),
 }
 
 impl fmt::Display for Refused {
@@ -112,7 +122,7 @@ impl fmt::Display for Refused {
             "transfer {} ({} -> {}, amount {}, nonce {}): ",
             self.position, t.from, t.to, t.amount, t.nonce
         )?;
-        match self.fault {
+        match &self.fault {
             Fault::UnknownAccount(index) => write!(f, "unknown account {index}"),
             Fault::Overdraft { balance } => write!(f, "overdraft: the sender holds {balance}"),
             Fault::Overflow { balance } => write!(
@@ -122,15 +132,41 @@ impl fmt::Display for Refused {
             Fault::WrongNonce { expected } => {
                 write!(f, "wrong nonce: the sender's nonce is {expected}")
             }
-            Fault::NonceExhausted => write!(f, "the sender's nonce is u64::MAX"),
-            Fault::WrongKey => write!(f, "the key is not the sender's (owner hash mismatch)"),
+            Fault::NonceBeyondLifetime => {
+                write!(f, "the nonce is not below the keys' lifetime 2^30")
+            }
+            Fault::BadSignature(e) => write!(f, "the sender's signature does not verify: {e}"),
         }
     }
 }
 
-/// The owner hash of `key`: `Poseidon2(key ‖ 0)[0..8]`.
-pub fn owner_hash(perm: &Poseidon2KoalaBear<16>, key: &Digest) -> Digest {
-    compress(perm, key, &[Val::ZERO; DIGEST])
+/// The message a transfer's sender signs, at the epoch of the transfer's nonce:
+/// `[tag, chain lo, chain hi, from lo, from hi, to lo, to hi, amount's four limbs, 0]`, in 16-bit
+/// halves and limbs ([`TRANSFER_TAG`]). The nonce is not in the message: it is the epoch, which
+/// the signature binds.
+pub fn message(chain_id: u32, from: u32, to: u32, amount: u64) -> Message {
+    let half = |x: u32, k: u32| (x >> (16 * k)) as u16;
+    let a = limbs(amount);
+    l2x_sig::message_of_u16([
+        TRANSFER_TAG,
+        half(chain_id, 0),
+        half(chain_id, 1),
+        half(from, 0),
+        half(from, 1),
+        half(to, 0),
+        half(to, 1),
+        a[0],
+        a[1],
+        a[2],
+        a[3],
+    ])
+}
+
+impl Transfer {
+    /// What the sender signs (see [`message`]).
+    pub fn message(&self, chain_id: u32) -> Message {
+        message(chain_id, self.from, self.to, self.amount)
+    }
 }
 
 /// The four 16-bit limbs of `x`, least significant first.
@@ -139,10 +175,15 @@ pub fn limbs(x: u64) -> [u16; 4] {
 }
 
 impl Account {
-    /// The leaf: `Poseidon2(balance limbs ‖ nonce limbs ‖ owner)[0..8]`, limbs of 16 bits, least
+    /// The leaf: `Poseidon2(balance limbs ‖ nonce limbs ‖ key)[0..8]`, limbs of 16 bits, least
     /// significant first.
     pub fn leaf(&self, perm: &Poseidon2KoalaBear<16>) -> Digest {
-        compress(perm, &self.values(), &self.owner)
+        compress(perm, &self.values(), &self.key)
+    }
+
+    /// The owner's public key.
+    pub fn public_key(&self) -> PublicKey {
+        PublicKey::from_elements(&self.key)
     }
 
     /// The left half of the leaf's compression: balance limbs then nonce limbs.
@@ -276,21 +317,31 @@ pub struct Step {
     pub receiver_siblings: [Digest; DEPTH],
 }
 
-/// Applies one transfer to `tree`, or says why it is invalid (leaving `tree` as it was).
-pub fn apply(tree: &mut Tree, t: &Transfer) -> Result<Step, Fault> {
+/// Applies one transfer of the rollup `chain_id` to `tree`, or says why it is invalid (leaving
+/// `tree` as it was).
+pub fn apply(tree: &mut Tree, chain_id: u32, t: &Transfer) -> Result<Step, Fault> {
     let sender = *tree.account(t.from).ok_or(Fault::UnknownAccount(t.from))?;
     if tree.account(t.to).is_none() {
         return Err(Fault::UnknownAccount(t.to));
-    }
-    if owner_hash(tree.permutation(), &t.key) != sender.owner {
-        return Err(Fault::WrongKey);
     }
     if t.nonce != sender.nonce {
         return Err(Fault::WrongNonce {
             expected: sender.nonce,
         });
     }
-    let nonce = sender.nonce.checked_add(1).ok_or(Fault::NonceExhausted)?;
+    let epoch = u32::try_from(t.nonce)
+        .ok()
+        .filter(|&e| u64::from(e) < LIFETIME)
+        .ok_or(Fault::NonceBeyondLifetime)?;
+    l2x_sig::verify(
+        &sender.public_key(),
+        epoch,
+        &t.message(chain_id),
+        &t.signature,
+    )
+    .map_err(Fault::BadSignature)?;
+    // Below the lifetime 2^30, so the increment cannot overflow.
+    let nonce = sender.nonce + 1;
     let balance = sender
         .balance
         .checked_sub(t.amount)
@@ -327,7 +378,7 @@ pub fn apply(tree: &mut Tree, t: &Transfer) -> Result<Step, Fault> {
     let receiver_siblings = tree.siblings(t.to);
     tree.set(t.to, receiver_after);
     Ok(Step {
-        transfer: *t,
+        transfer: t.clone(),
         sender: (sender, sender_after),
         receiver: (receiver, receiver_after),
         sender_siblings,

@@ -1,0 +1,172 @@
+//! Shared by the `transfers` forgeries: signing forged rows and proving the six tables.
+//!
+//! A forgery aimed at one constraint family gives each row its sender's *true* signature of the
+//! message the row names (the tests hold every wallet they make), so the signature lookup
+//! balances and only the family under test can reject the row. Forgeries of the signature
+//! lookup itself (`transfers_signed.rs`) build their statements by hand.
+#![allow(dead_code)] // each test binary uses a part
+
+use std::collections::BTreeMap;
+use std::sync::{LazyLock, Mutex};
+
+use l2x_air::{AirProgram, Val};
+use l2x_programs::Transfers;
+use l2x_programs::poseidon2::{Digest, bus};
+use l2x_programs::signatures::{Statement, trace as sig_trace};
+use l2x_programs::transfers::columns;
+use l2x_programs::transfers::fixture::Wallet;
+use l2x_programs::transfers::state::TRANSFER_TAG;
+use l2x_programs::transfers::trace::{self, Row, Traces};
+use l2x_programs::transfers::{self, Block, Claim, Tree};
+use l2x_sig::{PublicKey, SecretKey};
+use l2x_stark::{prove_tables, verify_tables};
+use p3_field::{PrimeCharacteristicRing, PrimeField32};
+use p3_matrix::dense::RowMajorMatrix;
+
+/// Every secret key of the wallets made by [`wallet`], by public key.
+static KEYS: LazyLock<Mutex<BTreeMap<Vec<u32>, SecretKey>>> = LazyLock::new(Mutex::default);
+
+fn id(key: &Digest) -> Vec<u32> {
+    key.iter().map(|v| v.as_canonical_u32()).collect()
+}
+
+/// [`Wallet::genesis`], its keys kept for [`statement`].
+pub fn wallet(n: usize, seed: u64) -> Wallet {
+    let wallet = Wallet::genesis(n, seed);
+    let mut keys = KEYS.lock().unwrap();
+    for h in wallet.accounts.values() {
+        keys.insert(id(&h.key.public_key().to_elements()), h.key.clone());
+    }
+    wallet
+}
+
+/// The statement the signature lookup of a transfer-table row names (its cells read as the AIR
+/// reads them), signed by the secret of the row's sender key ([`wallet`]'s); `None` if that key
+/// is unknown or cannot sign the row's epoch.
+pub fn statement(row: &[Val], chain_id: u32) -> Option<Statement> {
+    use columns::*;
+    let key: Digest = std::array::from_fn(|j| row[SENDER_KEY + j]);
+    let nonce = &row[limbs_of(5)..];
+    let epoch = (nonce[0] + Val::from_u32(1 << 16) * nonce[1]).as_canonical_u32();
+    let amount = &row[limbs_of(0)..];
+    let half = |x: u32, k: u32| Val::from_u32((x >> (16 * k)) & 0xffff);
+    let tag = Val::from_u16(TRANSFER_TAG);
+    let message = [
+        tag,
+        half(chain_id, 0),
+        half(chain_id, 1),
+        row[FROM_LO],
+        row[FROM_HI],
+        row[TO_LO],
+        row[TO_HI],
+        amount[0],
+        amount[1],
+        amount[2],
+        amount[3],
+        Val::ZERO,
+    ];
+    let keys = KEYS.lock().unwrap();
+    let signature = keys.get(&id(&key))?.sign(epoch, &message).ok()?;
+    Some(Statement {
+        key: PublicKey::from_elements(&key),
+        epoch,
+        message,
+        signature,
+    })
+}
+
+/// The statements the transfer rows' signature lookups need, each signed by its sender
+/// ([`statement`]): a row counted c times (`ACTIVE` = c, a small number) needs its own c
+/// times.
+pub fn statements(transfers: &RowMajorMatrix<Val>, chain_id: u32) -> Vec<Statement> {
+    let mut list = Vec::new();
+    for row in transfers.values.chunks_exact(columns::WIDTH) {
+        let count = row[columns::ACTIVE].as_canonical_u32();
+        if (1..16).contains(&count)
+            && let Some(s) = statement(row, chain_id)
+        {
+            list.extend(std::iter::repeat_n(s, count as usize));
+        }
+    }
+    list
+}
+
+/// Whether `rows` (the transfer table's, applied from the block's pre-state) verify, their
+/// traces and claim edited by `edit` first, with the verification tables of `statements` — or,
+/// if `None`, of what each row names signed by its sender ([`statements`]). The transfer and
+/// update tables keep the heights of the rows' count; the others take the claim's.
+pub fn rows_accepted(
+    block: &Block,
+    rows: &[Row],
+    edit: impl FnOnce(&mut Traces, &mut Claim),
+    statements: Option<&[Statement]>,
+) -> bool {
+    let old_root = Tree::new(block.accounts.iter().copied()).root();
+    let mut claim = Claim {
+        old_root,
+        new_root: old_root,
+        commitment: old_root,
+        count: rows.len() as u32,
+        chain_id: block.chain_id,
+    };
+    let h = heights(&claim);
+    let mut traces = trace::generate(rows, old_root, h[0], h[1]);
+    (claim.new_root, claim.commitment) = (traces.outcome.new_root, traces.outcome.commitment);
+    edit(&mut traces, &mut claim);
+    let (t, u, c) = (traces.transfers, traces.updates, &traces.compressions);
+    match statements {
+        Some(statements) => accepted_signed(&claim, t, u, c, statements),
+        None => accepted(&claim, t, u, c),
+    }
+}
+
+/// The six tables' heights (rows) for `claim`.
+pub fn heights(claim: &Claim) -> Vec<usize> {
+    Transfers
+        .tables(&claim.to_bytes(), 0)
+        .unwrap()
+        .iter()
+        .map(|t| 1 << t.log_height)
+        .collect()
+}
+
+/// Whether the tables of `claim` accept the transfer and update traces, the verification
+/// tables of the statements the transfer rows need ([`statements`]: each signed by its sender),
+/// and the compression table of `compressions` (the transfer and update tables') with the
+/// verifications' own: proven, then verified.
+pub fn accepted(
+    claim: &Claim,
+    transfers: RowMajorMatrix<Val>,
+    updates: RowMajorMatrix<Val>,
+    compressions: &[(Digest, Digest)],
+) -> bool {
+    let statements = statements(&transfers, claim.chain_id);
+    accepted_signed(claim, transfers, updates, compressions, &statements)
+}
+
+/// As [`accepted`], with the verification tables of `statements` (whatever the rows name).
+pub fn accepted_signed(
+    claim: &Claim,
+    transfers: RowMajorMatrix<Val>,
+    updates: RowMajorMatrix<Val>,
+    compressions: &[(Digest, Digest)],
+    statements: &[Statement],
+) -> bool {
+    let tables = Transfers.tables(&claim.to_bytes(), 0).unwrap();
+    let h = heights(claim);
+    let v = sig_trace::verification(statements, [h[2], h[3], h[4]]);
+    let mut all = compressions.to_vec();
+    all.extend(v.compressions);
+    let witness = [
+        transfers,
+        updates,
+        v.verify,
+        v.chains,
+        v.paths,
+        bus::generate(&all, h[5]),
+    ];
+    match prove_tables(&transfers::ID, &tables, &witness) {
+        Ok(seal) => verify_tables(&transfers::ID, &tables, &seal).is_ok(),
+        Err(_) => false,
+    }
+}

@@ -1,0 +1,143 @@
+//! Signed transfers: the transfer table's lookup of a verified signature names the sender's
+//! key, the nonce as the epoch, the transfer's from, to and amount and the chain id, so a
+//! signature of anything else — another message, another nonce's one-time key, the receiver's
+//! key, another rollup — leaves the lookup unmatched. Each forgery gives the verification
+//! tables a *true* signature of the other statement (the test holds every key), so only the
+//! lookup's message can reject it. The signature's own checks (chain steps, the chunk sum, the
+//! path) are the `signatures` tables' forgeries (`signatures.rs`): the same tables verify here.
+//!
+//! Mutation-checked (each change to the transfer table's AIR makes its forgery verify):
+//! `RECEIVER_KEY` in place of `SENDER_KEY` in the lookup (the receiver's signature), and
+//! deleting the zero check of nonce bits 30–63 (a nonce of 2^32 signed with one-time key 0).
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+mod signed;
+
+use l2x_air::Val;
+use l2x_programs::signatures::Statement;
+use l2x_programs::transfers::fixture::Wallet;
+use l2x_programs::transfers::state::{self, Fault};
+use l2x_programs::transfers::trace::{self, Row};
+use l2x_programs::transfers::{self, Block, Tree};
+use p3_field::PrimeCharacteristicRing;
+
+/// A wallet of four accounts and a block of two transfers: a → b (5), then b → c (3).
+fn setup(seed: u64) -> (Wallet, Block) {
+    let wallet = signed::wallet(4, seed);
+    let i: Vec<u32> = wallet.accounts.keys().copied().collect();
+    let first = wallet.sign(i[0], i[1], 5).unwrap();
+    let second = wallet.sign(i[1], i[2], 3).unwrap();
+    let block = Block {
+        chain_id: wallet.chain_id,
+        accounts: wallet.state(),
+        transfers: vec![first, second],
+    };
+    (wallet, block)
+}
+
+/// The rows and the honest statements of a block.
+fn rows(block: &Block) -> (Vec<Row>, Vec<Statement>) {
+    let (_, steps, _) = block.apply().unwrap();
+    let statements = steps
+        .iter()
+        .map(|s| transfers::statement(s, block.chain_id))
+        .collect();
+    (steps.iter().map(Row::new).collect(), statements)
+}
+
+/// Whether the rows, from the block's pre-state, verify with the verification tables of
+/// `statements`.
+fn accepted(block: &Block, rows: &[Row], statements: &[Statement]) -> bool {
+    signed::rows_accepted(block, rows, |_, _| {}, Some(statements))
+}
+
+/// Whether a block of the first transfer verifies when its statement is `forge`'s (a true
+/// signature of another statement by a key of the wallet). One transfer: a mutation of the
+/// lookup then changes nothing but what the forgery exploits.
+fn forged(seed: u64, forge: impl FnOnce(&Wallet, &Block, &mut Statement)) -> bool {
+    let (wallet, mut block) = setup(seed);
+    block.transfers.truncate(1);
+    let (rows, mut statements) = rows(&block);
+    forge(&wallet, &block, &mut statements[0]);
+    accepted(&block, &rows, &statements)
+}
+
+/// Signs `s`'s message at `s`'s epoch with the key of account `index` (and names that key).
+fn sign_as(wallet: &Wallet, index: u32, s: &mut Statement) {
+    let key = &wallet.accounts[&index].key;
+    s.key = key.public_key();
+    s.signature = key.sign(s.epoch, &s.message).unwrap();
+}
+
+#[test]
+fn honest_signatures_are_accepted() {
+    assert!(forged(81, |_, _, _| {}));
+}
+
+#[test]
+fn a_missing_signature_is_rejected() {
+    let (_, block) = setup(82);
+    let (rows, statements) = rows(&block);
+    assert!(!accepted(&block, &rows, &statements[1..]));
+}
+
+#[test]
+fn a_signature_of_another_message_is_rejected() {
+    // The sender's true signature, at the right nonce, of the transfer with amount 6.
+    assert!(!forged(83, |wallet, block, s| {
+        let t = &block.transfers[0];
+        s.message = state::message(block.chain_id, t.from, t.to, t.amount + 1);
+        sign_as(wallet, t.from, s);
+    }));
+}
+
+#[test]
+fn another_nonces_one_time_key_is_rejected() {
+    // The sender's true signature of the same transfer with its next nonce's one-time key.
+    assert!(!forged(84, |wallet, block, s| {
+        s.epoch += 1;
+        sign_as(wallet, block.transfers[0].from, s);
+    }));
+}
+
+#[test]
+fn the_receivers_signature_is_rejected() {
+    // The receiver's key signs the sender's transfer (at the same epoch).
+    assert!(!forged(85, |wallet, block, s| {
+        sign_as(wallet, block.transfers[0].to, s);
+    }));
+}
+
+#[test]
+fn a_signature_for_another_rollup_is_rejected() {
+    assert!(!forged(86, |wallet, block, s| {
+        let t = &block.transfers[0];
+        s.message = state::message(block.chain_id + 1, t.from, t.to, t.amount);
+        sign_as(wallet, t.from, s);
+    }));
+}
+
+#[test]
+fn the_nonce_is_below_the_lifetime() {
+    // The sender's account holds nonce 2^32 and its transfer is signed with one-time key 0
+    // (2^32's low limbs): one-time keys would be reused every 2^32 transfers. Natively refused;
+    // the forged rows keep every other relation.
+    let (_, mut block) = setup(87);
+    block.transfers.truncate(1);
+    let (mut rows, statements) = rows(&block);
+    block.accounts[0].1.nonce = 1 << 32;
+    block.transfers[0].nonce = 1 << 32;
+    let err = block.apply().unwrap_err();
+    assert_eq!(err.fault, Fault::NonceBeyondLifetime);
+    let r = &mut rows[0];
+    r.set_number(5, 1 << 32);
+    r.set_number(6, (1 << 32) + 1);
+    r.carries[2] = trace::carries(1 << 32, 0, 1);
+    assert_eq!(r.epoch(), Val::ZERO);
+    let mut tree = Tree::new(block.accounts.iter().copied());
+    let (sender, _) = r.new_leaves();
+    r.sender_siblings = tree.siblings(r.from);
+    tree.set_leaf(r.from, sender);
+    r.receiver_siblings = tree.siblings(r.to);
+    assert!(!accepted(&block, &rows, &statements));
+}
