@@ -43,7 +43,9 @@ impl Harness {
         config.poll = Duration::from_millis(10);
         let service = Service::start(Arc::clone(&store), executor, config).unwrap();
         let limits = Limits {
-            max_body: 4096,
+            // Small enough for the tests of the limit; a signed block of two transfers (hex,
+            // about 5 KiB) fits.
+            max_body: 16 << 10,
             ..Limits::default()
         };
         let router = api::router(service.state.clone(), &limits);
@@ -404,7 +406,7 @@ async fn bad_requests_are_refused_naming_the_field() {
     }
     let huge = format!(
         r#"{{"program": "sha256", "input": "{}"}}"#,
-        "a".repeat(5000)
+        "a".repeat(20_000)
     );
     let (status, answer) = h.call("POST", "/v1/jobs", Some(&huge), None).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
