@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod cancel;
+mod signed;
 
 use cancel::{AMOUNT, PAID, PAID_NEW, made_up, numbers};
 use l2x_air::{AirProgram, Val};

@@ -14,11 +14,11 @@
 mod signed;
 
 use l2x_air::Val;
-use l2x_programs::signatures::Statement;
+use l2x_programs::signatures::{self, Statement};
 use l2x_programs::transfers::fixture::Wallet;
 use l2x_programs::transfers::state::{self, Fault};
 use l2x_programs::transfers::trace::{self, Row};
-use l2x_programs::transfers::{self, Block, Tree};
+use l2x_programs::transfers::{self, Block, Claim, Tree};
 use p3_field::PrimeCharacteristicRing;
 
 /// A wallet of four accounts and a block of two transfers: a → b (5), then b → c (3).
@@ -140,4 +140,30 @@ fn the_nonce_is_below_the_lifetime() {
     tree.set_leaf(r.from, sender);
     r.receiver_siblings = tree.siblings(r.to);
     assert!(!accepted(&block, &rows, &statements));
+}
+
+#[test]
+fn an_inactive_verification_row_provides_nothing() {
+    // The transfer's true signature, verified in a row marked padding (ACTIVE = 0): its lookups
+    // and its provided statement are counted by ACTIVE, so it provides nothing and the
+    // transfer's lookup is left unmatched. (No constraint to delete: the count is ACTIVE.)
+    let (_, mut block) = setup(88);
+    block.transfers.truncate(1);
+    let (rows, statements) = rows(&block);
+    let old_root = Tree::new(block.accounts.iter().copied()).root();
+    let mut claim = Claim {
+        old_root,
+        new_root: old_root,
+        commitment: old_root,
+        count: 1,
+        chain_id: block.chain_id,
+    };
+    let heights = transfers::log_heights(1, 0);
+    let t = trace::generate(&rows, old_root, 1 << heights[0], 1 << heights[1]);
+    (claim.new_root, claim.commitment) = (t.outcome.new_root, t.outcome.commitment);
+    let mut witness =
+        transfers::witness_traces(t.transfers, t.updates, t.compressions, &statements, heights);
+    assert!(signed::proves(&claim, &witness), "the honest witness");
+    witness[2].values[signatures::columns::ACTIVE] = Val::ZERO;
+    assert!(!signed::proves(&claim, &witness));
 }

@@ -72,7 +72,7 @@ pub struct Wallet {
     pub accounts: BTreeMap<u32, Holding>,
 }
 
-/// A wallet after a block, with the state roots before and after it.
+/// A state after a block, with the roots before and after it.
 #[derive(Debug, Clone)]
 pub struct Applied {
     /// The state after the block.
@@ -360,17 +360,6 @@ impl Wallet {
             accounts: self.state(),
             transfers,
         })
-    }
-
-    /// The wallet after `block`, which must have been made for this state.
-    pub fn apply(&self, block: &Block) -> Result<(Self, Applied), WalletError> {
-        let applied = self.public_state().apply(block)?;
-        let mut next = self.clone();
-        for (i, h) in &mut next.accounts {
-            let a = applied.state.accounts[i];
-            (h.balance, h.nonce) = (a.balance, a.nonce);
-        }
-        Ok((next, applied))
     }
 
     /// The wallet file (the secrets): `L2XWALLT`, version, chain id, count (u32 LE each), then

@@ -50,6 +50,7 @@ pub mod update;
 use l2x_air::{AirProgram, ProgramAir, Table, Val, Witness, log_height_for};
 use l2x_core::{ClaimError, Execution, InputError, Program, ProgramId, PublicField, PublicOutput};
 use p3_field::PrimeCharacteristicRing;
+use p3_matrix::dense::RowMajorMatrix;
 
 pub use air::TransferAir;
 pub use state::{
@@ -220,31 +221,28 @@ pub fn log_heights(count: u32, min_log_rows: usize) -> [usize; 6] {
     ]
 }
 
-/// The witness of applied `rows` (the transfer table's) and the `statements` their senders
-/// signed, from `old_root`, at the heights of `log_heights` — the six traces in table order
-/// and the outcome. Tests give it edited rows and statements.
-pub fn traces(
-    rows: &[trace::Row],
+/// The six traces in table order, at the heights of `log_heights`: the transfer and update
+/// tables as given, the verification tables of `statements` (the statements the transfer rows
+/// look up), and the compression table providing `compressions` (the transfer and update
+/// tables') with the verifications' own. Tests give it edited tables and statements.
+pub fn witness_traces(
+    transfers: RowMajorMatrix<Val>,
+    updates: RowMajorMatrix<Val>,
+    mut compressions: Vec<(Digest, Digest)>,
     statements: &[Statement],
-    old_root: Digest,
     log_heights: [usize; 6],
-) -> (Vec<p3_matrix::dense::RowMajorMatrix<Val>>, trace::Outcome) {
-    let [transfers, updates, verify, chains, paths, compressions] = log_heights.map(|h| 1 << h);
-    let t = trace::generate(rows, old_root, transfers, updates);
-    let mut v = signatures::trace::verification(statements, [verify, chains, paths]);
-    let mut all = t.compressions;
-    all.append(&mut v.compressions);
-    (
-        vec![
-            t.transfers,
-            t.updates,
-            v.verify,
-            v.chains,
-            v.paths,
-            bus::generate(&all, compressions),
-        ],
-        t.outcome,
-    )
+) -> Vec<RowMajorMatrix<Val>> {
+    let [_, _, verify, chains, paths, rows] = log_heights.map(|h| 1 << h);
+    let v = signatures::trace::verification(statements, [verify, chains, paths]);
+    compressions.extend(v.compressions);
+    vec![
+        transfers,
+        updates,
+        v.verify,
+        v.chains,
+        v.paths,
+        bus::generate(&compressions, rows),
+    ]
 }
 
 impl Program for Transfers {
@@ -392,9 +390,10 @@ impl AirProgram for Transfers {
         let statements: Vec<Statement> =
             steps.iter().map(|s| statement(s, claim.chain_id)).collect();
         let heights = log_heights(claim.count, min_log_rows);
-        let (traces, outcome) = traces(&rows, &statements, claim.old_root, heights);
-        debug_assert_eq!(outcome.new_root, claim.new_root);
-        debug_assert_eq!(outcome.commitment, claim.commitment);
+        let t = trace::generate(&rows, claim.old_root, 1 << heights[0], 1 << heights[1]);
+        debug_assert_eq!(t.outcome.new_root, claim.new_root);
+        debug_assert_eq!(t.outcome.commitment, claim.commitment);
+        let traces = witness_traces(t.transfers, t.updates, t.compressions, &statements, heights);
         Ok(Witness {
             execution: Execution {
                 public_values: claim.to_bytes(),

@@ -82,29 +82,6 @@ impl Row {
         }
     }
 
-    /// The message the row's lookup on the verified-signature bus names, on the rollup
-    /// `chain_id`: as [`state::message`](super::state::message) makes it from the row's own
-    /// values (the amount's limbs as the row holds them).
-    pub fn message(&self, chain_id: u32) -> l2x_sig::Message {
-        let [from, to, chain] = [self.from, self.to, chain_id].map(halves);
-        let amount = self.limbs[0];
-        let tag = Val::from_u16(super::state::TRANSFER_TAG);
-        [
-            tag,
-            chain[0],
-            chain[1],
-            from[0],
-            from[1],
-            to[0],
-            to[1],
-            amount[0],
-            amount[1],
-            amount[2],
-            amount[3],
-            Val::ZERO,
-        ]
-    }
-
     /// The epoch the lookup names: the nonce's two low limbs, `limb 0 + 2^16 · limb 1`.
     pub fn epoch(&self) -> Val {
         self.limbs[5][0] + Val::from_u32(1 << 16) * self.limbs[5][1]

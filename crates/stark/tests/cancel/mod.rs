@@ -5,15 +5,13 @@
 
 use std::collections::BTreeMap;
 
-use l2x_air::{AirProgram, Val};
-use l2x_programs::Transfers;
-use l2x_programs::poseidon2::{Digest, bus, compress};
+use crate::signed;
+use l2x_air::Val;
+use l2x_programs::poseidon2::{Digest, compress};
 use l2x_programs::signatures::Statement;
 use l2x_programs::transfers::columns::{self, LIMBS, update};
-use l2x_programs::transfers::state::TRANSFER_TAG;
 use l2x_programs::transfers::trace::{self, Row};
 use l2x_programs::transfers::{self, Claim};
-use l2x_stark::{prove_tables, verify_tables};
 use p3_field::{PrimeCharacteristicRing, PrimeField32};
 use p3_koala_bear::default_koalabear_poseidon2_16;
 use p3_matrix::dense::RowMajorMatrix;
@@ -145,32 +143,21 @@ pub fn numbers(r: &mut Row, values: [u64; 7], counted: i64) {
     };
 }
 
-/// The statement a transfer row's signature lookup names, as the AIR reads it: the sender's
-/// key, the epoch (nonce limbs 0 and 1), the message on chain `chain_id`.
+/// A statement as elements: key ‖ epoch ‖ message.
+fn elements(key: &[Val], epoch: u32, message: &[Val]) -> Vec<u32> {
+    let epoch = [Val::from_u32(epoch)];
+    let all = [key, &epoch[..], message].concat();
+    all.iter().map(|v| v.as_canonical_u32()).collect()
+}
+
+/// The statement a transfer row's signature lookup names ([`signed::named`]), as elements.
 fn signed_message(row: &[Val], chain_id: u32) -> Vec<u32> {
-    use columns::*;
-    let nonce = &row[limbs_of(5)..limbs_of(5) + LIMBS];
-    let epoch = nonce[0] + Val::from_u32(1 << 16) * nonce[1];
-    let half = |x: u32, k: u32| Val::from_u32((x >> (16 * k)) & 0xffff);
-    let amount = &row[limbs_of(0)..limbs_of(0) + LIMBS];
-    let mut m: Vec<Val> = row[SENDER_KEY..SENDER_KEY + 8].to_vec();
-    m.extend([
-        epoch,
-        Val::from_u16(TRANSFER_TAG),
-        half(chain_id, 0),
-        half(chain_id, 1),
-    ]);
-    m.extend([row[FROM_LO], row[FROM_HI], row[TO_LO], row[TO_HI]]);
-    m.extend(amount);
-    m.push(Val::ZERO);
-    m.iter().map(|v| v.as_canonical_u32()).collect()
+    let (key, epoch, message) = signed::named(row, chain_id);
+    elements(&key, epoch, &message)
 }
 
 fn statement_message(s: &Statement) -> Vec<u32> {
-    let mut m: Vec<Val> = s.key.to_elements().to_vec();
-    m.push(Val::from_u32(s.epoch));
-    m.extend(s.message);
-    m.iter().map(|v| v.as_canonical_u32()).collect()
+    elements(&s.key.to_elements(), s.epoch, &s.message)
 }
 
 /// The verified statements the verification tables must provide for the signature lookups to
@@ -207,25 +194,18 @@ pub fn accepted(
     claim: &Claim,
     transfers: RowMajorMatrix<Val>,
     updates: Vec<Val>,
-    signed: &[Statement],
+    signatures: &[Statement],
 ) -> bool {
-    let tables = Transfers.tables(&claim.to_bytes(), 0).unwrap();
-    let h: Vec<usize> = tables.iter().map(|t| 1 << t.log_height).collect();
-    assert_eq!(h[1], updates.len() / update::WIDTH);
-    let statements = verified(&transfers.values, claim.chain_id, signed);
-    let v = l2x_programs::signatures::trace::verification(&statements, [h[2], h[3], h[4]]);
-    let mut compressions = provided(&transfers.values, &updates);
-    compressions.extend(v.compressions);
-    let witness = [
+    let h = transfers::log_heights(claim.count, 0);
+    assert_eq!(1 << h[1], updates.len() / update::WIDTH);
+    let statements = verified(&transfers.values, claim.chain_id, signatures);
+    let compressions = provided(&transfers.values, &updates);
+    let witness = transfers::witness_traces(
         transfers,
         RowMajorMatrix::new(updates, update::WIDTH),
-        v.verify,
-        v.chains,
-        v.paths,
-        bus::generate(&compressions, h[5]),
-    ];
-    match prove_tables(&transfers::ID, &tables, &witness) {
-        Ok(seal) => verify_tables(&transfers::ID, &tables, &seal).is_ok(),
-        Err(_) => false,
-    }
+        compressions,
+        &statements,
+        h,
+    );
+    signed::proves(claim, &witness)
 }

@@ -11,14 +11,14 @@ use std::sync::{LazyLock, Mutex};
 
 use l2x_air::{AirProgram, Val};
 use l2x_programs::Transfers;
-use l2x_programs::poseidon2::{Digest, bus};
-use l2x_programs::signatures::{Statement, trace as sig_trace};
+use l2x_programs::poseidon2::Digest;
+use l2x_programs::signatures::Statement;
 use l2x_programs::transfers::columns;
 use l2x_programs::transfers::fixture::Wallet;
 use l2x_programs::transfers::state::TRANSFER_TAG;
 use l2x_programs::transfers::trace::{self, Row, Traces};
 use l2x_programs::transfers::{self, Block, Claim, Tree};
-use l2x_sig::{PublicKey, SecretKey};
+use l2x_sig::{Message, PublicKey, SecretKey};
 use l2x_stark::{prove_tables, verify_tables};
 use p3_field::{PrimeCharacteristicRing, PrimeField32};
 use p3_matrix::dense::RowMajorMatrix;
@@ -40,19 +40,17 @@ pub fn wallet(n: usize, seed: u64) -> Wallet {
     wallet
 }
 
-/// The statement the signature lookup of a transfer-table row names (its cells read as the AIR
-/// reads them), signed by the secret of the row's sender key ([`wallet`]'s); `None` if that key
-/// is unknown or cannot sign the row's epoch.
-pub fn statement(row: &[Val], chain_id: u32) -> Option<Statement> {
+/// What the signature lookup of a transfer-table row names, its cells read as the AIR reads
+/// them: the sender's key, the epoch (nonce limbs 0 and 1) and the message on chain `chain_id`.
+pub fn named(row: &[Val], chain_id: u32) -> (Digest, u32, Message) {
     use columns::*;
     let key: Digest = std::array::from_fn(|j| row[SENDER_KEY + j]);
     let nonce = &row[limbs_of(5)..];
     let epoch = (nonce[0] + Val::from_u32(1 << 16) * nonce[1]).as_canonical_u32();
     let amount = &row[limbs_of(0)..];
     let half = |x: u32, k: u32| Val::from_u32((x >> (16 * k)) & 0xffff);
-    let tag = Val::from_u16(TRANSFER_TAG);
     let message = [
-        tag,
+        Val::from_u16(TRANSFER_TAG),
         half(chain_id, 0),
         half(chain_id, 1),
         row[FROM_LO],
@@ -65,6 +63,13 @@ pub fn statement(row: &[Val], chain_id: u32) -> Option<Statement> {
         amount[3],
         Val::ZERO,
     ];
+    (key, epoch, message)
+}
+
+/// The statement a row names ([`named`]), signed by the secret of the row's sender key
+/// ([`wallet`]'s); `None` if that key is unknown or cannot sign the row's epoch.
+pub fn statement(row: &[Val], chain_id: u32) -> Option<Statement> {
+    let (key, epoch, message) = named(row, chain_id);
     let keys = KEYS.lock().unwrap();
     let signature = keys.get(&id(&key))?.sign(epoch, &message).ok()?;
     Some(Statement {
@@ -152,20 +157,20 @@ pub fn accepted_signed(
     compressions: &[(Digest, Digest)],
     statements: &[Statement],
 ) -> bool {
-    let tables = Transfers.tables(&claim.to_bytes(), 0).unwrap();
-    let h = heights(claim);
-    let v = sig_trace::verification(statements, [h[2], h[3], h[4]]);
-    let mut all = compressions.to_vec();
-    all.extend(v.compressions);
-    let witness = [
+    let witness = transfers::witness_traces(
         transfers,
         updates,
-        v.verify,
-        v.chains,
-        v.paths,
-        bus::generate(&all, h[5]),
-    ];
-    match prove_tables(&transfers::ID, &tables, &witness) {
+        compressions.to_vec(),
+        statements,
+        transfers::log_heights(claim.count, 0),
+    );
+    proves(claim, &witness)
+}
+
+/// Whether `witness` (the six traces) proves `claim` and the proof verifies.
+pub fn proves(claim: &Claim, witness: &[RowMajorMatrix<Val>]) -> bool {
+    let tables = Transfers.tables(&claim.to_bytes(), 0).unwrap();
+    match prove_tables(&transfers::ID, &tables, witness) {
         Ok(seal) => verify_tables(&transfers::ID, &tables, &seal).is_ok(),
         Err(_) => false,
     }
