@@ -12,7 +12,11 @@
 //! - [`Multiplicity::constant`]: a fixed integer, its own bound;
 //! - [`Bit::new`], which asserts `b · (b − 1) = 0` on the expression it is given, then
 //!   [`Bit::count`]: bound 1;
-//! - [`Multiplicity::sum_of_bits`]: a sum of [`Bit`]s, bound their number.
+//! - [`Multiplicity::sum_of_bits`]: a sum of [`Bit`]s, bound their number;
+//! - [`Bit::supplied`]: a bit counted the other way (−1 or 0, bound 1), for a row that puts a
+//!   message on a bus which every consumer counts too — a memory argument's write, or a tree
+//!   node consumed exactly once — where a free provided multiplicity would let one entry be
+//!   consumed twice.
 //!
 //! [`lookup`], [`lookup_local`] and [`provide`] are the only calls in this workspace that reach
 //! `p3-lookup`'s buses (a test greps the sources for any other). A *provided* multiplicity (the
@@ -54,6 +58,14 @@ impl<E: PrimeCharacteristicRing> Bit<E> {
     /// The product of two bits, itself a bit: no constraint needed.
     pub fn and(&self, other: &Bit<E>) -> Bit<E> {
         Bit(self.0.clone() * other.0.clone())
+    }
+
+    /// The bit as a count of the opposite sign (0 or −1, bound 1): the row *supplies* its
+    /// message once, and the bus balances only if some row consumes it once ([`Bit::count`]).
+    /// Unlike [`provide`], the supplied multiplicity is bounded, so an entry cannot be
+    /// consumed twice: what a memory argument's writes and a tree's nodes need.
+    pub fn supplied(&self) -> Multiplicity<E> {
+        Multiplicity(-Count::bounded(self.0.clone(), 1))
     }
 }
 

@@ -1,6 +1,8 @@
 //! The count forgery: for any program's tables and an honest witness, every query-side lookup
-//! count is set, on chosen rows, to −1, to its bound + 1 and to p − 1, and some constraint that
-//! reads *only that count's columns* must then fail on that row.
+//! count is set, on chosen rows, to the unit of the wrong sign (−1 for a lookup, +1 for a
+//! supplied entry: `l2x_air::count::Bit::supplied`), to its bound + 1 and to −(bound + 1) in
+//! its own sign (p − 2 is −2), and some constraint that reads *only that count's columns* must
+//! then fail on that row.
 //!
 //! Why that is the right check: a LogUp argument only balances; a count the AIR does not bound
 //! lets rows of opposite sign cancel each other's lookups, whatever the other columns say (an
@@ -19,7 +21,7 @@
 use std::collections::{BTreeSet, HashSet};
 
 use p3_air::symbolic::{AirLayout, BaseEntry, BaseLeaf, SymbolicExpr, SymbolicExpression};
-use p3_field::{Field, PrimeCharacteristicRing};
+use p3_field::{Field, PrimeCharacteristicRing, PrimeField32};
 use p3_matrix::dense::RowMajorMatrix;
 
 use crate::table::SymbolicBuilder;
@@ -100,6 +102,7 @@ pub fn forge_counts(table: &Table, trace: &RowMajorMatrix<Val>) -> Result<Report
         let own: BTreeSet<usize> = site.columns.iter().copied().collect();
         let guards: Vec<&SymbolicExpression<Val>> =
             constraints.iter().filter(|c| reads_only(c, &own)).collect();
+        let sign = sign_of(&site.count, width);
         for &row in &rows {
             let honest = Row::new(trace, row, &table.public_values);
             if let Some(g) = guards.iter().find(|g| honest.eval(g) != Val::ZERO) {
@@ -108,7 +111,7 @@ pub fn forge_counts(table: &Table, trace: &RowMajorMatrix<Val>) -> Result<Report
                 ));
             }
             for &column in &site.columns {
-                for target in forged_values(site.bound) {
+                for target in forged_values(site.bound, sign) {
                     let mut row_values = honest.local.clone();
                     if !set_count(&site.count, &mut row_values, column, target) {
                         continue; // the count does not depend on this column linearly
@@ -159,10 +162,23 @@ pub fn bus_messages(table: &Table, trace: &RowMajorMatrix<Val>, bus: &str) -> Ve
     messages
 }
 
-/// −1, the bound + 1, and p − 1 (the same field element as −1 for a unit bound, kept to state
-/// the case).
-fn forged_values(bound: u32) -> [Val; 3] {
-    [Val::NEG_ONE, Val::from_u32(bound + 1), Val::ZERO - Val::ONE]
+/// The sign a count takes when its flags are set: +1 for a lookup (`b`, `b · c`, a sum of
+/// bits), −1 for a supplied entry (`−b`) — the count's value with every column 1, read as a
+/// small signed integer.
+fn sign_of(count: &SymbolicExpression<Val>, width: usize) -> Val {
+    let value = eval_local(count, &vec![Val::ONE; width]);
+    if value.as_canonical_u32() > Val::ORDER_U32 / 2 {
+        Val::NEG_ONE
+    } else {
+        Val::ONE
+    }
+}
+
+/// In the count's own sign s: −s (the wrong sign: −1 for a lookup is p − 1), s · (bound + 1)
+/// and −s · (bound + 1).
+fn forged_values(bound: u32, sign: Val) -> [Val; 3] {
+    let over = Val::from_u32(bound + 1);
+    [-sign, sign * over, -sign * over]
 }
 
 /// Sets `column` so that `count` evaluates to `target` on `row` (the count linear in it), or

@@ -1,6 +1,6 @@
 //! Every lookup count of every table of every registered program is bounded by a constraint on
-//! its own columns (`l2x_air::forge`): each count forged to −1, its bound + 1 and p − 1 on the
-//! first, second, middle and last rows is rejected. A program added to the standard registry
+//! its own columns (`l2x_air::forge`): each count forged to the unit of the wrong sign and to
+//! ±(bound + 1) on the first, second, middle and last rows is rejected. A program added to the standard registry
 //! without a sample input here fails `every_registered_program_is_forged`, so a new table cannot
 //! skip the check.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
@@ -89,8 +89,10 @@ fn every_registered_program_is_forged() {
     assert_eq!(sites("merkle"), vec![1, 0], "the path's compression lookup");
     assert_eq!(
         sites("transfers"),
-        vec![9, 2, 2 + 42 + 21 + 1, 7, 1, 0],
-        "ACTIVE's nine, the update's two, then the signature verification's tables"
+        vec![8, 5, 5, 2 + 42 + 21 + 1, 7, 1, 0],
+        "the transfer row's root, four records, signature and two commitment blocks; an \
+         account's two records, two leaves and its node; a node's two compressions, two \
+         children and itself; then the signature verification's tables"
     );
     assert_eq!(
         sites("signatures"),

@@ -18,7 +18,7 @@ use l2x_programs::signatures::{self, Statement};
 use l2x_programs::transfers::fixture::Wallet;
 use l2x_programs::transfers::state::{self, Fault};
 use l2x_programs::transfers::trace::{self, Row};
-use l2x_programs::transfers::{self, Block, Claim, Tree};
+use l2x_programs::transfers::{self, Block};
 use p3_field::PrimeCharacteristicRing;
 
 /// A wallet of four accounts and a block of two transfers: a → b (5), then b → c (3).
@@ -134,11 +134,6 @@ fn the_nonce_is_below_the_lifetime() {
     r.set_number(6, (1 << 32) + 1);
     r.carries[2] = trace::carries(1 << 32, 0, 1);
     assert_eq!(r.epoch(), Val::ZERO);
-    let mut tree = Tree::new(block.accounts.iter().copied());
-    let (sender, _) = r.new_leaves();
-    r.sender_siblings = tree.siblings(r.from);
-    tree.set_leaf(r.from, sender);
-    r.receiver_siblings = tree.siblings(r.to);
     assert!(!accepted(&block, &rows, &statements));
 }
 
@@ -150,20 +145,10 @@ fn an_inactive_verification_row_provides_nothing() {
     let (_, mut block) = setup(88);
     block.transfers.truncate(1);
     let (rows, statements) = rows(&block);
-    let old_root = Tree::new(block.accounts.iter().copied()).root();
-    let mut claim = Claim {
-        old_root,
-        new_root: old_root,
-        commitment: old_root,
-        count: 1,
-        chain_id: block.chain_id,
-    };
-    let heights = transfers::log_heights(1, 0);
-    let t = trace::generate(&rows, old_root, 1 << heights[0], 1 << heights[1]);
-    (claim.new_root, claim.commitment) = (t.outcome.new_root, t.outcome.commitment);
-    let mut witness =
-        transfers::witness_traces(t.transfers, t.updates, t.compressions, &statements, heights);
+    let (claim, traces) = signed::witness(&block, &rows);
+    let heights = transfers::log_heights(&claim, 0);
+    let mut witness = transfers::witness_traces(traces, &statements, heights);
     assert!(signed::proves(&claim, &witness), "the honest witness");
-    witness[2].values[signatures::columns::ACTIVE] = Val::ZERO;
+    witness[3].values[signatures::columns::ACTIVE] = Val::ZERO;
     assert!(!signed::proves(&claim, &witness));
 }

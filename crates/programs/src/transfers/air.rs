@@ -1,5 +1,6 @@
 //! The constraints of the transfer table. Each family is tested by a forged witness in
-//! `crates/stark/tests/transfers.rs` (the signature lookup's in `transfers_signed.rs`).
+//! `crates/stark/tests/transfers.rs` (the signature lookup's in `transfers_signed.rs`, the
+//! records' in `transfers_state.rs`).
 
 use l2x_air::Val;
 use l2x_air::count::{Bit, lookup};
@@ -13,13 +14,21 @@ use super::state::TRANSFER_TAG;
 use crate::poseidon2::bus::BUS;
 use crate::poseidon2::columns::DIGEST;
 use crate::signatures::air::VERIFIED_BUS;
+use super::nodes::NODE_BUS;
 
-/// The bus of leaf updates: index low and high halves, old leaf, new leaf, old root, new root
-/// (34 elements), provided by the update table and looked up twice per transfer.
-pub const UPDATE_BUS: LookupBus<'static> = LookupBus::new("state-update");
+/// The bus of account records, a memory argument: `(index lo, index hi, balance limbs, nonce
+/// limbs, key, time)` (19 elements). The account table supplies each touched account's record
+/// at time 0 and consumes its last one; each transfer consumes the sender's and the receiver's
+/// records and supplies them again at times `2 · COUNT − 1` and `2 · COUNT`. Every side is
+/// counted by a bit, and a record is read only after it was written (the gap's bits), so each
+/// record is read exactly once, by the next access to its account.
+pub const RECORD_BUS: LookupBus<'static> = LookupBus::new("account-record");
 
-/// The transfer table: one row per transfer, the state root and the commitment chained from
-/// row to row.
+/// The level of the state tree's root.
+pub const ROOT_LEVEL: u32 = 32;
+
+/// The transfer table: one row per transfer, the commitment chained from row to row, each row
+/// reading and writing its two accounts' records.
 #[derive(Debug, Clone, Copy)]
 pub struct TransferAir;
 
@@ -52,35 +61,50 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for TransferAir {
         // rows of opposite sign from cancelling each other (an audit forged block proofs so).
         let active_bit = Bit::new(builder, active.clone());
 
-        // Rows are counted; the first row starts from the public old root and a zero
-        // commitment, the last ends at the public new root, commitment and count.
+        // Rows are counted; the first row starts from a zero commitment, the last ends at the
+        // public commitment and count. FIRST is 1 on the first row only: it counts the one
+        // lookup of the tree's root.
         let mut first = builder.when_first_row();
         first.assert_eq(col(COUNT), active.clone());
+        first.assert_one(col(FIRST));
         for j in 0..DIGEST {
-            first.assert_eq(col(ROOT_IN + j), public[PUBLIC_OLD_ROOT + j].clone());
             first.assert_zero(col(COMMIT_IN + j));
         }
         let mut last = builder.when_last_row();
         last.assert_eq(col(COUNT), public[PUBLIC_COUNT].clone());
         for j in 0..DIGEST {
-            last.assert_eq(col(ROOT_OUT + j), public[PUBLIC_NEW_ROOT + j].clone());
             last.assert_eq(col(COMMIT_OUT + j), public[PUBLIC_COMMITMENT + j].clone());
         }
         let mut transition = builder.when_transition();
         transition.assert_eq(nxt(COUNT), col(COUNT) + nxt(ACTIVE));
+        transition.assert_zero(nxt(FIRST));
+        let is_first = Bit::new(builder, col(FIRST));
 
-        // Chaining: each row starts where the one before ended.
+        // Chaining: each row's commitment starts where the one before ended; a padding row
+        // changes nothing.
+        let mut transition = builder.when_transition();
         for j in 0..DIGEST {
-            transition.assert_eq(nxt(ROOT_IN + j), col(ROOT_OUT + j));
             transition.assert_eq(nxt(COMMIT_IN + j), col(COMMIT_OUT + j));
         }
-
-        // A padding row changes nothing.
         let mut padding = builder.when(AB::Expr::ONE - active.clone());
         for j in 0..DIGEST {
-            padding.assert_eq(col(ROOT_OUT + j), col(ROOT_IN + j));
             padding.assert_eq(col(COMMIT_OUT + j), col(COMMIT_IN + j));
         }
+
+        // The tree: the node table's root, at level 32 position 0, is the public old root in
+        // the old tree and the public new root in the new one, consumed once (by the first
+        // row).
+        let root = [
+            vec![
+                AB::Expr::from_u32(ROOT_LEVEL),
+                AB::Expr::ZERO,
+                AB::Expr::ZERO,
+            ],
+            public[PUBLIC_OLD_ROOT..PUBLIC_OLD_ROOT + DIGEST].to_vec(),
+            public[PUBLIC_NEW_ROOT..PUBLIC_NEW_ROOT + DIGEST].to_vec(),
+        ]
+        .concat();
+        lookup(builder, &NODE_BUS, root, is_first.count());
 
         // Every number is 64 bits.
         for number in NUMBERS {
@@ -101,6 +125,24 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for TransferAir {
             for k in 0..LIMBS - 1 {
                 builder.assert_bool(col(carry + k));
             }
+        }
+
+        // Each record read was written before: on an active row, `now − time − 1` is the sum
+        // of GAP_BITS bits (a record from the future would make it negative, far above
+        // 2^GAP_BITS; the times are at most 4,096).
+        let now = col(COUNT) * AB::Expr::TWO;
+        for (time, gap, at) in [
+            (SENDER_TIME, SENDER_GAP, now.clone() - AB::Expr::ONE),
+            (RECEIVER_TIME, RECEIVER_GAP, now.clone()),
+        ] {
+            let mut bits = AB::Expr::ZERO;
+            for j in 0..GAP_BITS {
+                builder.assert_bool(col(gap + j));
+                bits += col(gap + j) * AB::Expr::from_u32(1 << j);
+            }
+            builder
+                .when(active.clone())
+                .assert_eq(at - col(time) - AB::Expr::ONE, bits);
         }
 
         // The sender pays: new + amount = old, limb by limb; nothing is carried out of the top
@@ -161,24 +203,28 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for TransferAir {
             nonce_new[3].clone(),
         );
 
-        // Compressions on the Poseidon2 bus: the four leaves, the commitment.
+        // The records: the sender's is read and written back with the new balance and nonce
+        // at `now − 1`, then the receiver's (the sender's just written, for a transfer to
+        // oneself) with the new balance at `now`.
         let receiver_nonce: Vec<AB::Expr> =
             (RECEIVER_NONCE..RECEIVER_NONCE + LIMBS).map(col).collect();
         let join = |parts: Vec<Vec<AB::Expr>>| -> Vec<AB::Expr> { parts.concat() };
         let count = || active_bit.count();
-        let leaves = [
-            (paid.clone(), nonce.clone(), SENDER_KEY, SENDER_LEAF),
-            (paid_new, nonce_new, SENDER_KEY, SENDER_LEAF_NEW),
-            (got, receiver_nonce.clone(), RECEIVER_KEY, RECEIVER_LEAF),
-            (got_new, receiver_nonce, RECEIVER_KEY, RECEIVER_LEAF_NEW),
+        let from = vec![col(FROM_LO), col(FROM_HI)];
+        let to = vec![col(TO_LO), col(TO_HI)];
+        let accesses = [
+            (&from, paid.clone(), nonce.clone(), SENDER_KEY, SENDER_TIME, paid_new, nonce_new, now.clone() - AB::Expr::ONE),
+            (&to, got, receiver_nonce.clone(), RECEIVER_KEY, RECEIVER_TIME, got_new, receiver_nonce, now),
         ];
-        for (balance, nonce, key, leaf) in leaves {
-            let message = join(vec![balance, nonce, digest(key), digest(leaf)]);
-            lookup(builder, &BUS, message, count());
+        for (index, balance, nonce, key, time, balance_new, nonce_new, written) in accesses {
+            let read = join(vec![index.clone(), balance, nonce.clone(), digest(key), vec![col(time)]]);
+            lookup(builder, &RECORD_BUS, read, count());
+            let write = join(vec![index.clone(), balance_new, nonce_new, digest(key), vec![written]]);
+            lookup(builder, &RECORD_BUS, write, active_bit.supplied());
         }
 
         // The sender signed the transfer: some verification row verified the sender's key
-        // (the one in its leaves) on the transfer's message at the epoch of its nonce.
+        // (the one in its record) on the transfer's message at the epoch of its nonce.
         let epoch = nonce[0].clone() + two16.clone() * nonce[1].clone();
         let signed = join(vec![
             digest(SENDER_KEY),
@@ -207,23 +253,5 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for TransferAir {
             digest(COMMIT_OUT),
         ]);
         lookup(builder, &BUS, second_block, count());
-
-        // The two leaf updates, chained through the middle root, on the update bus.
-        let sender = join(vec![
-            vec![col(FROM_LO), col(FROM_HI)],
-            digest(SENDER_LEAF),
-            digest(SENDER_LEAF_NEW),
-            digest(ROOT_IN),
-            digest(ROOT_MID),
-        ]);
-        lookup(builder, &UPDATE_BUS, sender, count());
-        let receiver = join(vec![
-            vec![col(TO_LO), col(TO_HI)],
-            digest(RECEIVER_LEAF),
-            digest(RECEIVER_LEAF_NEW),
-            digest(ROOT_MID),
-            digest(ROOT_OUT),
-        ]);
-        lookup(builder, &UPDATE_BUS, receiver, count());
     }
 }

@@ -1,14 +1,17 @@
-//! The columns of the two tables of `transfers`.
+//! The columns of the three state tables of `transfers`.
 //!
 //! **Transfer table**, one row per transfer (padding rows after the last, `ACTIVE` = 0): the two
-//! accounts' indices in 16-bit halves, both public keys, the four leaves
-//! (sender and receiver, before and after), the roots before, between and after the two leaf
-//! updates, the commitment before, between and after the transfer's two blocks, and the seven
-//! u64 numbers bit by bit with the carries of their three additions.
+//! accounts' indices in 16-bit halves, both public keys, the commitment before, between and
+//! after the transfer's two blocks, when the two records it reads were written (with the bits
+//! that show it was earlier), and the seven u64 numbers bit by bit with the carries of their
+//! three additions.
 //!
-//! **Update table** ([`update`]), 32 rows per leaf update, row k the tree's level k: the old and
-//! new node, the sibling they share, both compressions' inputs and outputs, the leaves carried
-//! through the group, and the index read bit by bit (as `merkle` reads it).
+//! **Account table** ([`accounts`]), one row per account the block touches: its index bit by
+//! bit, its record before the block and after, and its leaf before and after.
+//!
+//! **Node table** ([`nodes`]), one row per internal node of the state tree on the path of a
+//! touched account: the node's level and position, its two children in the old and the new
+//! tree, which children are touched, and the node in both trees.
 
 use crate::poseidon2::columns::DIGEST;
 
@@ -16,46 +19,46 @@ use crate::poseidon2::columns::DIGEST;
 pub const BITS: usize = 64;
 /// 16-bit limbs of a u64 number.
 pub const LIMBS: usize = 4;
+/// Bits of a gap between two access times: times are at most `2 · MAX_TRANSFERS` = 4,096.
+pub const GAP_BITS: usize = 13;
 
 /// 1 on a transfer's row, 0 on padding rows.
 pub const ACTIVE: usize = 0;
 /// Active rows on this row and the rows before it.
 pub const COUNT: usize = ACTIVE + 1;
+/// 1 on the table's first row, 0 on the others: the count of the row's lookup of the tree's
+/// root (one per table).
+pub const FIRST: usize = COUNT + 1;
 /// The sender's index, low 16 bits.
-pub const FROM_LO: usize = COUNT + 1;
+pub const FROM_LO: usize = FIRST + 1;
 /// The sender's index, high 16 bits.
 pub const FROM_HI: usize = FROM_LO + 1;
 /// The receiver's index, low 16 bits.
 pub const TO_LO: usize = FROM_HI + 1;
 /// The receiver's index, high 16 bits.
 pub const TO_HI: usize = TO_LO + 1;
-/// The sender's public key in its leaves (eight elements: root ‖ parameter), which signed the
+/// The sender's public key in its record (eight elements: root ‖ parameter), which signed the
 /// transfer.
 pub const SENDER_KEY: usize = TO_HI + 1;
-/// The receiver's public key in its leaves.
+/// The receiver's public key in its record.
 pub const RECEIVER_KEY: usize = SENDER_KEY + DIGEST;
-/// The sender's leaf before the transfer.
-pub const SENDER_LEAF: usize = RECEIVER_KEY + DIGEST;
-/// The sender's leaf after.
-pub const SENDER_LEAF_NEW: usize = SENDER_LEAF + DIGEST;
-/// The receiver's leaf before (after the sender's update).
-pub const RECEIVER_LEAF: usize = SENDER_LEAF_NEW + DIGEST;
-/// The receiver's leaf after.
-pub const RECEIVER_LEAF_NEW: usize = RECEIVER_LEAF + DIGEST;
-/// The state root before the transfer.
-pub const ROOT_IN: usize = RECEIVER_LEAF_NEW + DIGEST;
-/// The root after the sender's update.
-pub const ROOT_MID: usize = ROOT_IN + DIGEST;
-/// The root after the transfer.
-pub const ROOT_OUT: usize = ROOT_MID + DIGEST;
 /// The commitment before the transfer.
-pub const COMMIT_IN: usize = ROOT_OUT + DIGEST;
+pub const COMMIT_IN: usize = RECEIVER_KEY + DIGEST;
 /// The commitment after the transfer's first block.
 pub const COMMIT_MID: usize = COMMIT_IN + DIGEST;
 /// The commitment after the transfer.
 pub const COMMIT_OUT: usize = COMMIT_MID + DIGEST;
+/// When the sender's record this row reads was written (0: the block's pre-state).
+pub const SENDER_TIME: usize = COMMIT_OUT + DIGEST;
+/// When the receiver's record this row reads was written.
+pub const RECEIVER_TIME: usize = SENDER_TIME + 1;
+/// The bits of `now − SENDER_TIME − 1`, the sender's read being at `now = 2 · COUNT − 1`:
+/// the record read was written before.
+pub const SENDER_GAP: usize = RECEIVER_TIME + 1;
+/// The bits of `2 · COUNT − RECEIVER_TIME − 1`.
+pub const RECEIVER_GAP: usize = SENDER_GAP + GAP_BITS;
 /// The receiver's nonce (four limbs; unchanged by the transfer).
-pub const RECEIVER_NONCE: usize = COMMIT_OUT + DIGEST;
+pub const RECEIVER_NONCE: usize = RECEIVER_GAP + GAP_BITS;
 /// The amount's bits, least significant first; the numbers below likewise.
 pub const AMOUNT: usize = RECEIVER_NONCE + LIMBS;
 /// The sender's balance before.
@@ -114,50 +117,66 @@ pub const PUBLIC_CHAIN: usize = PUBLIC_COUNT + 1;
 /// Public inputs of the transfer table.
 pub const NUM_PUBLIC_VALUES: usize = PUBLIC_CHAIN + 2;
 
-/// The update table's columns.
-pub mod update {
+/// The account table's columns.
+pub mod accounts {
+    use super::{DIGEST, LIMBS};
+
+    /// 1 for a touched account's row, 0 for padding.
+    pub const ACTIVE: usize = 0;
+    /// The account's index, bit by bit, least significant first (32 columns).
+    pub const INDEX: usize = ACTIVE + 1;
+    /// Its balance before the block, four 16-bit limbs.
+    pub const BALANCE: usize = INDEX + 32;
+    /// Its nonce before the block.
+    pub const NONCE: usize = BALANCE + LIMBS;
+    /// Its public key (never changed by a block).
+    pub const KEY: usize = NONCE + LIMBS;
+    /// Its balance after the block.
+    pub const BALANCE_NEW: usize = KEY + DIGEST;
+    /// Its nonce after the block.
+    pub const NONCE_NEW: usize = BALANCE_NEW + LIMBS;
+    /// When its last record was written (0 if no transfer wrote one).
+    pub const TIME: usize = NONCE_NEW + LIMBS;
+    /// Its leaf before the block.
+    pub const LEAF: usize = TIME + 1;
+    /// Its leaf after.
+    pub const LEAF_NEW: usize = LEAF + DIGEST;
+    /// Columns of the account table.
+    pub const WIDTH: usize = LEAF_NEW + DIGEST;
+}
+
+/// The node table's columns. A node at level k and position p (the leaves are level 0, the
+/// root level 32 position 0) is named `(k, p >> 2, p & 3)` on the node bus, so that no name
+/// needs more than 30 bits (see [`crate::transfers::nodes`]).
+pub mod nodes {
     use super::DIGEST;
 
-    /// The old tree's node at this level (the old leaf on a group's first row).
-    pub const NODE: usize = 0;
-    /// The new tree's node at this level.
+    /// 1 for a node's row, 0 for padding.
+    pub const ACTIVE: usize = 0;
+    /// The node's level, 1 to 32.
+    pub const LEVEL: usize = ACTIVE + 1;
+    /// Its position without the two low bits: `p >> 2`.
+    pub const HIGH: usize = LEVEL + 1;
+    /// Bit 1 of its position.
+    pub const BIT1: usize = HIGH + 1;
+    /// Bit 0 of its position.
+    pub const BIT0: usize = BIT1 + 1;
+    /// 1 if the left child is on a touched account's path (looked up), 0 if it is a sibling.
+    pub const TOUCHED_LEFT: usize = BIT0 + 1;
+    /// 1 if the right child is on a touched account's path.
+    pub const TOUCHED_RIGHT: usize = TOUCHED_LEFT + 1;
+    /// The left child in the old tree.
+    pub const LEFT: usize = TOUCHED_RIGHT + 1;
+    /// The left child in the new tree (the old one if it is not touched).
+    pub const LEFT_NEW: usize = LEFT + DIGEST;
+    /// The right child in the old tree.
+    pub const RIGHT: usize = LEFT_NEW + DIGEST;
+    /// The right child in the new tree.
+    pub const RIGHT_NEW: usize = RIGHT + DIGEST;
+    /// Poseidon2(left ‖ right)[0..8]: the node in the old tree.
+    pub const NODE: usize = RIGHT_NEW + DIGEST;
+    /// The node in the new tree.
     pub const NODE_NEW: usize = NODE + DIGEST;
-    /// The sibling, the same in both trees.
-    pub const SIBLING: usize = NODE_NEW + DIGEST;
-    /// The old compression's left input: the node if the bit is 0, else the sibling.
-    pub const LEFT: usize = SIBLING + DIGEST;
-    /// The old compression's right input.
-    pub const RIGHT: usize = LEFT + DIGEST;
-    /// The new compression's left input.
-    pub const LEFT_NEW: usize = RIGHT + DIGEST;
-    /// The new compression's right input.
-    pub const RIGHT_NEW: usize = LEFT_NEW + DIGEST;
-    /// Poseidon2(left ‖ right)[0..8]: the old tree's next node.
-    pub const PARENT: usize = RIGHT_NEW + DIGEST;
-    /// The new tree's next node.
-    pub const PARENT_NEW: usize = PARENT + DIGEST;
-    /// The old leaf, carried through the group.
-    pub const LEAF: usize = PARENT_NEW + DIGEST;
-    /// The new leaf, carried through the group.
-    pub const LEAF_NEW: usize = LEAF + DIGEST;
-    /// Bit k of the index.
-    pub const BIT: usize = LEAF_NEW + DIGEST;
-    /// The level k, 0 to 31.
-    pub const LEVEL: usize = BIT + 1;
-    /// 1 on level 31, the group's last row.
-    pub const IS_LAST: usize = LEVEL + 1;
-    /// 0 on levels 0–15, 1 on levels 16–31: which half of the index the bit belongs to.
-    pub const HIGH: usize = IS_LAST + 1;
-    /// The bit's weight in its half: 2^(k mod 16).
-    pub const WEIGHT: usize = HIGH + 1;
-    /// bit × weight.
-    pub const WEIGHTED_BIT: usize = WEIGHT + 1;
-    /// The index's low half read so far.
-    pub const ACC_LO: usize = WEIGHTED_BIT + 1;
-    /// The index's high half read so far.
-    pub const ACC_HI: usize = ACC_LO + 1;
-    /// 1 for a group that is a transfer's leaf update, 0 for padding (the same on all its rows).
-    pub const ACTIVE: usize = ACC_HI + 1;
-    /// Columns of the update table.
-    pub const WIDTH: usize = ACTIVE + 1;
+    /// Columns of the node table.
+    pub const WIDTH: usize = NODE_NEW + DIGEST;
 }

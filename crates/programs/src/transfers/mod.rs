@@ -26,37 +26,46 @@
 //! **Input.** A block ([`Block::parse`]): the chain id, the pre-state's accounts by ascending
 //! index (at most [`MAX_ACCOUNTS`]), then the transfers (at most [`MAX_TRANSFERS`]).
 //!
-//! **Public values.** 104 bytes: the old root, the new root, the commitment to the transfers
-//! (eight u32 LE elements each), the number of transfers and the chain id (u32 LE each). The
-//! commitment ([`state::commitment`]) hashes each transfer's from, to, amount and nonce (not
+//! **Public values.** 112 bytes: the old root, the new root, the commitment to the transfers
+//! (eight u32 LE elements each), the number of transfers, the chain id, and the block's shape —
+//! the accounts it touches and the state tree's nodes on their paths (u32 LE each), which fix
+//! the heights of the account and node tables (anyone holding the published transfers can
+//! recount them; a wrong shape only makes a proof impossible or larger). The commitment ([`state::commitment`]) hashes each transfer's from, to, amount and nonce (not
 //! the signature), so the block's published data ([`Block::published`]) can be checked
 //! against a proof; the proof, not the published data, attests the signatures.
 //!
 //! **Steps.** The number of transfers.
 //!
-//! **STARK.** Six tables: the transfers ([`air`], one row each), the leaf updates ([`update`],
-//! 32 rows each, two per transfer) on the `state-update` bus, the signature verification's
-//! three tables ([`crate::signatures`]: verification, chains, paths), whose verified statements
-//! the transfer rows look up on `signature-verified`, and the Poseidon2 compressions all of them
-//! look up ([`crate::poseidon2::bus`], [`COMPRESSIONS_PER_TRANSFER`] per transfer).
+//! **STARK.** Seven tables. The state is hashed once per block: the transfers ([`air`], one
+//! row each) run against account *records* checked by a memory argument (each access consumes
+//! the account's last record and supplies the next, on `account-record`); the account table
+//! ([`accounts`], one row per touched account) supplies each record before the block and
+//! consumes the last, and hashes both into the account's leaf before and after; the node table
+//! ([`nodes`]) hashes each node on the touched accounts' paths once in the old and once in the
+//! new tree, with the same untouched siblings, up to the two public roots. Then the signature
+//! verification's three tables ([`crate::signatures`]: verification, chains, paths), whose
+//! verified statements the transfer rows look up on `signature-verified`, and the Poseidon2
+//! compressions all of them look up ([`crate::poseidon2::bus`], [`Claim::compressions`]).
 
+pub mod accounts;
 pub mod air;
 pub mod columns;
 pub mod fixture;
+pub mod nodes;
 pub mod state;
 pub mod trace;
-pub mod update;
 
 use l2x_air::{AirProgram, ProgramAir, Table, Val, Witness, log_height_for};
 use l2x_core::{ClaimError, Execution, InputError, Program, ProgramId, PublicField, PublicOutput};
 use p3_field::PrimeCharacteristicRing;
 use p3_matrix::dense::RowMajorMatrix;
 
+pub use accounts::AccountAir;
 pub use air::TransferAir;
+pub use nodes::NodeAir;
 pub use state::{
     Account, Block, DEPTH, Fault, MAX_ACCOUNTS, MAX_TRANSFERS, Refused, Transfer, Tree,
 };
-pub use update::UpdateAir;
 
 use crate::poseidon2::bus::{self, Poseidon2BusAir};
 use crate::poseidon2::columns::DIGEST;
@@ -68,17 +77,16 @@ pub const NAME: &str = "transfers";
 /// The program's id.
 pub const ID: ProgramId = ProgramId::from_static(NAME);
 /// Length of the public values in bytes.
-pub const PUBLIC_VALUES_LEN: usize = 3 * 4 * DIGEST + 4 + 4;
-/// Poseidon2 compressions of the state and the commitment per transfer: two leaf updates of
-/// 32 levels in two trees, four leaves, two commitment blocks (in this order in
-/// [`trace::Traces::compressions`]).
-pub const STATE_COMPRESSIONS_PER_TRANSFER: usize = 4 * DEPTH + 6;
-/// Poseidon2 compressions per transfer: the state's and the commitment's, and the signature's
-/// verification ([`l2x_sig::params::VERIFY_COMPRESSIONS`]).
-pub const COMPRESSIONS_PER_TRANSFER: usize =
-    STATE_COMPRESSIONS_PER_TRANSFER + l2x_sig::params::VERIFY_COMPRESSIONS;
+pub const PUBLIC_VALUES_LEN: usize = 3 * 4 * DIGEST + 4 * 4;
+/// Poseidon2 compressions per transfer that do not depend on the state's shape: the
+/// commitment's two blocks and the signature's verification
+/// ([`l2x_sig::params::VERIFY_COMPRESSIONS`]). The state adds two per touched account (its leaf
+/// before and after) and two per node ([`Claim::compressions`]).
+pub const COMPRESSIONS_PER_TRANSFER: usize = 2 + l2x_sig::params::VERIFY_COMPRESSIONS;
 /// log2 of the fewest rows of the transfer table.
 const MIN_LOG_TRANSFER_ROWS: usize = 2;
+/// log2 of the fewest rows of the account and node tables.
+const MIN_LOG_STATE_ROWS: usize = 2;
 /// log2 of the fewest rows of the compression table.
 const MIN_LOG_BUS_ROWS: usize = 4;
 
@@ -99,17 +107,39 @@ pub struct Claim {
     pub count: u32,
     /// The rollup's chain id, in every signed message.
     pub chain_id: u32,
+    /// The accounts the block touches: the account table's rows.
+    pub accounts: u32,
+    /// The state tree's nodes on the touched accounts' paths (the root alone for an empty
+    /// block): the node table's rows.
+    pub nodes: u32,
 }
 
 impl Claim {
-    /// The public values: old root ‖ new root ‖ commitment ‖ count ‖ chain id.
+    /// The public values: old root ‖ new root ‖ commitment ‖ count ‖ chain id ‖ accounts ‖
+    /// nodes.
     pub fn to_bytes(&self) -> Vec<u8> {
         digest_to_bytes(&self.old_root)
             .chain(digest_to_bytes(&self.new_root))
             .chain(digest_to_bytes(&self.commitment))
             .chain(self.count.to_le_bytes())
             .chain(self.chain_id.to_le_bytes())
+            .chain(self.accounts.to_le_bytes())
+            .chain(self.nodes.to_le_bytes())
             .collect()
+    }
+
+    /// The most nodes `accounts` touched accounts' paths can hold: 32 each (the root alone
+    /// for none).
+    pub fn max_nodes(accounts: u32) -> u32 {
+        (DEPTH as u32 * accounts).max(1)
+    }
+
+    /// The Poseidon2 compressions the proof looks up: [`COMPRESSIONS_PER_TRANSFER`] per
+    /// transfer, two per touched account, two per node.
+    pub fn compressions(&self) -> u64 {
+        COMPRESSIONS_PER_TRANSFER as u64 * u64::from(self.count)
+            + 2 * u64::from(self.accounts)
+            + 2 * u64::from(self.nodes)
     }
 
     /// Reads public values, refusing any other layout.
@@ -137,12 +167,26 @@ impl Claim {
                 "{count} transfers, at most {MAX_TRANSFERS}"
             )));
         }
+        let (accounts, nodes) = (word(3 * 4 * DIGEST + 8), word(3 * 4 * DIGEST + 12));
+        if accounts > 2 * count {
+            return Err(invalid(format!(
+                "{accounts} accounts touched by {count} transfers"
+            )));
+        }
+        if nodes == 0 || nodes > Self::max_nodes(accounts) {
+            return Err(invalid(format!(
+                "{nodes} tree nodes for {accounts} accounts, 1 to {}",
+                Self::max_nodes(accounts)
+            )));
+        }
         Ok(Self {
             old_root: digest(0)?,
             new_root: digest(1)?,
             commitment: digest(2)?,
             count,
             chain_id: word(3 * 4 * DIGEST + 4),
+            accounts,
+            nodes,
         })
     }
 
@@ -175,17 +219,23 @@ fn parse(input: &[u8]) -> Result<Block, InputError> {
 
 /// Applies the block natively: the claim and the steps, or the refusal naming the transfer.
 pub fn run(input: &[u8]) -> Result<(Claim, Vec<state::Step>), InputError> {
-    let block = parse(input)?;
+    apply(&parse(input)?)
+}
+
+fn apply(block: &Block) -> Result<(Claim, Vec<state::Step>), InputError> {
     let (old_root, steps, tree) = block.apply().map_err(|refused| InputError::Malformed {
         program: ID,
         reason: refused.to_string(),
     })?;
+    let (accounts, nodes) = state::shape(&block.transfers);
     let claim = Claim {
         old_root,
         new_root: tree.root(),
         commitment: state::commitment(&block.transfers),
         count: block.transfers.len() as u32,
         chain_id: block.chain_id,
+        accounts,
+        nodes,
     };
     Ok((claim, steps))
 }
@@ -203,41 +253,52 @@ pub fn statement(step: &state::Step, chain_id: u32) -> Statement {
     }
 }
 
-/// The tables' log2 heights for `count` transfers: transfers, updates, verifications, chains,
+/// The number of tables.
+pub const TABLES: usize = 7;
+
+/// The tables' log2 heights for a claim: transfers, accounts, nodes, verifications, chains,
 /// paths, compressions.
-pub fn log_heights(count: u32, min_log_rows: usize) -> [usize; 6] {
-    let [verify, chains, paths] = signatures::verification_log_heights(count, min_log_rows);
-    let count = u64::from(count);
+pub fn log_heights(claim: &Claim, min_log_rows: usize) -> [usize; TABLES] {
+    let [verify, chains, paths] = signatures::verification_log_heights(claim.count, min_log_rows);
+    let state = min_log_rows.max(MIN_LOG_STATE_ROWS);
     [
-        log_height_for(count, min_log_rows.max(MIN_LOG_TRANSFER_ROWS)),
-        log_height_for(2 * DEPTH as u64 * count, min_log_rows.max(5)),
+        log_height_for(claim.count.into(), min_log_rows.max(MIN_LOG_TRANSFER_ROWS)),
+        log_height_for(claim.accounts.into(), state),
+        log_height_for(claim.nodes.into(), state),
         verify,
         chains,
         paths,
-        log_height_for(
-            COMPRESSIONS_PER_TRANSFER as u64 * count,
-            min_log_rows.max(MIN_LOG_BUS_ROWS),
-        ),
+        log_height_for(claim.compressions(), min_log_rows.max(MIN_LOG_BUS_ROWS)),
     ]
 }
 
-/// The six traces in table order, at the heights of `log_heights`: the transfer and update
-/// tables as given, the verification tables of `statements` (the statements the transfer rows
-/// look up), and the compression table providing `compressions` (the transfer and update
-/// tables') with the verifications' own. Tests give it edited tables and statements.
+/// The fewest rows of the three state tables (see [`trace::generate`]).
+pub fn min_heights(min_log_rows: usize) -> trace::Heights {
+    let state = 1 << min_log_rows.max(MIN_LOG_STATE_ROWS);
+    trace::Heights {
+        transfers: 1 << min_log_rows.max(MIN_LOG_TRANSFER_ROWS),
+        accounts: state,
+        nodes: state,
+    }
+}
+
+/// The seven traces in table order: the three state tables as given, the verification tables
+/// of `statements` (the statements the transfer rows look up) at the heights of `log_heights`,
+/// and the compression table providing `compressions` (the state tables') with the
+/// verifications' own. Tests give it edited tables and statements.
 pub fn witness_traces(
-    transfers: RowMajorMatrix<Val>,
-    updates: RowMajorMatrix<Val>,
-    mut compressions: Vec<(Digest, Digest)>,
+    state: trace::Traces,
     statements: &[Statement],
-    log_heights: [usize; 6],
+    log_heights: [usize; TABLES],
 ) -> Vec<RowMajorMatrix<Val>> {
-    let [_, _, verify, chains, paths, rows] = log_heights.map(|h| 1 << h);
+    let [_, _, _, verify, chains, paths, rows] = log_heights.map(|h| 1 << h);
     let v = signatures::trace::verification(statements, [verify, chains, paths]);
+    let mut compressions = state.compressions;
     compressions.extend(v.compressions);
     vec![
-        transfers,
-        updates,
+        state.transfers,
+        state.accounts,
+        state.nodes,
         v.verify,
         v.chains,
         v.paths,
@@ -333,19 +394,21 @@ impl Program for Transfers {
 impl AirProgram for Transfers {
     fn tables(&self, public_values: &[u8], min_log_rows: usize) -> Result<Vec<Table>, ClaimError> {
         let claim = Claim::parse(public_values)?;
-        let [transfers, updates, verify, chains, paths, compressions] =
-            log_heights(claim.count, min_log_rows);
+        let [transfers, accounts, nodes, verify, chains, paths, compressions] =
+            log_heights(&claim, min_log_rows);
+        let state = |air: ProgramAir, log_height| Table {
+            air,
+            log_height,
+            public_values: vec![],
+        };
         let mut tables = vec![
             Table {
                 air: ProgramAir::new(TransferAir),
                 log_height: transfers,
                 public_values: claim.table_public_values(),
             },
-            Table {
-                air: ProgramAir::new(UpdateAir),
-                log_height: updates,
-                public_values: vec![],
-            },
+            state(ProgramAir::new(AccountAir), accounts),
+            state(ProgramAir::new(NodeAir), nodes),
         ];
         tables.extend(signatures::verification_tables([verify, chains, paths]));
         tables.push(Table {
@@ -359,41 +422,51 @@ impl AirProgram for Transfers {
     fn placeholder_public_values(&self, input: &[u8]) -> Result<Vec<u8>, InputError> {
         let zero = [Val::ZERO; DIGEST];
         let block = parse(input)?;
+        let (accounts, nodes) = state::shape(&block.transfers);
         Ok(Claim {
             old_root: zero,
             new_root: zero,
             commitment: zero,
             count: block.transfers.len() as u32,
             chain_id: block.chain_id,
+            accounts,
+            nodes,
         }
         .to_bytes())
     }
 
     fn stark_extremes(&self) -> [Vec<u8>; 2] {
         let zero = [Val::ZERO; DIGEST];
-        let claim = |count| {
+        let claim = |count: u32, accounts: u32| {
             Claim {
                 old_root: zero,
                 new_root: zero,
                 commitment: zero,
                 count,
                 chain_id: 0,
+                accounts,
+                nodes: Claim::max_nodes(accounts),
             }
             .to_bytes()
         };
-        [claim(0), claim(MAX_TRANSFERS as u32)]
+        let most = MAX_TRANSFERS as u32;
+        [claim(0, 0), claim(most, 2 * most)]
     }
 
     fn witness(&self, input: &[u8], min_log_rows: usize) -> Result<Witness, InputError> {
-        let (claim, steps) = run(input)?;
+        let block = parse(input)?;
+        let (claim, steps) = apply(&block)?;
         let rows: Vec<trace::Row> = steps.iter().map(trace::Row::new).collect();
         let statements: Vec<Statement> =
             steps.iter().map(|s| statement(s, claim.chain_id)).collect();
-        let heights = log_heights(claim.count, min_log_rows);
-        let t = trace::generate(&rows, claim.old_root, 1 << heights[0], 1 << heights[1]);
-        debug_assert_eq!(t.outcome.new_root, claim.new_root);
-        debug_assert_eq!(t.outcome.commitment, claim.commitment);
-        let traces = witness_traces(t.transfers, t.updates, t.compressions, &statements, heights);
+        let pre = Tree::new(block.accounts.iter().copied());
+        let t = trace::generate(&rows, &pre, min_heights(min_log_rows));
+        let o = t.outcome;
+        debug_assert_eq!(
+            (o.old_root, o.new_root, o.commitment, o.accounts, o.nodes),
+            (claim.old_root, claim.new_root, claim.commitment, claim.accounts, claim.nodes)
+        );
+        let traces = witness_traces(t, &statements, log_heights(&claim, min_log_rows));
         Ok(Witness {
             execution: Execution {
                 public_values: claim.to_bytes(),

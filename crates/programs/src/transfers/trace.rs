@@ -1,16 +1,21 @@
-//! Witness generation for `transfers`: the transfer rows, the update groups and the Poseidon2
-//! compressions they look up, all derived from the rows' values by the tables' own relations
-//! (so a test can change one value of a [`Row`] and get an otherwise consistent witness).
+//! Witness generation for `transfers`: the transfer rows, the records they read and write, the
+//! account and node tables ([`tree`]) and the Poseidon2 compressions they look up, all derived
+//! from the rows' values and the pre-state by the tables' own relations (so a test can change
+//! one value of a [`Row`] and get an otherwise consistent witness).
 
 use l2x_air::Val;
 use p3_field::{PrimeCharacteristicRing, PrimeField32};
-use p3_koala_bear::{Poseidon2KoalaBear, default_koalabear_poseidon2_16};
+use p3_koala_bear::default_koalabear_poseidon2_16;
 use p3_matrix::dense::RowMajorMatrix;
 
-use super::columns::{self, BITS, LIMBS, update};
-use super::state::{DEPTH, Step, limbs};
+use super::columns::{self, BITS, GAP_BITS, LIMBS};
+use super::state::{Step, Tree, limbs};
 use crate::poseidon2::columns::DIGEST;
 use crate::poseidon2::{Digest, compress};
+
+pub mod tree;
+
+pub use tree::Record;
 
 /// A transfer row's values, as field elements.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,10 +37,6 @@ pub struct Row {
     pub limbs: [[Val; LIMBS]; 7],
     /// The carries of the sender's, the receiver's and the nonce's additions.
     pub carries: [[Val; LIMBS - 1]; 3],
-    /// The sender leaf's siblings.
-    pub sender_siblings: [Digest; DEPTH],
-    /// The receiver leaf's siblings.
-    pub receiver_siblings: [Digest; DEPTH],
 }
 
 /// Carries out of limbs 0–2 of `a + b + carry_in` (wrapping modulo 2^64), as the table keeps
@@ -77,8 +78,6 @@ impl Row {
                 carries(step.receiver.0.balance, t.amount, 0),
                 carries(step.sender.0.nonce, 0, 1),
             ],
-            sender_siblings: step.sender_siblings,
-            receiver_siblings: step.receiver_siblings,
         }
     }
 
@@ -109,46 +108,66 @@ impl Row {
         })
     }
 
-    /// The sender's new leaf and the receiver's new leaf this row implies.
-    pub fn new_leaves(&self) -> (Digest, Digest) {
-        let perm = default_koalabear_poseidon2_16();
-        let sender = self.leaf_values(2, self.limbs(6));
-        let receiver = self.leaf_values(4, self.receiver_nonce);
-        (
-            compress(&perm, &sender, &self.sender_key),
-            compress(&perm, &receiver, &self.receiver_key),
-        )
+    /// The records this row reads: the sender's, then the receiver's (time left 0).
+    pub fn reads(&self) -> [Record; 2] {
+        [
+            Record::new(self.limbs[1], self.limbs[5], self.sender_key),
+            Record::new(self.limbs[3], self.receiver_nonce, self.receiver_key),
+        ]
+    }
+
+    /// The records this row writes (time left 0).
+    pub fn writes(&self) -> [Record; 2] {
+        [
+            Record::new(self.limbs[2], self.limbs[6], self.sender_key),
+            Record::new(self.limbs[4], self.receiver_nonce, self.receiver_key),
+        ]
     }
 
     fn limbs(&self, n: usize) -> [Val; LIMBS] {
         self.limbs[n]
     }
-
-    /// The left half of a leaf's compression: balance limbs of number `balance`, then `nonce`.
-    fn leaf_values(&self, balance: usize, nonce: [Val; LIMBS]) -> Digest {
-        let b = self.limbs(balance);
-        std::array::from_fn(|j| if j < LIMBS { b[j] } else { nonce[j - LIMBS] })
-    }
 }
 
-/// What the witness proves beside the old root it starts from: the new root and the
-/// commitment (the count is the rows').
+/// What the witness proves: the roots, the commitment, and the shape the claim names (the
+/// count is the rows').
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Outcome {
+    /// The root before, as the account and node tables make it.
+    pub old_root: Digest,
     /// The root after.
     pub new_root: Digest,
     /// The commitment to the transfers.
     pub commitment: Digest,
+    /// The account table's active rows: the accounts touched.
+    pub accounts: u32,
+    /// The node table's active rows.
+    pub nodes: u32,
 }
 
-/// The three traces of a block (transfer table, update table, compressions looked up) at the
-/// given heights, and the outcome they show.
+/// The fewest rows of the three state tables (powers of two; a table grows to the next power
+/// of two its rows need).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Heights {
+    /// The transfer table's.
+    pub transfers: usize,
+    /// The account table's.
+    pub accounts: usize,
+    /// The node table's.
+    pub nodes: usize,
+}
+
+/// The traces of a block's state (transfer, account and node tables, and the compressions
+/// they look up) and the outcome they show.
 pub struct Traces {
     /// The transfer table.
     pub transfers: RowMajorMatrix<Val>,
-    /// The update table.
-    pub updates: RowMajorMatrix<Val>,
-    /// The compressions looked up, (left, right), in order.
+    /// The account table.
+    pub accounts: RowMajorMatrix<Val>,
+    /// The node table.
+    pub nodes: RowMajorMatrix<Val>,
+    /// The compressions looked up, (left, right): the commitment's (two per transfer, in
+    /// order), then the leaves' (two per account), then the nodes' (two per node).
     pub compressions: Vec<(Digest, Digest)>,
     /// What they prove.
     pub outcome: Outcome,
@@ -158,137 +177,36 @@ fn put(row: &mut [Val], at: usize, values: &[Val]) {
     row[at..at + values.len()].copy_from_slice(values);
 }
 
-/// The digests of one row of the update table: the old and new nodes, their shared sibling,
-/// the two compressions' inputs and outputs, and the leaves the group carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Level {
-    /// The old and the new node.
-    pub node: (Digest, Digest),
-    /// The sibling.
-    pub sibling: Digest,
-    /// The old compression's (left, right), then the new one's.
-    pub inputs: ((Digest, Digest), (Digest, Digest)),
-    /// The old and the new parent.
-    pub parents: (Digest, Digest),
-    /// The old and the new leaf.
-    pub leaves: (Digest, Digest),
-}
-
-impl Level {
-    /// Writes the digests into an update-table row.
-    pub fn put(&self, row: &mut [Val]) {
-        use update::*;
-        let ((left, right), (left_new, right_new)) = self.inputs;
-        for (at, d) in [
-            (NODE, self.node.0),
-            (NODE_NEW, self.node.1),
-            (SIBLING, self.sibling),
-            (LEFT, left),
-            (RIGHT, right),
-            (LEFT_NEW, left_new),
-            (RIGHT_NEW, right_new),
-            (PARENT, self.parents.0),
-            (PARENT_NEW, self.parents.1),
-            (LEAF, self.leaves.0),
-            (LEAF_NEW, self.leaves.1),
-        ] {
-            put(row, at, &d);
-        }
-    }
-}
-
-/// One leaf update's group of rows in the update table, filled into `group`; returns the old
-/// and new roots.
-fn update_group(
-    perm: &Poseidon2KoalaBear<16>,
-    group: &mut [Val],
-    index: u32,
-    leaves: (Digest, Digest),
-    siblings: &[Digest; DEPTH],
-    compressions: &mut Vec<(Digest, Digest)>,
-) -> (Digest, Digest) {
-    use update::*;
-    let (mut node, mut node_new) = leaves;
-    let (mut acc_lo, mut acc_hi) = (0u32, 0u32);
-    for (level, row) in group.chunks_exact_mut(WIDTH).enumerate() {
-        let bit = (index >> level) & 1;
-        let high = level >= 16;
-        let weight = 1u32 << (level % 16);
-        if high {
-            acc_hi += bit * weight;
-        } else {
-            acc_lo += bit * weight;
-        }
-        let sibling = siblings[level];
-        let order = |n: Digest| if bit == 1 { (sibling, n) } else { (n, sibling) };
-        let (left, right) = order(node);
-        let (left_new, right_new) = order(node_new);
-        let parent = compress(perm, &left, &right);
-        let parent_new = compress(perm, &left_new, &right_new);
-        compressions.push((left, right));
-        compressions.push((left_new, right_new));
-        Level {
-            node: (node, node_new),
-            sibling,
-            inputs: ((left, right), (left_new, right_new)),
-            parents: (parent, parent_new),
-            leaves,
-        }
-        .put(row);
-        row[BIT] = Val::from_u32(bit);
-        row[ACTIVE] = Val::ONE;
-        (node, node_new) = (parent, parent_new);
-        padding_bookkeeping(row, level, bit, acc_lo, acc_hi);
-    }
-    (node, node_new)
-}
-
-/// The level bookkeeping of a row (a padding group's rows have bit 0 and everything else 0).
-fn padding_bookkeeping(row: &mut [Val], level: usize, bit: u32, acc_lo: u32, acc_hi: u32) {
-    use update::*;
-    row[LEVEL] = Val::from_usize(level);
-    row[IS_LAST] = Val::from_bool(level == DEPTH - 1);
-    row[HIGH] = Val::from_bool(level >= 16);
-    let weight = 1u32 << (level % 16);
-    row[WEIGHT] = Val::from_u32(weight);
-    row[WEIGHTED_BIT] = Val::from_u32(bit * weight);
-    row[ACC_LO] = Val::from_u32(acc_lo);
-    row[ACC_HI] = Val::from_u32(acc_hi);
-}
-
 fn halves(x: u32) -> [Val; 2] {
     [Val::from_u32(x & 0xffff), Val::from_u32(x >> 16)]
 }
 
-/// The traces for `rows` applied from `old_root`: `transfer_rows` and `update_rows` high
-/// (powers of two, at least the rows needed; `update_rows` a multiple of 32).
-pub fn generate(
-    rows: &[Row],
-    old_root: Digest,
-    transfer_rows: usize,
-    update_rows: usize,
-) -> Traces {
+/// The bits of `gap`, least significant first.
+fn gap_bits(gap: u32) -> [Val; GAP_BITS] {
+    std::array::from_fn(|j| Val::from_u32((gap >> j) & 1))
+}
+
+/// The traces for `rows` applied to the pre-state `pre`, at least `heights` high. Each record a row
+/// reads is taken as written at the time of the account's last access before it (0 for the
+/// first: the pre-state's account, or the row's own values for an index the pre-state lacks).
+pub fn generate(rows: &[Row], pre: &Tree, heights: Heights) -> Traces {
     let perm = default_koalabear_poseidon2_16();
-    let mut transfers = vec![Val::ZERO; transfer_rows * columns::WIDTH];
-    let mut updates = vec![Val::ZERO; update_rows * update::WIDTH];
-    let mut compressions = Vec::with_capacity(rows.len() * super::COMPRESSIONS_PER_TRANSFER);
-    let (mut root, mut commitment) = (old_root, [Val::ZERO; DIGEST]);
-    let mut groups = updates.chunks_exact_mut(DEPTH * update::WIDTH);
+    let height = rows.len().next_power_of_two().max(heights.transfers);
+    let mut transfers = vec![Val::ZERO; height * columns::WIDTH];
+    let mut compressions = Vec::new();
+    let mut memory = tree::Memory::new(pre);
+    let mut commitment = [Val::ZERO; DIGEST];
     for (i, (r, out)) in rows
         .iter()
         .zip(transfers.chunks_exact_mut(columns::WIDTH))
         .enumerate()
     {
         use columns::*;
-        let mut leaf = |balance: usize, nonce: [Val; LIMBS], key: &Digest| {
-            let values = r.leaf_values(balance, nonce);
-            compressions.push((values, *key));
-            compress(&perm, &values, key)
-        };
-        let sender_leaf = leaf(1, r.limbs(5), &r.sender_key);
-        let sender_leaf_new = leaf(2, r.limbs(6), &r.sender_key);
-        let receiver_leaf = leaf(3, r.receiver_nonce, &r.receiver_key);
-        let receiver_leaf_new = leaf(4, r.receiver_nonce, &r.receiver_key);
+        let now = 2 * (i as u32 + 1);
+        let [sender, receiver] = r.writes();
+        let [sender_read, receiver_read] = r.reads();
+        let sender_time = memory.access(r.from, sender_read, sender, now - 1);
+        let receiver_time = memory.access(r.to, receiver_read, receiver, now);
         let amount = r.limbs(0);
         let first: Digest = std::array::from_fn(|j| match j {
             0..2 => halves(r.from)[j],
@@ -301,26 +219,6 @@ pub fn generate(
         let commit_out = compress(&perm, &commit_mid, &second);
         compressions.push((commitment, first));
         compressions.push((commit_mid, second));
-        let (root_in, root_mid) = update_group(
-            &perm,
-            groups.next().expect("update rows cover the block"),
-            r.from,
-            (sender_leaf, sender_leaf_new),
-            &r.sender_siblings,
-            &mut compressions,
-        );
-        // The receiver's path starts from its own siblings: a path that does not meet the
-        // sender's new root is kept as it is (the update bus then does not balance).
-        let (_, root_out) = update_group(
-            &perm,
-            groups.next().expect("update rows cover the block"),
-            r.to,
-            (receiver_leaf, receiver_leaf_new),
-            &r.receiver_siblings,
-            &mut compressions,
-        );
-        // The roots are the paths': a row whose path does not start where the previous row
-        // ended keeps its own root (the chaining constraint then fails).
         out[ACTIVE] = Val::ONE;
         out[COUNT] = Val::from_usize(i + 1);
         put(out, FROM_LO, &halves(r.from));
@@ -328,19 +226,18 @@ pub fn generate(
         for (at, d) in [
             (SENDER_KEY, r.sender_key),
             (RECEIVER_KEY, r.receiver_key),
-            (SENDER_LEAF, sender_leaf),
-            (SENDER_LEAF_NEW, sender_leaf_new),
-            (RECEIVER_LEAF, receiver_leaf),
-            (RECEIVER_LEAF_NEW, receiver_leaf_new),
-            (ROOT_IN, root_in),
-            (ROOT_MID, root_mid),
-            (ROOT_OUT, root_out),
             (COMMIT_IN, commitment),
             (COMMIT_MID, commit_mid),
             (COMMIT_OUT, commit_out),
         ] {
             put(out, at, &d);
         }
+        out[SENDER_TIME] = Val::from_u32(sender_time);
+        out[RECEIVER_TIME] = Val::from_u32(receiver_time);
+        // A record from the future (a forged order) leaves the gap's bits at 0.
+        let gap = |at: u32, time: u32| gap_bits(at.checked_sub(time + 1).unwrap_or(0));
+        put(out, SENDER_GAP, &gap(now - 1, sender_time));
+        put(out, RECEIVER_GAP, &gap(now, receiver_time));
         put(out, RECEIVER_NONCE, &r.receiver_nonce);
         for (n, &at) in NUMBERS.iter().enumerate() {
             put(out, at, &r.bits[n]);
@@ -354,30 +251,28 @@ pub fn generate(
         {
             put(out, at, &r.carries[c]);
         }
-        (root, commitment) = (root_out, commit_out);
+        commitment = commit_out;
     }
     for out in transfers.chunks_exact_mut(columns::WIDTH).skip(rows.len()) {
         use columns::*;
         out[COUNT] = Val::from_usize(rows.len());
-        for at in [ROOT_IN, ROOT_OUT] {
-            put(out, at, &root);
-        }
         for at in [COMMIT_IN, COMMIT_OUT] {
             put(out, at, &commitment);
         }
     }
-    for group in groups {
-        for (level, row) in group.chunks_exact_mut(update::WIDTH).enumerate() {
-            padding_bookkeeping(row, level, 0, 0, 0);
-        }
-    }
+    transfers[columns::FIRST] = Val::ONE;
+    let state = tree::generate(&perm, pre, &memory, heights, &mut compressions);
     Traces {
         transfers: RowMajorMatrix::new(transfers, columns::WIDTH),
-        updates: RowMajorMatrix::new(updates, update::WIDTH),
+        accounts: state.accounts,
+        nodes: state.nodes,
         compressions,
         outcome: Outcome {
-            new_root: root,
+            old_root: state.roots.0,
+            new_root: state.roots.1,
             commitment,
+            accounts: state.counts.0,
+            nodes: state.counts.1,
         },
     }
 }

@@ -1,4 +1,4 @@
-//! Shared by the `transfers` forgeries: signing forged rows and proving the six tables.
+//! Shared by the `transfers` forgeries: signing forged rows and proving the seven tables.
 //!
 //! A forgery aimed at one constraint family gives each row its sender's *true* signature of the
 //! message the row names (the tests hold every wallet they make), so the signature lookup
@@ -96,36 +96,42 @@ pub fn statements(transfers: &RowMajorMatrix<Val>, chain_id: u32) -> Vec<Stateme
     list
 }
 
+/// The honest claim of `rows` applied to `block`'s pre-state and their traces: the pre-state's
+/// root, and what the traces show.
+pub fn witness(block: &Block, rows: &[Row]) -> (Claim, Traces) {
+    let pre = Tree::new(block.accounts.iter().copied());
+    let traces = trace::generate(rows, &pre, transfers::min_heights(0));
+    let o = traces.outcome;
+    let claim = Claim {
+        old_root: pre.root(),
+        new_root: o.new_root,
+        commitment: o.commitment,
+        count: rows.len() as u32,
+        chain_id: block.chain_id,
+        accounts: o.accounts,
+        nodes: o.nodes,
+    };
+    (claim, traces)
+}
+
 /// Whether `rows` (the transfer table's, applied from the block's pre-state) verify, their
 /// traces and claim edited by `edit` first, with the verification tables of `statements` — or,
-/// if `None`, of what each row names signed by its sender ([`statements`]). The transfer and
-/// update tables keep the heights of the rows' count; the others take the claim's.
+/// if `None`, of what each row names signed by its sender ([`statements`]).
 pub fn rows_accepted(
     block: &Block,
     rows: &[Row],
     edit: impl FnOnce(&mut Traces, &mut Claim),
     statements: Option<&[Statement]>,
 ) -> bool {
-    let old_root = Tree::new(block.accounts.iter().copied()).root();
-    let mut claim = Claim {
-        old_root,
-        new_root: old_root,
-        commitment: old_root,
-        count: rows.len() as u32,
-        chain_id: block.chain_id,
-    };
-    let h = heights(&claim);
-    let mut traces = trace::generate(rows, old_root, h[0], h[1]);
-    (claim.new_root, claim.commitment) = (traces.outcome.new_root, traces.outcome.commitment);
+    let (mut claim, mut traces) = witness(block, rows);
     edit(&mut traces, &mut claim);
-    let (t, u, c) = (traces.transfers, traces.updates, &traces.compressions);
     match statements {
-        Some(statements) => accepted_signed(&claim, t, u, c, statements),
-        None => accepted(&claim, t, u, c),
+        Some(statements) => accepted_signed(&claim, traces, statements),
+        None => accepted(&claim, traces),
     }
 }
 
-/// The six tables' heights (rows) for `claim`.
+/// The seven tables' heights (rows) for `claim`.
 pub fn heights(claim: &Claim) -> Vec<usize> {
     Transfers
         .tables(&claim.to_bytes(), 0)
@@ -135,39 +141,23 @@ pub fn heights(claim: &Claim) -> Vec<usize> {
         .collect()
 }
 
-/// Whether the tables of `claim` accept the transfer and update traces, the verification
-/// tables of the statements the transfer rows need ([`statements`]: each signed by its sender),
-/// and the compression table of `compressions` (the transfer and update tables') with the
-/// verifications' own: proven, then verified.
-pub fn accepted(
-    claim: &Claim,
-    transfers: RowMajorMatrix<Val>,
-    updates: RowMajorMatrix<Val>,
-    compressions: &[(Digest, Digest)],
-) -> bool {
-    let statements = statements(&transfers, claim.chain_id);
-    accepted_signed(claim, transfers, updates, compressions, &statements)
+/// Whether the tables of `claim` accept the state's traces, the verification tables of the
+/// statements the transfer rows need ([`statements`]: each signed by its sender), and the
+/// compression table of the state's compressions with the verifications' own: proven, then
+/// verified.
+pub fn accepted(claim: &Claim, traces: Traces) -> bool {
+    let statements = statements(&traces.transfers, claim.chain_id);
+    accepted_signed(claim, traces, &statements)
 }
 
 /// As [`accepted`], with the verification tables of `statements` (whatever the rows name).
-pub fn accepted_signed(
-    claim: &Claim,
-    transfers: RowMajorMatrix<Val>,
-    updates: RowMajorMatrix<Val>,
-    compressions: &[(Digest, Digest)],
-    statements: &[Statement],
-) -> bool {
-    let witness = transfers::witness_traces(
-        transfers,
-        updates,
-        compressions.to_vec(),
-        statements,
-        transfers::log_heights(claim.count, 0),
-    );
+pub fn accepted_signed(claim: &Claim, traces: Traces, statements: &[Statement]) -> bool {
+    let witness =
+        transfers::witness_traces(traces, statements, transfers::log_heights(claim, 0));
     proves(claim, &witness)
 }
 
-/// Whether `witness` (the six traces) proves `claim` and the proof verifies.
+/// Whether `witness` (the seven traces) proves `claim` and the proof verifies.
 pub fn proves(claim: &Claim, witness: &[RowMajorMatrix<Val>]) -> bool {
     let tables = Transfers.tables(&claim.to_bytes(), 0).unwrap();
     match prove_tables(&transfers::ID, &tables, witness) {

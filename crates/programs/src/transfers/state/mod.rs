@@ -249,7 +249,8 @@ impl Tree {
         self.node(DEPTH, 0)
     }
 
-    fn node(&self, level: usize, index: u32) -> Digest {
+    /// The node at `level` (0: the leaves, [`DEPTH`]: the root) and `index` within the level.
+    pub fn node(&self, level: usize, index: u32) -> Digest {
         self.nodes[level]
             .get(&index)
             .copied()
@@ -300,9 +301,26 @@ impl Tree {
     }
 }
 
-/// One applied transfer, as the tables need it: the accounts before and after, and each leaf's
-/// siblings at the moment it is updated (the sender's under the root before the transfer, the
-/// receiver's under the root after the sender's update).
+/// The shape of a block's state tables: the accounts its transfers touch, and the tree nodes
+/// on their paths (levels 1 to 32; the root alone if none).
+pub fn shape(transfers: &[Transfer]) -> (u32, u32) {
+    let mut touched: Vec<u32> = transfers.iter().flat_map(|t| [t.from, t.to]).collect();
+    touched.sort_unstable();
+    touched.dedup();
+    let mut nodes = 0;
+    let mut level = touched.clone();
+    for _ in 0..DEPTH {
+        for i in &mut level {
+            *i >>= 1;
+        }
+        level.dedup();
+        nodes += level.len();
+    }
+    (touched.len() as u32, nodes.max(1) as u32)
+}
+
+/// One applied transfer, as the tables need it: the transfer and its two accounts before and
+/// after.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {
     /// The transfer.
@@ -311,10 +329,6 @@ pub struct Step {
     pub sender: (Account, Account),
     /// The receiver before and after (after the sender's update when they are the same account).
     pub receiver: (Account, Account),
-    /// The sender leaf's siblings.
-    pub sender_siblings: [Digest; DEPTH],
-    /// The receiver leaf's siblings.
-    pub receiver_siblings: [Digest; DEPTH],
 }
 
 /// Applies one transfer of the rollup `chain_id` to `tree`, or says why it is invalid (leaving
@@ -373,15 +387,11 @@ pub fn apply(tree: &mut Tree, chain_id: u32, t: &Transfer) -> Result<Step, Fault
         balance: received,
         ..receiver
     };
-    let sender_siblings = tree.siblings(t.from);
     tree.set(t.from, sender_after);
-    let receiver_siblings = tree.siblings(t.to);
     tree.set(t.to, receiver_after);
     Ok(Step {
         transfer: t.clone(),
         sender: (sender, sender_after),
         receiver: (receiver, receiver_after),
-        sender_siblings,
-        receiver_siblings,
     })
 }
