@@ -13,7 +13,6 @@ use l2x_air::Val;
 use l2x_core::Backend;
 use l2x_programs::Transfers;
 use l2x_programs::poseidon2::Digest;
-use l2x_programs::poseidon2::compress;
 use l2x_programs::transfers::columns;
 use l2x_programs::transfers::state::{self, Step, commitment};
 use l2x_programs::transfers::trace::{self, Row, Traces};
@@ -21,7 +20,6 @@ use l2x_programs::transfers::{Block, Claim, Tree};
 use l2x_stark::{StarkBackend, StarkZkBackend};
 use l2x_trace::TraceBackend;
 use p3_field::{Field, PrimeCharacteristicRing, PrimeField32};
-use p3_koala_bear::default_koalabear_poseidon2_16;
 
 fn block(accounts: usize, transfers: usize, seed: u64) -> Block {
     signed::wallet(accounts, seed)
@@ -184,29 +182,6 @@ fn set_digest(traces: &mut Traces, row: usize, column: usize, d: Digest) {
     }
 }
 
-/// Restarts the commitment chain at `row` from `start`: that row's and the later rows'
-/// commitments, their compressions and the claim follow.
-fn recommit(traces: &mut Traces, claim: &mut Claim, row: usize, start: Digest) {
-    let perm = default_koalabear_poseidon2_16();
-    let active = claim.count as usize;
-    let mut c = start;
-    for r in row..traces.transfers.values.len() / columns::WIDTH {
-        set_digest(traces, r, columns::COMMIT_IN, c);
-        if r < active {
-            let base = 2 * r;
-            let first = traces.compressions[base].1;
-            let second = traces.compressions[base + 1].1;
-            let mid = compress(&perm, &c, &first);
-            traces.compressions[base].0 = c;
-            traces.compressions[base + 1].0 = mid;
-            set_digest(traces, r, columns::COMMIT_MID, mid);
-            c = compress(&perm, &mid, &second);
-        }
-        set_digest(traces, r, columns::COMMIT_OUT, c);
-    }
-    claim.commitment = c;
-}
-
 /// Whether the rows (edited by `f`) verify for the claim they support.
 fn forged(f: impl FnOnce(&mut [Row])) -> bool {
     let (block, mut rows) = honest(6, 3, 21);
@@ -293,7 +268,7 @@ fn every_bit_is_a_bit() {
 #[test]
 fn the_commitment_starts_from_zero() {
     let (block, rows) = honest(6, 3, 21);
-    assert!(!accepted_with(&block, &rows, |t, c| recommit(
+    assert!(!accepted_with(&block, &rows, |t, c| signed::recommit(
         t,
         c,
         0,
@@ -305,7 +280,7 @@ fn the_commitment_starts_from_zero() {
 fn each_transfer_extends_the_commitment_before_it() {
     // The commitment restarted at the third transfer: the first two left out.
     let (block, rows) = honest(6, 3, 21);
-    assert!(!accepted_with(&block, &rows, |t, c| recommit(
+    assert!(!accepted_with(&block, &rows, |t, c| signed::recommit(
         t,
         c,
         2,

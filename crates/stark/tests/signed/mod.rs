@@ -11,7 +11,7 @@ use std::sync::{LazyLock, Mutex};
 
 use l2x_air::{AirProgram, Val};
 use l2x_programs::Transfers;
-use l2x_programs::poseidon2::Digest;
+use l2x_programs::poseidon2::{Digest, compress};
 use l2x_programs::signatures::Statement;
 use l2x_programs::transfers::columns;
 use l2x_programs::transfers::fixture::Wallet;
@@ -21,6 +21,7 @@ use l2x_programs::transfers::{self, Block, Claim, Tree};
 use l2x_sig::{Message, PublicKey, SecretKey};
 use l2x_stark::{prove_tables, verify_tables};
 use p3_field::{PrimeCharacteristicRing, PrimeField32};
+use p3_koala_bear::default_koalabear_poseidon2_16;
 use p3_matrix::dense::RowMajorMatrix;
 
 /// Every secret key of the wallets made by [`wallet`], by public key.
@@ -164,4 +165,38 @@ pub fn proves(claim: &Claim, witness: &[RowMajorMatrix<Val>]) -> bool {
         Ok(seal) => verify_tables(&transfers::ID, &tables, &seal).is_ok(),
         Err(_) => false,
     }
+}
+
+/// Restarts the commitment chain at `row` from `start`: that row's and the later rows'
+/// commitments, their compressions and the claim follow.
+pub fn recommit(traces: &mut Traces, claim: &mut Claim, row: usize, start: Digest) {
+    let perm = default_koalabear_poseidon2_16();
+    let active = claim.count as usize;
+    let mut c = start;
+    for r in row..traces.transfers.values.len() / columns::WIDTH {
+        put(&mut traces.transfers, r, columns::COMMIT_IN, &c);
+        if r < active {
+            let base = 2 * r;
+            let first = traces.compressions[base].1;
+            let second = traces.compressions[base + 1].1;
+            let mid = compress(&perm, &c, &first);
+            traces.compressions[base].0 = c;
+            traces.compressions[base + 1].0 = mid;
+            put(&mut traces.transfers, r, columns::COMMIT_MID, &mid);
+            c = compress(&perm, &mid, &second);
+        }
+        put(&mut traces.transfers, r, columns::COMMIT_OUT, &c);
+    }
+    claim.commitment = c;
+}
+
+/// Writes `values` into `matrix`'s row `row` from `column` on.
+pub fn put(matrix: &mut RowMajorMatrix<Val>, row: usize, column: usize, values: &[Val]) {
+    let width = matrix.width;
+    matrix.values[row * width + column..][..values.len()].copy_from_slice(values);
+}
+
+/// The digest at `column` of `matrix`'s row `row`.
+pub fn get(matrix: &RowMajorMatrix<Val>, row: usize, column: usize) -> Digest {
+    std::array::from_fn(|j| matrix.values[row * matrix.width + column + j])
 }

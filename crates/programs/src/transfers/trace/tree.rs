@@ -77,6 +77,14 @@ impl<'a> Memory<'a> {
         }
     }
 
+    /// Each touched account's index, record before the block and last record, by index.
+    pub fn records(&self) -> Vec<(u32, Record, Record)> {
+        self.first
+            .iter()
+            .map(|(&index, &first)| (index, first, self.last[&index]))
+            .collect()
+    }
+
     /// An access to the account at `index` that reads `read` and writes `write` at `now`;
     /// returns when the record it reads was written (the account's last write, or 0). The
     /// first access takes the pre-state's account as the record before the block (or `read`
@@ -107,7 +115,8 @@ pub struct State {
 }
 
 /// The account and node tables at least `heights` high (each grown to the next power of two
-/// its rows need), the compressions they look up appended to `compressions`.
+/// its rows need), the compressions they look up appended to `compressions`: the memory's
+/// records, the pre-state's nodes as the untouched siblings.
 pub fn generate(
     perm: &Poseidon2KoalaBear<16>,
     pre: &Tree,
@@ -115,19 +124,40 @@ pub fn generate(
     heights: Heights,
     compressions: &mut Vec<(Digest, Digest)>,
 ) -> State {
+    let records = memory.records();
+    let (accounts, leaves) = account_table(perm, &records, heights.accounts, compressions);
+    let sibling = |level: usize, index: u32| {
+        let node = pre.node(level, index);
+        (node, node)
+    };
+    let (rows, roots) = nodes_of(perm, leaves, sibling, compressions);
+    State {
+        counts: (records.len() as u32, rows.len() as u32),
+        accounts,
+        nodes: node_table(&rows, heights.nodes),
+        roots,
+    }
+}
+
+/// The rows a table of `rows` rows takes: the next power of two, at least `min`.
+fn height(rows: usize, min: usize) -> usize {
+    rows.next_power_of_two().max(min)
+}
+
+/// The account table of `records` (index, record before the block, last record), at least
+/// `min_rows` high, and each account's leaves before and after; its compressions appended to
+/// `compressions`.
+pub fn account_table(
+    perm: &Poseidon2KoalaBear<16>,
+    records: &[(u32, Record, Record)],
+    min_rows: usize,
+    compressions: &mut Vec<(Digest, Digest)>,
+) -> (RowMajorMatrix<Val>, BTreeMap<u32, (Digest, Digest)>) {
     let mut leaves = BTreeMap::new();
-    let height = |rows: usize, min: usize| rows.next_power_of_two().max(min);
-    let mut table = vec![
-        Val::ZERO;
-        height(memory.first.len(), heights.accounts) * accounts::WIDTH
-    ];
-    for ((&index, first), out) in memory
-        .first
-        .iter()
-        .zip(table.chunks_exact_mut(accounts::WIDTH))
+    let mut table = vec![Val::ZERO; height(records.len(), min_rows) * accounts::WIDTH];
+    for (&(index, first, last), out) in records.iter().zip(table.chunks_exact_mut(accounts::WIDTH))
     {
         use accounts::*;
-        let last = memory.last[&index];
         let leaf = compress(perm, &first.values(), &first.key);
         let leaf_new = compress(perm, &last.values(), &first.key);
         compressions.push((first.values(), first.key));
@@ -150,18 +180,16 @@ pub fn generate(
         put(out, LEAF, &leaf);
         put(out, LEAF_NEW, &leaf_new);
     }
-    let accounts = RowMajorMatrix::new(table, accounts::WIDTH);
-    let (rows, roots) = nodes_of(perm, pre, leaves, compressions);
-    let mut table = vec![Val::ZERO; height(rows.len(), heights.nodes) * nodes::WIDTH];
+    (RowMajorMatrix::new(table, accounts::WIDTH), leaves)
+}
+
+/// The node table of `rows`, at least `min_rows` high.
+pub fn node_table(rows: &[Node], min_rows: usize) -> RowMajorMatrix<Val> {
+    let mut table = vec![Val::ZERO; height(rows.len(), min_rows) * nodes::WIDTH];
     for (row, out) in rows.iter().zip(table.chunks_exact_mut(nodes::WIDTH)) {
         row.put(out);
     }
-    State {
-        counts: (memory.first.len() as u32, rows.len() as u32),
-        accounts,
-        nodes: RowMajorMatrix::new(table, nodes::WIDTH),
-        roots,
-    }
+    RowMajorMatrix::new(table, nodes::WIDTH)
 }
 
 /// A row of the node table.
@@ -206,12 +234,13 @@ impl Node {
 }
 
 /// The nodes on the paths of `leaves` (index → old and new leaf), level by level from the
-/// bottom, each hashed once in both trees, its untouched children the pre-state's; and the
-/// old and new root. Without leaves, the root alone, from its two untouched children.
+/// bottom, each hashed once in both trees, an untouched child at (level, index) being
+/// `sibling`'s (old and new: the pre-state's node twice for an honest witness); and the old
+/// and new root. Without leaves, the root alone, from its two untouched children.
 pub fn nodes_of(
     perm: &Poseidon2KoalaBear<16>,
-    pre: &Tree,
     leaves: BTreeMap<u32, (Digest, Digest)>,
+    sibling: impl Fn(usize, u32) -> (Digest, Digest),
     compressions: &mut Vec<(Digest, Digest)>,
 ) -> (Vec<Node>, (Digest, Digest)) {
     let mut rows = Vec::new();
@@ -226,10 +255,7 @@ pub fn nodes_of(
         for p in parents {
             let child = |i: u32| match below.get(&i) {
                 Some(&pair) => (true, pair),
-                None => {
-                    let sibling = pre.node(level, i);
-                    (false, (sibling, sibling))
-                }
+                None => (false, sibling(level, i)),
             };
             let ((touched_left, left), (touched_right, right)) = (child(2 * p), child(2 * p + 1));
             let node = (
