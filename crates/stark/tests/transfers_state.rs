@@ -22,7 +22,7 @@ use l2x_programs::poseidon2::Digest;
 use l2x_programs::transfers::columns::{self, accounts, nodes};
 use l2x_programs::transfers::state::Tree;
 use l2x_programs::transfers::trace::tree::{self, Node, Record};
-use l2x_programs::transfers::trace::{Outcome, Row, Traces};
+use l2x_programs::transfers::trace::{self, Outcome, Row, Traces};
 use l2x_programs::transfers::{Block, Claim};
 use p3_field::{Field, PrimeCharacteristicRing, PrimeField32};
 use p3_koala_bear::default_koalabear_poseidon2_16;
@@ -484,4 +484,102 @@ fn an_index_is_its_bits() {
     *cell(&mut t.accounts, row, accounts::INDEX + 2) += lo * Val::from_u32(4).inverse();
     *cell(&mut t.accounts, row, accounts::INDEX + 16) += hi;
     assert!(!signed::accepted(&claim, t));
+}
+
+// ---- A row counted −1 (the audit's attack, rebuilt for the records) ----
+
+/// Sets a row's seven numbers and the carries they imply (the nonce's carries only for a row
+/// counted +1; a row counted −1 decrements it, with no borrow in these numbers).
+fn numbers(r: &mut Row, values: [u64; 7], counted: i64) {
+    for (n, x) in values.into_iter().enumerate() {
+        r.set_number(n, x);
+    }
+    r.carries[0] = trace::carries(values[2], values[0], 0);
+    r.carries[1] = trace::carries(values[3], values[0], 0);
+    r.carries[2] = match counted {
+        1 => trace::carries(values[5], 0, 1),
+        _ => [Val::ZERO; 3],
+    };
+}
+
+#[test]
+fn a_row_counted_minus_one_cannot_move_a_victims_nonce() {
+    // The published block is one transfer H, W pays V, W at nonce k. Two more rows, between
+    // which the block's count, commitment and signatures stay H's:
+    // - P (counted 1, count 2) and N (counted −1, count 1) name the same transfer, W pays V 1
+    //   at nonce k + 2, with the same commitment blocks (made up, from and back to H's
+    //   commitment): their compressions and their signature lookups cancel, so no signature of
+    //   W's is needed;
+    // - N's writes are consumed (counted −1): at count 1 they are H's two records; its reads
+    //   are supplied, and P reads them. P writes W at nonce k + 3 with H's balance, and V as
+    //   H left it.
+    // Every record balances; the claim is H's old root, commitment and count, with a new root
+    // in which W's nonce went up by 3 without W's signature. Only ACTIVE being a bit rejects
+    // it. (Mutation-checked: with ACTIVE's `Bit::new` replaced by an unchecked bit, this
+    // witness verifies.)
+    let b = block(3, 102, &[(0, 1, 5)]);
+    let (_, steps, honest_after) = b.apply().unwrap();
+    let h = Row::new(&steps[0]);
+    let (w, v) = (h.from, h.to);
+    let k = h.number(5);
+    let (w_after, v_after) = (steps[0].sender.1, steps[0].receiver.1);
+    let mut p = h.clone();
+    let (paid, got) = (w_after.balance + 1, v_after.balance - 1);
+    numbers(&mut p, [1, paid, paid - 1, got, got + 1, k + 2, k + 3], 1);
+    let mut n = p.clone();
+    numbers(&mut n, [1, paid, paid - 1, got, got + 1, k + 2, k + 1], -1);
+    let rows = vec![h.clone(), p, n];
+    let (mut claim, mut t) = signed::witness(&b, &rows);
+    let commitment = t.outcome.commitment;
+    let honest_commitment: Digest = signed::get(&t.transfers, 0, columns::COMMIT_OUT);
+    use columns::*;
+    for (row, active, count) in [(1, Val::ONE, 2), (2, -Val::ONE, 1)] {
+        *cell(&mut t.transfers, row, ACTIVE) = active;
+        *cell(&mut t.transfers, row, COUNT) = Val::from_u32(count);
+        *cell(&mut t.transfers, row, SENDER_TIME) = Val::ZERO;
+        *cell(&mut t.transfers, row, RECEIVER_TIME) = Val::ZERO;
+        regap(&mut t, row);
+        signed::put(&mut t.transfers, row, COMMIT_IN, &honest_commitment);
+        signed::put(&mut t.transfers, row, COMMIT_MID, &[Val::from_u32(11); 8]);
+        signed::put(&mut t.transfers, row, COMMIT_OUT, &honest_commitment);
+    }
+    for row in 3..t.transfers.values.len() / WIDTH {
+        *cell(&mut t.transfers, row, COUNT) = Val::ONE;
+        signed::put(&mut t.transfers, row, COMMIT_IN, &honest_commitment);
+        signed::put(&mut t.transfers, row, COMMIT_OUT, &honest_commitment);
+    }
+    assert_ne!(commitment, honest_commitment);
+    claim.count = 1;
+    claim.commitment = honest_commitment;
+    // The account table: W ends at nonce k + 3 (P's write, time 3), V as H left it (P's, 4).
+    let field = |x: u64| l2x_programs::transfers::state::limbs(x).map(Val::from_u16);
+    let records: Vec<(u32, Record, Record)> = [(w, 3), (v, 4)]
+        .into_iter()
+        .map(|(index, time)| {
+            let before = Record::of(&b.accounts.iter().find(|a| a.0 == index).unwrap().1);
+            let mut last = if index == w {
+                Record::of(&w_after)
+            } else {
+                Record::of(&v_after)
+            };
+            if index == w {
+                last.nonce = field(k + 3);
+            }
+            (index, before, Record { time, ..last })
+        })
+        .collect();
+    let mut sorted = records;
+    sorted.sort_by_key(|r| r.0);
+    let pre = Tree::new(b.accounts.iter().copied());
+    rebuild(&mut t, &mut claim, &sorted, |l| l, unchanged(&pre), |_| {});
+    assert_eq!(claim.old_root, pre.root());
+    assert_ne!(claim.new_root, honest_after.root(), "the claim is false");
+    assert_eq!(
+        claim.commitment,
+        l2x_programs::transfers::state::commitment(&b.transfers)
+    );
+    // The attacker holds the published block's signature, W's of H, and no other; the
+    // compression table provides H's commitment blocks (P's and N's cancel) and the state's.
+    let signed = [l2x_programs::transfers::statement(&steps[0], b.chain_id)];
+    assert!(!signed::accepted_signed(&claim, t, &signed));
 }
