@@ -306,11 +306,25 @@ fn an_account_outside_the_block_keeps_its_record() {
     // d's row holding its record unchanged (its own record before the block, read back at
     // time 0) is harmless, and accepted.
     let (mut kept, mut same) = (claim, signed::witness(&b, &rows).1);
-    rebuild(&mut same, &mut kept, &with_d(&d.1), |l| l, unchanged(&pre), |_| {});
+    rebuild(
+        &mut same,
+        &mut kept,
+        &with_d(&d.1),
+        |l| l,
+        unchanged(&pre),
+        |_| {},
+    );
     assert!(signed::accepted(&kept, same));
     let mut after = d.1;
     after.balance += 1000;
-    rebuild(&mut t, &mut claim, &with_d(&after), |l| l, unchanged(&pre), |_| {});
+    rebuild(
+        &mut t,
+        &mut claim,
+        &with_d(&after),
+        |l| l,
+        unchanged(&pre),
+        |_| {},
+    );
     assert_eq!(claim.old_root, pre.root());
     assert!(!signed::accepted(&claim, t));
 }
@@ -350,7 +364,14 @@ fn a_touched_account_is_a_leaf_of_the_old_tree() {
     // With m's leaf in the trees, the witness proves the block from a state that holds m:
     // accepted, for another old root.
     let (mut other, mut kept) = (claim, signed::witness(&b, &rows).1);
-    rebuild(&mut kept, &mut other, &records, |l| l, unchanged(&pre), |_| {});
+    rebuild(
+        &mut kept,
+        &mut other,
+        &records,
+        |l| l,
+        unchanged(&pre),
+        |_| {},
+    );
     assert_ne!(other.old_root, pre.root());
     assert!(signed::accepted(&other, kept));
     rebuild(

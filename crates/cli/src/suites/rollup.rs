@@ -1,9 +1,12 @@
 //! Signed L2 blocks (`transfers`) proven per second, against the floor of their cost: a block's
-//! Poseidon2 compression table alone — the same number of permutations, padded as ours is, of
-//! Plonky3's `p3-poseidon2-air` proven by `p3-uni-stark` with our configuration — timed in
-//! alternation; then each block's verification time, proof size and the peak RSS of an
-//! `l2x prove transfers` process; then the check of its published transfers against its receipt
-//! (the publish link), beside that verification.
+//! Poseidon2 compression table alone — the same number of permutations (the claim's
+//! `compressions`, printed per transfer), padded as ours is, of Plonky3's `p3-poseidon2-air`
+//! proven by `p3-uni-stark` with our configuration — timed in alternation; then each block's
+//! verification time, proof size and the peak RSS of an `l2x prove transfers` process; then the
+//! check of its published transfers against its receipt (the publish link), beside that
+//! verification. Blocks of 64 to 2,048 transfers on 1,000 accounts; then how the state's cost
+//! grows, 1,024 transfers on 10,000 and 65,536 accounts (paths that share fewer nodes) and on
+//! two (all transfers on two accounts).
 
 use std::hint::black_box;
 use std::io::Write;
@@ -12,8 +15,8 @@ use anyhow::Result;
 use l2x_core::BackendId;
 use l2x_executor::Policy;
 use l2x_lab::{Case, Metric, Outcome, Spec, time};
-use l2x_programs::transfers::COMPRESSIONS_PER_TRANSFER;
 use l2x_programs::transfers::fixture::{DEFAULT_CHAIN_ID, Wallet};
+use std::sync::LazyLock;
 
 use super::memory::child_peak_rss;
 use super::poseidon2::against_plonky3;
@@ -26,15 +29,41 @@ const ACCOUNTS: usize = 1000;
 /// two per account, and the blocks' senders are drawn among the keys that can still sign.
 const EPOCHS: u32 = 8;
 
-/// A block of `transfers` random signed transfers on a state of [`ACCOUNTS`] accounts.
-fn block(transfers: usize) -> Vec<u8> {
-    Wallet::genesis_with(ACCOUNTS, 1, EPOCHS, DEFAULT_CHAIN_ID)
+/// The benchmark's state: [`ACCOUNTS`] accounts with [`EPOCHS`] keys each.
+static STATE: LazyLock<Wallet> =
+    LazyLock::new(|| Wallet::genesis_with(ACCOUNTS, 1, EPOCHS, DEFAULT_CHAIN_ID));
+/// 10,000 accounts, one key each (a 1,024-transfer block sends once per sender at most).
+static STATE_10K: LazyLock<Wallet> =
+    LazyLock::new(|| Wallet::genesis_with(10_000, 1, 1, DEFAULT_CHAIN_ID));
+/// 65,536 accounts (the most a block's input holds), one key each.
+static STATE_64K: LazyLock<Wallet> =
+    LazyLock::new(|| Wallet::genesis_with(1 << 16, 1, 1, DEFAULT_CHAIN_ID));
+/// Two accounts with 1,024 keys each: every transfer between them.
+static STATE_TWO: LazyLock<Wallet> =
+    LazyLock::new(|| Wallet::genesis_with(2, 1, 1024, DEFAULT_CHAIN_ID));
+
+/// A block of `transfers` random signed transfers on `state`.
+fn block_on(state: &Wallet, transfers: usize) -> Vec<u8> {
+    state
         .random_block(transfers, 2)
-        .expect("8,000 one-time keys sign 2,048 transfers")
+        .expect("the state's keys sign the block")
         .to_bytes()
 }
 
-/// Blocks of 64, 256, 1024 and 2048 transfers (64 in quick runs).
+/// A block of `transfers` random signed transfers on a state of [`ACCOUNTS`] accounts.
+fn block(transfers: usize) -> Vec<u8> {
+    block_on(&STATE, transfers)
+}
+
+/// The Poseidon2 compressions of a block's proof (its claim's).
+fn compressions(input: &[u8]) -> u64 {
+    l2x_programs::transfers::run(input)
+        .map(|(claim, _)| claim.compressions())
+        .unwrap_or(0)
+}
+
+/// Blocks of 64, 256, 1024 and 2048 transfers on 1,000 accounts (64 in quick runs); then
+/// 1,024 transfers on 10,000, 65,536 and 2 accounts.
 pub fn rollup(quick: bool) -> Result<Vec<Case<'static>>> {
     let sizes: &[usize] = if quick { &[64] } else { &[64, 256, 1024, 2048] };
     let mut cases = vec![];
@@ -43,15 +72,58 @@ pub fn rollup(quick: bool) -> Result<Vec<Case<'static>>> {
             group: "rollup",
             program: "transfers",
             unit: "transfers",
-            compressions_per_unit: COMPRESSIONS_PER_TRANSFER,
+            compressions: |n| compressions(&block(n)),
             input: block,
         };
         cases.extend(proven.cases(
             transfers,
             format!("a {transfers}-transfer block's compression table"),
-            format!("a block of {transfers} transfers, STARK"),
+            format!("a block of {transfers} transfers on {ACCOUNTS} accounts, STARK"),
         ));
         cases.push(published(transfers as u64, transfers));
+    }
+    if quick {
+        return Ok(cases);
+    }
+    type Growth = (
+        &'static str,
+        &'static str,
+        fn(usize) -> Vec<u8>,
+        fn(usize) -> u64,
+    );
+    let growth: [Growth; 3] = [
+        (
+            "rollup-10k",
+            "10,000",
+            |n| block_on(&STATE_10K, n),
+            |n| compressions(&block_on(&STATE_10K, n)),
+        ),
+        (
+            "rollup-65536",
+            "65,536",
+            |n| block_on(&STATE_64K, n),
+            |n| compressions(&block_on(&STATE_64K, n)),
+        ),
+        (
+            "rollup-two",
+            "2",
+            |n| block_on(&STATE_TWO, n),
+            |n| compressions(&block_on(&STATE_TWO, n)),
+        ),
+    ];
+    for (group, accounts, input, compressions) in growth {
+        let proven = Proven {
+            group,
+            program: "transfers",
+            unit: "transfers",
+            compressions,
+            input,
+        };
+        cases.extend(proven.cases(
+            1024,
+            "a 1024-transfer block's compression table".into(),
+            format!("a block of 1024 transfers on {accounts} accounts, STARK"),
+        ));
     }
     Ok(cases)
 }
@@ -66,8 +138,8 @@ pub(super) struct Proven {
     pub program: &'static str,
     /// What the throughput counts.
     pub unit: &'static str,
-    /// Compressions per unit in the program's compression table.
-    pub compressions_per_unit: usize,
+    /// The compressions in the program's compression table at `n` units.
+    pub compressions: fn(usize) -> u64,
     /// The program's input for `n` units.
     pub input: fn(usize) -> Vec<u8>,
 }
@@ -79,16 +151,20 @@ impl Proven {
             group,
             program,
             unit,
-            compressions_per_unit,
+            compressions,
             input,
         } = *self;
         let count = n as u64;
-        let permutations = (n * compressions_per_unit).next_power_of_two();
+        let needed = compressions(n);
+        let permutations = (needed as usize).next_power_of_two();
         let reference = Spec::new(
             group,
             "p3-uni-stark",
             Some(count),
-            format!("{permutations} Poseidon2 permutations ({table}) by p3-uni-stark (reference)"),
+            format!(
+                "{permutations} Poseidon2 permutations ({table}: {needed}, {:.1} per {unit}) by p3-uni-stark (reference)",
+                needed as f64 / n as f64
+            ),
         )
         .throughput(unit, n as f64);
         let spec = Spec::new(group, "prove", Some(count), about)

@@ -24,7 +24,7 @@ pub fn signatures(quick: bool) -> Result<Vec<Case<'static>>> {
         group: "signatures",
         program: "signatures",
         unit: "signatures",
-        compressions_per_unit: COMPRESSIONS_PER_SIGNATURE,
+        compressions: |n| (n * COMPRESSIONS_PER_SIGNATURE) as u64,
         input: batch,
     };
     Ok(sizes

@@ -83,7 +83,7 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for PathAir {
         }
 
         // Levels 0 to 31 and again; the last flag exactly on level 31 and on the table's last
-        // row, so every group is 32 rows (as the update table's groups).
+        // row, so every group is 32 rows.
         builder.assert_zero(col(IS_LAST) * (col(LEVEL) - AB::Expr::from_usize(PATH_ROWS - 1)));
         builder
             .when_transition()

@@ -10,11 +10,11 @@ use p3_field::PrimeCharacteristicRing;
 use p3_lookup::{InteractionBuilder, LookupBus};
 
 use super::columns::*;
+use super::nodes::NODE_BUS;
 use super::state::TRANSFER_TAG;
 use crate::poseidon2::bus::BUS;
 use crate::poseidon2::columns::DIGEST;
 use crate::signatures::air::VERIFIED_BUS;
-use super::nodes::NODE_BUS;
 
 /// The bus of account records, a memory argument: `(index lo, index hi, balance limbs, nonce
 /// limbs, key, time)` (19 elements). The account table supplies each touched account's record
@@ -213,13 +213,43 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for TransferAir {
         let from = vec![col(FROM_LO), col(FROM_HI)];
         let to = vec![col(TO_LO), col(TO_HI)];
         let accesses = [
-            (&from, paid.clone(), nonce.clone(), SENDER_KEY, SENDER_TIME, paid_new, nonce_new, now.clone() - AB::Expr::ONE),
-            (&to, got, receiver_nonce.clone(), RECEIVER_KEY, RECEIVER_TIME, got_new, receiver_nonce, now),
+            (
+                &from,
+                paid.clone(),
+                nonce.clone(),
+                SENDER_KEY,
+                SENDER_TIME,
+                paid_new,
+                nonce_new,
+                now.clone() - AB::Expr::ONE,
+            ),
+            (
+                &to,
+                got,
+                receiver_nonce.clone(),
+                RECEIVER_KEY,
+                RECEIVER_TIME,
+                got_new,
+                receiver_nonce,
+                now,
+            ),
         ];
         for (index, balance, nonce, key, time, balance_new, nonce_new, written) in accesses {
-            let read = join(vec![index.clone(), balance, nonce.clone(), digest(key), vec![col(time)]]);
+            let read = join(vec![
+                index.clone(),
+                balance,
+                nonce.clone(),
+                digest(key),
+                vec![col(time)],
+            ]);
             lookup(builder, &RECORD_BUS, read, count());
-            let write = join(vec![index.clone(), balance_new, nonce_new, digest(key), vec![written]]);
+            let write = join(vec![
+                index.clone(),
+                balance_new,
+                nonce_new,
+                digest(key),
+                vec![written],
+            ]);
             lookup(builder, &RECORD_BUS, write, active_bit.supplied());
         }
 

@@ -320,7 +320,7 @@ impl Program for Transfers {
     }
 
     fn public_values_doc(&self) -> &'static str {
-        "old root || new root || transfer commitment (8 u32 LE elements each) || transfer count (u32 LE) || chain id (u32 LE)"
+        "old root || new root || transfer commitment (8 u32 LE elements each) || transfer count || chain id || accounts touched || tree nodes touched (u32 LE each)"
     }
 
     fn estimate_steps(&self, input: &[u8]) -> Result<u64, InputError> {
@@ -394,8 +394,15 @@ impl Program for Transfers {
 impl AirProgram for Transfers {
     fn tables(&self, public_values: &[u8], min_log_rows: usize) -> Result<Vec<Table>, ClaimError> {
         let claim = Claim::parse(public_values)?;
-        let [transfers, accounts, nodes, verify, chains, paths, compressions] =
-            log_heights(&claim, min_log_rows);
+        let [
+            transfers,
+            accounts,
+            nodes,
+            verify,
+            chains,
+            paths,
+            compressions,
+        ] = log_heights(&claim, min_log_rows);
         let state = |air: ProgramAir, log_height| Table {
             air,
             log_height,
@@ -464,7 +471,13 @@ impl AirProgram for Transfers {
         let o = t.outcome;
         debug_assert_eq!(
             (o.old_root, o.new_root, o.commitment, o.accounts, o.nodes),
-            (claim.old_root, claim.new_root, claim.commitment, claim.accounts, claim.nodes)
+            (
+                claim.old_root,
+                claim.new_root,
+                claim.commitment,
+                claim.accounts,
+                claim.nodes
+            )
         );
         let traces = witness_traces(t, &statements, log_heights(&claim, min_log_rows));
         Ok(Witness {

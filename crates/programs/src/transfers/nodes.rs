@@ -61,7 +61,10 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for NodeAir {
         let touched = [TOUCHED_LEFT, TOUCHED_RIGHT].map(|c| Bit::new(builder, col(c)).and(&active));
 
         // A sibling (a child not touched) is the same node in both trees.
-        for (flag, old, new) in [(TOUCHED_LEFT, LEFT, LEFT_NEW), (TOUCHED_RIGHT, RIGHT, RIGHT_NEW)] {
+        for (flag, old, new) in [
+            (TOUCHED_LEFT, LEFT, LEFT_NEW),
+            (TOUCHED_RIGHT, RIGHT, RIGHT_NEW),
+        ] {
             for j in 0..DIGEST {
                 builder
                     .when(AB::Expr::ONE - col(flag))

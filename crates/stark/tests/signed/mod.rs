@@ -153,8 +153,7 @@ pub fn accepted(claim: &Claim, traces: Traces) -> bool {
 
 /// As [`accepted`], with the verification tables of `statements` (whatever the rows name).
 pub fn accepted_signed(claim: &Claim, traces: Traces, statements: &[Statement]) -> bool {
-    let witness =
-        transfers::witness_traces(traces, statements, transfers::log_heights(claim, 0));
+    let witness = transfers::witness_traces(traces, statements, transfers::log_heights(claim, 0));
     proves(claim, &witness)
 }
 
