@@ -350,6 +350,8 @@ impl Program for Transfers {
                 field("commitment", digest_hex(&claim.commitment)),
                 field("transfers", claim.count.to_string()),
                 field("chain_id", claim.chain_id.to_string()),
+                field("accounts", claim.accounts.to_string()),
+                field("nodes", claim.nodes.to_string()),
             ],
         })
     }

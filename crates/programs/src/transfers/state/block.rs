@@ -1,6 +1,8 @@
 //! A block as bytes: its encoding and parsing, what of it is published, and the commitment to
 //! its transfers.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use l2x_air::Val;
 use l2x_sig::Signature;
 use p3_field::PrimeCharacteristicRing;
@@ -221,18 +223,22 @@ impl Block {
     pub fn apply(&self) -> Result<(Digest, Vec<Step>, Tree), Refused> {
         let mut tree = Tree::new(self.accounts.iter().copied());
         let old_root = tree.root();
+        let mut accounts: BTreeMap<u32, Account> = self.accounts.iter().copied().collect();
+        let mut touched = BTreeSet::new();
         let steps = self
             .transfers
             .iter()
             .enumerate()
             .map(|(position, t)| {
-                apply(&mut tree, self.chain_id, t).map_err(|fault| Refused {
+                touched.extend([t.from, t.to]);
+                apply(&mut accounts, self.chain_id, t).map_err(|fault| Refused {
                     position,
                     transfer: t.clone(),
                     fault,
                 })
             })
             .collect::<Result<_, _>>()?;
+        tree.set_all(touched.into_iter().map(|i| (i, accounts[&i])));
         Ok((old_root, steps, tree))
     }
 }

@@ -278,6 +278,32 @@ impl Tree {
         self.set_leaf(index, account.leaf(&self.perm));
     }
 
+    /// Puts each account of `updates` at its index, then hashes every node on their paths once
+    /// (a block's new tree: one compression per touched node, not 32 per account change).
+    pub fn set_all(&mut self, updates: impl IntoIterator<Item = (u32, Account)>) {
+        let mut dirty: Vec<u32> = Vec::new();
+        for (index, account) in updates {
+            self.accounts.insert(index, account);
+            self.nodes[0].insert(index, account.leaf(&self.perm));
+            dirty.push(index);
+        }
+        dirty.sort_unstable();
+        dirty.dedup();
+        for level in 0..DEPTH {
+            let mut parents: Vec<u32> = dirty.iter().map(|i| i >> 1).collect();
+            parents.dedup();
+            let above: Vec<(u32, Digest)> = parents
+                .iter()
+                .map(|&p| {
+                    let (left, right) = (self.node(level, 2 * p), self.node(level, 2 * p + 1));
+                    (p, compress(&self.perm, &left, &right))
+                })
+                .collect();
+            self.nodes[level + 1].extend(above);
+            dirty = parents;
+        }
+    }
+
     /// Puts a raw `leaf` at `index` (the account map is left as it is) and updates the path to
     /// the root. Tests that forge witnesses build their trees with it.
     pub fn set_leaf(&mut self, index: u32, leaf: Digest) {
@@ -331,11 +357,15 @@ pub struct Step {
     pub receiver: (Account, Account),
 }
 
-/// Applies one transfer of the rollup `chain_id` to `tree`, or says why it is invalid (leaving
-/// `tree` as it was).
-pub fn apply(tree: &mut Tree, chain_id: u32, t: &Transfer) -> Result<Step, Fault> {
-    let sender = *tree.account(t.from).ok_or(Fault::UnknownAccount(t.from))?;
-    if tree.account(t.to).is_none() {
+/// Applies one transfer of the rollup `chain_id` to `accounts`, or says why it is invalid
+/// (leaving `accounts` as they were). The tree is hashed once per block ([`Tree::set_all`]).
+pub fn apply(
+    accounts: &mut BTreeMap<u32, Account>,
+    chain_id: u32,
+    t: &Transfer,
+) -> Result<Step, Fault> {
+    let sender = *accounts.get(&t.from).ok_or(Fault::UnknownAccount(t.from))?;
+    if !accounts.contains_key(&t.to) {
         return Err(Fault::UnknownAccount(t.to));
     }
     if t.nonce != sender.nonce {
@@ -370,7 +400,7 @@ pub fn apply(tree: &mut Tree, chain_id: u32, t: &Transfer) -> Result<Step, Fault
             ..sender
         }
     } else {
-        *tree.account(t.to).ok_or(Fault::UnknownAccount(t.to))?
+        *accounts.get(&t.to).ok_or(Fault::UnknownAccount(t.to))?
     };
     let received = receiver
         .balance
@@ -387,8 +417,8 @@ pub fn apply(tree: &mut Tree, chain_id: u32, t: &Transfer) -> Result<Step, Fault
         balance: received,
         ..receiver
     };
-    tree.set(t.from, sender_after);
-    tree.set(t.to, receiver_after);
+    accounts.insert(t.from, sender_after);
+    accounts.insert(t.to, receiver_after);
     Ok(Step {
         transfer: t.clone(),
         sender: (sender, sender_after),
