@@ -82,7 +82,7 @@ fn regap(t: &mut Traces, row: usize) {
         (RECEIVER_TIME, RECEIVER_GAP, 2 * count),
     ] {
         let read = cell(&mut t.transfers, row, time).as_canonical_u32();
-        let g = now.checked_sub(read + 1).unwrap_or(0);
+        let g = now.saturating_sub(read + 1);
         for j in 0..columns::GAP_BITS {
             *cell(&mut t.transfers, row, gap + j) = Val::from_u32((g >> j) & 1);
         }

@@ -235,7 +235,7 @@ pub fn generate(rows: &[Row], pre: &Tree, heights: Heights) -> Traces {
         out[SENDER_TIME] = Val::from_u32(sender_time);
         out[RECEIVER_TIME] = Val::from_u32(receiver_time);
         // A record from the future (a forged order) leaves the gap's bits at 0.
-        let gap = |at: u32, time: u32| gap_bits(at.checked_sub(time + 1).unwrap_or(0));
+        let gap = |at: u32, time: u32| gap_bits(at.saturating_sub(time + 1));
         put(out, SENDER_GAP, &gap(now - 1, sender_time));
         put(out, RECEIVER_GAP, &gap(now, receiver_time));
         put(out, RECEIVER_NONCE, &r.receiver_nonce);
