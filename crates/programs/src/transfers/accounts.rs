@@ -2,7 +2,7 @@
 //! and its leaf in both trees.
 //!
 //! A row supplies the account's record before the block (time 0) on
-//! [`RECORD_BUS`](super::air::RECORD_BUS) and consumes its last record (written at `TIME` by the
+//! [`RECORD_BUS`] and consumes its last record (written at `TIME` by the
 //! block's last transfer to touch it, or the first record itself); it hashes both into the
 //! account's leaf before and after, and supplies the leaf pair to the node table as the node
 //! at level 0 and position = the index. The index is kept bit by bit: its 16-bit halves name
