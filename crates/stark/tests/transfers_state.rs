@@ -8,8 +8,9 @@
 //! written), `transition.assert_zero(nxt(FIRST))` (a block replayed over its own pre-state: each
 //! record before the block read twice), the node table's sibling equality (a sibling changed in
 //! the new tree), the node table's bit checks of `BIT1` and `BIT0` (a leaf named at another
-//! position), the account table's bit checks of the index (an index aliased modulo p). The
-//! families that are lookups (an account's last record, its leaf in the tree) are live: deleting
+//! position), the account table's bit checks of the index (an index aliased modulo p), the
+//! node table's `ACTIVE` factor in a child's count (a padding row consuming a phantom's leaf).
+//! The families that are lookups (an account's last record, its leaf in the tree) are live: deleting
 //! one makes every honest proof fail.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
@@ -413,13 +414,12 @@ fn a_sibling_is_the_same_in_both_trees() {
     assert!(!signed::accepted(&claim, t));
 }
 
-#[test]
-fn a_leaf_is_named_at_its_own_position() {
-    // A transfer to index a, where the state has no account, lands on the account Q at
-    // q = a ± p (the same field element as a): a's account row holds Q's record, and the level-1
-    // node above Q names its child (0, a >> 2, a & 3) with bits that are not bits. The old root
-    // is the true one; the block (to a) is natively refused.
-    let b = block(3, 100, &[(0, 1, 5)]);
+/// A transfer to index a, where the state has no account, landed on the account Q at
+/// q = a ± p (the same field element as a): a's account row holds Q's record and Q's leaf
+/// stands in the trees at q. The old root is the true one; the block (to a) is natively
+/// refused. Returns the claim, the traces, q and a.
+fn aliased(seed: u64) -> (Claim, Traces, u32, u32) {
+    let b = block(3, seed, &[(0, 1, 5)]);
     let mut rows = rows(&b);
     let pre = Tree::new(b.accounts.iter().copied());
     let p = u64::from(Val::ORDER_U32);
@@ -446,7 +446,14 @@ fn a_leaf_is_named_at_its_own_position() {
         |_| {},
     );
     assert_eq!(claim.old_root, pre.root());
-    // The level-1 node above q: its child on q's side must be named (0, a >> 2, a & 3).
+    (claim, t, q, a)
+}
+
+#[test]
+fn a_leaf_is_named_at_its_own_position() {
+    // The aliased witness, the level-1 node above q naming its child (0, a >> 2, a & 3) with
+    // bits that are not bits.
+    let (claim, mut t, q, a) = aliased(100);
     let row = t
         .nodes
         .values
@@ -465,37 +472,10 @@ fn a_leaf_is_named_at_its_own_position() {
 
 #[test]
 fn an_index_is_its_bits() {
-    // A transfer to index a, where the state has no account, lands on the account Q at
-    // q = a ± p: a's account row holds Q's record and bits that read a as two 16-bit halves
-    // (the records' name, the transfer's) and q as (q >> 2, q & 3) (the leaf's name). The old
-    // root is the true one; the block (to a) is natively refused.
-    let b = block(3, 101, &[(0, 1, 5)]);
-    let mut rows = rows(&b);
-    let pre = Tree::new(b.accounts.iter().copied());
-    let p = u64::from(Val::ORDER_U32);
-    let q = rows[0].to;
-    let a = if u64::from(q) + p < 1 << 32 {
-        q + p as u32
-    } else {
-        q - p as u32
-    };
-    rows[0].to = a;
-    let (mut claim, mut t) = signed::witness(&b, &rows);
-    let records = records(&b, &rows);
-    rebuild(
-        &mut t,
-        &mut claim,
-        &records,
-        |mut leaves| {
-            let pair = leaves.remove(&a).unwrap();
-            leaves.insert(q, pair);
-            leaves
-        },
-        unchanged(&pre),
-        |_| {},
-    );
-    // a's row: q's bits, then bit 2 and bit 16 moved so that the halves read a while
-    // (index >> 2, index & 3) still reads q.
+    // The aliased witness, a's account row holding bits that read a as two 16-bit halves (the
+    // records' name, the transfer's) and q as (q >> 2, q & 3) (the leaf's name): q's bits, then
+    // bit 2 and bit 16 moved.
+    let (claim, mut t, q, a) = aliased(101);
     let row = account_row(&t, a);
     for j in 0..32 {
         *cell(&mut t.accounts, row, accounts::INDEX + j) = Val::from_u32((q >> j) & 1);
@@ -504,6 +484,52 @@ fn an_index_is_its_bits() {
     let (lo, hi) = (half(a, 0) - half(q, 0), half(a, 1) - half(q, 1));
     *cell(&mut t.accounts, row, accounts::INDEX + 2) += lo * Val::from_u32(4).inverse();
     *cell(&mut t.accounts, row, accounts::INDEX + 16) += hi;
+    assert!(!signed::accepted(&claim, t));
+}
+
+#[test]
+fn a_padding_node_row_consumes_nothing() {
+    // The phantom copy m of `a_touched_account_is_a_leaf_of_the_old_tree`, its leaf left out
+    // of the trees, and a padding row of the node table (ACTIVE 0) naming m's leaf as its
+    // touched child (a second transfer lengthens the table past a power of two). Were a child
+    // counted by its touched flag alone, that row would consume m's leaf and every bus would
+    // balance; counted touched · ACTIVE, it consumes nothing.
+    let b = block(3, 98, &[(0, 1, 5), (1, 2, 3)]);
+    let mut rows = rows(&b);
+    let pre = Tree::new(b.accounts.iter().copied());
+    let m = (0..).find(|m| pre.account(*m).is_none()).unwrap();
+    rows[0].from = m;
+    let (mut claim, mut t) = signed::witness(&b, &rows);
+    let records = records(&b, &rows);
+    let mut leaf = None;
+    rebuild(
+        &mut t,
+        &mut claim,
+        &records,
+        |mut leaves| {
+            leaf = leaves.remove(&m);
+            leaves
+        },
+        unchanged(&pre),
+        |_| {},
+    );
+    let (zero, leaf) = (([Val::ZERO; 8], [Val::ZERO; 8]), leaf.unwrap());
+    let padding = claim.nodes as usize;
+    assert!(
+        padding < t.nodes.values.len() / nodes::WIDTH,
+        "a padding row"
+    );
+    let right = m & 1 == 1;
+    let swallow = Node {
+        level: 1,
+        position: m >> 1,
+        touched: (!right, right),
+        left: if right { zero } else { leaf },
+        right: if right { leaf } else { zero },
+        node: zero,
+    };
+    swallow.put(&mut t.nodes.values[padding * nodes::WIDTH..][..nodes::WIDTH]);
+    *cell(&mut t.nodes, padding, nodes::ACTIVE) = Val::ZERO;
     assert!(!signed::accepted(&claim, t));
 }
 

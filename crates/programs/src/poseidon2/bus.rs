@@ -10,6 +10,7 @@ use p3_air::{Air, BaseAir, WindowAccess};
 use p3_field::PrimeCharacteristicRing;
 use p3_lookup::{InteractionBuilder, LookupBus};
 use p3_matrix::dense::RowMajorMatrix;
+use p3_maybe_rayon::prelude::*;
 
 use super::columns::{DIGEST, OUTPUT, PERMUTATION, STATE};
 use super::{Digest, Permutation, permutation_air};
@@ -86,6 +87,7 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for Poseidon2BusAir {
 /// with compressions of zeros looked up never.
 pub fn generate(compressions: &[(Digest, Digest)], rows: usize) -> RowMajorMatrix<Val> {
     let inputs: Vec<[Val; STATE]> = (0..rows)
+        .into_par_iter()
         .map(|i| {
             let mut state = [Val::ZERO; STATE];
             if let Some((left, right)) = compressions.get(i) {
@@ -96,10 +98,14 @@ pub fn generate(compressions: &[(Digest, Digest)], rows: usize) -> RowMajorMatri
         })
         .collect();
     let permutations = super::trace::rounds(inputs);
-    let mut values = Vec::with_capacity(rows * WIDTH);
-    for (i, row) in permutations.values.chunks_exact(PERMUTATION).enumerate() {
-        values.extend_from_slice(row);
-        values.push(Val::from_bool(i < compressions.len()));
-    }
+    let mut values = Val::zero_vec(rows * WIDTH);
+    values
+        .par_chunks_exact_mut(WIDTH)
+        .zip(permutations.values.par_chunks_exact(PERMUTATION))
+        .enumerate()
+        .for_each(|(i, (row, permutation))| {
+            row[..PERMUTATION].copy_from_slice(permutation);
+            row[PERMUTATION] = Val::from_bool(i < compressions.len());
+        });
     RowMajorMatrix::new(values, WIDTH)
 }

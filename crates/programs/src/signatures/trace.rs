@@ -11,6 +11,7 @@ use l2x_sig::params::{
 use l2x_sig::{Digest, Wide};
 use p3_field::{PrimeCharacteristicRing, PrimeField32};
 use p3_matrix::dense::RowMajorMatrix;
+use p3_maybe_rayon::prelude::*;
 
 use super::Statement;
 use super::columns::{self, statement};
@@ -331,28 +332,55 @@ pub struct Verification {
     pub compressions: Vec<(Digest8, Digest8)>,
 }
 
+/// One statement's rows of the verification, chain and path tables, and its compressions.
+struct Rows {
+    verify: Vec<Val>,
+    chains: Vec<Val>,
+    paths: Vec<Val>,
+    compressions: Vec<(Digest8, Digest8)>,
+}
+
+/// Hashes `s` once: its chain rows give the verification row its ends, and the verification
+/// row's last sponge state is the leaf its path group climbs from.
+fn statement_rows(s: &Statement) -> Rows {
+    let mut compressions = Vec::new();
+    let chunks = chunks_of(&encoding_of(s));
+    let mut ends = [[Val::ZERO; DIGEST_LEN]; CHAINS];
+    let mut chains = Vec::with_capacity(CHAINS * columns::chain::WIDTH);
+    for (i, end) in ends.iter_mut().enumerate() {
+        let row = chain_row(s, i, chunks[i], s.signature.chains[i], &mut compressions);
+        let at = columns::chain::VALUE + DIGEST_LEN * (CHAIN_LEN - 1);
+        end.copy_from_slice(&row[at..at + DIGEST_LEN]);
+        chains.extend(row);
+    }
+    let verify = verify_row(s, &ends, &mut compressions);
+    let at = columns::SPONGE + WIDE_LEN * (LEAF_CALLS - 1);
+    let leaf: Digest = std::array::from_fn(|j| verify[at + j]);
+    let paths = path_rows(s, leaf, &mut compressions);
+    Rows {
+        verify,
+        chains,
+        paths,
+        compressions,
+    }
+}
+
 /// The verification, chain and path tables for `statements`, padded to `rows` rows. Each
 /// statement is hashed once: its chain rows give the verification row its ends, and the
 /// verification row's last sponge state is the leaf its path group climbs from.
 pub fn verification(statements: &[Statement], rows: [usize; 3]) -> Verification {
-    let mut compressions = Vec::new();
+    // Statements are independent: each is hashed on its own core, then the rows and the
+    // compressions are joined in statement order.
+    let parts: Vec<Rows> = statements.par_iter().map(statement_rows).collect();
+    let mut compressions = Vec::with_capacity(parts.iter().map(|p| p.compressions.len()).sum());
     let mut verify = Vec::with_capacity(rows[0] * columns::WIDTH);
     let mut chains = Vec::with_capacity(rows[1] * columns::chain::WIDTH);
     let mut paths = Vec::with_capacity(rows[2] * columns::path::WIDTH);
-    for s in statements {
-        let chunks = chunks_of(&encoding_of(s));
-        let mut ends = [[Val::ZERO; DIGEST_LEN]; CHAINS];
-        for (i, end) in ends.iter_mut().enumerate() {
-            let row = chain_row(s, i, chunks[i], s.signature.chains[i], &mut compressions);
-            let at = columns::chain::VALUE + DIGEST_LEN * (CHAIN_LEN - 1);
-            end.copy_from_slice(&row[at..at + DIGEST_LEN]);
-            chains.extend(row);
-        }
-        let row = verify_row(s, &ends, &mut compressions);
-        let at = columns::SPONGE + WIDE_LEN * (LEAF_CALLS - 1);
-        let leaf: Digest = std::array::from_fn(|j| row[at + j]);
-        verify.extend(row);
-        paths.extend(path_rows(s, leaf, &mut compressions));
+    for part in parts {
+        verify.extend(part.verify);
+        chains.extend(part.chains);
+        paths.extend(part.paths);
+        compressions.extend(part.compressions);
     }
     verify.resize(rows[0] * columns::WIDTH, Val::ZERO);
     let padding = chain_padding_row();

@@ -219,25 +219,36 @@ fn parse(input: &[u8]) -> Result<Block, InputError> {
 
 /// Applies the block natively: the claim and the steps, or the refusal naming the transfer.
 pub fn run(input: &[u8]) -> Result<(Claim, Vec<state::Step>), InputError> {
-    apply(&parse(input)?)
+    let block = parse(input)?;
+    let (old_root, steps, post) = block.apply().map_err(refused)?;
+    Ok((claim_of(&block, old_root, post.root()), steps))
 }
 
-fn apply(block: &Block) -> Result<(Claim, Vec<state::Step>), InputError> {
-    let (old_root, steps, tree) = block.apply().map_err(|refused| InputError::Malformed {
+/// Applies the block natively: the claim, the steps and the tree before the block.
+fn apply(block: &Block) -> Result<(Claim, Vec<state::Step>, Tree), InputError> {
+    let (pre, steps, post) = block.apply_both().map_err(refused)?;
+    Ok((claim_of(block, pre.root(), post.root()), steps, pre))
+}
+
+fn refused(refused: state::Refused) -> InputError {
+    InputError::Malformed {
         program: ID,
         reason: refused.to_string(),
-    })?;
+    }
+}
+
+/// The claim of `block`, applied from `old_root` to `new_root`.
+fn claim_of(block: &Block, old_root: Digest, new_root: Digest) -> Claim {
     let (accounts, nodes) = state::shape(&block.transfers);
-    let claim = Claim {
+    Claim {
         old_root,
-        new_root: tree.root(),
+        new_root,
         commitment: state::commitment(&block.transfers),
         count: block.transfers.len() as u32,
         chain_id: block.chain_id,
         accounts,
         nodes,
-    };
-    Ok((claim, steps))
+    }
 }
 
 /// The signed statement of an applied transfer: the sender's key, the nonce as the epoch, the
@@ -292,9 +303,12 @@ pub fn witness_traces(
     log_heights: [usize; TABLES],
 ) -> Vec<RowMajorMatrix<Val>> {
     let [_, _, _, verify, chains, paths, rows] = log_heights.map(|h| 1 << h);
-    let v = signatures::trace::verification(statements, [verify, chains, paths]);
+    let v = tracing::info_span!("signature tables")
+        .in_scope(|| signatures::trace::verification(statements, [verify, chains, paths]));
     let mut compressions = state.compressions;
     compressions.extend(v.compressions);
+    let compressions =
+        tracing::info_span!("compression table").in_scope(|| bus::generate(&compressions, rows));
     vec![
         state.transfers,
         state.accounts,
@@ -302,7 +316,7 @@ pub fn witness_traces(
         v.verify,
         v.chains,
         v.paths,
-        bus::generate(&compressions, rows),
+        compressions,
     ]
 }
 
@@ -464,12 +478,12 @@ impl AirProgram for Transfers {
 
     fn witness(&self, input: &[u8], min_log_rows: usize) -> Result<Witness, InputError> {
         let block = parse(input)?;
-        let (claim, steps) = apply(&block)?;
+        let (claim, steps, pre) = tracing::info_span!("apply").in_scope(|| apply(&block))?;
         let rows: Vec<trace::Row> = steps.iter().map(trace::Row::new).collect();
         let statements: Vec<Statement> =
             steps.iter().map(|s| statement(s, claim.chain_id)).collect();
-        let pre = Tree::new(block.accounts.iter().copied());
-        let t = trace::generate(&rows, &pre, min_heights(min_log_rows));
+        let t = tracing::info_span!("state tables")
+            .in_scope(|| trace::generate(&rows, &pre, min_heights(min_log_rows)));
         let o = t.outcome;
         debug_assert_eq!(
             (o.old_root, o.new_root, o.commitment, o.accounts, o.nodes),

@@ -7,10 +7,11 @@ use l2x_air::Val;
 use l2x_sig::Signature;
 use p3_field::PrimeCharacteristicRing;
 use p3_koala_bear::default_koalabear_poseidon2_16;
+use p3_maybe_rayon::prelude::*;
 
 use super::{
     ACCOUNT_BYTES, Account, Block, MAX_ACCOUNTS, MAX_TRANSFERS, PUBLISHED_TRANSFER_BYTES, Refused,
-    Step, TRANSFER_BYTES, Transfer, Tree, apply, limbs,
+    Step, TRANSFER_BYTES, Transfer, Tree, apply, check_signature, limbs,
 };
 use crate::poseidon2::columns::DIGEST;
 use crate::poseidon2::{Digest, compress, digest_from_bytes, digest_to_bytes};
@@ -218,20 +219,41 @@ impl Block {
         self.transfers.iter().flat_map(published_bytes).collect()
     }
 
-    /// Applies every transfer to the pre-state: the tree before, the steps and the tree after,
+    /// Applies every transfer to the pre-state: the root before, the steps and the tree after,
     /// or the first invalid transfer.
     pub fn apply(&self) -> Result<(Digest, Vec<Step>, Tree), Refused> {
-        let mut tree = Tree::new(self.accounts.iter().copied());
+        let tree = Tree::new(self.accounts.iter().copied());
         let old_root = tree.root();
+        let (steps, tree) = self.apply_to(tree)?;
+        Ok((old_root, steps, tree))
+    }
+
+    /// As [`Block::apply`], keeping the whole tree before the block (a witness climbs both
+    /// trees; hashing the pre-state once more would cost as much as the state is large).
+    pub fn apply_both(&self) -> Result<(Tree, Vec<Step>, Tree), Refused> {
+        let pre = tracing::info_span!("tree").in_scope(|| Tree::new(self.accounts.iter().copied()));
+        let copy = tracing::info_span!("clone").in_scope(|| pre.clone());
+        let (steps, post) = tracing::info_span!("transfers").in_scope(|| self.apply_to(copy))?;
+        Ok((pre, steps, post))
+    }
+
+    /// Applies every transfer to `tree`, the pre-state's: the steps and the tree after.
+    fn apply_to(&self, mut tree: Tree) -> Result<(Vec<Step>, Tree), Refused> {
         let mut accounts: BTreeMap<u32, Account> = self.accounts.iter().copied().collect();
         let mut touched = BTreeSet::new();
+        let signatures: Vec<_> = self
+            .transfers
+            .par_iter()
+            .map(|t| check_signature(&accounts, self.chain_id, t))
+            .collect();
         let steps = self
             .transfers
             .iter()
+            .zip(signatures)
             .enumerate()
-            .map(|(position, t)| {
+            .map(|(position, (t, signature))| {
                 touched.extend([t.from, t.to]);
-                apply(&mut accounts, self.chain_id, t).map_err(|fault| Refused {
+                apply(&mut accounts, t, signature).map_err(|fault| Refused {
                     position,
                     transfer: t.clone(),
                     fault,
@@ -239,6 +261,6 @@ impl Block {
             })
             .collect::<Result<_, _>>()?;
         tree.set_all(touched.into_iter().map(|i| (i, accounts[&i])));
-        Ok((old_root, steps, tree))
+        Ok((steps, tree))
     }
 }

@@ -9,6 +9,7 @@ use l2x_sig::params::{LIFETIME, PUBLIC_KEY_BYTES, SIGNATURE_BYTES};
 use l2x_sig::{Message, PublicKey, Signature};
 use p3_field::PrimeCharacteristicRing;
 use p3_koala_bear::{Poseidon2KoalaBear, default_koalabear_poseidon2_16};
+use p3_maybe_rayon::prelude::*;
 
 use crate::poseidon2::columns::DIGEST;
 use crate::poseidon2::{Digest, compress};
@@ -223,7 +224,11 @@ impl Tree {
         }
         let accounts: BTreeMap<u32, Account> = accounts.into_iter().collect();
         let mut nodes = vec![HashMap::new(); DEPTH + 1];
-        nodes[0] = accounts.iter().map(|(&i, a)| (i, a.leaf(&perm))).collect();
+        // Each level's nodes are independent of each other: hashed on all cores.
+        nodes[0] = accounts
+            .par_iter()
+            .map(|(&i, a)| (i, a.leaf(&perm)))
+            .collect();
         for level in 0..DEPTH {
             let mut parents: Vec<u32> = nodes[level].keys().map(|&i| i >> 1).collect();
             parents.sort_unstable();
@@ -231,7 +236,7 @@ impl Tree {
             let below = &nodes[level];
             let node = |i: u32| below.get(&i).copied().unwrap_or(empty[level]);
             let above: HashMap<u32, Digest> = parents
-                .into_iter()
+                .into_par_iter()
                 .map(|p| (p, compress(&perm, &node(2 * p), &node(2 * p + 1))))
                 .collect();
             nodes[level + 1] = above;
@@ -284,16 +289,20 @@ impl Tree {
         let mut dirty: Vec<u32> = Vec::new();
         for (index, account) in updates {
             self.accounts.insert(index, account);
-            self.nodes[0].insert(index, account.leaf(&self.perm));
             dirty.push(index);
         }
         dirty.sort_unstable();
         dirty.dedup();
+        let leaves: Vec<(u32, Digest)> = dirty
+            .par_iter()
+            .map(|i| (*i, self.accounts[i].leaf(&self.perm)))
+            .collect();
+        self.nodes[0].extend(leaves);
         for level in 0..DEPTH {
             let mut parents: Vec<u32> = dirty.iter().map(|i| i >> 1).collect();
             parents.dedup();
             let above: Vec<(u32, Digest)> = parents
-                .iter()
+                .par_iter()
                 .map(|&p| {
                     let (left, right) = (self.node(level, 2 * p), self.node(level, 2 * p + 1));
                     (p, compress(&self.perm, &left, &right))
@@ -357,12 +366,36 @@ pub struct Step {
     pub receiver: (Account, Account),
 }
 
-/// Applies one transfer of the rollup `chain_id` to `accounts`, or says why it is invalid
-/// (leaving `accounts` as they were). The tree is hashed once per block ([`Tree::set_all`]).
-pub fn apply(
-    accounts: &mut BTreeMap<u32, Account>,
+/// Checks the signature of `t` (of the rollup `chain_id`) against the sender's key in
+/// `accounts`; `Ok` where there is nothing to check yet (an unknown sender, a nonce past the
+/// lifetime: [`apply`] refuses those first). A block never changes a key, so every transfer's
+/// signature can be checked against the block's pre-state, all at once and in parallel.
+pub fn check_signature(
+    accounts: &BTreeMap<u32, Account>,
     chain_id: u32,
     t: &Transfer,
+) -> Result<(), l2x_sig::Error> {
+    let (Some(sender), Ok(epoch)) = (accounts.get(&t.from), u32::try_from(t.nonce)) else {
+        return Ok(());
+    };
+    if u64::from(epoch) >= LIFETIME {
+        return Ok(());
+    }
+    l2x_sig::verify(
+        &sender.public_key(),
+        epoch,
+        &t.message(chain_id),
+        &t.signature,
+    )
+}
+
+/// Applies one transfer to `accounts`, or says why it is invalid (leaving `accounts` as they
+/// were); `signature` is [`check_signature`]'s verdict on it. The tree is hashed once per
+/// block ([`Tree::set_all`]).
+pub fn apply(
+    accounts: &mut BTreeMap<u32, Account>,
+    t: &Transfer,
+    signature: Result<(), l2x_sig::Error>,
 ) -> Result<Step, Fault> {
     let sender = *accounts.get(&t.from).ok_or(Fault::UnknownAccount(t.from))?;
     if !accounts.contains_key(&t.to) {
@@ -373,17 +406,10 @@ pub fn apply(
             expected: sender.nonce,
         });
     }
-    let epoch = u32::try_from(t.nonce)
-        .ok()
-        .filter(|&e| u64::from(e) < LIFETIME)
-        .ok_or(Fault::NonceBeyondLifetime)?;
-    l2x_sig::verify(
-        &sender.public_key(),
-        epoch,
-        &t.message(chain_id),
-        &t.signature,
-    )
-    .map_err(Fault::BadSignature)?;
+    if u32::try_from(t.nonce).map_or(true, |e| u64::from(e) >= LIFETIME) {
+        return Err(Fault::NonceBeyondLifetime);
+    }
+    signature.map_err(Fault::BadSignature)?;
     // Below the lifetime 2^30, so the increment cannot overflow.
     let nonce = sender.nonce + 1;
     let balance = sender
