@@ -13,7 +13,7 @@
 use l2x_air::Val;
 use l2x_air::count::provide;
 use p3_air::{Air, AirBuilder, BaseAir, WindowAccess};
-use p3_field::PrimeCharacteristicRing;
+use p3_field::{PrimeCharacteristicRing, PrimeField32};
 use p3_lookup::{InteractionBuilder, LookupBus};
 use p3_matrix::dense::RowMajorMatrix;
 
@@ -111,4 +111,22 @@ impl RangeCounter {
         }
         RowMajorMatrix::new(values, WIDTH)
     }
+}
+
+/// The 16-bit table for lookups of `(value, count)`: each value's multiplicity is the sum of
+/// its counts, as field elements (a forged witness may count a row −1). A value of 2^16 or
+/// more has no row, so its lookup stays unmatched and the proof fails.
+pub fn counted_table(lookups: impl IntoIterator<Item = (Val, Val)>) -> RowMajorMatrix<Val> {
+    let mut counts = Val::zero_vec(1 << LOG_HEIGHT);
+    for (value, count) in lookups {
+        if let Some(slot) = counts.get_mut(value.as_canonical_u32() as usize) {
+            *slot += count;
+        }
+    }
+    let mut values = Vec::with_capacity(WIDTH << LOG_HEIGHT);
+    for (value, count) in counts.into_iter().enumerate() {
+        values.push(Val::from_usize(value));
+        values.push(count);
+    }
+    RowMajorMatrix::new(values, WIDTH)
 }

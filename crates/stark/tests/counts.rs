@@ -89,10 +89,11 @@ fn every_registered_program_is_forged() {
     assert_eq!(sites("merkle"), vec![1, 0], "the path's compression lookup");
     assert_eq!(
         sites("transfers"),
-        vec![8, 5, 5, 2 + 42 + 21 + 1, 7, 1, 0],
-        "the transfer row's root, four records, signature and two commitment blocks; an \
-         account's two records, two leaves and its node; a node's two compressions, two \
-         children and itself; then the signature verification's tables"
+        vec![8 + 31, 5, 5, 2 + 42 + 21 + 1, 7, 1, 0, 0],
+        "the transfer row's root, four records, signature, two commitment blocks and 31 range \
+         checks; an account's two records, two leaves and its node; a node's two compressions, \
+         two children and itself; then the signature verification's tables; the range table \
+         provides"
     );
     assert_eq!(
         sites("signatures"),

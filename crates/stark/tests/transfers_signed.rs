@@ -19,7 +19,7 @@ use l2x_programs::transfers::fixture::Wallet;
 use l2x_programs::transfers::state::{self, Fault};
 use l2x_programs::transfers::trace::{self, Row};
 use l2x_programs::transfers::{self, Block};
-use p3_field::PrimeCharacteristicRing;
+use p3_field::{PrimeCharacteristicRing, PrimeField32};
 
 /// A wallet of four accounts and a block of two transfers: a → b (5), then b → c (3).
 fn setup(seed: u64) -> (Wallet, Block) {
@@ -133,6 +133,29 @@ fn the_nonce_is_below_the_lifetime() {
     r.set_number(5, 1 << 32);
     r.set_number(6, (1 << 32) + 1);
     r.carries[2] = trace::carries(1 << 32, 0, 1);
+    assert_eq!(r.epoch(), Val::ZERO);
+    assert!(!accepted(&block, &rows, &statements));
+}
+
+#[test]
+fn the_nonce_does_not_alias_an_epoch_modulo_p() {
+    // The sender's account holds nonce p (limbs 2 and 3 zero, limb 1 = 32,512) and its
+    // transfer is signed with one-time key 0: limb 0 + 2^16 · limb 1 = p is epoch 0 in the
+    // field, so one-time key 0 would be used again. Only the range check of 4 × limb 1 (the
+    // nonce is below 2^30) stands in the way. Natively refused.
+    let p = u64::from(Val::ORDER_U32);
+    let (_, mut block) = setup(89);
+    block.transfers.truncate(1);
+    let (mut rows, statements) = rows(&block);
+    assert_eq!(block.transfers[0].nonce, 0);
+    block.accounts[0].1.nonce = p;
+    block.transfers[0].nonce = p;
+    let err = block.apply().unwrap_err();
+    assert_eq!(err.fault, Fault::NonceBeyondLifetime);
+    let r = &mut rows[0];
+    r.set_number(5, p);
+    r.set_number(6, p + 1);
+    r.carries[2] = trace::carries(p, 0, 1);
     assert_eq!(r.epoch(), Val::ZERO);
     assert!(!accepted(&block, &rows, &statements));
 }

@@ -4,9 +4,9 @@
 //! balance it), rejected.
 //!
 //! Mutation-checked (each change to the AIR makes its forgery verify, the rest of the suite
-//! still passing): deleting the gap equation of the transfer table (a record read before it was
-//! written), `transition.assert_zero(nxt(FIRST))` (a block replayed over its own pre-state: each
-//! record before the block read twice), the node table's sibling equality (a sibling changed in
+//! still passing): deleting the range lookups of the gaps `now − time − 1` in the transfer
+//! table (a record read before it was written), `transition.assert_zero(nxt(FIRST))` (a block
+//! replayed over its own pre-state: each record before the block read twice), the node table's sibling equality (a sibling changed in
 //! the new tree), the node table's bit checks of `BIT1` and `BIT0` (a leaf named at another
 //! position), the account table's bit checks of the index (an index aliased modulo p), the
 //! node table's `ACTIVE` factor in a child's count (a padding row consuming a phantom's leaf).
@@ -73,23 +73,6 @@ fn account_row(t: &Traces, index: u32) -> usize {
         .unwrap()
 }
 
-/// Recomputes a transfer row's gap bits from its count and its read times (a read from the
-/// future, whose gap is negative, gets bits 0).
-fn regap(t: &mut Traces, row: usize) {
-    use columns::*;
-    let count = cell(&mut t.transfers, row, COUNT).as_canonical_u32();
-    for (time, gap, now) in [
-        (SENDER_TIME, SENDER_GAP, 2 * count - 1),
-        (RECEIVER_TIME, RECEIVER_GAP, 2 * count),
-    ] {
-        let read = cell(&mut t.transfers, row, time).as_canonical_u32();
-        let g = now.saturating_sub(read + 1);
-        for j in 0..columns::GAP_BITS {
-            *cell(&mut t.transfers, row, gap + j) = Val::from_u32((g >> j) & 1);
-        }
-    }
-}
-
 #[test]
 fn honest_state_witnesses_are_accepted() {
     // Repeated senders and receivers, a transfer to oneself; then an empty block (the root
@@ -112,7 +95,7 @@ fn a_record_is_read_after_it_was_written() {
     // the record of a that a → b — now second — writes at time 3; a → b reads a's record
     // before the block. Every record is written once and read once (a cycle in time), and the
     // commitment is of the swapped order, which no valid block makes (the nonces go n + 1, n).
-    // Only the gap's bits reject it: the first row's read is from the future.
+    // Only the gap's range check rejects it: the first row's read is from the future.
     let b = block(3, 93, &[(0, 1, 5), (0, 2, 7)]);
     let i: Vec<u32> = b.accounts.iter().map(|(i, _)| *i).collect();
     let (mut claim, mut t) = signed::witness(&b, &rows(&b));
@@ -127,7 +110,6 @@ fn a_record_is_read_after_it_was_written() {
         *cell(&mut t.transfers, row, FIRST) = Val::from_u32(first);
         *cell(&mut t.transfers, row, SENDER_TIME) = Val::from_u32(sender);
         *cell(&mut t.transfers, row, RECEIVER_TIME) = Val::from_u32(receiver);
-        regap(&mut t, row);
     }
     // The last records: a's by the first row (time 1), c's by its receipt (2), b's by the
     // second row's receipt (4).
@@ -208,9 +190,6 @@ fn a_block_is_not_replayed_over_its_own_pre_state() {
         compressions,
         outcome: t.outcome,
     };
-    for row in n..2 * n {
-        regap(&mut traces, row);
-    }
     signed::recommit(&mut traces, &mut claim, 0, [Val::ZERO; 8]);
     assert!(!signed::accepted(&claim, traces));
 }
@@ -585,7 +564,6 @@ fn a_row_counted_minus_one_cannot_move_a_victims_nonce() {
         *cell(&mut t.transfers, row, COUNT) = Val::from_u32(count);
         *cell(&mut t.transfers, row, SENDER_TIME) = Val::ZERO;
         *cell(&mut t.transfers, row, RECEIVER_TIME) = Val::ZERO;
-        regap(&mut t, row);
         signed::put(&mut t.transfers, row, COMMIT_IN, &honest_commitment);
         signed::put(&mut t.transfers, row, COMMIT_MID, &[Val::from_u32(11); 8]);
         signed::put(&mut t.transfers, row, COMMIT_OUT, &honest_commitment);

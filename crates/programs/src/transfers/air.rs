@@ -4,7 +4,6 @@
 
 use l2x_air::Val;
 use l2x_air::count::{Bit, lookup};
-use l2x_sig::params::HEIGHT;
 use p3_air::{Air, AirBuilder, BaseAir, WindowAccess};
 use p3_field::PrimeCharacteristicRing;
 use p3_lookup::{InteractionBuilder, LookupBus};
@@ -14,6 +13,7 @@ use super::nodes::NODE_BUS;
 use super::state::TRANSFER_TAG;
 use crate::poseidon2::bus::BUS;
 use crate::poseidon2::columns::DIGEST;
+use crate::range;
 use crate::signatures::air::VERIFIED_BUS;
 
 /// The bus of account records, a memory argument: `(index lo, index hi, balance limbs, nonce
@@ -60,6 +60,7 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for TransferAir {
         // another row's lookups, and the padding rule and the commitment's chain do not stop
         // rows of opposite sign from cancelling each other (an audit forged block proofs so).
         let active_bit = Bit::new(builder, active.clone());
+        let count = || active_bit.count();
 
         // Rows are counted; the first row starts from a zero commitment, the last ends at the
         // public commitment and count. FIRST is 1 on the first row only: it counts the one
@@ -106,44 +107,25 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for TransferAir {
         .concat();
         lookup(builder, &NODE_BUS, root, is_first.count());
 
-        // Every number is 64 bits.
-        for number in NUMBERS {
-            for j in 0..BITS {
-                builder.assert_bool(col(number + j));
-            }
+        // Range checks, on active rows: every limb of the seven numbers is 16 bits (so each
+        // number is a u64 and the additions below are exact), the nonce is below 2^30 (limb 1
+        // times 4 is 16 bits, limbs 2 and 3 are zero: the epoch is the nonce, and no two nonces
+        // share a one-time key), and each record read was written before: `now − time − 1` is
+        // 16 bits (a record from the future would make it negative, far above 2^16; the times
+        // are at most 4,096). Padding rows read, write and hash nothing, so their values are
+        // free.
+        for value in range_checked(col, AB::Expr::ONE) {
+            lookup(builder, &range::BUS, vec![value], count());
         }
-        // Each limb is the sum of its 16 bits.
-        for (n, number) in NUMBERS.into_iter().enumerate() {
-            for k in 0..LIMBS {
-                let bits = (0..16).rev().fold(AB::Expr::ZERO, |acc, j| {
-                    acc.double() + col(number + 16 * k + j)
-                });
-                builder.assert_eq(col(limbs_of(n) + k), bits);
-            }
+        for k in 2..LIMBS {
+            builder.assert_zero(col(SENDER_NONCE + k));
         }
         for carry in [SENDER_CARRY, RECEIVER_CARRY, NONCE_CARRY] {
             for k in 0..LIMBS - 1 {
                 builder.assert_bool(col(carry + k));
             }
         }
-
-        // Each record read was written before: on an active row, `now − time − 1` is the sum
-        // of GAP_BITS bits (a record from the future would make it negative, far above
-        // 2^GAP_BITS; the times are at most 4,096).
         let now = col(COUNT) * AB::Expr::TWO;
-        for (time, gap, at) in [
-            (SENDER_TIME, SENDER_GAP, now.clone() - AB::Expr::ONE),
-            (RECEIVER_TIME, RECEIVER_GAP, now.clone()),
-        ] {
-            let mut bits = AB::Expr::ZERO;
-            for j in 0..GAP_BITS {
-                builder.assert_bool(col(gap + j));
-                bits += col(gap + j) * AB::Expr::from_u32(1 << j);
-            }
-            builder
-                .when(active.clone())
-                .assert_eq(at - col(time) - AB::Expr::ONE, bits);
-        }
 
         // The sender pays: new + amount = old, limb by limb; nothing is carried out of the top
         // limb, so the amount does not exceed the balance.
@@ -179,13 +161,6 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for TransferAir {
             got_new[3].clone(),
         );
 
-        // The nonce is the epoch of the signature's one-time key, which is below 2^30 (the
-        // lifetime): nonce bits 30–63 are zero, so the epoch is the nonce itself and no two
-        // nonces share a one-time key.
-        for j in HEIGHT..BITS {
-            builder.assert_zero(col(SENDER_NONCE + j));
-        }
-
         // The sender's nonce increments (the transfer's nonce is the old one: same columns).
         let (nonce, nonce_new) = (limbs(5), limbs(6));
         builder.assert_eq(
@@ -209,7 +184,6 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for TransferAir {
         let receiver_nonce: Vec<AB::Expr> =
             (RECEIVER_NONCE..RECEIVER_NONCE + LIMBS).map(col).collect();
         let join = |parts: Vec<Vec<AB::Expr>>| -> Vec<AB::Expr> { parts.concat() };
-        let count = || active_bit.count();
         let from = vec![col(FROM_LO), col(FROM_HI)];
         let to = vec![col(TO_LO), col(TO_HI)];
         let accesses = [

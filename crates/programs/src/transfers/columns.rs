@@ -2,9 +2,9 @@
 //!
 //! **Transfer table**, one row per transfer (padding rows after the last, `ACTIVE` = 0): the two
 //! accounts' indices in 16-bit halves, both public keys, the commitment before, between and
-//! after the transfer's two blocks, when the two records it reads were written (with the bits
-//! that show it was earlier), and the seven u64 numbers bit by bit with the carries of their
-//! three additions.
+//! after the transfer's two blocks, when the two records it reads were written, and the seven
+//! u64 numbers as 16-bit limbs (each range-checked by a lookup) with the carries of their three
+//! additions.
 //!
 //! **Account table** ([`accounts`]), one row per account the block touches: its index bit by
 //! bit, its record before the block and after, and its leaf before and after.
@@ -15,12 +15,11 @@
 
 use crate::poseidon2::columns::DIGEST;
 
-/// Bits of a u64 number.
-pub const BITS: usize = 64;
 /// 16-bit limbs of a u64 number.
 pub const LIMBS: usize = 4;
-/// Bits of a gap between two access times: times are at most `2 · MAX_TRANSFERS` = 4,096.
-pub const GAP_BITS: usize = 13;
+/// Lookups of the transfer table into the 16-bit range table ([`crate::range`]) per row: the
+/// seven numbers' limbs, the nonce's limb 1 times 4, the two gaps.
+pub const RANGE_CHECKS: usize = 7 * LIMBS + 1 + 2;
 
 /// 1 on a transfer's row, 0 on padding rows.
 pub const ACTIVE: usize = 0;
@@ -48,51 +47,45 @@ pub const COMMIT_IN: usize = RECEIVER_KEY + DIGEST;
 pub const COMMIT_MID: usize = COMMIT_IN + DIGEST;
 /// The commitment after the transfer.
 pub const COMMIT_OUT: usize = COMMIT_MID + DIGEST;
-/// When the sender's record this row reads was written (0: the block's pre-state).
+/// When the sender's record this row reads was written (0: the block's pre-state). The
+/// sender's read is at `now = 2 · COUNT − 1`, and `now − SENDER_TIME − 1` is range-checked: the
+/// record read was written before.
 pub const SENDER_TIME: usize = COMMIT_OUT + DIGEST;
-/// When the receiver's record this row reads was written.
+/// When the receiver's record this row reads was written (read at `2 · COUNT`).
 pub const RECEIVER_TIME: usize = SENDER_TIME + 1;
-/// The bits of `now − SENDER_TIME − 1`, the sender's read being at `now = 2 · COUNT − 1`:
-/// the record read was written before.
-pub const SENDER_GAP: usize = RECEIVER_TIME + 1;
-/// The bits of `2 · COUNT − RECEIVER_TIME − 1`.
-pub const RECEIVER_GAP: usize = SENDER_GAP + GAP_BITS;
 /// The receiver's nonce (four limbs; unchanged by the transfer).
-pub const RECEIVER_NONCE: usize = RECEIVER_GAP + GAP_BITS;
-/// The amount's bits, least significant first; the numbers below likewise.
+pub const RECEIVER_NONCE: usize = RECEIVER_TIME + 1;
+/// The amount's 16-bit limbs, least significant first; the numbers below likewise. Every limb
+/// of the seven numbers is looked up in the 16-bit range table on an active row.
 pub const AMOUNT: usize = RECEIVER_NONCE + LIMBS;
 /// The sender's balance before.
-pub const SENDER_BALANCE: usize = AMOUNT + BITS;
+pub const SENDER_BALANCE: usize = AMOUNT + LIMBS;
 /// The sender's balance after: before − amount.
-pub const SENDER_BALANCE_NEW: usize = SENDER_BALANCE + BITS;
+pub const SENDER_BALANCE_NEW: usize = SENDER_BALANCE + LIMBS;
 /// The receiver's balance before.
-pub const RECEIVER_BALANCE: usize = SENDER_BALANCE_NEW + BITS;
+pub const RECEIVER_BALANCE: usize = SENDER_BALANCE_NEW + LIMBS;
 /// The receiver's balance after: before + amount.
-pub const RECEIVER_BALANCE_NEW: usize = RECEIVER_BALANCE + BITS;
-/// The sender's nonce before (the transfer's nonce, and the epoch its signature is at: bits
-/// 30–63 are zero).
-pub const SENDER_NONCE: usize = RECEIVER_BALANCE_NEW + BITS;
+pub const RECEIVER_BALANCE_NEW: usize = RECEIVER_BALANCE + LIMBS;
+/// The sender's nonce before (the transfer's nonce, and the epoch its signature is at: below
+/// 2^30, so limbs 2 and 3 are zero and limb 1 is below 2^14).
+pub const SENDER_NONCE: usize = RECEIVER_BALANCE_NEW + LIMBS;
 /// The sender's nonce after: before + 1.
-pub const SENDER_NONCE_NEW: usize = SENDER_NONCE + BITS;
+pub const SENDER_NONCE_NEW: usize = SENDER_NONCE + LIMBS;
 /// The three carries out of limbs 0–2 of new + amount = old (the sender's subtraction).
-pub const SENDER_CARRY: usize = SENDER_NONCE_NEW + BITS;
+pub const SENDER_CARRY: usize = SENDER_NONCE_NEW + LIMBS;
 /// The carries of old + amount = new (the receiver's addition).
 pub const RECEIVER_CARRY: usize = SENDER_CARRY + LIMBS - 1;
 /// The carries of old + 1 = new (the sender's nonce).
 pub const NONCE_CARRY: usize = RECEIVER_CARRY + LIMBS - 1;
-/// The seven numbers' 16-bit limbs (four each, least significant first, in the order of
-/// [`NUMBERS`]): the sums of their bits, kept as columns so that every other constraint and
-/// bus message reads a limb as one variable.
-pub const LIMB: usize = NONCE_CARRY + LIMBS - 1;
 /// Columns of the transfer table.
-pub const WIDTH: usize = LIMB + 7 * LIMBS;
+pub const WIDTH: usize = NONCE_CARRY + LIMBS - 1;
 
 /// The first limb column of number `n` (an index into [`NUMBERS`]).
 pub const fn limbs_of(n: usize) -> usize {
-    LIMB + LIMBS * n
+    NUMBERS[n]
 }
 
-/// The seven numbers kept bit by bit, in column order.
+/// The seven numbers kept as 16-bit limbs, in column order.
 pub const NUMBERS: [usize; 7] = [
     AMOUNT,
     SENDER_BALANCE,
@@ -102,6 +95,28 @@ pub const NUMBERS: [usize; 7] = [
     SENDER_NONCE,
     SENDER_NONCE_NEW,
 ];
+
+/// The values an active row looks up in the 16-bit range table, in the order the AIR looks
+/// them up: every limb of the seven numbers, 4 × the nonce's limb 1 (below 2^16 iff that limb
+/// is below 2^14: the nonce is below 2^30), and the two gaps `now − time − 1`. `col` reads a
+/// column of the row; the AIR passes its expressions, the witness its values.
+pub fn range_checked<E: Clone + std::ops::Add<Output = E> + std::ops::Sub<Output = E>>(
+    col: impl Fn(usize) -> E,
+    one: E,
+) -> Vec<E> {
+    let mut values: Vec<E> = NUMBERS
+        .iter()
+        .flat_map(|&n| (n..n + LIMBS).map(&col))
+        .collect();
+    let nonce_1 = col(SENDER_NONCE + 1);
+    let two = nonce_1.clone() + nonce_1;
+    values.push(two.clone() + two);
+    let count = col(COUNT);
+    let now = count.clone() + count;
+    values.push(now.clone() - one.clone() - col(SENDER_TIME) - one.clone());
+    values.push(now - col(RECEIVER_TIME) - one);
+    values
+}
 
 /// Public inputs of the transfer table: the old root, the new root, the commitment, the count,
 /// the chain id's two 16-bit halves.

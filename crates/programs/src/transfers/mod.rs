@@ -36,7 +36,7 @@
 //!
 //! **Steps.** The number of transfers.
 //!
-//! **STARK.** Seven tables. The state is hashed once per block: the transfers ([`air`], one
+//! **STARK.** Eight tables. The state is hashed once per block: the transfers ([`air`], one
 //! row each) run against account *records* checked by a memory argument (each access consumes
 //! the account's last record and supplies the next, on `account-record`); the account table
 //! ([`accounts`], one row per touched account) supplies each record before the block and
@@ -45,7 +45,9 @@
 //! new tree, with the same untouched siblings, up to the two public roots. Then the signature
 //! verification's three tables ([`crate::signatures`]: verification, chains, paths), whose
 //! verified statements the transfer rows look up on `signature-verified`, and the Poseidon2
-//! compressions all of them look up ([`crate::poseidon2::bus`], [`Claim::compressions`]).
+//! compressions all of them look up ([`crate::poseidon2::bus`], [`Claim::compressions`]), and
+//! the 16-bit range table the transfer rows' limbs, nonce and record times are looked up in
+//! ([`crate::range`]).
 
 pub mod accounts;
 pub mod air;
@@ -70,6 +72,7 @@ pub use state::{
 use crate::poseidon2::bus::{self, Poseidon2BusAir};
 use crate::poseidon2::columns::DIGEST;
 use crate::poseidon2::{Digest, digest_from_bytes, digest_hex, digest_to_bytes};
+use crate::range::{self, RangeAir};
 use crate::signatures::{self, Statement};
 
 /// The program's name.
@@ -265,10 +268,10 @@ pub fn statement(step: &state::Step, chain_id: u32) -> Statement {
 }
 
 /// The number of tables.
-pub const TABLES: usize = 7;
+pub const TABLES: usize = 8;
 
 /// The tables' log2 heights for a claim: transfers, accounts, nodes, verifications, chains,
-/// paths, compressions.
+/// paths, compressions, the 16-bit range table.
 pub fn log_heights(claim: &Claim, min_log_rows: usize) -> [usize; TABLES] {
     let [verify, chains, paths] = signatures::verification_log_heights(claim.count, min_log_rows);
     let state = min_log_rows.max(MIN_LOG_STATE_ROWS);
@@ -280,6 +283,7 @@ pub fn log_heights(claim: &Claim, min_log_rows: usize) -> [usize; TABLES] {
         chains,
         paths,
         log_height_for(claim.compressions(), min_log_rows.max(MIN_LOG_BUS_ROWS)),
+        range::LOG_HEIGHT,
     ]
 }
 
@@ -293,22 +297,23 @@ pub fn min_heights(min_log_rows: usize) -> trace::Heights {
     }
 }
 
-/// The seven traces in table order: the three state tables as given, the verification tables
+/// The eight traces in table order: the three state tables as given, the verification tables
 /// of `statements` (the statements the transfer rows look up) at the heights of `log_heights`,
-/// and the compression table providing `compressions` (the state tables') with the
-/// verifications' own. Tests give it edited tables and statements.
+/// the compression table providing `compressions` (the state tables') with the verifications'
+/// own, and the range table counting the transfer table's range checks. Tests give it edited tables and statements.
 pub fn witness_traces(
     state: trace::Traces,
     statements: &[Statement],
     log_heights: [usize; TABLES],
 ) -> Vec<RowMajorMatrix<Val>> {
-    let [_, _, _, verify, chains, paths, rows] = log_heights.map(|h| 1 << h);
+    let [_, _, _, verify, chains, paths, rows, _] = log_heights.map(|h| 1 << h);
     let v = tracing::info_span!("signature tables")
         .in_scope(|| signatures::trace::verification(statements, [verify, chains, paths]));
     let mut compressions = state.compressions;
     compressions.extend(v.compressions);
     let compressions =
         tracing::info_span!("compression table").in_scope(|| bus::generate(&compressions, rows));
+    let range = trace::range_table(&state.transfers);
     vec![
         state.transfers,
         state.accounts,
@@ -317,6 +322,7 @@ pub fn witness_traces(
         v.chains,
         v.paths,
         compressions,
+        range,
     ]
 }
 
@@ -418,6 +424,7 @@ impl AirProgram for Transfers {
             chains,
             paths,
             compressions,
+            range,
         ] = log_heights(&claim, min_log_rows);
         let state = |air: ProgramAir, log_height| Table {
             air,
@@ -439,6 +446,7 @@ impl AirProgram for Transfers {
             log_height: compressions,
             public_values: vec![],
         });
+        tables.push(state(ProgramAir::new(RangeAir::SIXTEEN), range));
         Ok(tables)
     }
 

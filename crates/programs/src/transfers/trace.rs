@@ -8,7 +8,7 @@ use p3_field::{PrimeCharacteristicRing, PrimeField32};
 use p3_koala_bear::default_koalabear_poseidon2_16;
 use p3_matrix::dense::RowMajorMatrix;
 
-use super::columns::{self, BITS, GAP_BITS, LIMBS};
+use super::columns::{self, LIMBS};
 use super::state::{Step, Tree, limbs};
 use crate::poseidon2::columns::DIGEST;
 use crate::poseidon2::{Digest, compress};
@@ -30,9 +30,7 @@ pub struct Row {
     pub receiver_key: Digest,
     /// The receiver's nonce limbs.
     pub receiver_nonce: [Val; LIMBS],
-    /// The seven numbers' bits, in the order of [`columns::NUMBERS`].
-    pub bits: [[Val; BITS]; 7],
-    /// The seven numbers' 16-bit limbs (the sums of their bits in an honest row). Every other
+    /// The seven numbers' 16-bit limbs, in the order of [`columns::NUMBERS`]. Every other
     /// column that holds a number's value (leaves, commitment, additions) is made from these.
     pub limbs: [[Val; LIMBS]; 7],
     /// The carries of the sender's, the receiver's and the nonce's additions.
@@ -63,7 +61,6 @@ impl Row {
             step.sender.0.nonce,
             step.sender.1.nonce,
         ];
-        let bits = numbers.map(|x| std::array::from_fn(|j| Val::from_u64((x >> j) & 1)));
         let number_limbs = numbers.map(|x| limbs(x).map(Val::from_u16));
         Self {
             from: t.from,
@@ -71,7 +68,6 @@ impl Row {
             sender_key: step.sender.0.key,
             receiver_key: step.receiver.0.key,
             receiver_nonce: limbs(step.receiver.0.nonce).map(Val::from_u16),
-            bits,
             limbs: number_limbs,
             carries: [
                 carries(step.sender.1.balance, t.amount, 0),
@@ -86,9 +82,8 @@ impl Row {
         self.limbs[5][0] + Val::from_u32(1 << 16) * self.limbs[5][1]
     }
 
-    /// Sets number `n` (an index into [`columns::NUMBERS`]) to `x`, bit by bit.
+    /// Sets number `n` (an index into [`columns::NUMBERS`]) to `x`, limb by limb.
     pub fn set_number(&mut self, n: usize, x: u64) {
-        self.bits[n] = std::array::from_fn(|j| Val::from_u64((x >> j) & 1));
         self.limbs[n] = limbs(x).map(Val::from_u16);
     }
 
@@ -96,15 +91,6 @@ impl Row {
     pub fn number(&self, n: usize) -> u64 {
         (0..LIMBS).fold(0, |acc, k| {
             acc | (u64::from(self.limbs[n][k].as_canonical_u32()) << (16 * k))
-        })
-    }
-
-    /// Number `n`'s limbs as its bits make them.
-    pub fn limbs_from_bits(&self, n: usize) -> [Val; LIMBS] {
-        std::array::from_fn(|k| {
-            (0..16)
-                .rev()
-                .fold(Val::ZERO, |acc, j| acc.double() + self.bits[n][16 * k + j])
         })
     }
 
@@ -181,11 +167,6 @@ fn halves(x: u32) -> [Val; 2] {
     [Val::from_u32(x & 0xffff), Val::from_u32(x >> 16)]
 }
 
-/// The bits of `gap`, least significant first.
-fn gap_bits(gap: u32) -> [Val; GAP_BITS] {
-    std::array::from_fn(|j| Val::from_u32((gap >> j) & 1))
-}
-
 /// The traces for `rows` applied to the pre-state `pre`, at least `heights` high. Each record a row
 /// reads is taken as written at the time of the account's last access before it (0 for the
 /// first: the pre-state's account, or the row's own values for an index the pre-state lacks).
@@ -234,14 +215,7 @@ pub fn generate(rows: &[Row], pre: &Tree, heights: Heights) -> Traces {
         }
         out[SENDER_TIME] = Val::from_u32(sender_time);
         out[RECEIVER_TIME] = Val::from_u32(receiver_time);
-        // A record from the future (a forged order) leaves the gap's bits at 0.
-        let gap = |at: u32, time: u32| gap_bits(at.saturating_sub(time + 1));
-        put(out, SENDER_GAP, &gap(now - 1, sender_time));
-        put(out, RECEIVER_GAP, &gap(now, receiver_time));
         put(out, RECEIVER_NONCE, &r.receiver_nonce);
-        for (n, &at) in NUMBERS.iter().enumerate() {
-            put(out, at, &r.bits[n]);
-        }
         for n in 0..NUMBERS.len() {
             put(out, limbs_of(n), &r.limbs(n));
         }
@@ -275,4 +249,21 @@ pub fn generate(rows: &[Row], pre: &Tree, heights: Heights) -> Traces {
             nodes: state.counts.1,
         },
     }
+}
+
+/// The 16-bit range table the transfer table's rows look up ([`columns::range_checked`]),
+/// counted from the table itself (so a test that edits the table gets the range table its
+/// edit implies), each lookup counted by its row's `ACTIVE`.
+pub fn range_table(transfers: &RowMajorMatrix<Val>) -> RowMajorMatrix<Val> {
+    crate::range::counted_table(
+        transfers
+            .values
+            .chunks_exact(columns::WIDTH)
+            .flat_map(|row| {
+                let active = row[columns::ACTIVE];
+                columns::range_checked(|c| row[c], Val::ONE)
+                    .into_iter()
+                    .map(move |v| (v, active))
+            }),
+    )
 }
