@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use l2x_sig::params::SEED_BYTES;
 use l2x_sig::{ActiveRange, SecretKey, Seed};
+use p3_maybe_rayon::prelude::*;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
@@ -265,8 +266,11 @@ impl Wallet {
             let seed = Seed::from_bytes(rng.random());
             drawn.entry(rng.random::<u32>()).or_insert((balance, seed));
         }
+        // One key per account, the accounts on all cores (a key of few epochs has little to
+        // share out on its own).
+        let drawn: Vec<(u32, (u64, Seed))> = drawn.into_iter().collect();
         let accounts = drawn
-            .into_iter()
+            .into_par_iter()
             .map(|(index, (balance, seed))| {
                 let key = SecretKey::generate(&seed, range);
                 let holding = Holding {
@@ -331,12 +335,15 @@ impl Wallet {
         let indices: Vec<u32> = self.accounts.keys().copied().collect();
         let mut live = self.clone();
         let mut transfers = Vec::with_capacity(m);
+        let can_sign = |h: &Holding| h.key.range().contains(h.nonce);
+        // The accounts that can still sign, in index order; only a sender's nonce moves, so
+        // only a sender can leave the list.
+        let mut senders: Vec<u32> = indices
+            .iter()
+            .copied()
+            .filter(|i| can_sign(&live.accounts[i]))
+            .collect();
         for _ in 0..m {
-            let can_sign = |i: &u32| {
-                let h = &live.accounts[i];
-                h.key.range().contains(h.nonce)
-            };
-            let senders: Vec<u32> = indices.iter().copied().filter(can_sign).collect();
             if senders.is_empty() {
                 return Err(WalletError::KeysUsedUp);
             }
@@ -349,6 +356,9 @@ impl Wallet {
             let s = live.accounts.get_mut(&from).expect("the sender exists");
             s.balance -= amount;
             s.nonce += 1;
+            if !can_sign(s) {
+                senders.retain(|&i| i != from);
+            }
             live.accounts
                 .get_mut(&to)
                 .expect("the receiver exists")
@@ -395,7 +405,7 @@ impl Wallet {
                 state.accounts.len()
             )));
         }
-        let mut accounts = BTreeMap::new();
+        let mut records = Vec::with_capacity(n);
         for r in keys[HEADER..].chunks_exact(KEY_RECORD) {
             let index = word(r, 0);
             let account = state
@@ -406,7 +416,15 @@ impl Wallet {
             let at = 4 + SEED_BYTES;
             let range = ActiveRange::new(word(r, at), word(r, at + 4))
                 .map_err(|e| bad(format!("the key of account {index}: {e}")))?;
-            let key = SecretKey::generate(&seed, range);
+            records.push((index, account, seed, range));
+        }
+        // Every key generated again, the accounts on all cores; then checked in file order.
+        let keys: Vec<SecretKey> = records
+            .par_iter()
+            .map(|(_, _, seed, range)| SecretKey::generate(seed, *range))
+            .collect();
+        let mut accounts = BTreeMap::new();
+        for ((index, account, seed, _), key) in records.into_iter().zip(keys) {
             if key.public_key().to_elements() != account.key {
                 return Err(bad(format!(
                     "the key of account {index} is not the one in the state"
