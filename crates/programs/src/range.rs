@@ -104,12 +104,7 @@ impl RangeCounter {
 
     /// The table's trace: every value with its lookup count.
     pub fn into_trace(self) -> RowMajorMatrix<Val> {
-        let mut values = Vec::with_capacity(WIDTH * self.counts.len());
-        for (value, count) in self.counts.into_iter().enumerate() {
-            values.push(Val::from_u32(value as u32));
-            values.push(Val::from_u32(count));
-        }
-        RowMajorMatrix::new(values, WIDTH)
+        trace(self.counts.into_iter().map(Val::from_u32))
     }
 }
 
@@ -123,10 +118,15 @@ pub fn counted_table(lookups: impl IntoIterator<Item = (Val, Val)>) -> RowMajorM
             *slot += count;
         }
     }
-    let mut values = Vec::with_capacity(WIDTH << LOG_HEIGHT);
-    for (value, count) in counts.into_iter().enumerate() {
+    trace(counts.into_iter())
+}
+
+/// The table whose row v offers v with the v-th of `multiplicities`.
+fn trace(multiplicities: impl ExactSizeIterator<Item = Val>) -> RowMajorMatrix<Val> {
+    let mut values = Vec::with_capacity(WIDTH * multiplicities.len());
+    for (value, multiplicity) in multiplicities.enumerate() {
         values.push(Val::from_usize(value));
-        values.push(count);
+        values.push(multiplicity);
     }
     RowMajorMatrix::new(values, WIDTH)
 }

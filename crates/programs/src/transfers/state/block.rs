@@ -232,8 +232,8 @@ impl Block {
     /// trees; hashing the pre-state once more would cost as much as the state is large).
     pub fn apply_both(&self) -> Result<(Tree, Vec<Step>, Tree), Refused> {
         let pre = tracing::info_span!("tree").in_scope(|| Tree::new(self.accounts.iter().copied()));
-        let copy = tracing::info_span!("clone").in_scope(|| pre.clone());
-        let (steps, post) = tracing::info_span!("transfers").in_scope(|| self.apply_to(copy))?;
+        let (steps, post) =
+            tracing::info_span!("transfers").in_scope(|| self.apply_to(pre.clone()))?;
         Ok((pre, steps, post))
     }
 
