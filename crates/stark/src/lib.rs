@@ -24,6 +24,7 @@
 //! so openings reveal nothing beyond the public values, at the cost measured in BENCHMARKS.md.
 
 pub mod config;
+mod packing;
 mod prove;
 pub mod security;
 mod size;

@@ -3,7 +3,7 @@
 //! `p3-batch-stark`'s functions carry many bounds on the configuration type; writing them
 //! against the two concrete configurations (through one macro) keeps them out of our code.
 
-use l2x_air::{Table, Val};
+use l2x_air::{ProgramAir, Table, Val};
 use p3_batch_stark::error::BatchVerificationError;
 use p3_batch_stark::{
     BatchProof, ProverData, StarkGenericConfig, StarkInstance, prove_batch, verify_batch,
@@ -11,7 +11,8 @@ use p3_batch_stark::{
 use p3_matrix::dense::RowMajorMatrix;
 use p3_uni_stark::{OpeningShape, VerificationError};
 
-use crate::config::{Config, ZK_RANDOM_CODEWORDS, ZkConfig};
+use crate::config::{Config, LOG_BLOWUP, ZK_LOG_BLOWUP, ZK_RANDOM_CODEWORDS, ZkConfig};
+use crate::packing::lookup_budgets;
 use crate::security::TableShape;
 
 /// Proves and verifies batches of tables under one configuration.
@@ -70,8 +71,37 @@ fn decode<'a, T: serde::Deserialize<'a>>(seal: &'a [u8]) -> Result<(T, &'a [u8])
     }
 }
 
+/// The configuration's preprocessed data for `airs` at `heights` (log2, the hiding mode's
+/// doubling included), each table's lookups packed as [`lookup_budgets`] decides: what the
+/// prover, the verifier and the security estimate must agree on.
+trait Preprocess: StarkGenericConfig + Sized {
+    fn prover_data(
+        &self,
+        airs: &[ProgramAir],
+        heights: &[usize],
+    ) -> Result<ProverData<Self>, String>;
+}
+
 macro_rules! proof_system {
-    ($config:ty) => {
+    ($config:ty, $log_blowup:expr) => {
+        impl Preprocess for $config {
+            fn prover_data(
+                &self,
+                airs: &[ProgramAir],
+                heights: &[usize],
+            ) -> Result<ProverData<Self>, String> {
+                let budgets = lookup_budgets(airs, self.is_zk());
+                ProverData::from_airs_and_degrees_with_lookup_budgets(
+                    self,
+                    airs,
+                    heights,
+                    &budgets,
+                    $log_blowup,
+                )
+                .map_err(|e| format!("{e:?}"))
+            }
+        }
+
         impl ProofSystem for $config {
             fn prove(
                 &self,
@@ -88,7 +118,10 @@ macro_rules! proof_system {
                     })
                     .collect();
                 let data = tracing::info_span!("preprocess").in_scope(|| {
-                    ProverData::from_instances(self, &instances).map_err(|e| format!("{e:?}"))
+                    let airs: Vec<_> = tables.iter().map(|t| t.air.clone()).collect();
+                    let heights: Vec<usize> =
+                        tables.iter().map(|t| t.log_height + self.is_zk()).collect();
+                    self.prover_data(&airs, &heights)
                 })?;
                 let proof = prove_batch(self, &instances, &data).map_err(|e| format!("{e:?}"))?;
                 tracing::info_span!("encode").in_scope(|| {
@@ -115,9 +148,7 @@ macro_rules! proof_system {
                 }
                 let airs: Vec<_> = tables.iter().map(|t| t.air.clone()).collect();
                 let public: Vec<_> = tables.iter().map(|t| t.public_values.clone()).collect();
-                let common = ProverData::from_airs_and_degrees(self, &airs, &heights)
-                    .map_err(|e| malformed(format!("{e:?}")))?
-                    .common;
+                let common = self.prover_data(&airs, &heights).map_err(malformed)?.common;
                 verify_batch(self, &airs, &proof, &public, &common)
                     .map_err(|e| Rejection::Rejected(sentence(&e)))
             }
@@ -126,9 +157,7 @@ macro_rules! proof_system {
                 let zk = self.is_zk();
                 let heights: Vec<usize> = tables.iter().map(|t| t.log_height + zk).collect();
                 let airs: Vec<_> = tables.iter().map(|t| t.air.clone()).collect();
-                let common = ProverData::from_airs_and_degrees(self, &airs, &heights)
-                    .map_err(|e| format!("{e:?}"))?
-                    .common;
+                let common = self.prover_data(&airs, &heights)?.common;
                 let openings = if zk == 1 {
                     OpeningShape::hiding(ZK_RANDOM_CODEWORDS)
                 } else {
@@ -145,5 +174,5 @@ macro_rules! proof_system {
     };
 }
 
-proof_system!(Config);
-proof_system!(ZkConfig);
+proof_system!(Config, LOG_BLOWUP);
+proof_system!(ZkConfig, ZK_LOG_BLOWUP);

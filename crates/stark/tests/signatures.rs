@@ -2,15 +2,21 @@
 //! best an attacker (or a signer bending the rules) can give, with the compression table built
 //! from exactly what the forged rows look up — are rejected.
 //!
-//! Mutation checks (run by hand, each failing the test named when the constraint is deleted
-//! from `crates/programs/src/signatures/air.rs`): the target-sum constraint —
-//! `an_encoding_off_by_one_is_rejected`; `high ≤ 126` (`HIGH_AND` product) —
-//! `a_non_canonical_limb_is_rejected`; the root left out of the path bus's message (in both
+//! Mutation checks (run by hand, each failing the test named when the constraint is deleted):
+//! in `crates/programs/src/signatures/air.rs`, `high ≤ 126` (`HIGH_AND` product) —
+//! `a_non_canonical_limb_is_rejected`; the spare chunks' bit checks —
+//! `a_spare_chunk_out_of_range_is_rejected`; the high parts' bit checks —
+//! `a_high_part_out_of_range_is_rejected`; the root left out of the path bus's message (in both
 //! tables) — `a_path_to_another_root_is_rejected`; the message call's lookup —
-//! `a_signature_of_another_message_is_rejected`; in `chain.rs`, step k counted from k ≥ x
-//! (made k > x) — `a_skipped_chain_step_is_rejected`; the start position left out of the chain
-//! bus's message (in both tables) — `a_chain_walked_from_another_position_is_rejected`; in
-//! `path.rs`, the idle levels' `PARENT = NODE` — `a_path_whose_idle_levels_change_the_root_is_rejected`.
+//! `a_signature_of_another_message_is_rejected`; in `chain.rs`, the chunk sum left out of the
+//! leaf bus's message — `an_encoding_off_by_one_is_rejected`; the limbs' low parts left out of
+//! it — `a_signature_reused_for_another_message_is_rejected`; call 0's zero low parts and sum —
+//! `a_sponge_started_with_low_parts_is_rejected`; the calls chained (each consuming the state
+//! before it; mutated so that only call 20 supplies and none consumes) —
+//! `a_last_call_without_the_calls_before_is_rejected`; step k counted from k ≥ x (made k > x) —
+//! `a_skipped_chain_step_is_rejected`; the start position left out of the low parts and the sum
+//! — `a_chain_walked_from_another_position_is_rejected`; in `path.rs`, the idle levels'
+//! `PARENT = NODE` — `a_path_whose_idle_levels_change_the_root_is_rejected`.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use std::collections::BTreeMap;
@@ -18,12 +24,15 @@ use std::collections::BTreeMap;
 use l2x_air::forge::bus_messages;
 use l2x_air::{AirProgram, Val};
 use l2x_programs::poseidon2::bus;
+use l2x_programs::signatures::trace::Sponge;
 use l2x_programs::signatures::{self, Claim, Signatures, Statement, columns, trace};
 use l2x_sig::hash::{encode_digest, message_digest};
-use l2x_sig::params::{CHAINS, CHUNK_BITS, CHUNKS_PER_LIMB, LIMB_BITS, TARGET_SUM};
+use l2x_sig::params::{
+    CHAINS, CHUNK_BITS, CHUNKS_PER_LIMB, ENCODING_LIMBS, LEAF_CALLS, LIMB_BITS, TARGET_SUM,
+};
 use l2x_sig::{ActiveRange, Message, SecretKey, Seed, Signature, message_of_u16};
 use l2x_stark::{prove_tables, verify_tables};
-use p3_field::{PrimeCharacteristicRing, PrimeField32};
+use p3_field::{Field, PrimeCharacteristicRing, PrimeField32};
 use p3_matrix::dense::RowMajorMatrix;
 
 fn key(seed: u8) -> SecretKey {
@@ -136,6 +145,35 @@ fn rows(statements: &[Statement]) -> Rows {
     }
 }
 
+/// `rows` (of one statement) with its chain rows walking `chains_of`'s chains from `chunks`,
+/// the leaf sponge started from `start`, and its verification row made for `verified` from the
+/// sponge's last state.
+fn with_chains(
+    mut rows: Rows,
+    chains_of: &Statement,
+    chunks: &[usize],
+    start: Sponge,
+    verified: &Statement,
+) -> Rows {
+    let width = columns::chain::WIDTH;
+    let mut compressions = Vec::new();
+    let mut sponge = start;
+    for call in 0..LEAF_CALLS {
+        let (row, next) = trace::chain_row(chains_of, call, chunks, &sponge, &mut compressions);
+        rows.chains[width * call..width * (call + 1)].copy_from_slice(&row);
+        sponge = next;
+    }
+    let verify = trace::verify_row(verified, &sponge.state, &mut compressions);
+    rows.verify[..columns::WIDTH].copy_from_slice(&verify);
+    rows
+}
+
+/// Cell `c` of chain i's columns in the chain table (chain i is on call i / 2's row).
+fn chain_cell(i: usize, c: usize) -> usize {
+    use columns::chain::{CHAIN, CHAIN_WIDTH, WIDTH};
+    WIDTH * (i / 2) + CHAIN + CHAIN_WIDTH * (i % 2) + c
+}
+
 #[test]
 fn an_honest_batch_proves_and_verifies() {
     let statements = batch();
@@ -244,17 +282,12 @@ fn a_non_canonical_limb_is_rejected() {
     let mut read = canonical;
     read[chunk] += 1;
     let statement = made_with(&k, epoch, m, rho, &read);
-    // The canonical rows (chain `chunk` walks from one position lower through the same
-    // values), with chunk `chunk` one higher (in the verification row and the chain's row) and
-    // the limb's high part 127.
-    let mut forged = rows(&[made_with(&k, epoch, m, rho, &canonical)]);
-    let bits = columns::CHUNK + 3 * chunk;
-    for b in 0..3 {
-        forged.verify[bits + b] = Val::from_bool((read[chunk] >> b) & 1 == 1);
-    }
-    let at = |x: u8| columns::chain::WIDTH * chunk + columns::chain::AT + usize::from(x);
-    forged.chains[at(canonical[chunk])] = Val::ZERO;
-    forged.chains[at(read[chunk])] = Val::ONE;
+    // The canonical statement's rows, with chain `chunk` walked from one position higher
+    // (through the same values, to the same end) and the limb's high part 127.
+    let honest = made_with(&k, epoch, m, rho, &canonical);
+    let read: Vec<usize> = read.iter().map(|&x| usize::from(x)).collect();
+    let start = Sponge::start(&statement.key.param, epoch);
+    let mut forged = with_chains(rows(&[honest]), &statement, &read, start, &statement);
     for b in 0..columns::HIGH_BITS {
         forged.verify[columns::HIGH + columns::HIGH_BITS * limb + b] = Val::ONE;
     }
@@ -311,7 +344,7 @@ fn a_skipped_chain_step_is_rejected() {
     let i = (0..CHAINS).find(|&i| chunks[i] < 7).unwrap();
     let x = usize::from(chunks[i]);
     let mut forged = rows(std::slice::from_ref(&honest));
-    let value = |k: usize| columns::chain::WIDTH * i + columns::chain::VALUE + 4 * k;
+    let value = |k: usize| chain_cell(i, columns::chain::VALUE + 4 * k);
     let mut s = honest.clone();
     s.signature.chains[i] = std::array::from_fn(|j| forged.chains[value(x + 1) + j]);
     forged.chains[value(x)..value(x) + 4].fill(Val::ZERO);
@@ -329,11 +362,11 @@ fn a_chain_walked_from_another_position_is_rejected() {
     let i = (0..CHAINS).find(|&i| chunks[i] < 7).unwrap();
     let x = usize::from(chunks[i]);
     let mut forged = rows(std::slice::from_ref(&honest));
-    let at = |k: usize| columns::chain::WIDTH * i + columns::chain::AT + k;
+    let at = |k: usize| chain_cell(i, columns::chain::AT + k);
     forged.chains[at(x)] = Val::ZERO;
     forged.chains[at(x + 1)] = Val::ONE;
     let mut s = honest.clone();
-    let value = columns::chain::WIDTH * i + columns::chain::VALUE + 4 * (x + 1);
+    let value = chain_cell(i, columns::chain::VALUE + 4 * (x + 1));
     s.signature.chains[i] = std::array::from_fn(|j| forged.chains[value + j]);
     assert!(!accepted(&[s], forged));
 }
@@ -355,4 +388,164 @@ fn a_path_whose_idle_levels_change_the_root_is_rejected() {
         forged.paths[cell(31, columns::path::PARENT + j)] = s.key.root[j];
     }
     assert!(!accepted(&[s], forged));
+}
+
+/// The low parts of `statement`'s encoding limbs as the verification row reads them.
+fn lows(statement: &Statement) -> [Val; ENCODING_LIMBS] {
+    let chunks = l2x_sig::params::CHAINS;
+    let mu = message_digest(statement.epoch, &statement.message);
+    let digest = encode_digest(&statement.signature.rho, &statement.key.param, &mu);
+    std::array::from_fn(|limb| {
+        let x = digest[limb].as_canonical_u32() & ((1 << LIMB_BITS) - 1);
+        let used = chunks
+            .saturating_sub(CHUNKS_PER_LIMB * limb)
+            .min(CHUNKS_PER_LIMB);
+        Val::from_u32(x & ((1 << (CHUNK_BITS * used)) - 1))
+    })
+}
+
+/// A signer's signature of m1 and, with the same ρ, another message m2 whose encoding under
+/// that ρ is canonical.
+struct Reuse {
+    /// The statement signed.
+    honest: Statement,
+    /// The statement claimed: m2 with m1's signature.
+    claimed: Statement,
+    /// m1's chunks: the positions the signature's chains are at.
+    chunks: [usize; columns::CHUNKS],
+}
+
+impl Reuse {
+    fn new(k: &SecretKey, epoch: u32) -> Self {
+        let honest = signed(k, epoch, message(20));
+        let encoding = |m: &Message| {
+            let mu = message_digest(epoch, m);
+            encode_digest(&honest.signature.rho, &honest.key.param, &mu)
+        };
+        let mut claimed = honest.clone();
+        claimed.message = (21..)
+            .map(message)
+            .find(|m| canonical_chunks(&encoding(m)).is_some())
+            .unwrap();
+        let chunks = trace::chunks_of(&encoding(&honest.message));
+        Self {
+            honest,
+            claimed,
+            chunks,
+        }
+    }
+
+    /// The leaf sponge before its first call, honestly.
+    fn start(&self) -> Sponge {
+        Sponge::start(&self.honest.key.param, self.honest.epoch)
+    }
+
+    /// The honest rows with the chains walked from `start` and the verification row made for
+    /// the claimed statement.
+    fn forged(&self, start: Sponge) -> Rows {
+        let rows = rows(std::slice::from_ref(&self.honest));
+        with_chains(rows, &self.honest, &self.chunks, start, &self.claimed)
+    }
+}
+
+#[test]
+fn a_signature_reused_for_another_message_is_rejected() {
+    // The chains of a signature of m1 at their true positions (summing to 184), the
+    // verification row honest for another message m2 with the same ρ: only the limbs' low parts
+    // on the leaf bus tie the positions to m2's encoding.
+    let reuse = Reuse::new(&key(15), 2);
+    let forged = reuse.forged(reuse.start());
+    assert!(!accepted(&[reuse.claimed], forged));
+}
+
+#[test]
+fn a_sponge_started_with_low_parts_is_rejected() {
+    // As above, with call 0's low parts and sum not zero but the difference between m2's and
+    // m1's: the leaf's message then carries m2's low parts and a sum of 184.
+    let reuse = Reuse::new(&key(16), 1);
+    let (want, have) = (lows(&reuse.claimed), lows(&reuse.honest));
+    let mut start = reuse.start();
+    start.low = std::array::from_fn(|limb| want[limb] - have[limb]);
+    let forged = reuse.forged(start);
+    assert!(!accepted(&[reuse.claimed], forged));
+}
+
+#[test]
+fn a_last_call_without_the_calls_before_is_rejected() {
+    // Only the sponge's last call is walked, from the honest state before it but with the low
+    // parts and sum m2's encoding needs; the other 20 chain rows are padding. Call 20 consumes
+    // a state no row supplied.
+    let reuse = Reuse::new(&key(17), 3);
+    let Reuse {
+        honest,
+        claimed,
+        chunks,
+    } = &reuse;
+    let mut sponge = reuse.start();
+    for call in 0..LEAF_CALLS - 1 {
+        sponge = trace::chain_row(honest, call, chunks, &sponge, &mut Vec::new()).1;
+    }
+    let (x40, x41) = (Val::from_usize(chunks[40]), Val::from_usize(chunks[41]));
+    let want = lows(claimed);
+    sponge.low = want;
+    sponge.low[ENCODING_LIMBS - 1] -= x40 + x41 * Val::from_u32(8);
+    sponge.sum = Val::from_usize(TARGET_SUM) - x40 - x41;
+    let (last, after) = trace::chain_row(honest, LEAF_CALLS - 1, chunks, &sponge, &mut Vec::new());
+    let mut forged = rows(std::slice::from_ref(honest));
+    let width = columns::chain::WIDTH;
+    let padding = trace::chain_padding_row();
+    for call in 0..LEAF_CALLS - 1 {
+        forged.chains[width * call..width * (call + 1)].copy_from_slice(&padding);
+    }
+    forged.chains[width * (LEAF_CALLS - 1)..width * LEAF_CALLS].copy_from_slice(&last);
+    let verify = trace::verify_row(claimed, &after.state, &mut Vec::new());
+    forged.verify[..columns::WIDTH].copy_from_slice(&verify);
+    assert!(!accepted(std::slice::from_ref(claimed), forged));
+}
+
+/// A signer's encoding summing to 183 whose chain `chain` sits below 7, read with that chunk
+/// one higher (sum 184): the statement as read, its rows (the chain walked from one position
+/// higher, through the same values), and the encoding digest. Some other cell must balance
+/// the limb for such rows to verify.
+fn read_one_higher(seed: u8, chain: usize) -> (Statement, Rows, [Val; 8]) {
+    let (k, epoch, m) = (key(seed), 0, message(13));
+    let limb = chain / CHUNKS_PER_LIMB;
+    let shift = CHUNK_BITS * (chain % CHUNKS_PER_LIMB);
+    let (rho, canonical) = rho_with_sum(&k, epoch, &m, TARGET_SUM - 1, |d| {
+        (d[limb].as_canonical_u32() >> shift) & 7 < 7
+    });
+    let mut read = canonical;
+    read[chain] += 1;
+    let statement = made_with(&k, epoch, m, rho, &read);
+    let honest = made_with(&k, epoch, m, rho, &canonical);
+    let chunks: Vec<usize> = read.iter().map(|&x| usize::from(x)).collect();
+    let start = Sponge::start(&statement.key.param, epoch);
+    let forged = with_chains(rows(&[honest]), &statement, &chunks, start, &statement);
+    let digest = encode_digest(&rho, &k.public_key().param, &message_digest(epoch, &m));
+    (statement, forged, digest)
+}
+
+#[test]
+fn a_spare_chunk_out_of_range_is_rejected() {
+    // Chunk 40 (the last limb's first) read one higher, the limb's spare part one 64th lower
+    // in the field to balance it: only the spare part's bit checks stop it.
+    let (statement, mut forged, digest) = read_one_higher(18, CHAINS - 2);
+    let spare = (digest[ENCODING_LIMBS - 1].as_canonical_u32() & ((1 << LIMB_BITS) - 1)) >> 6;
+    let shifted = Val::from_u32(spare) - Val::from_u32(64).inverse();
+    forged.verify[columns::SPARE..columns::SPARE + columns::SPARE_BITS].fill(Val::ZERO);
+    forged.verify[columns::SPARE] = shifted;
+    assert!(!accepted(&[statement], forged));
+}
+
+#[test]
+fn a_high_part_out_of_range_is_rejected() {
+    // Chunk 0 read one higher, limb 0's high part 2^-24 lower in the field to balance it: only
+    // the high part's bit checks stop it.
+    let (statement, mut forged, digest) = read_one_higher(19, 0);
+    let high = digest[0].as_canonical_u32() >> LIMB_BITS;
+    let shifted = Val::from_u32(high) - Val::from_u32(1 << LIMB_BITS).inverse();
+    forged.verify[columns::HIGH..columns::HIGH + columns::HIGH_BITS].fill(Val::ZERO);
+    forged.verify[columns::HIGH] = shifted;
+    forged.verify[columns::HIGH_AND..columns::HIGH_AND + 2].fill(Val::ZERO);
+    assert!(!accepted(&[statement], forged));
 }

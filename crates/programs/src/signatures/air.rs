@@ -1,19 +1,22 @@
-//! The verification table: one row verifies one signature of [`l2x_sig`] — its chains through
-//! the chain table ([`CHAIN_BUS`]), its path through the path table ([`PATH_BUS`]), every other
-//! hash call a lookup on the Poseidon2 compression bus — and provides its statement — public key, epoch, message — on [`VERIFIED_BUS`]. Each constraint family is tested by a forged witness in
-//! `crates/stark/tests/signatures.rs`.
+//! The verification table: one row verifies one signature of [`l2x_sig`] — its chains and leaf
+//! through the chain table ([`LEAF_BUS`]), its path through the path table ([`PATH_BUS`]), its
+//! message and encoding digests as lookups on the Poseidon2 compression bus — and provides its
+//! statement — public key, epoch, message — on [`VERIFIED_BUS`]. Each constraint family is
+//! tested by a forged witness in `crates/stark/tests/signatures.rs`.
 //!
 //! What pins each column (ACTIVE = 1; a padding row looks nothing up and provides nothing):
 //! - `EPOCH_BITS`: bits; the epoch is their sum, below 2^30 by construction.
 //! - `MU`, `ENCODING`: the outputs of the message and encoding calls (bus).
-//! - `CHUNK`, `HIGH`, `HIGH_AND`: bits, `HIGH_AND` their products; each limb of the encoding is
-//!   its eight 3-bit chunks and a 7-bit high part (`high ≤ 126` also makes it canonical); the 42
-//!   chunks sum to 184.
-//! - `END`: chain i's end, looked up on [`CHAIN_BUS`] with (param, epoch, i, chunk i): some row
-//!   of the chain table walked a value at that position to it ([`super::chain`]).
-//! - `SPONGE`: outputs of the leaf's calls (bus), from the IV `[3, epoch, 0, 0] ‖ param`.
-//! - `ROOT`: looked up on [`PATH_BUS`] with the parameter, the epoch and the leaf (the last
-//!   sponge state's first four lanes): a path group of [`super::path`] climbed to it.
+//! - `HIGH`, `HIGH_AND`, `SPARE`: bits, `HIGH_AND` their products. Each limb of the encoding
+//!   is read as its low part (the chains' chunks, base 8), the last limb's spare chunks, and a
+//!   7-bit high part not all ones (`high ≤ 126`, so the sum cannot wrap: the limb's canonical
+//!   bits).
+//! - `LEAF`: the leaf sponge's state after its 21 calls, consumed on [`LEAF_BUS`] with the
+//!   parameter, the epoch, each limb's low part and the chunk sum [`TARGET_SUM`]: the chain
+//!   table walked each chain i from position chunk i to an end and absorbed the ends into this
+//!   state, and the chunks sum to the target ([`super::chain`]).
+//! - `ROOT`: looked up on [`PATH_BUS`] with the parameter, the epoch and the leaf (the state's
+//!   first four lanes): a path group of [`super::path`] climbed to it.
 //! - `PARAM`, `MESSAGE`, `RHO`: free; what a row proves is that they verify, and the
 //!   statement it provides is exactly these columns.
 
@@ -28,6 +31,8 @@ use p3_air::{Air, AirBuilder, BaseAir, WindowAccess};
 use p3_field::PrimeCharacteristicRing;
 use p3_lookup::{InteractionBuilder, LookupBus};
 
+pub use super::chain::LEAF_BUS;
+use super::chain::leaf_message;
 use super::columns::*;
 use crate::poseidon2::bus::BUS;
 
@@ -35,16 +40,23 @@ use crate::poseidon2::bus::BUS;
 /// once by each active row of the verification table.
 pub const VERIFIED_BUS: LookupBus<'static> = LookupBus::new("signature-verified");
 
-/// The bus of chain walks: param ‖ epoch ‖ chain ‖ start position ‖ end (11 elements),
-/// provided by the chain table, looked up 42 times by each active verification row.
-pub const CHAIN_BUS: LookupBus<'static> = LookupBus::new("signature-chain");
-
 /// The bus of tree paths: param ‖ epoch ‖ leaf ‖ root (13 elements), provided by the last row
 /// of each active path group, looked up once by each active verification row.
 pub const PATH_BUS: LookupBus<'static> = LookupBus::new("signature-path");
 
 /// Elements of a verified statement.
 pub const STATEMENT_LEN: usize = DIGEST_LEN + PARAM_LEN + 1 + MESSAGE_LEN;
+
+/// The last limb's first spare chunk: the chains fill the limb's first `CHAINS mod 8` chunks.
+const SPARE_SHIFT: usize = CHUNK_BITS * (CHAINS % CHUNKS_PER_LIMB);
+
+const _: () = {
+    // The last limb is shared by chains and spare chunks; the others are the chains' alone.
+    assert!(
+        !CHAINS.is_multiple_of(CHUNKS_PER_LIMB) && CHAINS / CHUNKS_PER_LIMB == ENCODING_LIMBS - 1
+    );
+    assert!(SPARE_SHIFT + SPARE_BITS == LIMB_BITS);
+};
 
 /// The verification table. See the [module docs](self).
 #[derive(Debug, Clone, Copy)]
@@ -79,11 +91,22 @@ impl<E: PrimeCharacteristicRing + Clone> Cells<'_, E> {
             .sum()
     }
 
-    /// Chunk i's value: Σ 2^b · bit b.
-    fn chunk(&self, i: usize) -> E {
-        (0..CHUNK_BITS)
-            .map(|b| self.col(CHUNK + CHUNK_BITS * i + b) * E::from_u32(1 << b))
+    /// Σ 2^b · bit b over `len` bit columns from `at`.
+    fn bits(&self, at: usize, len: usize) -> E {
+        (0..len)
+            .map(|b| self.col(at + b) * E::from_u32(1 << b))
             .sum()
+    }
+
+    /// Limb k's low part: the limb less its high part (and, for the last, its spare chunks),
+    /// which the chain table must have read as the chains' positions.
+    fn low(&self, limb: usize) -> E {
+        let mut low = self.col(ENCODING + limb)
+            - self.bits(HIGH + HIGH_BITS * limb, HIGH_BITS) * E::from_u32(1 << LIMB_BITS);
+        if limb + 1 == ENCODING_LIMBS {
+            low -= self.bits(SPARE, SPARE_BITS) * E::from_u32(1 << SPARE_SHIFT);
+        }
+        low
     }
 }
 
@@ -98,9 +121,8 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for VerifyAir {
         let cells = Cells { local: &local };
         let active = Bit::new(builder, cells.col(ACTIVE));
         eval_epoch(builder, &cells);
-        eval_encoding(builder, &cells, &active);
+        eval_encoding(builder, &cells);
         eval_message(builder, &cells, &active);
-        eval_chains(builder, &cells, &active);
         eval_leaf_and_path(builder, &cells, &active);
         let statement = [
             cells.range(ROOT, DIGEST_LEN),
@@ -120,16 +142,11 @@ fn eval_epoch<AB: AirBuilder>(builder: &mut AB, cells: &Cells<'_, AB::Expr>) {
     }
 }
 
-/// Each chunk is three bits; each limb of the encoding digest is its eight chunks and a high
-/// part of 7 bits, not all ones (`high ≤ 126`: limb ≠ p − 1, canonical); on an active row the
-/// 42 chunks sum to the target.
-fn eval_encoding<AB: AirBuilder>(
-    builder: &mut AB,
-    cells: &Cells<'_, AB::Expr>,
-    active: &Bit<AB::Expr>,
-) {
-    for b in 0..CHUNKS * CHUNK_BITS {
-        builder.assert_bool(cells.col(CHUNK + b));
+/// The spare chunks and the high parts are bits; each high part is not all ones
+/// (`high ≤ 126`: limb ≠ p − 1 read from its bits, canonical).
+fn eval_encoding<AB: AirBuilder>(builder: &mut AB, cells: &Cells<'_, AB::Expr>) {
+    for b in 0..SPARE_BITS {
+        builder.assert_bool(cells.col(SPARE + b));
     }
     for limb in 0..ENCODING_LIMBS {
         let high = cells.range(HIGH + HIGH_BITS * limb, HIGH_BITS);
@@ -149,21 +166,7 @@ fn eval_encoding<AB: AirBuilder>(
             high[3].clone() * high[4].clone() * high[5].clone(),
         );
         builder.assert_zero(and_low * and_mid * high[6].clone());
-        let low = (0..CHUNKS_PER_LIMB).rev().fold(AB::Expr::ZERO, |acc, j| {
-            acc * AB::Expr::from_u32(1 << CHUNK_BITS) + cells.chunk(CHUNKS_PER_LIMB * limb + j)
-        });
-        let high: AB::Expr = high
-            .into_iter()
-            .enumerate()
-            .map(|(b, bit)| bit * AB::Expr::from_u32(1 << b))
-            .sum();
-        builder.assert_eq(
-            cells.col(ENCODING + limb),
-            low + high * AB::Expr::from_u32(1 << LIMB_BITS),
-        );
     }
-    let sum: AB::Expr = (0..CHAINS).map(|i| cells.chunk(i)).sum();
-    builder.assert_zero(active.expr() * (sum - AB::Expr::from_usize(TARGET_SUM)));
 }
 
 /// Looks up one compression: `input` (16 lanes) to `output` (8).
@@ -205,56 +208,29 @@ fn eval_message<AB: InteractionBuilder>(
     compress(builder, input, cells.range(ENCODING, WIDE_LEN), active);
 }
 
-/// Chain i's end, walked from the signature's value at position xᵢ: looked up on the chain bus.
-fn eval_chains<AB: InteractionBuilder>(
-    builder: &mut AB,
-    cells: &Cells<'_, AB::Expr>,
-    active: &Bit<AB::Expr>,
-) {
-    let epoch = cells.epoch_from(0);
-    for i in 0..CHAINS {
-        let walk = [
-            cells.range(PARAM, PARAM_LEN),
-            vec![epoch.clone(), AB::Expr::from_usize(i), cells.chunk(i)],
-            cells.range(END + DIGEST_LEN * i, DIGEST_LEN),
-        ]
-        .concat();
-        lookup(builder, &CHAIN_BUS, walk, active.count());
-    }
-}
-
-/// The leaf: a sponge over the chain ends from `[3, epoch, 0, 0] ‖ param`, two ends a call;
-/// then the path from the leaf at the epoch to the root, looked up on the path bus.
+/// The leaf: the sponge state after the last call, consumed on the leaf bus with the limbs'
+/// low parts and the target sum; then the path from the leaf at the epoch to the root, looked
+/// up on the path bus.
 fn eval_leaf_and_path<AB: InteractionBuilder>(
     builder: &mut AB,
     cells: &Cells<'_, AB::Expr>,
     active: &Bit<AB::Expr>,
 ) {
-    let zero = AB::Expr::ZERO;
-    let mut state = [
-        vec![
-            constant(Role::Leaf),
-            cells.epoch_from(0),
-            zero.clone(),
-            zero.clone(),
-        ],
-        cells.range(PARAM, PARAM_LEN),
-    ]
-    .concat();
-    for m in 0..LEAF_CALLS {
-        let input = [
-            state,
-            cells.range(END + DIGEST_LEN * 2 * m, DIGEST_LEN),
-            cells.range(END + DIGEST_LEN * (2 * m + 1), DIGEST_LEN),
-        ]
-        .concat();
-        state = cells.range(SPONGE + WIDE_LEN * m, WIDE_LEN);
-        compress(builder, input, state.clone(), active);
-    }
+    let param = cells.range(PARAM, PARAM_LEN);
+    let low: Vec<AB::Expr> = (0..ENCODING_LIMBS).map(|limb| cells.low(limb)).collect();
+    let leaf = leaf_message(
+        &param,
+        cells.epoch_from(0),
+        AB::Expr::from_usize(LEAF_CALLS),
+        &cells.range(LEAF, WIDE_LEN),
+        &low,
+        AB::Expr::from_usize(TARGET_SUM),
+    );
+    lookup(builder, &LEAF_BUS, leaf, active.count());
     let path = [
-        cells.range(PARAM, PARAM_LEN),
+        param,
         vec![cells.epoch_from(0)],
-        state[..DIGEST_LEN].to_vec(),
+        cells.range(LEAF, DIGEST_LEN),
         cells.range(ROOT, DIGEST_LEN),
     ]
     .concat();

@@ -1,15 +1,16 @@
-//! The columns of the two tables of `signatures`.
+//! The columns of the tables of `signatures`.
 //!
 //! **Verification table** ([`super::air`]), one row per signature (padding rows after the last,
-//! `ACTIVE` = 0): the statement (public key, epoch bits, message), the signature's ρ and path,
-//! the encoding's chunks, the chain ends (looked up on the chain bus), the sponge states (its
-//! other 23 compressions, looked up on the Poseidon2 bus) and the path's root (looked up on the
-//! path bus). Every width is derived from
-//! [`l2x_sig::params`].
+//! `ACTIVE` = 0): the statement (public key, epoch bits, message), the signature's ρ, the
+//! message and encoding digests, the encoding's high parts and spare chunks, and the leaf's
+//! sponge state, looked up on the leaf bus with the encoding's low parts; the path's root
+//! (looked up on the path bus). Every width is derived from [`l2x_sig::params`].
 //!
-//! **Chain table** ([`super::chain`]), one row per chain of a signature (42 a signature): the
-//! walk from the chunk's position to the end, each step looked up on the Poseidon2 bus; the row
-//! provides `(param, epoch, i, x, end)` on the chain bus.
+//! **Chain table** ([`super::chain`]), one row per leaf-sponge call of a signature (21 a
+//! signature): the two chains the call absorbs, each walked from the position its chunk names
+//! to the end (every step looked up on the Poseidon2 bus), and the call itself; the row consumes
+//! the sponge's state, the encoding's partial low parts and chunk sum before it, and supplies
+//! them after it, on the leaf bus.
 //!
 //! **Path table** ([`super::path`]), 32 rows per signature: the leaf climbing the tree, one
 //! compression a level; the group's last row provides `(param, epoch, leaf, root)`.
@@ -25,14 +26,22 @@ use l2x_sig::params::{
 /// Rows of a signature's path group: the tree's 30 levels and two idle ones.
 pub const PATH_ROWS: usize = 32;
 
-/// Chunks decomposed: all of each encoding limb's, the last limb's spare ones included.
+/// Chunks of the encoding's limbs: all of each limb's, the last limb's spare ones included.
 pub const CHUNKS: usize = ENCODING_LIMBS * CHUNKS_PER_LIMB;
+/// Bits of the last limb's spare chunks (those past the chains'), decomposed in the
+/// verification row.
+pub const SPARE_BITS: usize = (CHUNKS - CHAINS) * CHUNK_BITS;
 /// Bits of a limb's high part (bits 24–30).
 pub const HIGH_BITS: usize = 7;
 /// Chain steps a chain can take: from position k to k + 1 for k < 7.
 pub const SLOTS: usize = CHAIN_LEN - 1;
 /// The lanes of a compression's output past a digest's four.
 pub const REST_LEN: usize = WIDE_LEN - DIGEST_LEN;
+/// Chains one sponge call (one chain-table row) absorbs.
+pub const CHAINS_PER_CALL: usize = CHAINS / LEAF_CALLS;
+/// Elements of a leaf-bus message: param ‖ epoch ‖ calls done ‖ sponge state ‖ the encoding
+/// limbs' low parts so far ‖ the chunk sum so far.
+pub const LEAF_MESSAGE_LEN: usize = PARAM_LEN + 2 + WIDE_LEN + ENCODING_LIMBS + 1;
 
 /// 1 on a signature's row, 0 on padding rows.
 pub const ACTIVE: usize = 0;
@@ -50,18 +59,16 @@ pub const RHO: usize = MESSAGE + MESSAGE_LEN;
 pub const MU: usize = RHO + RHO_LEN;
 /// The encoding digest C([4, ρ] ‖ param ‖ μ).
 pub const ENCODING: usize = MU + WIDE_LEN;
-/// Chunk i's three bits, least significant first: `CHUNK + 3i + b`.
-pub const CHUNK: usize = ENCODING + WIDE_LEN;
 /// Limb k's high part, bit by bit: `HIGH + 7k + b`.
-pub const HIGH: usize = CHUNK + CHUNKS * CHUNK_BITS;
+pub const HIGH: usize = ENCODING + WIDE_LEN;
 /// Per limb, the products of its high bits 0–2 and 3–5 (so that `high ≤ 126` is degree 3).
 pub const HIGH_AND: usize = HIGH + ENCODING_LIMBS * HIGH_BITS;
-/// Chain i's end: `END + 4i`, looked up on the chain bus with the chunk's position.
-pub const END: usize = HIGH_AND + 2 * ENCODING_LIMBS;
-/// The leaf sponge's state after call m: `SPONGE + 8m` (the leaf is the last one's first four).
-pub const SPONGE: usize = END + CHAINS * DIGEST_LEN;
+/// The last limb's spare chunks, bit by bit (they are no chain's, but part of the limb).
+pub const SPARE: usize = HIGH_AND + 2 * ENCODING_LIMBS;
+/// The leaf sponge's last state (the leaf is its first four lanes), looked up on the leaf bus.
+pub const LEAF: usize = SPARE + SPARE_BITS;
 /// Columns of the verification table.
-pub const WIDTH: usize = SPONGE + LEAF_CALLS * WIDE_LEN;
+pub const WIDTH: usize = LEAF + WIDE_LEN;
 
 /// The path table's columns: 32 rows a signature, row l the tree's level l (levels 30 and 31
 /// idle), the node climbing from the leaf to the root with the signature's siblings.
@@ -98,28 +105,42 @@ pub mod path {
     pub const WIDTH: usize = LIVE + 1;
 }
 
-/// The chain table's columns: one chain of one signature per row, walked from the position
-/// its chunk names to the end.
+/// The chain table's columns: one row per leaf-sponge call m of a signature, which walks chains
+/// 2m and 2m + 1 from the positions their chunks name and absorbs their ends.
 pub mod chain {
-    use super::{CHAIN_LEN, DIGEST_LEN, PARAM_LEN, REST_LEN, SLOTS};
+    use super::{
+        CHAIN_LEN, CHAINS_PER_CALL, DIGEST_LEN, ENCODING_LIMBS, LEAF_CALLS, PARAM_LEN, REST_LEN,
+        SLOTS, WIDE_LEN,
+    };
 
-    /// How many times the row's chain is looked up (free: every row is a true walk).
-    pub const MULT: usize = 0;
     /// The key's parameter.
-    pub const PARAM: usize = MULT + 1;
+    pub const PARAM: usize = 0;
     /// The epoch.
     pub const EPOCH: usize = PARAM + PARAM_LEN;
-    /// The chain's index i.
-    pub const CHAIN: usize = EPOCH + 1;
-    /// The start position x as one-hot flags: `AT + k` is 1 iff x = k.
-    pub const AT: usize = CHAIN + 1;
-    /// The chain at position k: `VALUE + 4k`. Position x holds the signature's value, 7 the
-    /// end; positions below x are not constrained (nor used).
+    /// The call as one-hot flags: `CALL + m` is 1 iff the row is call m; none on a padding row.
+    pub const CALL: usize = EPOCH + 1;
+    /// The first of the row's two chains; the second starts at `CHAIN + CHAIN_WIDTH`.
+    pub const CHAIN: usize = CALL + LEAF_CALLS;
+    /// Within a chain: its start position x as one-hot flags, `AT + k` is 1 iff x = k.
+    pub const AT: usize = 0;
+    /// Within a chain: the value at position k, `VALUE + 4k`. Position x holds the signature's
+    /// value, 7 the end; positions below x are not constrained (nor used).
     pub const VALUE: usize = AT + CHAIN_LEN;
-    /// Lanes 4–7 of the step from position k: `REST + 4k`.
+    /// Within a chain: lanes 4–7 of the step from position k, `REST + 4k`.
     pub const REST: usize = VALUE + CHAIN_LEN * DIGEST_LEN;
+    /// Columns of one chain.
+    pub const CHAIN_WIDTH: usize = REST + SLOTS * REST_LEN;
+    /// The sponge state before the call.
+    pub const STATE_IN: usize = CHAIN + CHAINS_PER_CALL * CHAIN_WIDTH;
+    /// The sponge state after it: the compression of `STATE_IN ‖ end ‖ end`.
+    pub const STATE_OUT: usize = STATE_IN + WIDE_LEN;
+    /// The encoding limbs' low parts before the call: Σ 8^(i mod 8) · xᵢ over the chains i
+    /// of the earlier calls in each limb.
+    pub const LOW_IN: usize = STATE_OUT + WIDE_LEN;
+    /// The chunk sum before the call.
+    pub const SUM_IN: usize = LOW_IN + ENCODING_LIMBS;
     /// Columns of the chain table.
-    pub const WIDTH: usize = REST + SLOTS * REST_LEN;
+    pub const WIDTH: usize = SUM_IN + 1;
 }
 
 /// The statement table's columns.

@@ -15,11 +15,13 @@
 //! **Steps.** n.
 //!
 //! **STARK.** Five tables: the verification table ([`air`], one row per signature), the chain
-//! table ([`chain`], one row per chain, 42 a signature, its steps looked up on the Poseidon2
-//! bus and its walk provided to the verification row), the path table ([`path`], 32 rows a
-//! signature, one compression a level, its root provided to the verification row), the statement table ([`statement`],
-//! which looks each statement up on the verification table's bus and chains the commitment)
-//! and the compression table ([`crate::poseidon2::bus`], 166 compressions per signature).
+//! table ([`chain`], one row per call of the leaf sponge, 21 a signature: two chains walked,
+//! their steps looked up on the Poseidon2 bus, their ends absorbed, the sponge handed on to the
+//! next call and the last state to the verification row), the path table ([`path`], 32 rows a
+//! signature, one compression a level, its root provided to the verification row), the
+//! statement table ([`statement`], which looks each statement up on the verification table's
+//! bus and chains the commitment) and the compression table ([`crate::poseidon2::bus`], 166
+//! compressions per signature).
 
 pub mod air;
 pub mod chain;
@@ -32,7 +34,7 @@ pub mod trace;
 use l2x_air::{AirProgram, ProgramAir, Table, Val, Witness, log_height_for};
 use l2x_core::{ClaimError, Execution, InputError, Program, ProgramId, PublicField, PublicOutput};
 use l2x_sig::params::{
-    CHAINS, MESSAGE_LEN, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, VERIFY_COMPRESSIONS,
+    LEAF_CALLS, MESSAGE_LEN, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, VERIFY_COMPRESSIONS,
 };
 
 use columns::PATH_ROWS;
@@ -229,7 +231,7 @@ fn count_of(input: &[u8]) -> Result<usize, InputError> {
 pub fn verification_log_heights(count: u32, min_log_rows: usize) -> [usize; 3] {
     let rows = log_height_for(u64::from(count), min_log_rows.max(MIN_LOG_ROWS));
     let chains = log_height_for(
-        (CHAINS * count as usize) as u64,
+        (LEAF_CALLS * count as usize) as u64,
         min_log_rows.max(MIN_LOG_BUS_ROWS),
     );
     let paths = log_height_for(

@@ -5,7 +5,7 @@
 use l2x_air::Val;
 use l2x_sig::hash::{self, Input};
 use l2x_sig::params::{
-    CHAIN_LEN, CHAINS, CHUNK_BITS, CHUNKS_PER_LIMB, DIGEST_LEN, ENCODING_LIMBS, HEIGHT, LEAF_CALLS,
+    CHAIN_LEN, CHUNK_BITS, CHUNKS_PER_LIMB, DIGEST_LEN, ENCODING_LIMBS, HEIGHT, LEAF_CALLS,
     LIMB_BITS, MESSAGE_LEN, PARAM_LEN, WIDE_LEN,
 };
 use l2x_sig::{Digest, Wide};
@@ -35,11 +35,20 @@ pub struct Traces {
     pub commitment: Digest8,
 }
 
-/// A verification's row, given its chains' ends (the chain table's walks), pushing its
-/// compressions.
+/// Records one compression's input among `compressions` and returns its output.
+fn record(input: &Input, compressions: &mut Vec<(Digest8, Digest8)>) -> Wide {
+    compressions.push((
+        std::array::from_fn(|j| input[j]),
+        std::array::from_fn(|j| input[8 + j]),
+    ));
+    hash::compress(input)
+}
+
+/// A verification's row, given the leaf sponge's last state (the chain table's), pushing its
+/// two compressions.
 pub fn verify_row(
     statement: &Statement,
-    ends: &[Digest; CHAINS],
+    leaf_state: &Wide,
     compressions: &mut Vec<(Digest8, Digest8)>,
 ) -> Vec<Val> {
     let mut row = vec![Val::ZERO; columns::WIDTH];
@@ -50,17 +59,6 @@ pub fn verify_row(
         signature,
     } = statement;
     let mut put = |at: usize, values: &[Val]| row[at..at + values.len()].copy_from_slice(values);
-    let mut call = |input: Input, at: usize, len: usize, row: &mut Vec<Val>| -> Wide {
-        let output = hash::compress(&input);
-        compressions.push((
-            std::array::from_fn(|j| input[j]),
-            std::array::from_fn(|j| input[8 + j]),
-        ));
-        // `at` receives the first `len` lanes; the rest of a digest's call goes to REST-like
-        // columns by the caller.
-        row[at..at + len].copy_from_slice(&output[..len]);
-        output
-    };
     put(columns::ACTIVE, &[Val::ONE]);
     put(columns::ROOT, &key.root);
     put(columns::PARAM, &key.param);
@@ -72,39 +70,19 @@ pub fn verify_row(
     }
     put(columns::MESSAGE, message);
     put(columns::RHO, &signature.rho);
-    let param = key.param;
-
-    let mu = call(
-        hash::message_input(*epoch, message),
-        columns::MU,
-        WIDE_LEN,
-        &mut row,
+    let mu = record(&hash::message_input(*epoch, message), compressions);
+    put(columns::MU, &mu);
+    let encoding = record(
+        &hash::encode_input(&signature.rho, &key.param, &mu),
+        compressions,
     );
-    let encoding = call(
-        hash::encode_input(&signature.rho, &param, &mu),
-        columns::ENCODING,
-        WIDE_LEN,
-        &mut row,
-    );
+    put(columns::ENCODING, &encoding);
+    put(columns::LEAF, leaf_state);
     encoding_cells(&encoding, &mut row);
-
-    for (i, end) in ends.iter().enumerate() {
-        let at = columns::END + DIGEST_LEN * i;
-        row[at..at + DIGEST_LEN].copy_from_slice(end);
-    }
-
-    let end = |row: &[Val], i: usize| -> Digest {
-        std::array::from_fn(|j| row[columns::END + DIGEST_LEN * i + j])
-    };
-    let mut state = hash::leaf_iv(&param, *epoch);
-    for m in 0..LEAF_CALLS {
-        let input = hash::leaf_input(&state, &end(&row, 2 * m), &end(&row, 2 * m + 1));
-        state = call(input, columns::SPONGE + WIDE_LEN * m, WIDE_LEN, &mut row);
-    }
     row
 }
 
-/// The chunks of an encoding digest's first limbs, read as the table reads them (no check).
+/// The chunks of an encoding digest's first limbs, read as the tables read them (no check).
 pub fn chunks_of(encoding: &Wide) -> [usize; columns::CHUNKS] {
     std::array::from_fn(|i| {
         let x = encoding[i / CHUNKS_PER_LIMB].as_canonical_u32() & ((1 << LIMB_BITS) - 1);
@@ -118,13 +96,12 @@ fn encoding_of(statement: &Statement) -> Wide {
     hash::encode_digest(&statement.signature.rho, &statement.key.param, &mu)
 }
 
-/// Writes the encoding digest's chunks (bits) and high parts.
+/// Writes the encoding digest's high parts and the last limb's spare chunks (bits).
 fn encoding_cells(encoding: &Wide, row: &mut [Val]) {
-    let chunks = chunks_of(encoding);
-    for (i, &chunk) in chunks.iter().enumerate() {
-        for b in 0..CHUNK_BITS {
-            row[columns::CHUNK + CHUNK_BITS * i + b] = Val::from_bool((chunk >> b) & 1 == 1);
-        }
+    let spare = encoding[ENCODING_LIMBS - 1].as_canonical_u32() & ((1 << LIMB_BITS) - 1);
+    let spare = spare >> (LIMB_BITS - columns::SPARE_BITS);
+    for b in 0..columns::SPARE_BITS {
+        row[columns::SPARE + b] = Val::from_bool((spare >> b) & 1 == 1);
     }
     for (limb, value) in encoding.iter().take(ENCODING_LIMBS).enumerate() {
         let high = value.as_canonical_u32() >> LIMB_BITS;
@@ -138,45 +115,103 @@ fn encoding_cells(encoding: &Wide, row: &mut [Val]) {
     }
 }
 
-/// The chain table's row of chain `chain` walked from `tip` at position `start`, pushing its
-/// steps' compressions.
+/// What the leaf sponge has absorbed before a call: its state, the limbs' low parts read from
+/// the chains' positions so far, and their sum.
+#[derive(Debug, Clone, Copy)]
+pub struct Sponge {
+    /// The state.
+    pub state: Wide,
+    /// Σ 8^(i mod 8) · xᵢ per limb over the chains absorbed.
+    pub low: [Val; ENCODING_LIMBS],
+    /// Σ xᵢ over the chains absorbed.
+    pub sum: Val,
+}
+
+impl Sponge {
+    /// The sponge before its first call: the IV of `param` and `epoch`.
+    pub fn start(param: &[Val; PARAM_LEN], epoch: u32) -> Self {
+        Self {
+            state: hash::leaf_iv(param, epoch),
+            low: [Val::ZERO; ENCODING_LIMBS],
+            sum: Val::ZERO,
+        }
+    }
+}
+
+/// Writes chain `chain` of a chain-table row (the row's `j`-th) walked from `tip` at position
+/// `start`, pushing its steps' compressions; returns its end.
+fn walk_chain(
+    row: &mut [Val],
+    j: usize,
+    (param, epoch): (&[Val; PARAM_LEN], u32),
+    (chain, start, tip): (usize, usize, Digest),
+    compressions: &mut Vec<(Digest8, Digest8)>,
+) -> Digest {
+    use columns::chain::*;
+    let base = CHAIN + CHAIN_WIDTH * j;
+    row[base + AT + start] = Val::ONE;
+    let mut v = tip;
+    row[base + VALUE + DIGEST_LEN * start..][..DIGEST_LEN].copy_from_slice(&v);
+    for k in start..CHAIN_LEN - 1 {
+        let out = record(&hash::chain_input(param, epoch, chain, k, &v), compressions);
+        v = hash::narrow(&out);
+        row[base + VALUE + DIGEST_LEN * (k + 1)..][..DIGEST_LEN].copy_from_slice(&v);
+        row[base + REST + columns::REST_LEN * k..][..columns::REST_LEN]
+            .copy_from_slice(&out[DIGEST_LEN..]);
+    }
+    v
+}
+
+/// The chain table's row of call `call` of a statement's leaf sponge: its two chains walked
+/// from the signature's values at `chunks`' positions, and the call on `sponge`. Pushes the
+/// compressions; returns the row and the sponge after the call.
 pub fn chain_row(
     statement: &Statement,
-    chain: usize,
-    start: usize,
-    tip: Digest,
+    call: usize,
+    chunks: &[usize],
+    sponge: &Sponge,
     compressions: &mut Vec<(Digest8, Digest8)>,
-) -> Vec<Val> {
+) -> (Vec<Val>, Sponge) {
     use columns::chain::*;
     let (param, epoch) = (statement.key.param, statement.epoch);
     let mut row = vec![Val::ZERO; WIDTH];
-    row[MULT] = Val::ONE;
     row[PARAM..PARAM + PARAM_LEN].copy_from_slice(&param);
     row[EPOCH] = Val::from_u32(epoch);
-    row[CHAIN] = Val::from_usize(chain);
-    row[AT + start] = Val::ONE;
-    let mut v = tip;
-    row[VALUE + DIGEST_LEN * start..VALUE + DIGEST_LEN * (start + 1)].copy_from_slice(&v);
-    for k in start..CHAIN_LEN - 1 {
-        let input = hash::chain_input(&param, epoch, chain, k, &v);
-        let out = hash::compress(&input);
-        compressions.push((
-            std::array::from_fn(|j| input[j]),
-            std::array::from_fn(|j| input[8 + j]),
-        ));
-        v = hash::narrow(&out);
-        let at = VALUE + DIGEST_LEN * (k + 1);
-        row[at..at + DIGEST_LEN].copy_from_slice(&v);
-        let at = REST + columns::REST_LEN * k;
-        row[at..at + columns::REST_LEN].copy_from_slice(&out[DIGEST_LEN..]);
+    row[CALL + call] = Val::ONE;
+    let mut next = *sponge;
+    let mut input = [Val::ZERO; 16];
+    input[..WIDE_LEN].copy_from_slice(&sponge.state);
+    for j in 0..columns::CHAINS_PER_CALL {
+        let chain = columns::CHAINS_PER_CALL * call + j;
+        let (start, tip) = (chunks[chain], statement.signature.chains[chain]);
+        let end = walk_chain(
+            &mut row,
+            j,
+            (&param, epoch),
+            (chain, start, tip),
+            compressions,
+        );
+        input[WIDE_LEN + DIGEST_LEN * j..][..DIGEST_LEN].copy_from_slice(&end);
+        let start = Val::from_usize(start);
+        next.low[chain / CHUNKS_PER_LIMB] +=
+            Val::from_u32(super::chain::chunk_weight(chain)) * start;
+        next.sum += start;
     }
-    row
+    next.state = record(&input, compressions);
+    row[STATE_IN..STATE_IN + WIDE_LEN].copy_from_slice(&sponge.state);
+    row[STATE_OUT..STATE_OUT + WIDE_LEN].copy_from_slice(&next.state);
+    row[LOW_IN..LOW_IN + ENCODING_LIMBS].copy_from_slice(&sponge.low);
+    row[SUM_IN] = sponge.sum;
+    (row, next)
 }
 
-/// A padding row of the chain table: position 7, no step, looked up never.
+/// A padding row of the chain table: no call, both chains at position 7, no step.
 pub fn chain_padding_row() -> Vec<Val> {
-    let mut row = vec![Val::ZERO; columns::chain::WIDTH];
-    row[columns::chain::AT + CHAIN_LEN - 1] = Val::ONE;
+    use columns::chain::*;
+    let mut row = vec![Val::ZERO; WIDTH];
+    for j in 0..columns::CHAINS_PER_CALL {
+        row[CHAIN + CHAIN_WIDTH * j + AT + CHAIN_LEN - 1] = Val::ONE;
+    }
     row
 }
 
@@ -212,11 +247,7 @@ pub fn path_rows(
                 (*sibling, node)
             };
             let input = hash::tree_input(&param, level + 1, epoch >> (level + 1), &left, &right);
-            let out = hash::compress(&input);
-            compressions.push((
-                std::array::from_fn(|j| input[j]),
-                std::array::from_fn(|j| input[8 + j]),
-            ));
+            let out = record(&input, compressions);
             node = hash::narrow(&out);
             row[REST..REST + DIGEST_LEN].copy_from_slice(&out[DIGEST_LEN..]);
         }
@@ -227,7 +258,7 @@ pub fn path_rows(
 }
 
 /// A padding group of the path table: inactive, nothing looked up or provided.
-fn path_padding_rows() -> Vec<Val> {
+pub fn path_padding_rows() -> Vec<Val> {
     use columns::path::*;
     let mut rows = Vec::with_capacity(columns::PATH_ROWS * WIDTH);
     for level in 0..columns::PATH_ROWS {
@@ -340,23 +371,20 @@ struct Rows {
     compressions: Vec<(Digest8, Digest8)>,
 }
 
-/// Hashes `s` once: its chain rows give the verification row its ends, and the verification
-/// row's last sponge state is the leaf its path group climbs from.
+/// Hashes `s` once: its chain rows walk its chains and absorb their ends, the verification row
+/// reads the sponge's last state, whose leaf its path group climbs from.
 fn statement_rows(s: &Statement) -> Rows {
     let mut compressions = Vec::new();
     let chunks = chunks_of(&encoding_of(s));
-    let mut ends = [[Val::ZERO; DIGEST_LEN]; CHAINS];
-    let mut chains = Vec::with_capacity(CHAINS * columns::chain::WIDTH);
-    for (i, end) in ends.iter_mut().enumerate() {
-        let row = chain_row(s, i, chunks[i], s.signature.chains[i], &mut compressions);
-        let at = columns::chain::VALUE + DIGEST_LEN * (CHAIN_LEN - 1);
-        end.copy_from_slice(&row[at..at + DIGEST_LEN]);
+    let mut chains = Vec::with_capacity(LEAF_CALLS * columns::chain::WIDTH);
+    let mut sponge = Sponge::start(&s.key.param, s.epoch);
+    for call in 0..LEAF_CALLS {
+        let (row, next) = chain_row(s, call, &chunks, &sponge, &mut compressions);
         chains.extend(row);
+        sponge = next;
     }
-    let verify = verify_row(s, &ends, &mut compressions);
-    let at = columns::SPONGE + WIDE_LEN * (LEAF_CALLS - 1);
-    let leaf: Digest = std::array::from_fn(|j| verify[at + j]);
-    let paths = path_rows(s, leaf, &mut compressions);
+    let verify = verify_row(s, &sponge.state, &mut compressions);
+    let paths = path_rows(s, hash::narrow(&sponge.state), &mut compressions);
     Rows {
         verify,
         chains,
@@ -384,7 +412,7 @@ pub fn verification(statements: &[Statement], rows: [usize; 3]) -> Verification 
     }
     verify.resize(rows[0] * columns::WIDTH, Val::ZERO);
     let padding = chain_padding_row();
-    for _ in statements.len() * CHAINS..rows[1] {
+    for _ in statements.len() * LEAF_CALLS..rows[1] {
         chains.extend_from_slice(&padding);
     }
     let padding = path_padding_rows();
