@@ -11,9 +11,11 @@
 //! `a_signature_of_another_message_is_rejected`; in `chain.rs`, the chunk sum left out of the
 //! leaf bus's message — `an_encoding_off_by_one_is_rejected`; the limbs' low parts left out of
 //! it — `a_signature_reused_for_another_message_is_rejected`; call 0's zero low parts and sum —
-//! `a_sponge_started_with_low_parts_is_rejected`; the calls chained (each consuming the state
+//! `a_sponge_started_with_low_parts_is_rejected` and `a_sponge_started_with_a_sum_is_rejected`
+//! (each deleted alone fails only its own); the calls chained (each consuming the state
 //! before it; mutated so that only call 20 supplies and none consumes) —
-//! `a_last_call_without_the_calls_before_is_rejected`; step k counted from k ≥ x (made k > x) —
+//! `a_last_call_without_the_calls_before_is_rejected`; the call flags' bit checks —
+//! `a_call_flagged_by_non_bits_is_rejected`; step k counted from k ≥ x (made k > x) —
 //! `a_skipped_chain_step_is_rejected`; the start position left out of the low parts and the sum
 //! — `a_chain_walked_from_another_position_is_rejected`; in `path.rs`, the idle levels'
 //! `PARENT = NODE` — `a_path_whose_idle_levels_change_the_root_is_rejected`.
@@ -547,5 +549,93 @@ fn a_high_part_out_of_range_is_rejected() {
     forged.verify[columns::HIGH..columns::HIGH + columns::HIGH_BITS].fill(Val::ZERO);
     forged.verify[columns::HIGH] = shifted;
     forged.verify[columns::HIGH_AND..columns::HIGH_AND + 2].fill(Val::ZERO);
+    assert!(!accepted(&[statement], forged));
+}
+
+/// Flags for call `c`'s row that are not bits but pass every linear check: they sum to 1, name
+/// call `c` and chains 2c and 2c + 1, and weigh the row's two positions `x` so that its
+/// contribution to limb L's low part is `target[L]` (call 0's flag stays 0).
+fn crooked_flags(c: usize, x: [usize; 2], target: [Val; ENCODING_LIMBS]) -> [Val; LEAF_CALLS] {
+    // Call m adds 64^(m mod 4) · s to limb m / 4, s = x₀ + 8·x₁.
+    let s = Val::from_usize(x[0] + 8 * x[1]);
+    let inv = s.inverse();
+    let mut f = [Val::ZERO; LEAF_CALLS];
+    for (limb, &t) in target.iter().enumerate() {
+        // One call per limb carries it: 4L + 1, or 20 for the last limb.
+        let m = (4 * limb + 1).min(LEAF_CALLS - 1);
+        f[m] = t * inv * Val::from_u32(64).exp_u64((m % 4) as u64).inverse();
+    }
+    // Two directions that keep every limb's sum: 64·e₄ − e₅ and 64·e₈ − e₉. Solve
+    // Σf = 1 and Σ m·f = c with them.
+    let total: Val = f.iter().copied().sum();
+    let named: Val = f
+        .iter()
+        .enumerate()
+        .map(|(m, &v)| Val::from_usize(m) * v)
+        .sum();
+    let (sum_1, sum_2) = (Val::from_u32(63), Val::from_u32(63));
+    let (named_1, named_2) = (Val::from_u32(64 * 4 - 5), Val::from_u32(64 * 8 - 9));
+    let (r1, r2) = (Val::ONE - total, Val::from_usize(c) - named);
+    let det = sum_1 * named_2 - sum_2 * named_1;
+    let a = (r1 * named_2 - sum_2 * r2) * det.inverse();
+    let b = (sum_1 * r2 - named_1 * r1) * det.inverse();
+    f[4] += a * Val::from_u32(64);
+    f[5] -= a;
+    f[8] += b * Val::from_u32(64);
+    f[9] -= b;
+    f
+}
+
+#[test]
+fn a_call_flagged_by_non_bits_is_rejected() {
+    // A signature of m1 claimed for m2: one row's call flags, not bits but summing to 1 and
+    // naming its call, weigh its two positions so that it adds what m2's low parts need. Only
+    // the flags' bit checks stop it.
+    let reuse = Reuse::new(&key(20), 2);
+    let Reuse {
+        honest,
+        claimed,
+        chunks,
+    } = &reuse;
+    let c = (1..LEAF_CALLS)
+        .find(|&c| chunks[2 * c] + chunks[2 * c + 1] > 0)
+        .unwrap();
+    let (want, have) = (lows(claimed), lows(honest));
+    let x = [chunks[2 * c], chunks[2 * c + 1]];
+    let own = Val::from_u32(64).exp_u64((c % 4) as u64) * Val::from_usize(x[0] + 8 * x[1]);
+    let target: [Val; ENCODING_LIMBS] = std::array::from_fn(|limb| {
+        let honest_part = if limb == c / 4 { own } else { Val::ZERO };
+        honest_part + want[limb] - have[limb]
+    });
+    let flags = crooked_flags(c, x, target);
+    let mut forged = rows(std::slice::from_ref(honest));
+    let width = columns::chain::WIDTH;
+    let mut sponge = reuse.start();
+    for call in 0..LEAF_CALLS {
+        let (mut row, mut next) = trace::chain_row(honest, call, chunks, &sponge, &mut Vec::new());
+        if call == c {
+            row[columns::chain::CALL..columns::chain::CALL + LEAF_CALLS].copy_from_slice(&flags);
+            next.low = std::array::from_fn(|limb| sponge.low[limb] + target[limb]);
+        }
+        forged.chains[width * call..width * (call + 1)].copy_from_slice(&row);
+        sponge = next;
+    }
+    let verify = trace::verify_row(claimed, &sponge.state, &mut Vec::new());
+    forged.verify[..columns::WIDTH].copy_from_slice(&verify);
+    assert!(!accepted(std::slice::from_ref(claimed), forged));
+}
+
+#[test]
+fn a_sponge_started_with_a_sum_is_rejected() {
+    // A signer's encoding summing to 183, every chain at its true position, and call 0's sum
+    // started at 1: the leaf's message then carries 184.
+    let (k, epoch, m) = (key(21), 1, message(14));
+    let (rho, chunks) = rho_with_sum(&k, epoch, &m, TARGET_SUM - 1, |_| true);
+    let statement = made_with(&k, epoch, m, rho, &chunks);
+    let chunks: Vec<usize> = chunks.iter().map(|&x| usize::from(x)).collect();
+    let mut start = Sponge::start(&statement.key.param, epoch);
+    start.sum = Val::ONE;
+    let honest = rows(std::slice::from_ref(&statement));
+    let forged = with_chains(honest, &statement, &chunks, start, &statement);
     assert!(!accepted(&[statement], forged));
 }
