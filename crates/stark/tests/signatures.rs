@@ -15,7 +15,8 @@
 //! (each deleted alone fails only its own); the calls chained (each consuming the state
 //! before it; mutated so that only call 20 supplies and none consumes) —
 //! `a_last_call_without_the_calls_before_is_rejected`; the call flags' bit checks —
-//! `a_call_flagged_by_non_bits_is_rejected`; step k counted from k ≥ x (made k > x) —
+//! `a_call_flagged_by_non_bits_is_rejected`; the start flags' bit checks —
+//! `a_chain_whose_start_flags_are_not_bits_is_rejected`; step k counted from k ≥ x (made k > x) —
 //! `a_skipped_chain_step_is_rejected`; the start position left out of the low parts and the sum
 //! — `a_chain_walked_from_another_position_is_rejected`; in `path.rs`, the idle levels'
 //! `PARENT = NODE` — `a_path_whose_idle_levels_change_the_root_is_rejected`.
@@ -28,7 +29,7 @@ use l2x_air::{AirProgram, Val};
 use l2x_programs::poseidon2::bus;
 use l2x_programs::signatures::trace::Sponge;
 use l2x_programs::signatures::{self, Claim, Signatures, Statement, columns, trace};
-use l2x_sig::hash::{encode_digest, message_digest};
+use l2x_sig::hash::{encode_digest, message_digest, walk};
 use l2x_sig::params::{
     CHAINS, CHUNK_BITS, CHUNKS_PER_LIMB, ENCODING_LIMBS, LEAF_CALLS, LIMB_BITS, TARGET_SUM,
 };
@@ -638,4 +639,82 @@ fn a_sponge_started_with_a_sum_is_rejected() {
     let honest = rows(std::slice::from_ref(&statement));
     let forged = with_chains(honest, &statement, &chunks, start, &statement);
     assert!(!accepted(&[statement], forged));
+}
+
+/// Gives chain `j` of a chain-table row, built walking from its true position `x`, the start
+/// flags +1 at 0, −1 at x − y and +1 at x (so Σ k·AT\[k\] = y < x, every partial sum a bit):
+/// the steps from 0 to x − y hash a made-up value, the step into x is not taken, and the
+/// signature's value at x walks on to the true end.
+fn start_lower(row: &mut [Val], j: usize, s: &Statement, chain: usize, x: usize, y: usize) {
+    use columns::chain::{AT, CHAIN, CHAIN_WIDTH, REST, VALUE};
+    let base = CHAIN + CHAIN_WIDTH * j;
+    let d = x - y;
+    row[base + AT] += Val::ONE;
+    row[base + AT + d] -= Val::ONE;
+    let mut v = [Val::ZERO; 4];
+    row[base + VALUE..base + VALUE + 4].copy_from_slice(&v);
+    for k in 0..d {
+        let input = l2x_sig::hash::chain_input(&s.key.param, s.epoch, chain, k, &v);
+        let out = l2x_sig::hash::compress(&input);
+        v = l2x_sig::hash::narrow(&out);
+        row[base + VALUE + 4 * (k + 1)..][..4].copy_from_slice(&v);
+        row[base + REST + 4 * k..][..4].copy_from_slice(&out[4..]);
+    }
+}
+
+#[test]
+fn a_chain_whose_start_flags_are_not_bits_is_rejected() {
+    // A signature of m1 claimed for m2, whose encoding under the same ρ is valid (sum 184): a
+    // chain m2 puts higher is walked forward from m1's value, one it puts lower (y < x, y ≥ 1)
+    // gets start flags that are not bits (`start_lower`). Only the flags' bit checks stop it.
+    let (k, epoch) = (key(22), 1);
+    let honest = signed(&k, epoch, message(30));
+    let rho = honest.signature.rho;
+    let x = l2x_sig::encoding(&honest.key, epoch, &honest.message, &rho).unwrap();
+    let (m2, y) = (31u16..)
+        .find_map(|n| {
+            let y = l2x_sig::encoding(&honest.key, epoch, &message(n), &rho).ok()?;
+            let lower_ok = y.iter().zip(&x).all(|(&a, &b)| a >= b || a >= 1);
+            (lower_ok && y != x).then_some((message(n), y))
+        })
+        .unwrap();
+    let mut claimed = honest.clone();
+    claimed.message = m2;
+    let (x, y): (Vec<usize>, Vec<usize>) = x
+        .iter()
+        .zip(&y)
+        .map(|(&a, &b)| (usize::from(a), usize::from(b)))
+        .unzip();
+    // Chains m2 puts higher start there, walked on from m1's values; the others at m1's x.
+    let mut walked = honest.clone();
+    let mut starts = x.clone();
+    for i in 0..CHAINS {
+        if y[i] >= x[i] {
+            let v = honest.signature.chains[i];
+            walked.signature.chains[i] = walk(&honest.key.param, epoch, i, x[i], y[i], v);
+            starts[i] = y[i];
+        }
+    }
+    let mut forged = rows(std::slice::from_ref(&honest));
+    let width = columns::chain::WIDTH;
+    let mut sponge = Sponge::start(&honest.key.param, epoch);
+    for call in 0..LEAF_CALLS {
+        let (mut row, mut next) =
+            trace::chain_row(&walked, call, &starts, &sponge, &mut Vec::new());
+        for j in 0..2 {
+            let i = 2 * call + j;
+            if y[i] < x[i] {
+                start_lower(&mut row, j, &walked, i, x[i], y[i]);
+                let lower = Val::from_usize(x[i] - y[i]);
+                next.low[i / CHUNKS_PER_LIMB] -=
+                    Val::from_u32(1 << (3 * (i % CHUNKS_PER_LIMB))) * lower;
+                next.sum -= lower;
+            }
+        }
+        forged.chains[width * call..width * (call + 1)].copy_from_slice(&row);
+        sponge = next;
+    }
+    let verify = trace::verify_row(&claimed, &sponge.state, &mut Vec::new());
+    forged.verify[..columns::WIDTH].copy_from_slice(&verify);
+    assert!(!accepted(&[claimed], forged));
 }
