@@ -394,16 +394,16 @@ fn a_path_whose_idle_levels_change_the_root_is_rejected() {
 }
 
 /// The low parts of `statement`'s encoding limbs as the verification row reads them.
+/// (Only the chains' chunks count: the last limb's spare ones are not in its low part.)
 fn lows(statement: &Statement) -> [Val; ENCODING_LIMBS] {
-    let chunks = l2x_sig::params::CHAINS;
     let mu = message_digest(statement.epoch, &statement.message);
     let digest = encode_digest(&statement.signature.rho, &statement.key.param, &mu);
     std::array::from_fn(|limb| {
-        let x = digest[limb].as_canonical_u32() & ((1 << LIMB_BITS) - 1);
-        let used = chunks
+        let x = digest[limb].as_canonical_u32();
+        let chains = CHAINS
             .saturating_sub(CHUNKS_PER_LIMB * limb)
             .min(CHUNKS_PER_LIMB);
-        Val::from_u32(x & ((1 << (CHUNK_BITS * used)) - 1))
+        Val::from_u32(x & ((1 << (CHUNK_BITS * chains)) - 1))
     })
 }
 
