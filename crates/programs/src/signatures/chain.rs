@@ -147,24 +147,7 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for ChainAir {
         lookup(builder, &LEAF_BUS, before, later.count());
 
         // The state after: the call's two positions added to their limb's low part and the sum.
-        let low_out: Vec<AB::Expr> = (0..ENCODING_LIMBS)
-            .map(|limb| {
-                let added: AB::Expr = (0..CHAINS_PER_CALL)
-                    .map(|j| {
-                        let weight = cells.by_call(|m| {
-                            let chain = CHAINS_PER_CALL * m + j;
-                            if chain / CHUNKS_PER_LIMB == limb {
-                                chunk_weight(chain) as usize
-                            } else {
-                                0
-                            }
-                        });
-                        weight * starts[j].clone()
-                    })
-                    .sum();
-                low_in[limb].clone() + added
-            })
-            .collect();
+        let low_out = low_after(&cells, &low_in, &starts);
         let sum_out = cells.col(SUM_IN) + starts.iter().cloned().sum::<AB::Expr>();
         let after = leaf_message(
             &param,
@@ -176,6 +159,35 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for ChainAir {
         );
         lookup(builder, &LEAF_BUS, after, live.supplied());
     }
+}
+
+/// Each limb's low part after the call: before, plus 8^(i mod 8) · xᵢ for the row's chains i
+/// in that limb (both are in the call's limb; the weights are chosen by the call's flag).
+fn low_after<E: PrimeCharacteristicRing + Clone>(
+    cells: &Cells<E>,
+    low_in: &[E],
+    starts: &[E],
+) -> Vec<E> {
+    (0..ENCODING_LIMBS)
+        .map(|limb| {
+            let added: E = starts
+                .iter()
+                .enumerate()
+                .map(|(j, start)| {
+                    let weight = cells.by_call(|m| {
+                        let chain = CHAINS_PER_CALL * m + j;
+                        if chain / CHUNKS_PER_LIMB == limb {
+                            chunk_weight(chain) as usize
+                        } else {
+                            0
+                        }
+                    });
+                    weight * start.clone()
+                })
+                .sum();
+            low_in[limb].clone() + added
+        })
+        .collect()
 }
 
 /// Chain j of the row: its start flags, and every step from the start to the end looked up.
