@@ -40,6 +40,21 @@ impl StoreHealth {
         result
     }
 
+    /// As [`record`](Self::record), for a write that may find nothing to change (a claim with
+    /// no job queued, a heartbeat for a lease already given back): such an answer wrote
+    /// nothing, so it says nothing of the store's writes and leaves a failure standing. (An
+    /// idle worker's empty claims cleared a full disk's failure within a poll otherwise.)
+    pub fn record_if_wrote<T>(
+        &self,
+        result: Result<T, StoreError>,
+        wrote: impl FnOnce(&T) -> bool,
+    ) -> Result<T, StoreError> {
+        match &result {
+            Ok(value) if !wrote(value) => result,
+            _ => self.record(result),
+        }
+    }
+
     /// A write succeeded.
     pub fn wrote(&self) {
         let mut failing = self.lock();
@@ -93,6 +108,17 @@ mod tests {
         let _ = health.record(Err::<(), _>(StoreError::KeyReused("k".into())));
         assert!(health.failing().unwrap().error.contains("disk full"));
         let _ = health.record(Ok(()));
+        assert_eq!(health.failing(), None);
+    }
+
+    #[test]
+    fn an_answer_that_wrote_nothing_leaves_a_failure_standing() {
+        let health = StoreHealth::default();
+        let full = || Err::<Option<u32>, _>(StoreError::Corrupt("disk full".into()));
+        let _ = health.record_if_wrote(full(), Option::is_some);
+        let _ = health.record_if_wrote(Ok(None::<u32>), Option::is_some);
+        assert!(health.failing().is_some(), "an empty claim wrote nothing");
+        let _ = health.record_if_wrote(Ok(Some(1)), Option::is_some);
         assert_eq!(health.failing(), None);
     }
 }

@@ -272,9 +272,10 @@ impl Shared {
             let start = Instant::now();
             let claim = match next.take() {
                 Some(job) => Ok(Some(job)),
-                None => self
-                    .health
-                    .record(self.store.claim(&self.config.name, self.config.lease)),
+                None => self.health.record_if_wrote(
+                    self.store.claim(&self.config.name, self.config.lease),
+                    Option::is_some,
+                ),
             };
             let claimed = start.elapsed();
             self.hand_over(results, finished.take());
@@ -397,12 +398,11 @@ impl Shared {
             if !renew && phase.is_none() {
                 continue;
             }
-            let beat = self.health.record(self.store.heartbeat(
-                lease,
-                self.config.lease,
-                phase.as_deref(),
-                None,
-            ));
+            let beat = self.health.record_if_wrote(
+                self.store
+                    .heartbeat(lease, self.config.lease, phase.as_deref(), None),
+                |renewed| *renewed,
+            );
             match beat {
                 Ok(true) => {}
                 // A job finished since `held` was read no longer has a lease to renew.
