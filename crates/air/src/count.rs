@@ -60,6 +60,20 @@ impl<E: PrimeCharacteristicRing> Bit<E> {
         Bit(self.0.clone() * other.0.clone())
     }
 
+    /// Splits this bit in two bits that sum to it: `part`, asserted a bit and 0 wherever this
+    /// bit is 0 (`part · (1 − self) = 0`), and the rest, `self − part`, a bit by those two
+    /// constraints. A row of one table that is one of two kinds (a transfer or a key rotation)
+    /// counts each kind's lookups by its own part.
+    pub fn split<AB>(&self, builder: &mut AB, part: impl Into<E>) -> (Bit<E>, Bit<E>)
+    where
+        AB: AirBuilder<Expr = E>,
+    {
+        let part = Bit::new(builder, part);
+        builder.assert_zero(part.0.clone() * (E::ONE - self.0.clone()));
+        let rest = Bit(self.0.clone() - part.0.clone());
+        (part, rest)
+    }
+
     /// The bit as a count of the opposite sign (0 or −1, bound 1): the row *supplies* its
     /// message once, and the bus balances only if some row consumes it once ([`Bit::count`]).
     /// Unlike [`provide`], the supplied multiplicity is bounded, so an entry cannot be

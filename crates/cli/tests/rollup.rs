@@ -252,8 +252,10 @@ fn secrets_stay_in_the_wallet() {
             .mode();
         assert_eq!(mode & 0o777, 0o600, "the wallet is its owner's alone");
     }
-    // Five accounts of four one-time keys sign at most twenty transfers.
-    let out = l2x_in(
+    // Five accounts of four one-time keys sign at most twenty transfers: twenty-one need key
+    // rotations, and the wallet after them (new seeds) is written beside the block, its
+    // owner's alone, its seeds in no public file.
+    let block = run(
         d,
         &[
             "rollup",
@@ -268,9 +270,26 @@ fn secrets_stay_in_the_wallet() {
             "@b2",
         ],
     );
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("--epochs"), "{}", stderr(&out));
-    assert!(!d.join("b2").exists());
+    assert!(block["rotations"].as_u64().unwrap() > 0, "{block}");
+    assert_eq!(
+        block["wallet"],
+        d.join("b2.wallet").to_string_lossy().as_ref()
+    );
+    let after = std::fs::read(d.join("b2.wallet")).unwrap();
+    assert_ne!(after, wallet, "the rotated keys' seeds are new");
+    let block = std::fs::read(d.join("b2")).unwrap();
+    for record in after[20..].chunks_exact(44) {
+        assert!(!block.windows(32).any(|w| w == &record[4..36]));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(d.join("b2.wallet"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "the wallet is its owner's alone");
+    }
 }
 
 #[test]

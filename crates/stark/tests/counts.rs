@@ -89,9 +89,9 @@ fn every_registered_program_is_forged() {
     assert_eq!(sites("merkle"), vec![1, 0], "the path's compression lookup");
     assert_eq!(
         sites("transfers"),
-        vec![8 + 31, 5, 5, 2 + 1 + 1, 2 * 7 + 1 + 2, 1, 0, 0],
-        "the transfer row's root, four records, signature, two commitment blocks and 31 range \
-         checks; an account's two records, two leaves and its node; a node's two compressions, \
+        vec![10 + 31, 5, 5, 2 + 1 + 1, 2 * 7 + 1 + 2, 1, 0, 0],
+        "the transfer row's root, four records, transfer or rotation signature, three commitment \
+         blocks and 31 range checks; an account's two records, two leaves and its node; a node's two compressions, \
          two children and itself; then the signature verification's tables; the range table \
          provides"
     );

@@ -35,16 +35,6 @@ fn setup(seed: u64) -> (Wallet, Block) {
     (wallet, block)
 }
 
-/// The rows and the honest statements of a block.
-fn rows(block: &Block) -> (Vec<Row>, Vec<Statement>) {
-    let (_, steps, _) = block.apply().unwrap();
-    let statements = steps
-        .iter()
-        .map(|s| transfers::statement(s, block.chain_id))
-        .collect();
-    (steps.iter().map(Row::new).collect(), statements)
-}
-
 /// Whether the rows, from the block's pre-state, verify with the verification tables of
 /// `statements`.
 fn accepted(block: &Block, rows: &[Row], statements: &[Statement]) -> bool {
@@ -57,7 +47,7 @@ fn accepted(block: &Block, rows: &[Row], statements: &[Statement]) -> bool {
 fn forged(seed: u64, forge: impl FnOnce(&Wallet, &Block, &mut Statement)) -> bool {
     let (wallet, mut block) = setup(seed);
     block.transfers.truncate(1);
-    let (rows, mut statements) = rows(&block);
+    let (rows, mut statements) = signed::honest_rows(&block);
     forge(&wallet, &block, &mut statements[0]);
     accepted(&block, &rows, &statements)
 }
@@ -77,7 +67,7 @@ fn honest_signatures_are_accepted() {
 #[test]
 fn a_missing_signature_is_rejected() {
     let (_, block) = setup(82);
-    let (rows, statements) = rows(&block);
+    let (rows, statements) = signed::honest_rows(&block);
     assert!(!accepted(&block, &rows, &statements[1..]));
 }
 
@@ -124,7 +114,7 @@ fn the_nonce_is_below_the_lifetime() {
     // the forged rows keep every other relation.
     let (_, mut block) = setup(87);
     block.transfers.truncate(1);
-    let (mut rows, statements) = rows(&block);
+    let (mut rows, statements) = signed::honest_rows(&block);
     block.accounts[0].1.nonce = 1 << 32;
     block.transfers[0].nonce = 1 << 32;
     let err = block.apply().unwrap_err();
@@ -146,7 +136,7 @@ fn the_nonce_does_not_alias_an_epoch_modulo_p() {
     let p = u64::from(Val::ORDER_U32);
     let (_, mut block) = setup(89);
     block.transfers.truncate(1);
-    let (mut rows, statements) = rows(&block);
+    let (mut rows, statements) = signed::honest_rows(&block);
     assert_eq!(block.transfers[0].nonce, 0);
     block.accounts[0].1.nonce = p;
     block.transfers[0].nonce = p;
@@ -167,7 +157,7 @@ fn an_inactive_verification_row_provides_nothing() {
     // transfer's lookup is left unmatched. (No constraint to delete: the count is ACTIVE.)
     let (_, mut block) = setup(88);
     block.transfers.truncate(1);
-    let (rows, statements) = rows(&block);
+    let (rows, statements) = signed::honest_rows(&block);
     let (claim, traces) = signed::witness(&block, &rows);
     let heights = transfers::log_heights(&claim, 0);
     let mut witness = transfers::witness_traces(traces, &statements, heights);

@@ -566,11 +566,13 @@ fn a_row_counted_minus_one_cannot_move_a_victims_nonce() {
         *cell(&mut t.transfers, row, RECEIVER_TIME) = Val::ZERO;
         signed::put(&mut t.transfers, row, COMMIT_IN, &honest_commitment);
         signed::put(&mut t.transfers, row, COMMIT_MID, &[Val::from_u32(11); 8]);
+        signed::put(&mut t.transfers, row, COMMIT_SECOND, &honest_commitment);
         signed::put(&mut t.transfers, row, COMMIT_OUT, &honest_commitment);
     }
     for row in 3..t.transfers.values.len() / WIDTH {
         *cell(&mut t.transfers, row, COUNT) = Val::ONE;
         signed::put(&mut t.transfers, row, COMMIT_IN, &honest_commitment);
+        signed::put(&mut t.transfers, row, COMMIT_SECOND, &honest_commitment);
         signed::put(&mut t.transfers, row, COMMIT_OUT, &honest_commitment);
     }
     assert_ne!(commitment, honest_commitment);

@@ -11,7 +11,7 @@ use l2x_programs::poseidon2::digest_hex;
 use l2x_programs::transfers::fixture::{
     DEFAULT_CHAIN_ID, DEFAULT_EPOCHS, MAX_EPOCHS, MAX_STATE_FILE, MAX_WALLET_FILE, State, Wallet,
 };
-use l2x_programs::transfers::state::commitment;
+use l2x_programs::transfers::state::{commitment, rotations};
 use l2x_programs::transfers::{Block, MAX_ACCOUNTS, MAX_TRANSFERS};
 use serde_json::json;
 
@@ -55,7 +55,9 @@ enum Command {
         json: bool,
     },
     /// Make a block of M random valid transfers on a state, each signed with the sender's key
-    /// from the wallet (the `transfers` program's input; it holds signatures, no secret).
+    /// from the wallet (the `transfers` program's input; it holds signatures, no secret). A
+    /// sender drawn at the last nonce its key covers rotates its key instead (to a new key for
+    /// as many nonces, from a random seed), and the wallet after the block is written.
     Block {
         /// The state the block applies to.
         #[arg(long, value_name = "STATE")]
@@ -72,6 +74,11 @@ enum Command {
         /// Where to write the block.
         #[arg(short, long, value_name = "BLOCK")]
         output: PathBuf,
+        /// Where to write the wallet after the block, if it rotates a key (default:
+        /// BLOCK.wallet; never the wallet read). Use it for the next block, on the state after
+        /// this one.
+        #[arg(long, value_name = "WALLET")]
+        wallet_out: Option<PathBuf>,
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
@@ -159,19 +166,37 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             transfers,
             seed,
             output,
+            wallet_out,
             json,
         } => {
             files::check_output_against(output, &[state, wallet])?;
+            let wallet_out = wallet_out.clone().unwrap_or_else(|| wallet_beside(output));
+            if wallet_out == *output {
+                anyhow::bail!(
+                    "the block and the wallet after it would both be {}: give them two paths",
+                    output.display()
+                );
+            }
+            files::check_output_against(&wallet_out, &[state, wallet, output])?;
             let public = read_state(state)?;
-            let wallet = read_wallet(&public, wallet)?;
-            let block = wallet.random_block(*transfers as usize, *seed)?;
+            let opened = read_wallet(&public, wallet)?;
+            let (block, after) = opened.random_block_rotating(*transfers as usize, *seed)?;
             let applied = public.apply(&block)?;
-            files::write_atomic(output, &block.to_bytes())?;
+            let rotations = rotations(&block.transfers);
+            let mut outputs = files::Outputs::default();
+            outputs.stage(output, &block.to_bytes())?;
+            if rotations > 0 {
+                outputs.stage_secret(&wallet_out, &after.keys_bytes())?;
+            }
+            outputs.commit()?;
+            let wallet_after = if rotations > 0 { &wallet_out } else { wallet };
             report(
                 *json,
                 &[
                     ("block", output.display().to_string().into()),
                     ("transfers", block.transfers.len().into()),
+                    ("rotations", rotations.into()),
+                    ("wallet", wallet_after.display().to_string().into()),
                     ("chain_id", block.chain_id.into()),
                     ("old_root", digest_hex(&applied.old_root).into()),
                     ("new_root", digest_hex(&applied.new_root).into()),

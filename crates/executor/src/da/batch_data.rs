@@ -195,7 +195,10 @@ mod tests {
         let mut ragged = entries.clone();
         ragged[0].data.push(0);
         let why = refusal(&executor, &ragged);
-        assert!(why.contains("not a list of 24-byte transfers"), "{why}");
+        assert!(
+            why.contains("is not a list of transfers (24 bytes each"),
+            "{why}"
+        );
         let mut extra = entries;
         extra[1].data = vec![1];
         let why = refusal(&executor, &extra);

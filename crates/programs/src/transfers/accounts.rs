@@ -3,7 +3,8 @@
 //!
 //! A row supplies the account's record before the block (time 0) on
 //! [`RECORD_BUS`] and consumes its last record (written at `TIME` by the
-//! block's last transfer to touch it, or the first record itself); it hashes both into the
+//! block's last transfer to touch it, or the first record itself; its key is `KEY_NEW`, which
+//! only a key rotation's record makes another than `KEY`); it hashes both into the
 //! account's leaf before and after, and supplies the leaf pair to the node table as the node
 //! at level 0 and position = the index. The index is kept bit by bit: its 16-bit halves name
 //! the records (as the transfer rows name accounts), and its bits name the leaf on the node bus
@@ -54,12 +55,12 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for AccountAir {
         let halves = vec![weighted(0, 16), weighted(16, 32)];
         let name = vec![AB::Expr::ZERO, weighted(2, 32), weighted(0, 2)];
 
-        let record = |balance: usize, nonce: usize, time: AB::Expr| -> Vec<AB::Expr> {
+        let record = |balance: usize, nonce: usize, key: usize, time: AB::Expr| -> Vec<AB::Expr> {
             [
                 halves.clone(),
                 run(balance, LIMBS),
                 run(nonce, LIMBS),
-                run(KEY, DIGEST),
+                run(key, DIGEST),
                 vec![time],
             ]
             .concat()
@@ -67,22 +68,27 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for AccountAir {
         lookup(
             builder,
             &RECORD_BUS,
-            record(BALANCE, NONCE, AB::Expr::ZERO),
+            record(BALANCE, NONCE, KEY, AB::Expr::ZERO),
             active.supplied(),
         );
         lookup(
             builder,
             &RECORD_BUS,
-            record(BALANCE_NEW, NONCE_NEW, col(TIME)),
+            record(BALANCE_NEW, NONCE_NEW, KEY_NEW, col(TIME)),
             active.count(),
         );
 
-        // The leaves: Poseidon2(balance ‖ nonce ‖ key)[0..8], before and after.
-        for (balance, nonce, leaf) in [(BALANCE, NONCE, LEAF), (BALANCE_NEW, NONCE_NEW, LEAF_NEW)] {
+        // The leaves: Poseidon2(balance ‖ nonce ‖ key)[0..8], before and after (the key after
+        // is the last record's: a key rotation's, or the one before).
+        let ends = [
+            (BALANCE, NONCE, KEY, LEAF),
+            (BALANCE_NEW, NONCE_NEW, KEY_NEW, LEAF_NEW),
+        ];
+        for (balance, nonce, key, leaf) in ends {
             let message = [
                 run(balance, LIMBS),
                 run(nonce, LIMBS),
-                run(KEY, DIGEST),
+                run(key, DIGEST),
                 run(leaf, DIGEST),
             ]
             .concat();

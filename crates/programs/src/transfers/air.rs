@@ -10,7 +10,7 @@ use p3_lookup::{InteractionBuilder, LookupBus};
 
 use super::columns::*;
 use super::nodes::NODE_BUS;
-use super::state::TRANSFER_TAG;
+use super::state::{ROTATION_TAG, TRANSFER_TAG};
 use crate::poseidon2::bus::BUS;
 use crate::poseidon2::columns::DIGEST;
 use crate::range;
@@ -61,6 +61,9 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for TransferAir {
         // rows of opposite sign from cancelling each other (an audit forged block proofs so).
         let active_bit = Bit::new(builder, active.clone());
         let count = || active_bit.count();
+        // A row is a transfer or a key rotation: ROTATE is a bit, and 0 on padding rows, so
+        // `ACTIVE − ROTATE` is a bit too (`Bit::split`). Each counts its kind's signature.
+        let (rotate, transfer) = active_bit.split(builder, col(ROTATE));
 
         // Rows are counted; the first row starts from a zero commitment, the last ends at the
         // public commitment and count. FIRST is 1 on the first row only: it counts the one
@@ -178,8 +181,21 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for TransferAir {
             nonce_new[3].clone(),
         );
 
-        // The records: the sender's is read and written back with the new balance and nonce
-        // at `now − 1`, then the receiver's (the sender's just written, for a transfer to
+        // A key rotation moves nothing: it is to its sender, of amount 0. Every other row
+        // writes the sender's key back as it read it.
+        let mut rotation = builder.when(col(ROTATE));
+        rotation.assert_eq(col(TO_LO), col(FROM_LO));
+        rotation.assert_eq(col(TO_HI), col(FROM_HI));
+        for k in 0..LIMBS {
+            rotation.assert_zero(col(AMOUNT + k));
+        }
+        let mut keeps = builder.when(AB::Expr::ONE - col(ROTATE));
+        for j in 0..DIGEST {
+            keeps.assert_eq(col(NEW_KEY + j), col(SENDER_KEY + j));
+        }
+
+        // The records: the sender's is read and written back with the new balance, nonce and
+        // key at `now − 1`, then the receiver's (the sender's just written, for a transfer to
         // oneself) with the new balance at `now`.
         let receiver_nonce: Vec<AB::Expr> =
             (RECEIVER_NONCE..RECEIVER_NONCE + LIMBS).map(col).collect();
@@ -191,7 +207,7 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for TransferAir {
                 &from,
                 paid.clone(),
                 nonce.clone(),
-                SENDER_KEY,
+                (SENDER_KEY, NEW_KEY),
                 SENDER_TIME,
                 paid_new,
                 nonce_new,
@@ -201,14 +217,16 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for TransferAir {
                 &to,
                 got,
                 receiver_nonce.clone(),
-                RECEIVER_KEY,
+                (RECEIVER_KEY, RECEIVER_KEY),
                 RECEIVER_TIME,
                 got_new,
                 receiver_nonce,
                 now,
             ),
         ];
-        for (index, balance, nonce, key, time, balance_new, nonce_new, written) in accesses {
+        for (index, balance, nonce, (key, key_new), time, balance_new, nonce_new, written) in
+            accesses
+        {
             let read = join(vec![
                 index.clone(),
                 balance,
@@ -221,28 +239,43 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for TransferAir {
                 index.clone(),
                 balance_new,
                 nonce_new,
-                digest(key),
+                digest(key_new),
                 vec![written],
             ]);
             lookup(builder, &RECORD_BUS, write, active_bit.supplied());
         }
 
         // The sender signed the transfer: some verification row verified the sender's key
-        // (the one in its record) on the transfer's message at the epoch of its nonce.
+        // (the one in its record) on the transfer's message at the epoch of its nonce — or, on
+        // a key rotation's row, on the rotation's message, which names the new key.
         let epoch = nonce[0].clone() + two16.clone() * nonce[1].clone();
+        let chain = [
+            public[PUBLIC_CHAIN].clone(),
+            public[PUBLIC_CHAIN + 1].clone(),
+        ];
         let signed = join(vec![
             digest(SENDER_KEY),
-            vec![epoch, AB::Expr::from_u16(TRANSFER_TAG)],
-            vec![
-                public[PUBLIC_CHAIN].clone(),
-                public[PUBLIC_CHAIN + 1].clone(),
-            ],
+            vec![epoch.clone(), AB::Expr::from_u16(TRANSFER_TAG)],
+            chain.to_vec(),
             vec![col(FROM_LO), col(FROM_HI), col(TO_LO), col(TO_HI)],
             amount.clone(),
             vec![AB::Expr::ZERO],
         ]);
-        lookup(builder, &VERIFIED_BUS, signed, count());
+        lookup(builder, &VERIFIED_BUS, signed, transfer.count());
+        let rotated = join(vec![
+            digest(SENDER_KEY),
+            vec![
+                epoch,
+                AB::Expr::from_u32(u32::from(ROTATION_TAG) << 16) + chain[0].clone(),
+                chain[1].clone(),
+            ],
+            vec![col(FROM_LO), col(FROM_HI)],
+            digest(NEW_KEY),
+        ]);
+        lookup(builder, &VERIFIED_BUS, rotated, rotate.count());
 
+        // The commitment: the transfer's two blocks, the second marking a key rotation, whose
+        // new key is a third block; any other row ends at the second.
         let first_block = join(vec![
             digest(COMMIT_IN),
             vec![col(FROM_LO), col(FROM_HI), col(TO_LO), col(TO_HI)],
@@ -253,9 +286,20 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for TransferAir {
         let second_block = join(vec![
             digest(COMMIT_MID),
             nonce,
-            vec![AB::Expr::ZERO; DIGEST - LIMBS],
-            digest(COMMIT_OUT),
+            vec![col(ROTATE)],
+            vec![AB::Expr::ZERO; DIGEST - LIMBS - 1],
+            digest(COMMIT_SECOND),
         ]);
         lookup(builder, &BUS, second_block, count());
+        let third_block = join(vec![
+            digest(COMMIT_SECOND),
+            digest(NEW_KEY),
+            digest(COMMIT_OUT),
+        ]);
+        lookup(builder, &BUS, third_block, rotate.count());
+        let mut ends = builder.when(AB::Expr::ONE - col(ROTATE));
+        for j in 0..DIGEST {
+            ends.assert_eq(col(COMMIT_OUT + j), col(COMMIT_SECOND + j));
+        }
     }
 }

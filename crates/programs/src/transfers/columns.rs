@@ -2,9 +2,9 @@
 //!
 //! **Transfer table**, one row per transfer (padding rows after the last, `ACTIVE` = 0): the two
 //! accounts' indices in 16-bit halves, both public keys, the commitment before, between and
-//! after the transfer's two blocks, when the two records it reads were written, and the seven
+//! after the transfer's blocks, when the two records it reads were written, and the seven
 //! u64 numbers as 16-bit limbs (each range-checked by a lookup) with the carries of their three
-//! additions.
+//! additions; whether the row rotates the sender's key, and the key its written record holds.
 //!
 //! **Account table** ([`accounts`]), one row per account the block touches: its index bit by
 //! bit, its record before the block and after, and its leaf before and after.
@@ -77,8 +77,16 @@ pub const SENDER_CARRY: usize = SENDER_NONCE_NEW + LIMBS;
 pub const RECEIVER_CARRY: usize = SENDER_CARRY + LIMBS - 1;
 /// The carries of old + 1 = new (the sender's nonce).
 pub const NONCE_CARRY: usize = RECEIVER_CARRY + LIMBS - 1;
+/// 1 on a key rotation's row (an active row that moves nothing and changes the sender's key),
+/// 0 on the others.
+pub const ROTATE: usize = NONCE_CARRY + LIMBS - 1;
+/// The key the sender's written record holds: [`SENDER_KEY`] unless the row rotates it.
+pub const NEW_KEY: usize = ROTATE + 1;
+/// The commitment after the transfer's second block; a key rotation's third block (its new
+/// key) goes from here to [`COMMIT_OUT`], which equals it on every other row.
+pub const COMMIT_SECOND: usize = NEW_KEY + DIGEST;
 /// Columns of the transfer table.
-pub const WIDTH: usize = NONCE_CARRY + LIMBS - 1;
+pub const WIDTH: usize = COMMIT_SECOND + DIGEST;
 
 /// The first limb column of number `n` (an index into [`NUMBERS`]).
 pub const fn limbs_of(n: usize) -> usize {
@@ -144,7 +152,7 @@ pub mod accounts {
     pub const BALANCE: usize = INDEX + 32;
     /// Its nonce before the block.
     pub const NONCE: usize = BALANCE + LIMBS;
-    /// Its public key (never changed by a block).
+    /// Its public key before the block.
     pub const KEY: usize = NONCE + LIMBS;
     /// Its balance after the block.
     pub const BALANCE_NEW: usize = KEY + DIGEST;
@@ -156,8 +164,10 @@ pub mod accounts {
     pub const LEAF: usize = TIME + 1;
     /// Its leaf after.
     pub const LEAF_NEW: usize = LEAF + DIGEST;
+    /// Its public key after the block (another only if a key rotation wrote its last record).
+    pub const KEY_NEW: usize = LEAF_NEW + DIGEST;
     /// Columns of the account table.
-    pub const WIDTH: usize = LEAF_NEW + DIGEST;
+    pub const WIDTH: usize = KEY_NEW + DIGEST;
 }
 
 /// The node table's columns. A node at level k and position p (the leaves are level 0, the

@@ -111,7 +111,7 @@ pub enum WalletError {
     },
     /// No account's key can sign its next transfer.
     #[error(
-        "no account can send: every key's active range is used up (make a genesis with more --epochs)"
+        "no account can send: every key's active range is used up, and no key rotation was made before it (a rotation is signed with a key's last one-time key)"
     )]
     KeysUsedUp,
     /// A transfer is invalid.
@@ -323,19 +323,66 @@ impl Wallet {
             amount,
             nonce: sender.nonce,
             signature: Box::new(signature),
+            new_key: None,
         })
+    }
+
+    /// The key rotation of `from` to the key of `seed` for the `epochs` nonces after its
+    /// current one, signed by its current key at its nonce (that key's last use), and the
+    /// holding it leaves: `None` if `from` is not in the wallet, its key cannot sign its nonce,
+    /// or the new range would pass the lifetime.
+    pub fn rotation(&self, from: u32, seed: Seed, epochs: u32) -> Option<(Transfer, Holding)> {
+        let sender = self.accounts.get(&from)?;
+        let epoch = u32::try_from(sender.nonce).ok()?;
+        let range = ActiveRange::new(epoch.checked_add(1)?, epochs.clamp(1, MAX_EPOCHS)).ok()?;
+        let key = SecretKey::generate(&seed, range);
+        let new_key = key.public_key().to_elements();
+        let message = super::state::rotation_message(self.chain_id, from, &new_key);
+        let signature = sender.key.sign(epoch, &message).ok()?;
+        let rotation = Transfer {
+            from,
+            to: from,
+            amount: 0,
+            nonce: sender.nonce,
+            signature: Box::new(signature),
+            new_key: Some(new_key),
+        };
+        let holding = Holding {
+            balance: sender.balance,
+            nonce: sender.nonce + 1,
+            key,
+            seed,
+        };
+        Some((rotation, holding))
     }
 
     /// A block of `m` random valid signed transfers on this state, drawn from `seed`: a random
     /// sender among the accounts whose key can still sign, a random receiver (possibly the
-    /// same), an amount up to a quarter of the sender's balance. Refused if at some transfer no
-    /// key can sign.
+    /// same), an amount up to a quarter of the sender's balance. No key is rotated: refused if
+    /// at some transfer no key can sign.
     pub fn random_block(&self, m: usize, seed: u64) -> Result<Block, WalletError> {
+        self.draw(m, seed, false).map(|(block, _)| block)
+    }
+
+    /// As [`Wallet::random_block`], except that a sender drawn at the last nonce its key
+    /// covers rotates its key instead (to a new key from a random seed, for as many nonces
+    /// as the old one covered): keys never run out. Returns the block and the wallet after it,
+    /// which holds the new keys' seeds.
+    pub fn random_block_rotating(
+        &self,
+        m: usize,
+        seed: u64,
+    ) -> Result<(Block, Wallet), WalletError> {
+        self.draw(m, seed, true)
+    }
+
+    fn draw(&self, m: usize, seed: u64, rotate: bool) -> Result<(Block, Wallet), WalletError> {
         let mut rng = StdRng::seed_from_u64(seed);
         let indices: Vec<u32> = self.accounts.keys().copied().collect();
         let mut live = self.clone();
         let mut transfers = Vec::with_capacity(m);
         let can_sign = |h: &Holding| h.key.range().contains(h.nonce);
+        let last_key = |h: &Holding| h.nonce + 1 == u64::from(h.key.range().end());
         // The accounts that can still sign, in index order; only a sender's nonce moves, so
         // only a sender can leave the list.
         let mut senders: Vec<u32> = indices
@@ -348,6 +395,15 @@ impl Wallet {
                 return Err(WalletError::KeysUsedUp);
             }
             let from = senders[rng.random_range(0..senders.len())];
+            if rotate && last_key(&live.accounts[&from]) {
+                let epochs = live.accounts[&from].key.range().len();
+                let (rotation, holding) = live
+                    .rotation(from, Seed::from_bytes(rng.random()), epochs)
+                    .ok_or(WalletError::KeysUsedUp)?;
+                live.accounts.insert(from, holding);
+                transfers.push(rotation);
+                continue;
+            }
             let to = indices[rng.random_range(0..indices.len())];
             let amount = rng.random_range(0..=live.accounts[&from].balance / 4);
             let transfer = live
@@ -365,11 +421,12 @@ impl Wallet {
                 .balance += amount;
             transfers.push(transfer);
         }
-        Ok(Block {
+        let block = Block {
             chain_id: self.chain_id,
             accounts: self.state(),
             transfers,
-        })
+        };
+        Ok((block, live))
     }
 
     /// The wallet file (the secrets): `L2XWALLT`, version, chain id, count (u32 LE each), then
@@ -427,7 +484,7 @@ impl Wallet {
         for ((index, account, seed, _), key) in records.into_iter().zip(keys) {
             if key.public_key().to_elements() != account.key {
                 return Err(bad(format!(
-                    "the key of account {index} is not the one in the state"
+                    "the key of account {index} is not the one in the state (after a key rotation, sign with the wallet written beside its block)"
                 )));
             }
             let holding = Holding {

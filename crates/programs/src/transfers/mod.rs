@@ -80,7 +80,7 @@ pub const NAME: &str = "transfers";
 /// The program's id.
 pub const ID: ProgramId = ProgramId::from_static(NAME);
 /// Length of the public values in bytes.
-pub const PUBLIC_VALUES_LEN: usize = 3 * 4 * DIGEST + 4 * 4;
+pub const PUBLIC_VALUES_LEN: usize = 3 * 4 * DIGEST + 5 * 4;
 /// Poseidon2 compressions per transfer that do not depend on the state's shape: the
 /// commitment's two blocks and the signature's verification
 /// ([`l2x_sig::params::VERIFY_COMPRESSIONS`]). The state adds two per touched account (its leaf
@@ -115,11 +115,15 @@ pub struct Claim {
     /// The state tree's nodes on the touched accounts' paths (the root alone for an empty
     /// block): the node table's rows.
     pub nodes: u32,
+    /// The transfers that are key rotations: each adds one compression (its new key, a third
+    /// commitment block), so this sizes the compression table, as `accounts` and `nodes` size
+    /// theirs. The commitment, not this count, says which transfers they are.
+    pub rotations: u32,
 }
 
 impl Claim {
     /// The public values: old root ‖ new root ‖ commitment ‖ count ‖ chain id ‖ accounts ‖
-    /// nodes.
+    /// nodes ‖ rotations.
     pub fn to_bytes(&self) -> Vec<u8> {
         digest_to_bytes(&self.old_root)
             .chain(digest_to_bytes(&self.new_root))
@@ -128,6 +132,7 @@ impl Claim {
             .chain(self.chain_id.to_le_bytes())
             .chain(self.accounts.to_le_bytes())
             .chain(self.nodes.to_le_bytes())
+            .chain(self.rotations.to_le_bytes())
             .collect()
     }
 
@@ -138,9 +143,10 @@ impl Claim {
     }
 
     /// The Poseidon2 compressions the proof looks up: [`COMPRESSIONS_PER_TRANSFER`] per
-    /// transfer, two per touched account, two per node.
+    /// transfer, one more per key rotation, two per touched account, two per node.
     pub fn compressions(&self) -> u64 {
         COMPRESSIONS_PER_TRANSFER as u64 * u64::from(self.count)
+            + u64::from(self.rotations)
             + 2 * u64::from(self.accounts)
             + 2 * u64::from(self.nodes)
     }
@@ -176,6 +182,12 @@ impl Claim {
                 "{accounts} accounts touched by {count} transfers"
             )));
         }
+        let rotations = word(3 * 4 * DIGEST + 16);
+        if rotations > count {
+            return Err(invalid(format!(
+                "{rotations} key rotations among {count} transfers"
+            )));
+        }
         if nodes == 0 || nodes > Self::max_nodes(accounts) {
             return Err(invalid(format!(
                 "{nodes} tree nodes for {accounts} accounts, 1 to {}",
@@ -190,6 +202,7 @@ impl Claim {
             chain_id: word(3 * 4 * DIGEST + 4),
             accounts,
             nodes,
+            rotations,
         })
     }
 
@@ -251,6 +264,7 @@ fn claim_of(block: &Block, old_root: Digest, new_root: Digest) -> Claim {
         chain_id: block.chain_id,
         accounts,
         nodes,
+        rotations: state::rotations(&block.transfers),
     }
 }
 
@@ -340,7 +354,7 @@ impl Program for Transfers {
     }
 
     fn public_values_doc(&self) -> &'static str {
-        "old root || new root || transfer commitment (8 u32 LE elements each) || transfer count || chain id || accounts touched || tree nodes touched (u32 LE each)"
+        "old root || new root || transfer commitment (8 u32 LE elements each) || transfer count || chain id || accounts touched || tree nodes touched || key rotations (u32 LE each)"
     }
 
     fn estimate_steps(&self, input: &[u8]) -> Result<u64, InputError> {
@@ -372,11 +386,13 @@ impl Program for Transfers {
                 field("chain_id", claim.chain_id.to_string()),
                 field("accounts", claim.accounts.to_string()),
                 field("nodes", claim.nodes.to_string()),
+                field("rotations", claim.rotations.to_string()),
             ],
         })
     }
 
-    /// The block's transfers as published: [`Block::published`], 24 bytes each.
+    /// The block's transfers as published: [`Block::published`], 24 bytes each (56 for a key
+    /// rotation, with its new key).
     fn published_data(&self, input: &[u8]) -> Result<Vec<u8>, InputError> {
         Ok(parse(input)?.published())
     }
@@ -388,20 +404,20 @@ impl Program for Transfers {
             program: ID,
             reason,
         };
-        let count = data.len() / state::PUBLISHED_TRANSFER_BYTES;
+        let Some((commitment, count)) = state::commitment_of_published(data) else {
+            return Err(refuse(format!(
+                "the published data ({} bytes) is not a list of transfers ({} bytes each, {} for a key rotation)",
+                data.len(),
+                state::PUBLISHED_TRANSFER_BYTES,
+                state::ROTATION_BYTES
+            )));
+        };
         if count != claim.count as usize {
             return Err(refuse(format!(
                 "{count} transfers published, the proof commits to {}",
                 claim.count
             )));
         }
-        let Some((commitment, _)) = state::commitment_of_published(data) else {
-            return Err(refuse(format!(
-                "the published data ({} bytes) is not a list of {}-byte transfers",
-                data.len(),
-                state::PUBLISHED_TRANSFER_BYTES
-            )));
-        };
         if commitment != claim.commitment {
             return Err(refuse(format!(
                 "the published transfers hash to {}, the proof commits to {}",
@@ -462,6 +478,7 @@ impl AirProgram for Transfers {
             chain_id: block.chain_id,
             accounts,
             nodes,
+            rotations: state::rotations(&block.transfers),
         }
         .to_bytes())
     }
@@ -477,6 +494,7 @@ impl AirProgram for Transfers {
                 chain_id: 0,
                 accounts,
                 nodes: Claim::max_nodes(accounts),
+                rotations: count,
             }
             .to_bytes()
         };

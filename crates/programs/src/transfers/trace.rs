@@ -35,6 +35,10 @@ pub struct Row {
     pub limbs: [[Val; LIMBS]; 7],
     /// The carries of the sender's, the receiver's and the nonce's additions.
     pub carries: [[Val; LIMBS - 1]; 3],
+    /// Whether the row rotates the sender's key.
+    pub rotate: bool,
+    /// The key the sender's written record holds (`sender_key` unless the row rotates it).
+    pub new_key: Digest,
 }
 
 /// Carries out of limbs 0–2 of `a + b + carry_in` (wrapping modulo 2^64), as the table keeps
@@ -74,6 +78,8 @@ impl Row {
                 carries(step.receiver.0.balance, t.amount, 0),
                 carries(step.sender.0.nonce, 0, 1),
             ],
+            rotate: t.new_key.is_some(),
+            new_key: step.sender.1.key,
         }
     }
 
@@ -105,7 +111,7 @@ impl Row {
     /// The records this row writes (time left 0).
     pub fn writes(&self) -> [Record; 2] {
         [
-            Record::new(self.limbs[2], self.limbs[6], self.sender_key),
+            Record::new(self.limbs[2], self.limbs[6], self.new_key),
             Record::new(self.limbs[4], self.receiver_nonce, self.receiver_key),
         ]
     }
@@ -152,8 +158,9 @@ pub struct Traces {
     pub accounts: RowMajorMatrix<Val>,
     /// The node table.
     pub nodes: RowMajorMatrix<Val>,
-    /// The compressions looked up, (left, right): the commitment's (two per transfer, in
-    /// order), then the leaves' (two per account), then the nodes' (two per node).
+    /// The compressions looked up, (left, right): the commitment's (two per transfer and a
+    /// third per key rotation, in order), then the leaves' (two per account), then the nodes'
+    /// (two per node).
     pub compressions: Vec<(Digest, Digest)>,
     /// What they prove.
     pub outcome: Outcome,
@@ -195,11 +202,21 @@ pub fn generate(rows: &[Row], pre: &Tree, heights: Heights) -> Traces {
             _ => amount[j - 4],
         });
         let nonce = r.limbs(5);
-        let second: Digest = std::array::from_fn(|j| if j < LIMBS { nonce[j] } else { Val::ZERO });
+        let second: Digest = std::array::from_fn(|j| match j {
+            0..LIMBS => nonce[j],
+            LIMBS => Val::from_bool(r.rotate),
+            _ => Val::ZERO,
+        });
         let commit_mid = compress(&perm, &commitment, &first);
-        let commit_out = compress(&perm, &commit_mid, &second);
+        let commit_second = compress(&perm, &commit_mid, &second);
         compressions.push((commitment, first));
         compressions.push((commit_mid, second));
+        let commit_out = if r.rotate {
+            compressions.push((commit_second, r.new_key));
+            compress(&perm, &commit_second, &r.new_key)
+        } else {
+            commit_second
+        };
         out[ACTIVE] = Val::ONE;
         out[COUNT] = Val::from_usize(i + 1);
         put(out, FROM_LO, &halves(r.from));
@@ -209,10 +226,13 @@ pub fn generate(rows: &[Row], pre: &Tree, heights: Heights) -> Traces {
             (RECEIVER_KEY, r.receiver_key),
             (COMMIT_IN, commitment),
             (COMMIT_MID, commit_mid),
+            (COMMIT_SECOND, commit_second),
             (COMMIT_OUT, commit_out),
+            (NEW_KEY, r.new_key),
         ] {
             put(out, at, &d);
         }
+        out[ROTATE] = Val::from_bool(r.rotate);
         out[SENDER_TIME] = Val::from_u32(sender_time);
         out[RECEIVER_TIME] = Val::from_u32(receiver_time);
         put(out, RECEIVER_NONCE, &r.receiver_nonce);
@@ -230,7 +250,7 @@ pub fn generate(rows: &[Row], pre: &Tree, heights: Heights) -> Traces {
     for out in transfers.chunks_exact_mut(columns::WIDTH).skip(rows.len()) {
         use columns::*;
         out[COUNT] = Val::from_usize(rows.len());
-        for at in [COMMIT_IN, COMMIT_OUT] {
+        for at in [COMMIT_IN, COMMIT_SECOND, COMMIT_OUT] {
             put(out, at, &commitment);
         }
     }

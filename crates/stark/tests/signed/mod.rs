@@ -15,7 +15,7 @@ use l2x_programs::poseidon2::{Digest, compress};
 use l2x_programs::signatures::Statement;
 use l2x_programs::transfers::columns;
 use l2x_programs::transfers::fixture::Wallet;
-use l2x_programs::transfers::state::TRANSFER_TAG;
+use l2x_programs::transfers::state::{ROTATION_TAG, TRANSFER_TAG};
 use l2x_programs::transfers::trace::{self, Row, Traces};
 use l2x_programs::transfers::{self, Block, Claim, Tree};
 use l2x_sig::{Message, PublicKey, SecretKey};
@@ -42,7 +42,8 @@ pub fn wallet(n: usize, seed: u64) -> Wallet {
 }
 
 /// What the signature lookup of a transfer-table row names, its cells read as the AIR reads
-/// them: the sender's key, the epoch (nonce limbs 0 and 1) and the message on chain `chain_id`.
+/// them: the sender's key, the epoch (nonce limbs 0 and 1) and the message on chain `chain_id`
+/// (a key rotation's on a row whose `ROTATE` is 1).
 pub fn named(row: &[Val], chain_id: u32) -> (Digest, u32, Message) {
     use columns::*;
     let key: Digest = std::array::from_fn(|j| row[SENDER_KEY + j]);
@@ -50,6 +51,16 @@ pub fn named(row: &[Val], chain_id: u32) -> (Digest, u32, Message) {
     let epoch = (nonce[0] + Val::from_u32(1 << 16) * nonce[1]).as_canonical_u32();
     let amount = &row[limbs_of(0)..];
     let half = |x: u32, k: u32| Val::from_u32((x >> (16 * k)) & 0xffff);
+    if row[ROTATE] == Val::ONE {
+        let head = [
+            Val::from_u32(u32::from(ROTATION_TAG) << 16) + half(chain_id, 0),
+            half(chain_id, 1),
+            row[FROM_LO],
+            row[FROM_HI],
+        ];
+        let message = std::array::from_fn(|j| if j < 4 { head[j] } else { row[NEW_KEY + j - 4] });
+        return (key, epoch, message);
+    }
     let message = [
         Val::from_u16(TRANSFER_TAG),
         half(chain_id, 0),
@@ -97,6 +108,17 @@ pub fn statements(transfers: &RowMajorMatrix<Val>, chain_id: u32) -> Vec<Stateme
     list
 }
 
+/// The rows of `block`'s transfers and their honest statements (each transfer's own
+/// signature).
+pub fn honest_rows(block: &Block) -> (Vec<Row>, Vec<Statement>) {
+    let (_, steps, _) = block.apply().unwrap();
+    let statements = steps
+        .iter()
+        .map(|s| transfers::statement(s, block.chain_id))
+        .collect();
+    (steps.iter().map(Row::new).collect(), statements)
+}
+
 /// The honest claim of `rows` applied to `block`'s pre-state and their traces: the pre-state's
 /// root, and what the traces show.
 pub fn witness(block: &Block, rows: &[Row]) -> (Claim, Traces) {
@@ -111,6 +133,7 @@ pub fn witness(block: &Block, rows: &[Row]) -> (Claim, Traces) {
         chain_id: block.chain_id,
         accounts: o.accounts,
         nodes: o.nodes,
+        rotations: rows.iter().filter(|r| r.rotate).count() as u32,
     };
     (claim, traces)
 }
@@ -167,8 +190,13 @@ pub fn proves(claim: &Claim, witness: &[RowMajorMatrix<Val>]) -> bool {
 }
 
 /// Restarts the commitment chain at `row` from `start`: that row's and the later rows'
-/// commitments, their compressions and the claim follow.
+/// commitments, their compressions and the claim follow (a block without key rotations: two
+/// compressions a row).
 pub fn recommit(traces: &mut Traces, claim: &mut Claim, row: usize, start: Digest) {
+    assert_eq!(
+        claim.rotations, 0,
+        "recommit follows two compressions a row"
+    );
     let perm = default_koalabear_poseidon2_16();
     let active = claim.count as usize;
     let mut c = start;
@@ -184,6 +212,7 @@ pub fn recommit(traces: &mut Traces, claim: &mut Claim, row: usize, start: Diges
             put(&mut traces.transfers, r, columns::COMMIT_MID, &mid);
             c = compress(&perm, &mid, &second);
         }
+        put(&mut traces.transfers, r, columns::COMMIT_SECOND, &c);
         put(&mut traces.transfers, r, columns::COMMIT_OUT, &c);
     }
     claim.commitment = c;

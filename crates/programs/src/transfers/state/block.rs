@@ -5,76 +5,119 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use l2x_air::Val;
 use l2x_sig::Signature;
+use l2x_sig::params::SIGNATURE_BYTES;
 use p3_field::PrimeCharacteristicRing;
 use p3_koala_bear::default_koalabear_poseidon2_16;
 use p3_maybe_rayon::prelude::*;
 
 use super::{
-    ACCOUNT_BYTES, Account, Block, MAX_ACCOUNTS, MAX_TRANSFERS, PUBLISHED_TRANSFER_BYTES, Refused,
-    Step, TRANSFER_BYTES, Transfer, Tree, apply, check_signature, limbs,
+    ACCOUNT_BYTES, Account, Block, MAX_ACCOUNTS, MAX_TRANSFERS, PUBLISHED_TRANSFER_BYTES,
+    ROTATION_BYTES, ROTATION_FLAG, Refused, Step, TRANSFER_BYTES, Transfer, Tree, apply,
+    check_signature, limbs, signing_keys,
 };
 use crate::poseidon2::columns::DIGEST;
 use crate::poseidon2::{Digest, compress, digest_from_bytes, digest_to_bytes};
 
 /// The commitment to a block's transfers: from c = 0, for each transfer
-/// c ← Poseidon2(Poseidon2(c ‖ from, to, amount) ‖ nonce)[0..8], every number in 16-bit limbs
-/// (see [`commitment_blocks`]). The signature is not part of it.
+/// c ← Poseidon2(Poseidon2(c ‖ from, to, amount) ‖ nonce, rotation)[0..8], every number in
+/// 16-bit limbs, and for a key rotation once more c ← Poseidon2(c ‖ new key)[0..8] (see
+/// [`commitment_blocks`]). The signature is not part of it.
 pub fn commitment<'a>(transfers: impl IntoIterator<Item = &'a Transfer>) -> Digest {
-    commitment_of(transfers.into_iter().map(published_bytes))
+    let published: Vec<Vec<u8>> = transfers.into_iter().map(published_bytes).collect();
+    commitment_of(published.iter().map(|p| &p[..]))
 }
 
-/// The commitment of published transfers (see [`commitment`]).
-fn commitment_of(published: impl Iterator<Item = [u8; PUBLISHED_TRANSFER_BYTES]>) -> Digest {
+/// The commitment of published transfers, one record each (see [`commitment`]).
+fn commitment_of<'a>(published: impl Iterator<Item = &'a [u8]>) -> Digest {
     let perm = default_koalabear_poseidon2_16();
     published.fold([Val::ZERO; DIGEST], |c, t| {
-        let [first, second] = blocks_of(&t);
-        let mid = compress(&perm, &c, &first);
-        compress(&perm, &mid, &second)
+        blocks_of(t)
+            .iter()
+            .fold(c, |c, block| compress(&perm, &c, block))
     })
 }
 
-/// The two blocks a transfer adds to the commitment: (from lo, from hi, to lo, to hi, amount's
-/// four limbs) and (nonce's four limbs, four zeros).
-pub fn commitment_blocks(t: &Transfer) -> [Digest; 2] {
+/// The blocks a transfer adds to the commitment: (from lo, from hi, to lo, to hi, amount's four
+/// limbs), (nonce's four limbs, 1 for a key rotation and 0 otherwise, three zeros), and for a
+/// key rotation the new key.
+pub fn commitment_blocks(t: &Transfer) -> Vec<Digest> {
     blocks_of(&published_bytes(t))
 }
 
-fn blocks_of(published: &[u8; PUBLISHED_TRANSFER_BYTES]) -> [Digest; 2] {
+/// The commitment blocks of one published record (24 bytes, or [`ROTATION_BYTES`] for a key
+/// rotation: the caller has checked its length against [`published_len`]).
+fn blocks_of(published: &[u8]) -> Vec<Digest> {
     let (from, to) = (u32_at(published, 0), u32_at(published, 4));
     let (amount, nonce) = (u64_at(published, 8), u64_at(published, 16));
+    let rotation = nonce & ROTATION_FLAG != 0;
     let halves = |x: u32| [x as u16, (x >> 16) as u16];
     let first: Vec<u16> = halves(from)
         .into_iter()
         .chain(halves(to))
         .chain(limbs(amount))
         .collect();
-    let nonce = limbs(nonce);
-    [
+    let nonce = limbs(nonce & !ROTATION_FLAG);
+    let mut blocks = vec![
         std::array::from_fn(|j| Val::from_u16(first[j])),
-        std::array::from_fn(|j| Val::from_u16(if j < 4 { nonce[j] } else { 0 })),
-    ]
+        std::array::from_fn(|j| match j {
+            0..4 => Val::from_u16(nonce[j]),
+            4 => Val::from_bool(rotation),
+            _ => Val::ZERO,
+        }),
+    ];
+    if rotation {
+        blocks.push(
+            digest_from_bytes(&published[PUBLISHED_TRANSFER_BYTES..ROTATION_BYTES])
+                .expect("a published key was checked below the modulus"),
+        );
+    }
+    blocks
 }
 
-/// A transfer's published bytes: from, to (u32 LE), amount, nonce (u64 LE).
-pub fn published_bytes(t: &Transfer) -> [u8; PUBLISHED_TRANSFER_BYTES] {
-    let mut out = [0; PUBLISHED_TRANSFER_BYTES];
-    out[..4].copy_from_slice(&t.from.to_le_bytes());
-    out[4..8].copy_from_slice(&t.to.to_le_bytes());
-    out[8..16].copy_from_slice(&t.amount.to_le_bytes());
-    out[16..24].copy_from_slice(&t.nonce.to_le_bytes());
+/// A transfer's published bytes: from, to (u32 LE), amount, nonce (u64 LE, with
+/// [`ROTATION_FLAG`] set for a key rotation), and a key rotation's new key.
+pub fn published_bytes(t: &Transfer) -> Vec<u8> {
+    let mut out = Vec::with_capacity(ROTATION_BYTES);
+    let flag = if t.new_key.is_some() {
+        ROTATION_FLAG
+    } else {
+        0
+    };
+    out.extend(t.from.to_le_bytes());
+    out.extend(t.to.to_le_bytes());
+    out.extend(t.amount.to_le_bytes());
+    out.extend((t.nonce | flag).to_le_bytes());
+    if let Some(key) = &t.new_key {
+        out.extend(digest_to_bytes(key));
+    }
     out
 }
 
-/// The commitment of published transfer bytes (a whole number of
-/// [`PUBLISHED_TRANSFER_BYTES`] records), or `None` if the length is not one.
-pub fn commitment_of_published(bytes: &[u8]) -> Option<(Digest, usize)> {
-    if !bytes.len().is_multiple_of(PUBLISHED_TRANSFER_BYTES) {
+/// The length of the published record that starts `bytes`: [`PUBLISHED_TRANSFER_BYTES`], or
+/// [`ROTATION_BYTES`] if its nonce carries [`ROTATION_FLAG`]; `None` if `bytes` ends first or
+/// a rotation's key has an element not below the modulus.
+pub fn published_len(bytes: &[u8]) -> Option<usize> {
+    if bytes.len() < PUBLISHED_TRANSFER_BYTES {
         return None;
     }
-    let records = bytes.chunks_exact(PUBLISHED_TRANSFER_BYTES);
-    let count = records.len();
-    let records = records.map(|r| std::array::from_fn(|k| r[k]));
-    Some((commitment_of(records), count))
+    if u64_at(bytes, 16) & ROTATION_FLAG == 0 {
+        return Some(PUBLISHED_TRANSFER_BYTES);
+    }
+    let key = bytes.get(PUBLISHED_TRANSFER_BYTES..ROTATION_BYTES)?;
+    digest_from_bytes(key).map(|_| ROTATION_BYTES)
+}
+
+/// The commitment of published transfer bytes (whole records, see [`published_bytes`]) and
+/// their number, or `None` if the bytes are not whole records.
+pub fn commitment_of_published(bytes: &[u8]) -> Option<(Digest, usize)> {
+    let mut records = Vec::new();
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let (record, tail) = rest.split_at(published_len(rest)?);
+        records.push(record);
+        rest = tail;
+    }
+    Some((commitment_of(records.iter().copied()), records.len()))
 }
 
 fn u32_at(b: &[u8], at: usize) -> u32 {
@@ -106,8 +149,8 @@ pub enum ParseError {
 impl Block {
     /// Reads a block: u32 LE chain id, u32 LE account count, the accounts ([`ACCOUNT_BYTES`]
     /// each, by strictly ascending index), u32 LE transfer count, the transfers
-    /// ([`TRANSFER_BYTES`] each). Keys and signatures are u32 LE elements below the field's
-    /// modulus.
+    /// ([`TRANSFER_BYTES`] each, and a key rotation's new key after its nonce: see
+    /// [`published_bytes`]). Keys and signatures are u32 LE elements below the field's modulus.
     pub fn parse(input: &[u8]) -> Result<Self, ParseError> {
         let malformed = |r: String| ParseError::Malformed(r);
         let count = |at: usize, what: &'static str, limit: usize| {
@@ -137,11 +180,11 @@ impl Block {
         let n = count(4, "the number of accounts", MAX_ACCOUNTS)?;
         let accounts_end = 8 + n * ACCOUNT_BYTES;
         let m = count(accounts_end, "the number of transfers", MAX_TRANSFERS)?;
-        let expected = accounts_end + 4 + m * TRANSFER_BYTES;
-        if input.len() != expected {
+        if input.len() < accounts_end + 4 + m * TRANSFER_BYTES {
             return Err(malformed(format!(
-                "{} bytes, a block of {n} accounts and {m} transfers takes {expected}",
-                input.len()
+                "{} bytes, a block of {n} accounts and {m} transfers takes at least {}",
+                input.len(),
+                accounts_end + 4 + m * TRANSFER_BYTES
             )));
         }
         let digest = |b: &[u8], what: &str, i: usize| {
@@ -169,23 +212,47 @@ impl Block {
             };
             accounts.push((index, account));
         }
-        let transfers = input[accounts_end + 4..]
-            .chunks_exact(TRANSFER_BYTES)
-            .enumerate()
-            .map(|(i, r)| {
-                Ok(Transfer {
-                    from: u32_at(r, 0),
-                    to: u32_at(r, 4),
-                    amount: u64_at(r, 8),
-                    nonce: u64_at(r, 16),
-                    signature: Box::new(
-                        Signature::from_bytes(&r[PUBLISHED_TRANSFER_BYTES..]).map_err(|e| {
-                            malformed(format!("the signature of transfer {i}: {e}"))
-                        })?,
-                    ),
+        let mut rest = &input[accounts_end + 4..];
+        let mut transfers = Vec::with_capacity(m);
+        for i in 0..m {
+            let record = published_len(rest).ok_or_else(|| {
+                malformed(format!(
+                    "transfer {i} ends early, or its new key has an element not below the field's modulus"
+                ))
+            })?;
+            let r = rest.get(..record + SIGNATURE_BYTES).ok_or_else(|| {
+                malformed(format!(
+                    "the block ends inside the signature of transfer {i}"
+                ))
+            })?;
+            let nonce = u64_at(r, 16);
+            let new_key = (nonce & ROTATION_FLAG != 0)
+                .then(|| {
+                    digest(
+                        &r[PUBLISHED_TRANSFER_BYTES..record],
+                        "the new key of transfer",
+                        i,
+                    )
                 })
-            })
-            .collect::<Result<_, _>>()?;
+                .transpose()?;
+            let signature = Signature::from_bytes(&r[record..])
+                .map_err(|e| malformed(format!("the signature of transfer {i}: {e}")))?;
+            transfers.push(Transfer {
+                from: u32_at(r, 0),
+                to: u32_at(r, 4),
+                amount: u64_at(r, 8),
+                nonce: nonce & !ROTATION_FLAG,
+                signature: Box::new(signature),
+                new_key,
+            });
+            rest = &rest[r.len()..];
+        }
+        if !rest.is_empty() {
+            return Err(malformed(format!(
+                "{} bytes follow the last of the {m} transfers",
+                rest.len()
+            )));
+        }
         Ok(Self {
             chain_id,
             accounts,
@@ -241,10 +308,12 @@ impl Block {
     fn apply_to(&self, mut tree: Tree) -> Result<(Vec<Step>, Tree), Refused> {
         let mut accounts: BTreeMap<u32, Account> = self.accounts.iter().copied().collect();
         let mut touched = BTreeSet::new();
+        let keys = signing_keys(&accounts, &self.transfers);
         let signatures: Vec<_> = self
             .transfers
             .par_iter()
-            .map(|t| check_signature(&accounts, self.chain_id, t))
+            .zip(&keys)
+            .map(|(t, key)| check_signature(key.as_ref(), self.chain_id, t))
             .collect();
         let steps = self
             .transfers

@@ -18,6 +18,7 @@ mod block;
 
 pub use block::{
     ParseError, commitment, commitment_blocks, commitment_of_published, published_bytes,
+    published_len,
 };
 
 /// Levels of the state tree: an account's index is any u32.
@@ -29,14 +30,24 @@ pub const MAX_TRANSFERS: usize = 2048;
 /// Bytes of an account in a block: index u32, balance u64, nonce u64, public key.
 pub const ACCOUNT_BYTES: usize = 4 + 8 + 8 + PUBLIC_KEY_BYTES;
 /// Bytes of a transfer in a block: from u32, to u32, amount u64, nonce u64, the sender's
-/// signature.
+/// signature (and, for a key rotation, the new key before the signature: see
+/// [`ROTATION_FLAG`]).
 pub const TRANSFER_BYTES: usize = PUBLISHED_TRANSFER_BYTES + SIGNATURE_BYTES;
 /// Bytes of a transfer as published (in a blob): from, to, amount, nonce — not the signature.
+/// A key rotation is published with its new key after them ([`ROTATION_BYTES`] in all).
 pub const PUBLISHED_TRANSFER_BYTES: usize = 4 + 4 + 8 + 8;
+/// Bytes of a key rotation as published: its transfer's bytes, then the new public key.
+pub const ROTATION_BYTES: usize = PUBLISHED_TRANSFER_BYTES + PUBLIC_KEY_BYTES;
+/// Bit 63 of a transfer's encoded nonce marks a key rotation, whose new public key follows the
+/// nonce (in a block and in published data). A valid nonce is below 2^30, so the bit is free.
+pub const ROTATION_FLAG: u64 = 1 << 63;
 /// The first element of every transfer's signed message: it names the message's kind
 /// (a transfer, this layout), so a key's signature on a transfer is never read as another
 /// kind of message.
 pub const TRANSFER_TAG: u16 = 0x7472;
+/// The tag of a key rotation's signed message ([`rotation_message`]), which it carries as
+/// `2^16 · ROTATION_TAG + chain lo`: at least 2^16, so never a transfer's first element.
+pub const ROTATION_TAG: u16 = 0x726b;
 
 /// An account: the leaf at its index is `Poseidon2(balance limbs ‖ nonce limbs ‖ key)[0..8]`
 /// (see [`Account::leaf`]).
@@ -63,6 +74,10 @@ pub struct Transfer {
     pub nonce: u64,
     /// The sender's signature of [`Transfer::message`] at epoch `nonce` (boxed: 1,164 bytes).
     pub signature: Box<Signature>,
+    /// `Some` for a key rotation: the sender's new public key (root ‖ parameter), which its
+    /// record holds from this transfer on. A rotation moves nothing (`to == from`, amount 0)
+    /// and signs [`rotation_message`]; its nonce is the old key's last use.
+    pub new_key: Option<Digest>,
 }
 
 /// A block as the `transfers` program reads it: the rollup's chain id, the accounts of the
@@ -113,6 +128,8 @@ pub enum Fault {
     NonceBeyondLifetime,
     /// The signature is not the sender's on this transfer at this nonce.
     BadSignature(l2x_sig::Error),
+    /// A key rotation that names a receiver other than its sender, or moves an amount.
+    RotationMoves,
 }
 
 impl fmt::Display for Refused {
@@ -137,6 +154,10 @@ impl fmt::Display for Refused {
                 write!(f, "the nonce is not below the keys' lifetime 2^30")
             }
             Fault::BadSignature(e) => write!(f, "the sender's signature does not verify: {e}"),
+            Fault::RotationMoves => write!(
+                f,
+                "a key rotation must be to its sender with amount 0, it changes only the key"
+            ),
         }
     }
 }
@@ -163,10 +184,28 @@ pub fn message(chain_id: u32, from: u32, to: u32, amount: u64) -> Message {
     ])
 }
 
+/// The message a key rotation's sender signs with its old key, at the epoch of the rotation's
+/// nonce: `[2^16 · tag + chain lo, chain hi, from lo, from hi, new key (8 elements)]`
+/// ([`ROTATION_TAG`]). The first element is at least 2^16 and a transfer's below it, so no
+/// rotation's signature is a transfer's.
+pub fn rotation_message(chain_id: u32, from: u32, new_key: &Digest) -> Message {
+    let half = |x: u32, k: u32| Val::from_u32((x >> (16 * k)) & 0xffff);
+    let head = [
+        Val::from_u32(u32::from(ROTATION_TAG) << 16) + half(chain_id, 0),
+        half(chain_id, 1),
+        half(from, 0),
+        half(from, 1),
+    ];
+    std::array::from_fn(|j| if j < 4 { head[j] } else { new_key[j - 4] })
+}
+
 impl Transfer {
-    /// What the sender signs (see [`message`]).
+    /// What the sender signs: [`message`], or [`rotation_message`] for a key rotation.
     pub fn message(&self, chain_id: u32) -> Message {
-        message(chain_id, self.from, self.to, self.amount)
+        match &self.new_key {
+            None => message(chain_id, self.from, self.to, self.amount),
+            Some(key) => rotation_message(chain_id, self.from, key),
+        }
     }
 }
 
@@ -354,6 +393,11 @@ pub fn shape(transfers: &[Transfer]) -> (u32, u32) {
     (touched.len() as u32, nodes.max(1) as u32)
 }
 
+/// How many of `transfers` are key rotations.
+pub fn rotations(transfers: &[Transfer]) -> u32 {
+    transfers.iter().filter(|t| t.new_key.is_some()).count() as u32
+}
+
 /// One applied transfer, as the tables need it: the transfer and its two accounts before and
 /// after.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -366,27 +410,52 @@ pub struct Step {
     pub receiver: (Account, Account),
 }
 
-/// Checks the signature of `t` (of the rollup `chain_id`) against the sender's key in
-/// `accounts`; `Ok` where there is nothing to check yet (an unknown sender, a nonce past the
-/// lifetime: [`apply`] refuses those first). A block never changes a key, so every transfer's
-/// signature can be checked against the block's pre-state, all at once and in parallel.
+/// Checks the signature of `t` (of the rollup `chain_id`) against `key`, the sender's key when
+/// it is applied (`None`: an unknown sender); `Ok` where there is nothing to check yet (an
+/// unknown sender, a nonce past the lifetime: [`apply`] refuses those first). Only a key
+/// rotation changes a key, so a block's signing keys are known in one cheap pass
+/// ([`signing_keys`]) and its signatures are checked all at once, in parallel.
 pub fn check_signature(
-    accounts: &BTreeMap<u32, Account>,
+    key: Option<&Digest>,
     chain_id: u32,
     t: &Transfer,
 ) -> Result<(), l2x_sig::Error> {
-    let (Some(sender), Ok(epoch)) = (accounts.get(&t.from), u32::try_from(t.nonce)) else {
+    let (Some(key), Ok(epoch)) = (key, u32::try_from(t.nonce)) else {
         return Ok(());
     };
     if u64::from(epoch) >= LIFETIME {
         return Ok(());
     }
     l2x_sig::verify(
-        &sender.public_key(),
+        &PublicKey::from_elements(key),
         epoch,
         &t.message(chain_id),
         &t.signature,
     )
+}
+
+/// The key each transfer's sender holds when the transfer is applied, starting from
+/// `accounts` (`None` for an unknown sender): its key in the pre-state, or the new key of its
+/// last rotation before. A rotation that [`apply`] refuses stops the block there, so taking
+/// every rotation as applied changes no verdict that counts.
+pub fn signing_keys(
+    accounts: &BTreeMap<u32, Account>,
+    transfers: &[Transfer],
+) -> Vec<Option<Digest>> {
+    let mut rotated: HashMap<u32, Digest> = HashMap::new();
+    transfers
+        .iter()
+        .map(|t| {
+            let key = rotated
+                .get(&t.from)
+                .copied()
+                .or_else(|| accounts.get(&t.from).map(|a| a.key));
+            if let Some(new_key) = t.new_key {
+                rotated.insert(t.from, new_key);
+            }
+            key
+        })
+        .collect()
 }
 
 /// Applies one transfer to `accounts`, or says why it is invalid (leaving `accounts` as they
@@ -410,6 +479,9 @@ pub fn apply(
         return Err(Fault::NonceBeyondLifetime);
     }
     signature.map_err(Fault::BadSignature)?;
+    if t.new_key.is_some() && (t.to != t.from || t.amount != 0) {
+        return Err(Fault::RotationMoves);
+    }
     // Below the lifetime 2^30, so the increment cannot overflow.
     let nonce = sender.nonce + 1;
     let balance = sender
@@ -418,13 +490,14 @@ pub fn apply(
         .ok_or(Fault::Overdraft {
             balance: sender.balance,
         })?;
+    let sender_after = Account {
+        balance,
+        nonce,
+        key: t.new_key.unwrap_or(sender.key),
+    };
     // The receiver as it is once the sender has paid (the same account for a self-transfer).
     let receiver = if t.to == t.from {
-        Account {
-            balance,
-            nonce,
-            ..sender
-        }
+        sender_after
     } else {
         *accounts.get(&t.to).ok_or(Fault::UnknownAccount(t.to))?
     };
@@ -434,11 +507,6 @@ pub fn apply(
         .ok_or(Fault::Overflow {
             balance: receiver.balance,
         })?;
-    let sender_after = Account {
-        balance,
-        nonce,
-        ..sender
-    };
     let receiver_after = Account {
         balance: received,
         ..receiver

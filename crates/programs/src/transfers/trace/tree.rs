@@ -159,9 +159,9 @@ pub fn account_table(
     {
         use accounts::*;
         let leaf = compress(perm, &first.values(), &first.key);
-        let leaf_new = compress(perm, &last.values(), &first.key);
+        let leaf_new = compress(perm, &last.values(), &last.key);
         compressions.push((first.values(), first.key));
-        compressions.push((last.values(), first.key));
+        compressions.push((last.values(), last.key));
         leaves.insert(index, (leaf, leaf_new));
         out[ACTIVE] = Val::ONE;
         for j in 0..32 {
@@ -176,6 +176,7 @@ pub fn account_table(
             put(out, at, values);
         }
         put(out, KEY, &first.key);
+        put(out, KEY_NEW, &last.key);
         out[TIME] = Val::from_u32(last.time);
         put(out, LEAF, &leaf);
         put(out, LEAF_NEW, &leaf_new);
