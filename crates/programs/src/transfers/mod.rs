@@ -15,7 +15,9 @@
 //! [`state::message`] (a tag, the rollup's chain id, from, to, amount); the sender's balance
 //! covers the amount and the receiver's does not pass u64::MAX. The sender's leaf is updated
 //! first, then the receiver's under the root that results (so a transfer to oneself only
-//! bumps the nonce).
+//! bumps the nonce). A *key rotation* (`Transfer::new_key`) is a transfer to oneself of 0,
+//! signed by the old key on [`state::rotation_message`] (which names the new key); the sender's
+//! key is the new one from then on.
 //!
 //! **What is authenticated.** Each transfer was signed by its sender's key: whoever builds the
 //! block holds signatures, never a secret. As the nonce is the epoch, a valid chain of blocks
@@ -26,12 +28,13 @@
 //! **Input.** A block ([`Block::parse`]): the chain id, the pre-state's accounts by ascending
 //! index (at most [`MAX_ACCOUNTS`]), then the transfers (at most [`MAX_TRANSFERS`]).
 //!
-//! **Public values.** 112 bytes: the old root, the new root, the commitment to the transfers
+//! **Public values.** 116 bytes: the old root, the new root, the commitment to the transfers
 //! (eight u32 LE elements each), the number of transfers, the chain id, and the block's shape —
-//! the accounts it touches and the state tree's nodes on their paths (u32 LE each), which fix
-//! the heights of the account and node tables (anyone holding the published transfers can
-//! recount them; a wrong shape only makes a proof impossible or larger). The commitment ([`state::commitment`]) hashes each transfer's from, to, amount and nonce (not
-//! the signature), so the block's published data ([`Block::published`]) can be checked
+//! the accounts it touches, the state tree's nodes on their paths and the key rotations (u32
+//! LE each), which fix the heights of the account, node and compression tables (anyone holding
+//! the published transfers can recount them; a wrong shape only makes a proof impossible or
+//! larger). The commitment ([`state::commitment`]) hashes each transfer's from, to, amount and
+//! nonce, and a rotation's new key (not the signature), so the block's published data ([`Block::published`]) can be checked
 //! against a proof; the proof, not the published data, attests the signatures.
 //!
 //! **Steps.** The number of transfers.
