@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-use l2x_programs::transfers::fixture::{Holding, Wallet};
+use l2x_programs::transfers::fixture::{self, Holding, Wallet};
 use l2x_programs::transfers::state::{self, Tree};
 use l2x_programs::transfers::{self, Block, trace};
 use proptest::prelude::*;
@@ -44,7 +44,15 @@ fn agrees(block: &Block) {
     assert_eq!((o.accounts, o.nodes), state::shape(&block.transfers));
     let (claim, _) = transfers::run(&block.to_bytes()).unwrap();
     assert_eq!((claim.accounts, claim.nodes), (o.accounts, o.nodes));
+    assert_eq!(
+        claim.rotations,
+        rows.iter().filter(|r| r.rotate).count() as u32
+    );
 }
+
+/// Four accounts whose keys cover two nonces each: blocks of a few transfers rotate keys.
+static SHORT_KEYS: LazyLock<Wallet> =
+    LazyLock::new(|| Wallet::genesis_with(4, 6, 2, fixture::DEFAULT_CHAIN_ID));
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
@@ -66,6 +74,18 @@ proptest! {
             _ => wallet(n, |k| u32::MAX - 3 * k),
         };
         agrees(&w.random_block(m, seed).unwrap());
+    }
+
+    #[test]
+    fn blocks_that_rotate_keys_reach_the_native_roots(m in 0usize..=12, seed in any::<u64>()) {
+        // Senders at their key's last nonce rotate; the wallet after the block is the state
+        // after it, and the next block, signed with that wallet, applies to it.
+        let (block, after) = SHORT_KEYS.random_block_rotating(m, seed).unwrap();
+        agrees(&block);
+        let state = SHORT_KEYS.public_state().apply(&block).unwrap().state;
+        prop_assert_eq!(&after.public_state(), &state);
+        let (next, _) = after.random_block_rotating(m, seed ^ 1).unwrap();
+        prop_assert!(state.apply(&next).is_ok());
     }
 
     #[test]

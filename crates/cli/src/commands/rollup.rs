@@ -57,7 +57,8 @@ enum Command {
     /// Make a block of M random valid transfers on a state, each signed with the sender's key
     /// from the wallet (the `transfers` program's input; it holds signatures, no secret). A
     /// sender drawn at the last nonce its key covers rotates its key instead (to a new key for
-    /// as many nonces, from a random seed), and the wallet after the block is written.
+    /// as many nonces, at least two, from a random seed), and the wallet after the block is
+    /// written.
     Block {
         /// The state the block applies to.
         #[arg(long, value_name = "STATE")]

@@ -366,7 +366,7 @@ impl Wallet {
 
     /// As [`Wallet::random_block`], except that a sender drawn at the last nonce its key
     /// covers rotates its key instead (to a new key from a random seed, for as many nonces
-    /// as the old one covered): keys never run out. Returns the block and the wallet after it,
+    /// as the old one covered, at least two): keys never run out. Returns the block and the wallet after it,
     /// which holds the new keys' seeds.
     pub fn random_block_rotating(
         &self,
@@ -396,7 +396,8 @@ impl Wallet {
             }
             let from = senders[rng.random_range(0..senders.len())];
             if rotate && last_key(&live.accounts[&from]) {
-                let epochs = live.accounts[&from].key.range().len();
+                // At least two: one to transfer, one to rotate again.
+                let epochs = live.accounts[&from].key.range().len().max(2);
                 let (rotation, holding) = live
                     .rotation(from, Seed::from_bytes(rng.random()), epochs)
                     .ok_or(WalletError::KeysUsedUp)?;
