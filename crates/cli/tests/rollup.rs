@@ -293,6 +293,114 @@ fn secrets_stay_in_the_wallet() {
 }
 
 #[test]
+fn a_rotation_on_demand_is_proven_and_the_next_block_signs_with_the_new_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let genesis = run(
+        d,
+        &[
+            "rollup",
+            "genesis",
+            "--accounts",
+            "3",
+            "--seed",
+            "4",
+            "-o",
+            "@s",
+        ],
+    );
+    assert_eq!(genesis["accounts"], 3);
+    let state = std::fs::read(d.join("s")).unwrap();
+    // The first account's index: the state's first record, after the 20-byte header.
+    let index = u32::from_le_bytes(state[20..24].try_into().unwrap()).to_string();
+    let args = |out: &'static str, wallet_out: &'static str| {
+        vec![
+            "rollup",
+            "rotate",
+            "--state",
+            "@s",
+            "--wallet",
+            "@s.wallet",
+            "--account",
+            "INDEX",
+            "--epochs",
+            "3",
+            "-o",
+            out,
+            "--wallet-out",
+            wallet_out,
+        ]
+    };
+    // The wallet after the block never replaces the wallet read.
+    let refused = l2x_in(d, &with_index(args("@r", "@s.wallet"), &index));
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(!d.join("r").exists());
+    let rotated = run(d, &with_index(args("@r", "@r.wallet"), &index));
+    assert_eq!(rotated["rotations"], 1);
+    let proof = run(
+        d,
+        &[
+            "prove",
+            "transfers",
+            "--input-file",
+            "@r",
+            "--backend",
+            "stark",
+            "-o",
+            "@r.stark",
+        ],
+    );
+    assert_eq!(proof["output"], rotated["new_root"]);
+    run(d, &["verify", "@r.stark"]);
+    run(
+        d,
+        &[
+            "rollup", "apply", "--state", "@s", "--block", "@r", "-o", "@s",
+        ],
+    );
+    // The old wallet no longer signs for the state; the new one does.
+    let stale = l2x_in(
+        d,
+        &[
+            "rollup",
+            "block",
+            "--state",
+            "@s",
+            "--wallet",
+            "@s.wallet",
+            "--transfers",
+            "1",
+            "-o",
+            "@b",
+        ],
+    );
+    assert_eq!(stale.status.code(), Some(2));
+    let next = run(
+        d,
+        &[
+            "rollup",
+            "block",
+            "--state",
+            "@s",
+            "--wallet",
+            "@r.wallet",
+            "--transfers",
+            "4",
+            "-o",
+            "@b",
+        ],
+    );
+    assert_eq!(next["old_root"], rotated["new_root"]);
+}
+
+/// `args` with the placeholder `INDEX` replaced by `index`.
+fn with_index<'a>(args: Vec<&'a str>, index: &'a str) -> Vec<&'a str> {
+    args.into_iter()
+        .map(|a| if a == "INDEX" { index } else { a })
+        .collect()
+}
+
+#[test]
 fn a_file_that_is_not_a_state_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(

@@ -234,3 +234,21 @@ fn a_commitment_not_chained_is_rejected() {
         c.commitment = end;
     }));
 }
+
+#[test]
+fn a_rotation_on_demand_needs_a_one_time_key_and_gives_each_account_its_own_key() {
+    let wallet = signed::wallet(3, 100);
+    let i: Vec<u32> = wallet.accounts.keys().copied().collect();
+    // The same mixing seed gives two accounts different keys (each old seed is mixed in).
+    let (a, after_a) = wallet.rotation_block(i[0], 7, Some(3)).unwrap();
+    let (b, _) = wallet.rotation_block(i[1], 7, Some(3)).unwrap();
+    assert_ne!(a.transfers[0].new_key, b.transfers[0].new_key);
+    assert_eq!(after_a.accounts[&i[0]].key.range().start(), 1);
+    assert!(wallet.public_state().apply(&a).is_ok());
+    // A key whose one-time keys are spent cannot sign a rotation.
+    let mut spent = wallet.clone();
+    let end = spent.accounts[&i[2]].key.range().end();
+    spent.accounts.get_mut(&i[2]).unwrap().nonce = u64::from(end);
+    let err = spent.rotation_block(i[2], 7, None).unwrap_err().to_string();
+    assert!(err.contains("no one-time key is left"), "{err}");
+}

@@ -60,29 +60,31 @@ enum Command {
     /// as many nonces, at least two, from a random seed), and the wallet after the block is
     /// written.
     Block {
-        /// The state the block applies to.
-        #[arg(long, value_name = "STATE")]
-        state: PathBuf,
-        /// The wallet of the state's keys (written by `rollup genesis`).
-        #[arg(long, value_name = "WALLET")]
-        wallet: PathBuf,
+        #[command(flatten)]
+        making: Making,
         /// How many transfers.
         #[arg(long, value_parser = clap::value_parser!(u32).range(0..=MAX_TRANSFERS as i64))]
         transfers: u32,
         /// The seed of the random choices.
         #[arg(long, default_value_t = 0)]
         seed: u64,
-        /// Where to write the block.
-        #[arg(short, long, value_name = "BLOCK")]
-        output: PathBuf,
-        /// Where to write the wallet after the block, if it rotates a key (default:
-        /// BLOCK.wallet; never the wallet read). Use it for the next block, on the state after
-        /// this one.
-        #[arg(long, value_name = "WALLET")]
-        wallet_out: Option<PathBuf>,
-        /// Print one JSON object instead of text.
-        #[arg(long)]
-        json: bool,
+    },
+    /// Make a block of one key rotation: an account moves to a new key (signed with its key at
+    /// its current nonce; the one-time keys after it are given up), and the wallet after the
+    /// block, holding the new key's seed, is written.
+    Rotate {
+        #[command(flatten)]
+        making: Making,
+        /// The account whose key rotates (its index).
+        #[arg(long, value_name = "INDEX")]
+        account: u32,
+        /// Nonces the new key covers, from the account's next one (default: as many as its
+        /// key covers now). Each costs about a quarter of a millisecond to generate.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_EPOCHS)))]
+        epochs: Option<u32>,
+        /// Mixed into the new key's seed (with the old seed, which stays secret).
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
     },
     /// Apply a block to the state it was made for and write the state after it (every
     /// signature is checked; no wallet is needed).
@@ -100,6 +102,46 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// The arguments of the subcommands that make a block: what it applies to, where it and the
+/// wallet after it go.
+#[derive(Debug, clap::Args)]
+struct Making {
+    /// The state the block applies to.
+    #[arg(long, value_name = "STATE")]
+    state: PathBuf,
+    /// The wallet of the state's keys (written by `rollup genesis`, or beside the block of the
+    /// state's last key rotation).
+    #[arg(long, value_name = "WALLET")]
+    wallet: PathBuf,
+    /// Where to write the block.
+    #[arg(short, long, value_name = "BLOCK")]
+    output: PathBuf,
+    /// Where to write the wallet after the block, if it rotates a key (default: BLOCK.wallet;
+    /// never the wallet read). Sign the next block, on the state after this one, with it.
+    #[arg(long, value_name = "WALLET")]
+    wallet_out: Option<PathBuf>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+impl Making {
+    /// Checks the outputs, reads the state and the wallet, makes the block with `make`, and
+    /// writes it (and the wallet after it).
+    fn run(&self, make: impl FnOnce(&Wallet) -> Result<(Block, Wallet)>) -> Result<()> {
+        let paths = BlockPaths::check(
+            &self.state,
+            &self.wallet,
+            &self.output,
+            self.wallet_out.as_deref(),
+        )?;
+        let public = read_state(&self.state)?;
+        let opened = read_wallet(&public, &self.wallet)?;
+        let (block, after) = make(&opened)?;
+        write_block(&public, &paths, &block, &after, self.json)
+    }
 }
 
 fn read_state(path: &Path) -> Result<State> {
@@ -162,52 +204,16 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             );
         }
         Command::Block {
-            state,
-            wallet,
+            making,
             transfers,
             seed,
-            output,
-            wallet_out,
-            json,
-        } => {
-            files::check_output_against(output, &[state, wallet])?;
-            let wallet_out = wallet_out.clone().unwrap_or_else(|| wallet_beside(output));
-            if wallet_out == *output {
-                anyhow::bail!(
-                    "the block and the wallet after it would both be {}: give them two paths",
-                    output.display()
-                );
-            }
-            files::check_output_against(&wallet_out, &[state, wallet, output])?;
-            let public = read_state(state)?;
-            let opened = read_wallet(&public, wallet)?;
-            let (block, after) = opened.random_block_rotating(*transfers as usize, *seed)?;
-            let applied = public.apply(&block)?;
-            let rotations = rotations(&block.transfers);
-            let mut outputs = files::Outputs::default();
-            outputs.stage(output, &block.to_bytes())?;
-            if rotations > 0 {
-                outputs.stage_secret(&wallet_out, &after.keys_bytes())?;
-            }
-            outputs.commit()?;
-            let wallet_after = if rotations > 0 { &wallet_out } else { wallet };
-            report(
-                *json,
-                &[
-                    ("block", output.display().to_string().into()),
-                    ("transfers", block.transfers.len().into()),
-                    ("rotations", rotations.into()),
-                    ("wallet", wallet_after.display().to_string().into()),
-                    ("chain_id", block.chain_id.into()),
-                    ("old_root", digest_hex(&applied.old_root).into()),
-                    ("new_root", digest_hex(&applied.new_root).into()),
-                    (
-                        "commitment",
-                        digest_hex(&commitment(&block.transfers)).into(),
-                    ),
-                ],
-            );
-        }
+        } => making.run(|w| Ok(w.random_block_rotating(*transfers as usize, *seed)?))?,
+        Command::Rotate {
+            making,
+            account,
+            epochs,
+            seed,
+        } => making.run(|w| Ok(w.rotation_block(*account, *seed, *epochs)?))?,
         Command::Apply {
             state,
             block,
@@ -236,6 +242,80 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where a made block goes, and the wallet after it: checked before any work.
+struct BlockPaths<'a> {
+    wallet: &'a Path,
+    output: &'a Path,
+    wallet_out: PathBuf,
+}
+
+impl<'a> BlockPaths<'a> {
+    /// The block's and the new wallet's paths (default `BLOCK.wallet`), refused if either is an
+    /// input or they are one file.
+    fn check(
+        state: &'a Path,
+        wallet: &'a Path,
+        output: &'a Path,
+        wallet_out: Option<&Path>,
+    ) -> Result<Self> {
+        files::check_output_against(output, &[state, wallet])?;
+        let wallet_out = wallet_out.map_or_else(|| wallet_beside(output), Path::to_path_buf);
+        if wallet_out == output {
+            anyhow::bail!(
+                "the block and the wallet after it would both be {}: give them two paths",
+                output.display()
+            );
+        }
+        files::check_output_against(&wallet_out, &[state, wallet, output])?;
+        Ok(Self {
+            wallet,
+            output,
+            wallet_out,
+        })
+    }
+}
+
+/// Writes `block` (checked against `public`) and, if it rotates a key, the wallet `after` it;
+/// reports both.
+fn write_block(
+    public: &State,
+    paths: &BlockPaths<'_>,
+    block: &Block,
+    after: &Wallet,
+    json: bool,
+) -> Result<()> {
+    let applied = public.apply(block)?;
+    let rotations = rotations(&block.transfers);
+    let mut outputs = files::Outputs::default();
+    outputs.stage(paths.output, &block.to_bytes())?;
+    if rotations > 0 {
+        outputs.stage_secret(&paths.wallet_out, &after.keys_bytes())?;
+    }
+    outputs.commit()?;
+    let wallet_after = if rotations > 0 {
+        &paths.wallet_out
+    } else {
+        paths.wallet
+    };
+    report(
+        json,
+        &[
+            ("block", paths.output.display().to_string().into()),
+            ("transfers", block.transfers.len().into()),
+            ("rotations", rotations.into()),
+            ("wallet", wallet_after.display().to_string().into()),
+            ("chain_id", block.chain_id.into()),
+            ("old_root", digest_hex(&applied.old_root).into()),
+            ("new_root", digest_hex(&applied.new_root).into()),
+            (
+                "commitment",
+                digest_hex(&commitment(&block.transfers)).into(),
+            ),
+        ],
+    );
+    Ok(())
 }
 
 fn report(json: bool, fields: &[(&str, serde_json::Value)]) {

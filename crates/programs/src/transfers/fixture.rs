@@ -114,6 +114,14 @@ pub enum WalletError {
         "no account can send: every key's active range is used up, and no key rotation was made before it (a rotation is signed with a key's last one-time key)"
     )]
     KeysUsedUp,
+    /// A key rotation was asked for that cannot be made.
+    #[error("cannot rotate the key of account {index}: {reason}")]
+    CannotRotate {
+        /// The account.
+        index: u32,
+        /// Why.
+        reason: String,
+    },
     /// A transfer is invalid.
     #[error("{0}")]
     Refused(String),
@@ -354,6 +362,51 @@ impl Wallet {
             seed,
         };
         Some((rotation, holding))
+    }
+
+    /// A block of one key rotation: account `index` moves to a new key for `epochs` nonces
+    /// from its next one (`None`: as many as its key covers now), signed with its key at its
+    /// current nonce (the one-time keys after it are given up). The new key's seed is the old
+    /// one's XOR 32 bytes drawn from `seed`, so it is as secret as the old one and differs
+    /// per account. Returns the block and the wallet after it.
+    pub fn rotation_block(
+        &self,
+        index: u32,
+        seed: u64,
+        epochs: Option<u32>,
+    ) -> Result<(Block, Wallet), WalletError> {
+        let refuse = |reason: String| WalletError::CannotRotate { index, reason };
+        let holding = self
+            .accounts
+            .get(&index)
+            .ok_or_else(|| refuse("no such account in the state".into()))?;
+        let range = holding.key.range();
+        if !range.contains(holding.nonce) {
+            return Err(refuse(format!(
+                "its key covers nonces {} to {}, its nonce is {}: no one-time key is left to sign a rotation",
+                range.start(),
+                range.end() - 1,
+                holding.nonce
+            )));
+        }
+        let drawn: [u8; SEED_BYTES] = StdRng::seed_from_u64(seed).random();
+        let old = holding.seed.as_bytes();
+        let new_seed = Seed::from_bytes(std::array::from_fn(|k| old[k] ^ drawn[k]));
+        let epochs = epochs.unwrap_or(range.len());
+        let (rotation, after) = self.rotation(index, new_seed, epochs).ok_or_else(|| {
+            refuse(format!(
+                "a range of {epochs} nonces from {} passes the keys' lifetime",
+                holding.nonce + 1
+            ))
+        })?;
+        let mut wallet = self.clone();
+        wallet.accounts.insert(index, after);
+        let block = Block {
+            chain_id: self.chain_id,
+            accounts: self.state(),
+            transfers: vec![rotation],
+        };
+        Ok((block, wallet))
     }
 
     /// A block of `m` random valid signed transfers on this state, drawn from `seed`: a random
