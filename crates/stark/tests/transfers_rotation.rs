@@ -105,16 +105,11 @@ fn a_rotation_then_a_transfer_with_the_new_key_are_proven() {
 #[test]
 fn the_old_key_cannot_sign_after_a_rotation() {
     let (wallet, mut block, _) = rotating(92);
+    // The same transfer signed by the old key at the nonce after the rotation.
     let t = &block.transfers[1];
-    block.transfers[1] = wallet
-        .accounts
-        .get(&t.from)
-        .map(|h| {
-            let mut w = wallet.clone();
-            w.accounts.get_mut(&t.from).unwrap().nonce = h.nonce + 1;
-            w.sign(t.from, t.to, t.amount).unwrap()
-        })
-        .unwrap();
+    let mut old = wallet.clone();
+    old.accounts.get_mut(&t.from).unwrap().nonce = t.nonce;
+    block.transfers[1] = old.sign(t.from, t.to, t.amount).unwrap();
     let err = block.apply().unwrap_err();
     assert_eq!(err.position, 1);
     assert!(matches!(err.fault, Fault::BadSignature(_)), "{err}");
@@ -251,4 +246,23 @@ fn a_rotation_on_demand_needs_a_one_time_key_and_gives_each_account_its_own_key(
     spent.accounts.get_mut(&i[2]).unwrap().nonce = u64::from(end);
     let err = spent.rotation_block(i[2], 7, None).unwrap_err().to_string();
     assert!(err.contains("no one-time key is left"), "{err}");
+}
+
+#[test]
+fn a_rotation_whose_bytes_are_cut_or_whose_key_is_not_field_elements_is_refused() {
+    let (_, block, _) = rotating(101);
+    let bytes = block.to_bytes();
+    let cut = Block::parse(&bytes[..bytes.len() - 1])
+        .unwrap_err()
+        .to_string();
+    assert!(cut.contains("ends inside transfer 1"), "{cut}");
+    // The rotation's key starts right after its 24 published bytes: make one element ≥ p.
+    let key_at = bytes.len()
+        - 2 * l2x_sig::params::SIGNATURE_BYTES
+        - state::PUBLISHED_TRANSFER_BYTES
+        - (state::ROTATION_BYTES - state::PUBLISHED_TRANSFER_BYTES);
+    let mut bad = bytes.clone();
+    bad[key_at..key_at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+    let why = Block::parse(&bad).unwrap_err().to_string();
+    assert!(why.contains("the new key of transfer 0"), "{why}");
 }

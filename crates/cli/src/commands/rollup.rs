@@ -128,19 +128,56 @@ struct Making {
 }
 
 impl Making {
-    /// Checks the outputs, reads the state and the wallet, makes the block with `make`, and
-    /// writes it (and the wallet after it).
+    /// Checks the outputs before any work (the wallet after the block defaults to
+    /// `BLOCK.wallet`; neither output may be an input, nor the two one file), reads the state
+    /// and the wallet, makes the block with `make`, and writes it and, if it rotates a key, the
+    /// wallet after it.
     fn run(&self, make: impl FnOnce(&Wallet) -> Result<(Block, Wallet)>) -> Result<()> {
-        let paths = BlockPaths::check(
-            &self.state,
-            &self.wallet,
-            &self.output,
-            self.wallet_out.as_deref(),
-        )?;
+        let inputs = [self.state.as_path(), self.wallet.as_path()];
+        files::check_output_against(&self.output, &inputs)?;
+        let wallet_out = self
+            .wallet_out
+            .clone()
+            .unwrap_or_else(|| wallet_beside(&self.output));
+        if wallet_out == self.output {
+            anyhow::bail!(
+                "the block and the wallet after it would both be {}: give them two paths",
+                self.output.display()
+            );
+        }
+        files::check_output_against(&wallet_out, &[inputs[0], inputs[1], &self.output])?;
         let public = read_state(&self.state)?;
-        let opened = read_wallet(&public, &self.wallet)?;
-        let (block, after) = make(&opened)?;
-        write_block(&public, &paths, &block, &after, self.json)
+        let (block, after) = make(&read_wallet(&public, &self.wallet)?)?;
+        let applied = public.apply(&block)?;
+        let rotations = rotations(&block.transfers);
+        let mut outputs = files::Outputs::default();
+        outputs.stage(&self.output, &block.to_bytes())?;
+        if rotations > 0 {
+            outputs.stage_secret(&wallet_out, &after.keys_bytes())?;
+        }
+        outputs.commit()?;
+        let wallet_after = if rotations > 0 {
+            &wallet_out
+        } else {
+            &self.wallet
+        };
+        report(
+            self.json,
+            &[
+                ("block", self.output.display().to_string().into()),
+                ("transfers", block.transfers.len().into()),
+                ("rotations", rotations.into()),
+                ("wallet", wallet_after.display().to_string().into()),
+                ("chain_id", block.chain_id.into()),
+                ("old_root", digest_hex(&applied.old_root).into()),
+                ("new_root", digest_hex(&applied.new_root).into()),
+                (
+                    "commitment",
+                    digest_hex(&commitment(&block.transfers)).into(),
+                ),
+            ],
+        );
+        Ok(())
     }
 }
 
@@ -242,80 +279,6 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Where a made block goes, and the wallet after it: checked before any work.
-struct BlockPaths<'a> {
-    wallet: &'a Path,
-    output: &'a Path,
-    wallet_out: PathBuf,
-}
-
-impl<'a> BlockPaths<'a> {
-    /// The block's and the new wallet's paths (default `BLOCK.wallet`), refused if either is an
-    /// input or they are one file.
-    fn check(
-        state: &'a Path,
-        wallet: &'a Path,
-        output: &'a Path,
-        wallet_out: Option<&Path>,
-    ) -> Result<Self> {
-        files::check_output_against(output, &[state, wallet])?;
-        let wallet_out = wallet_out.map_or_else(|| wallet_beside(output), Path::to_path_buf);
-        if wallet_out == output {
-            anyhow::bail!(
-                "the block and the wallet after it would both be {}: give them two paths",
-                output.display()
-            );
-        }
-        files::check_output_against(&wallet_out, &[state, wallet, output])?;
-        Ok(Self {
-            wallet,
-            output,
-            wallet_out,
-        })
-    }
-}
-
-/// Writes `block` (checked against `public`) and, if it rotates a key, the wallet `after` it;
-/// reports both.
-fn write_block(
-    public: &State,
-    paths: &BlockPaths<'_>,
-    block: &Block,
-    after: &Wallet,
-    json: bool,
-) -> Result<()> {
-    let applied = public.apply(block)?;
-    let rotations = rotations(&block.transfers);
-    let mut outputs = files::Outputs::default();
-    outputs.stage(paths.output, &block.to_bytes())?;
-    if rotations > 0 {
-        outputs.stage_secret(&paths.wallet_out, &after.keys_bytes())?;
-    }
-    outputs.commit()?;
-    let wallet_after = if rotations > 0 {
-        &paths.wallet_out
-    } else {
-        paths.wallet
-    };
-    report(
-        json,
-        &[
-            ("block", paths.output.display().to_string().into()),
-            ("transfers", block.transfers.len().into()),
-            ("rotations", rotations.into()),
-            ("wallet", wallet_after.display().to_string().into()),
-            ("chain_id", block.chain_id.into()),
-            ("old_root", digest_hex(&applied.old_root).into()),
-            ("new_root", digest_hex(&applied.new_root).into()),
-            (
-                "commitment",
-                digest_hex(&commitment(&block.transfers)).into(),
-            ),
-        ],
-    );
-    Ok(())
 }
 
 fn report(json: bool, fields: &[(&str, serde_json::Value)]) {

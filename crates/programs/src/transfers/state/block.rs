@@ -215,18 +215,19 @@ impl Block {
         let mut rest = &input[accounts_end + 4..];
         let mut transfers = Vec::with_capacity(m);
         for i in 0..m {
-            let record = published_len(rest).ok_or_else(|| {
-                malformed(format!(
-                    "transfer {i} ends early, or its new key has an element not below the field's modulus"
-                ))
-            })?;
-            let r = rest.get(..record + SIGNATURE_BYTES).ok_or_else(|| {
-                malformed(format!(
-                    "the block ends inside the signature of transfer {i}"
-                ))
-            })?;
+            // The record's length is read from its nonce's flag; its key is parsed once, below.
+            let flagged =
+                rest.len() >= PUBLISHED_TRANSFER_BYTES && u64_at(rest, 16) & ROTATION_FLAG != 0;
+            let record = if flagged {
+                ROTATION_BYTES
+            } else {
+                PUBLISHED_TRANSFER_BYTES
+            };
+            let r = rest
+                .get(..record + SIGNATURE_BYTES)
+                .ok_or_else(|| malformed(format!("the block ends inside transfer {i}")))?;
             let nonce = u64_at(r, 16);
-            let new_key = (nonce & ROTATION_FLAG != 0)
+            let new_key = flagged
                 .then(|| {
                     digest(
                         &r[PUBLISHED_TRANSFER_BYTES..record],
