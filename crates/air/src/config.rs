@@ -5,7 +5,6 @@
 
 use p3_challenger::DuplexChallenger;
 use p3_commit::ExtensionMmcs;
-use p3_dft::Radix2DitParallel;
 use p3_field::Field;
 use p3_field::extension::BinomialExtensionField;
 use p3_fri::{HidingFriPcs, TwoAdicFriPcs};
@@ -34,8 +33,8 @@ pub type ValMmcs =
 pub type ChallengeMmcs = ExtensionMmcs<Val, Challenge, ValMmcs>;
 /// The Fiat–Shamir challenger: a Poseidon2 duplex sponge.
 pub type Challenger = DuplexChallenger<Val, Perm24, 24, 16>;
-/// The DFT used for low-degree extensions.
-pub type Dft = Radix2DitParallel<Val>;
+/// The DFT used for low-degree extensions (Plonky3's two, each on the matrices it is fast on).
+pub use crate::dft::Dft;
 /// The polynomial commitment scheme of the plain configuration.
 pub type Pcs = TwoAdicFriPcs<Val, Dft, ValMmcs, ChallengeMmcs>;
 /// The plain STARK configuration (the `stark` backend).

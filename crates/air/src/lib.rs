@@ -13,6 +13,7 @@
 pub mod columns;
 pub mod config;
 pub mod count;
+pub mod dft;
 pub mod forge;
 pub mod table;
 

@@ -15,7 +15,8 @@
 //! (each deleted alone fails only its own); the calls chained (each consuming the state
 //! before it; mutated so that only call 20 supplies and none consumes) —
 //! `a_last_call_without_the_calls_before_is_rejected`; the call flags' bit checks —
-//! `a_call_flagged_by_non_bits_is_rejected`; the start flags' bit checks —
+//! `a_call_flagged_by_non_bits_is_rejected`; `CALL_INDEX = Σ m·CALL[m]` —
+//! `a_call_indexed_apart_from_its_flag_is_rejected`; the start flags' bit checks —
 //! `a_chain_whose_start_flags_are_not_bits_is_rejected`; step k counted from k ≥ x (made k > x) —
 //! `a_skipped_chain_step_is_rejected`; the start position left out of the low parts and the sum
 //! — `a_chain_walked_from_another_position_is_rejected`; in `path.rs`, the idle levels'
@@ -717,4 +718,75 @@ fn a_chain_whose_start_flags_are_not_bits_is_rejected() {
     let verify = trace::verify_row(&claimed, &sponge.state, &mut Vec::new());
     forged.verify[..columns::WIDTH].copy_from_slice(&verify);
     assert!(!accepted(&[claimed], forged));
+}
+
+#[test]
+fn a_call_indexed_apart_from_its_flag_is_rejected() {
+    // Two calls a and b of one limb trade flags and keep their indices: each walks its own
+    // chains (the tweaks name the chain by the index) while its positions are weighed as the
+    // other's (the weights follow the flag). Chains given at the encoding's positions with the
+    // two calls' pairs swapped, which `l2x_sig::verify` refuses, then pass. (The statement is
+    // a true one here, its honest signature known; a false one this way needs a message whose
+    // encoding permutes a signed one's call pairs within limbs, ~2^-100 a try. The witness
+    // would still not be the verification the proof means.) Only `CALL_INDEX = Σ m·CALL[m]`
+    // stops it.
+    use columns::chain::{CALL, WIDTH};
+    use l2x_programs::signatures::chain::chunk_weight;
+    let (k, epoch, m) = (key(23), 1, message(40));
+    let honest = signed(&k, epoch, m);
+    let y = l2x_sig::encoding(&honest.key, epoch, &m, &honest.signature.rho).unwrap();
+    let (a, b) = (1..LEAF_CALLS)
+        .flat_map(|a| (a + 1..LEAF_CALLS).map(move |b| (a, b)))
+        .find(|&(a, b)| a / 4 == b / 4 && y[2 * a..2 * a + 2] != y[2 * b..2 * b + 2])
+        .unwrap();
+    let mut x = y;
+    x.swap(2 * a, 2 * b);
+    x.swap(2 * a + 1, 2 * b + 1);
+    let claimed = made_with(&k, epoch, m, honest.signature.rho, &x);
+    assert!(l2x_sig::verify(&claimed.key, epoch, &m, &claimed.signature).is_err());
+    let chunks: Vec<usize> = x.iter().map(|&c| usize::from(c)).collect();
+    // The honest rows climb the path from the one-time key's leaf, as the forged chains do.
+    let mut forged = rows(std::slice::from_ref(&honest));
+    let mut sponge = Sponge::start(&claimed.key.param, epoch);
+    for call in 0..LEAF_CALLS {
+        let (mut row, mut next) =
+            trace::chain_row(&claimed, call, &chunks, &sponge, &mut Vec::new());
+        let flagged = [(a, b), (b, a)]
+            .into_iter()
+            .find_map(|(from, to)| (call == from).then_some(to));
+        if let Some(other) = flagged {
+            row[CALL + call] = Val::ZERO;
+            row[CALL + other] = Val::ONE;
+            for j in 0..2 {
+                let (own, theirs) = (2 * call + j, 2 * other + j);
+                let weight = Val::from_u32(chunk_weight(theirs)) - Val::from_u32(chunk_weight(own));
+                next.low[own / CHUNKS_PER_LIMB] += weight * Val::from_usize(chunks[own]);
+            }
+        }
+        forged.chains[WIDTH * call..WIDTH * (call + 1)].copy_from_slice(&row);
+        sponge = next;
+    }
+    let verify = trace::verify_row(&claimed, &sponge.state, &mut Vec::new());
+    forged.verify[..columns::WIDTH].copy_from_slice(&verify);
+    assert!(!accepted(&[claimed], forged));
+}
+
+#[test]
+fn the_witness_flags_every_signature_the_native_check_refuses() {
+    // A block's witness checks its signatures in its own hashing (`Verification::unverified`)
+    // instead of natively: it must refuse what `l2x_sig::verify` refuses — a chain value off
+    // (another root), and a signer's chains at the true positions of an encoding summing to
+    // 183 (the right root, no valid encoding).
+    let (k, epoch, m) = (key(24), 1, message(41));
+    let honest = signed(&k, epoch, m);
+    let mut off_chain = honest.clone();
+    off_chain.signature.chains[5][0] += Val::ONE;
+    let (rho, chunks) = rho_with_sum(&k, epoch, &m, TARGET_SUM - 1, |_| true);
+    let off_sum = made_with(&k, epoch, m, rho, &chunks);
+    for (s, valid) in [(honest, true), (off_chain, false), (off_sum, false)] {
+        let native = l2x_sig::verify(&s.key, s.epoch, &s.message, &s.signature);
+        assert_eq!(native.is_ok(), valid, "{native:?}");
+        let v = trace::verification(std::slice::from_ref(&s), [1, 32, 32]);
+        assert_eq!(v.unverified, (!valid).then_some(0));
+    }
 }

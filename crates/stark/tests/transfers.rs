@@ -65,7 +65,7 @@ fn invalid_blocks_are_refused_naming_the_transfer() {
         f(&mut b);
         b.to_bytes()
     };
-    let cases: [(Vec<u8>, &str); 9] = [
+    let cases: [(Vec<u8>, &str); 11] = [
         (edit(&|b| b.transfers[1].amount = u64::MAX), "transfer 1 ("),
         (edit(&|b| b.transfers[2].nonce += 7), "wrong nonce"),
         (
@@ -79,6 +79,20 @@ fn invalid_blocks_are_refused_naming_the_transfer() {
         (
             edit(&|b| b.transfers[1].amount += 1),
             "the sender's signature does not verify",
+        ),
+        // Another ρ: the encoding's chunks (almost surely) miss the target sum.
+        (
+            edit(&|b| b.transfers[2].signature.rho[0] += Val::ONE),
+            "transfer 2 (",
+        ),
+        // The witness checks signatures in its own hashing: a bad one is still the refusal,
+        // not a later transfer's fault.
+        (
+            edit(&|b| {
+                b.transfers[0].signature.path[5][0] += Val::ONE;
+                b.transfers[2].amount = u64::MAX;
+            }),
+            "transfer 0 (",
         ),
         (
             edit(&|b| b.chain_id += 1),

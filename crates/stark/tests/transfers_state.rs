@@ -202,7 +202,7 @@ fn rebuild(
     claim: &mut Claim,
     records: &[(u32, Record, Record)],
     leaves_of: impl FnOnce(BTreeMap<u32, (Digest, Digest)>) -> BTreeMap<u32, (Digest, Digest)>,
-    sibling: impl Fn(usize, u32) -> (Digest, Digest),
+    sibling: impl Fn(usize, u32) -> (Digest, Digest) + Sync,
     edit: impl FnOnce(&mut Vec<Node>),
 ) {
     let perm = default_koalabear_poseidon2_16();
@@ -227,7 +227,7 @@ fn rebuild(
 }
 
 /// The pre-state's node at (level, index), the same in both trees.
-fn unchanged(pre: &Tree) -> impl Fn(usize, u32) -> (Digest, Digest) + '_ {
+fn unchanged(pre: &Tree) -> impl Fn(usize, u32) -> (Digest, Digest) + Sync + '_ {
     |level, index| {
         let node = pre.node(level, index);
         (node, node)

@@ -102,6 +102,15 @@ pub fn range(chain: &RowMajorMatrix<Val>) -> RowMajorMatrix<Val> {
 /// `p3-poseidon2-air`'s rows for permutations of `inputs` (a power-of-two count): every round's
 /// state, on all cores.
 pub fn rounds(inputs: Vec<[Val; STATE]>) -> RowMajorMatrix<Val> {
+    rounds_with_room(inputs, 0)
+}
+
+/// [`rounds`] in a vector whose capacity is `2^extra_capacity_bits` times its length, so that a
+/// caller can widen the rows in place (reserved, not touched: no memory is used until written).
+pub fn rounds_with_room(
+    inputs: Vec<[Val; STATE]>,
+    extra_capacity_bits: usize,
+) -> RowMajorMatrix<Val> {
     tracing::info_span!("poseidon2 rounds").in_scope(|| {
         p3_poseidon2_air::generate_trace_rows::<
             Val,
@@ -111,7 +120,7 @@ pub fn rounds(inputs: Vec<[Val; STATE]>) -> RowMajorMatrix<Val> {
             SBOX_REGISTERS,
             KOALABEAR_POSEIDON2_HALF_FULL_ROUNDS,
             KOALABEAR_POSEIDON2_PARTIAL_ROUNDS_16,
-        >(inputs, &constants(), 0)
+        >(inputs, &constants(), extra_capacity_bits)
     })
 }
 

@@ -7,7 +7,8 @@
 //! constraint family is tested by a forged witness in `crates/stark/tests/signatures.rs`.
 //!
 //! What pins each column:
-//! - `CALL`: bits, at most one set (their sum is a bit, `LIVE`); the call m = Σ m·CALL\[m\].
+//! - `CALL`: bits, at most one set (their sum is a bit, `LIVE`); the call m = Σ m·CALL\[m\],
+//!   which `CALL_INDEX` equals (a constraint), so the messages name the call by that column.
 //! - Per chain: `AT` bits, exactly one set (x = Σ k·AT\[k\], so 0 ≤ x ≤ 7); `VALUE` at
 //!   positions above x and `REST`: outputs of the steps (bus), step k counted `[k ≥ x]`; the
 //!   value at x is free (the signature's), those below unused. The step's tweak names chain
@@ -110,6 +111,7 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for ChainAir {
             builder.assert_bool(cells.col(CALL + m));
         }
         let flags = cells.range(CALL, LEAF_CALLS);
+        builder.assert_eq(cells.col(CALL_INDEX), cells.by_call(|m| m));
         let live = Bit::new(builder, flags.iter().cloned().sum::<AB::Expr>());
         let later = Bit::new(builder, flags[1..].iter().cloned().sum::<AB::Expr>());
 
@@ -136,10 +138,11 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for ChainAir {
         // The state before: consumed from call m − 1 (call 0 starts from the IV above).
         let (param, epoch) = (cells.range(PARAM, PARAM_LEN), cells.col(EPOCH));
         let low_in = cells.range(LOW_IN, ENCODING_LIMBS);
+        let call = cells.col(CALL_INDEX);
         let before = leaf_message(
             &param,
             epoch.clone(),
-            cells.by_call(|m| m),
+            call.clone(),
             &cells.range(STATE_IN, WIDE_LEN),
             &low_in,
             cells.col(SUM_IN),
@@ -152,7 +155,7 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for ChainAir {
         let after = leaf_message(
             &param,
             epoch,
-            cells.by_call(|m| m + 1),
+            call + AB::Expr::ONE,
             &output,
             &low_out,
             sum_out,
@@ -208,7 +211,9 @@ fn eval_chain<AB: InteractionBuilder<F = Val>>(
         .enumerate()
         .map(|(k, flag)| flag.clone() * AB::Expr::from_usize(k))
         .sum();
-    let chain = cells.by_call(|m| CHAINS_PER_CALL * m + j);
+    // The chain 2m + j (j on a padding row, whose steps are counted 0).
+    let chain =
+        cells.col(CALL_INDEX) * AB::Expr::from_usize(CHAINS_PER_CALL) + AB::Expr::from_usize(j);
     let param = cells.range(PARAM, PARAM_LEN);
     let value = |k: usize| cells.range(base + VALUE + DIGEST_LEN * k, DIGEST_LEN);
 

@@ -139,8 +139,12 @@ pub mod chain {
     pub const LOW_IN: usize = STATE_OUT + WIDE_LEN;
     /// The chunk sum before the call.
     pub const SUM_IN: usize = LOW_IN + ENCODING_LIMBS;
+    /// The call's index m = Σ m·`CALL`\[m\] (0 on a padding row), one column the bus messages
+    /// read instead of that 21-term sum: Plonky3 evaluates a lookup's message expression by
+    /// expression on every row and every quotient point.
+    pub const CALL_INDEX: usize = SUM_IN + 1;
     /// Columns of the chain table.
-    pub const WIDTH: usize = SUM_IN + 1;
+    pub const WIDTH: usize = CALL_INDEX + 1;
 }
 
 /// The statement table's columns.

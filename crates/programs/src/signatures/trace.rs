@@ -178,6 +178,7 @@ pub fn chain_row(
     row[PARAM..PARAM + PARAM_LEN].copy_from_slice(&param);
     row[EPOCH] = Val::from_u32(epoch);
     row[CALL + call] = Val::ONE;
+    row[CALL_INDEX] = Val::from_usize(call);
     let mut next = *sponge;
     let mut input = [Val::ZERO; 16];
     input[..WIDE_LEN].copy_from_slice(&sponge.state);
@@ -361,6 +362,10 @@ pub struct Verification {
     pub paths: RowMajorMatrix<Val>,
     /// Every compression looked up, in order: (lanes 0–7, lanes 8–15).
     pub compressions: Vec<(Digest8, Digest8)>,
+    /// The first statement whose signature does not verify (its encoding has no valid
+    /// chunks, or its path climbs to another root), if any: such tables are no proof of it,
+    /// and a caller that skipped the native check learns here that it must refuse.
+    pub unverified: Option<usize>,
 }
 
 /// One statement's rows of the verification, chain and path tables, and its compressions.
@@ -369,13 +374,16 @@ struct Rows {
     chains: Vec<Val>,
     paths: Vec<Val>,
     compressions: Vec<(Digest8, Digest8)>,
+    /// Whether the signature verifies, as [`l2x_sig::verify`] decides.
+    verified: bool,
 }
 
 /// Hashes `s` once: its chain rows walk its chains and absorb their ends, the verification row
 /// reads the sponge's last state, whose leaf its path group climbs from.
 fn statement_rows(s: &Statement) -> Rows {
     let mut compressions = Vec::new();
-    let chunks = chunks_of(&encoding_of(s));
+    let encoding = encoding_of(s);
+    let chunks = chunks_of(&encoding);
     let mut chains = Vec::with_capacity(LEAF_CALLS * columns::chain::WIDTH);
     let mut sponge = Sponge::start(&s.key.param, s.epoch);
     for call in 0..LEAF_CALLS {
@@ -385,11 +393,15 @@ fn statement_rows(s: &Statement) -> Rows {
     }
     let verify = verify_row(s, &sponge.state, &mut compressions);
     let paths = path_rows(s, hash::narrow(&sponge.state), &mut compressions);
+    let root = &paths[(columns::PATH_ROWS - 1) * columns::path::WIDTH + columns::path::PARENT..]
+        [..DIGEST_LEN];
+    let verified = l2x_sig::encoding::chunks(&encoding).is_ok() && root == s.key.root;
     Rows {
         verify,
         chains,
         paths,
         compressions,
+        verified,
     }
 }
 
@@ -400,6 +412,7 @@ pub fn verification(statements: &[Statement], rows: [usize; 3]) -> Verification 
     // Statements are independent: each is hashed on its own core, then the rows and the
     // compressions are joined in statement order.
     let parts: Vec<Rows> = statements.par_iter().map(statement_rows).collect();
+    let unverified = parts.iter().position(|part| !part.verified);
     let mut compressions = Vec::with_capacity(parts.iter().map(|p| p.compressions.len()).sum());
     let mut verify = Vec::with_capacity(rows[0] * columns::WIDTH);
     let mut chains = Vec::with_capacity(rows[1] * columns::chain::WIDTH);
@@ -424,6 +437,7 @@ pub fn verification(statements: &[Statement], rows: [usize; 3]) -> Verification 
         chains: RowMajorMatrix::new(chains, columns::chain::WIDTH),
         paths: RowMajorMatrix::new(paths, columns::path::WIDTH),
         compressions,
+        unverified,
     }
 }
 
@@ -435,6 +449,7 @@ pub fn generate(statements: &[Statement], rows: [usize; 4]) -> Traces {
         chains,
         paths,
         mut compressions,
+        ..
     } = verification(statements, [rows[0], rows[1], rows[2]]);
     let (statements, more, commitment) = statement_table(statements, rows[3]);
     compressions.extend(more);

@@ -64,18 +64,20 @@ use l2x_air::{AirProgram, ProgramAir, Table, Val, Witness, log_height_for};
 use l2x_core::{ClaimError, Execution, InputError, Program, ProgramId, PublicField, PublicOutput};
 use p3_field::PrimeCharacteristicRing;
 use p3_matrix::dense::RowMajorMatrix;
+use p3_maybe_rayon::prelude::join;
 
 pub use accounts::AccountAir;
 pub use air::TransferAir;
 pub use nodes::NodeAir;
 pub use state::{
-    Account, Block, DEPTH, Fault, MAX_ACCOUNTS, MAX_TRANSFERS, Refused, Transfer, Tree,
+    Account, Block, DEPTH, Fault, MAX_ACCOUNTS, MAX_TRANSFERS, Refused, Signatures, Transfer, Tree,
 };
 
 use crate::poseidon2::bus::{self, Poseidon2BusAir};
 use crate::poseidon2::columns::DIGEST;
 use crate::poseidon2::{Digest, digest_from_bytes, digest_hex, digest_to_bytes};
 use crate::range::{self, RangeAir};
+use crate::signatures::trace::Verification;
 use crate::signatures::{self, Statement};
 
 /// The program's name.
@@ -243,10 +245,30 @@ pub fn run(input: &[u8]) -> Result<(Claim, Vec<state::Step>), InputError> {
     Ok((claim_of(&block, old_root, post.root()), steps))
 }
 
-/// Applies the block natively: the claim, the steps and the tree before the block.
+/// Applies the block natively, its signatures left to the witness's own hashing
+/// ([`Signatures::Deferred`]): the claim, the steps and the tree before the block. A refusal
+/// comes from the checked application ([`checked_refusal`]), so it names the first invalid
+/// transfer whatever its fault, as [`Program::execute`] would.
 fn apply(block: &Block) -> Result<(Claim, Vec<state::Step>, Tree), InputError> {
-    let (pre, steps, post) = block.apply_both().map_err(refused)?;
+    let (pre, steps, post) = block
+        .apply_both_with(Signatures::Deferred)
+        .map_err(|_| checked_refusal(block))?;
     Ok((claim_of(block, pre.root(), post.root()), steps, pre))
+}
+
+/// Why `block` is refused, from its application with every signature checked. Called once a
+/// deferred check failed; should that application accept the block after all (the native and
+/// the witness's verification disagreeing), the block is refused rather than proven.
+fn checked_refusal(block: &Block) -> InputError {
+    match block.apply_both_with(Signatures::Checked) {
+        Err(r) => refused(r),
+        Ok(_) => InputError::Malformed {
+            program: ID,
+            reason: "a signature the block's checked application accepts does not verify in \
+                     the witness"
+                .into(),
+        },
+    }
 }
 
 fn refused(refused: state::Refused) -> InputError {
@@ -323,9 +345,25 @@ pub fn witness_traces(
     statements: &[Statement],
     log_heights: [usize; TABLES],
 ) -> Vec<RowMajorMatrix<Val>> {
-    let [_, _, _, verify, chains, paths, rows, _] = log_heights.map(|h| 1 << h);
-    let v = tracing::info_span!("signature tables")
-        .in_scope(|| signatures::trace::verification(statements, [verify, chains, paths]));
+    let v = signature_tables(statements, log_heights);
+    assemble(state, v, log_heights)
+}
+
+/// The verification tables of `statements` at the heights of `log_heights`.
+fn signature_tables(statements: &[Statement], log_heights: [usize; TABLES]) -> Verification {
+    let [_, _, _, verify, chains, paths, _, _] = log_heights.map(|h| 1 << h);
+    tracing::info_span!("signature tables")
+        .in_scope(|| signatures::trace::verification(statements, [verify, chains, paths]))
+}
+
+/// The eight traces from the state tables and the verification tables (see
+/// [`witness_traces`]).
+fn assemble(
+    state: trace::Traces,
+    v: Verification,
+    log_heights: [usize; TABLES],
+) -> Vec<RowMajorMatrix<Val>> {
+    let rows = 1 << log_heights[6];
     let mut compressions = state.compressions;
     compressions.extend(v.compressions);
     let compressions =
@@ -511,8 +549,16 @@ impl AirProgram for Transfers {
         let rows: Vec<trace::Row> = steps.iter().map(trace::Row::new).collect();
         let statements: Vec<Statement> =
             steps.iter().map(|s| statement(s, claim.chain_id)).collect();
-        let t = tracing::info_span!("state tables")
-            .in_scope(|| trace::generate(&rows, &pre, min_heights(min_log_rows)));
+        // The state tables (partly sequential: the commitment chain, the levels near the root)
+        // are built beside the signature tables, which keep both cores busy.
+        let heights = log_heights(&claim, min_log_rows);
+        let (t, v) = join(
+            || {
+                tracing::info_span!("state tables")
+                    .in_scope(|| trace::generate(&rows, &pre, min_heights(min_log_rows)))
+            },
+            || signature_tables(&statements, heights),
+        );
         let o = t.outcome;
         debug_assert_eq!(
             (o.old_root, o.new_root, o.commitment, o.accounts, o.nodes),
@@ -524,7 +570,10 @@ impl AirProgram for Transfers {
                 claim.nodes
             )
         );
-        let traces = witness_traces(t, &statements, log_heights(&claim, min_log_rows));
+        if v.unverified.is_some() {
+            return Err(checked_refusal(&block));
+        }
+        let traces = assemble(t, v, heights);
         Ok(Witness {
             execution: Execution {
                 public_values: claim.to_bytes(),

@@ -146,6 +146,16 @@ pub enum ParseError {
     },
 }
 
+/// Whether [`Block::apply_both_with`] checks each transfer's signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signatures {
+    /// Every signature verified natively, as [`Block::apply`] does.
+    Checked,
+    /// Every signature taken as valid: the caller checks them (see
+    /// [`Block::apply_both_with`]).
+    Deferred,
+}
+
 impl Block {
     /// Reads a block: u32 LE chain id, u32 LE account count, the accounts ([`ACCOUNT_BYTES`]
     /// each, by strictly ascending index), u32 LE transfer count, the transfers
@@ -292,30 +302,50 @@ impl Block {
     pub fn apply(&self) -> Result<(Digest, Vec<Step>, Tree), Refused> {
         let tree = Tree::new(self.accounts.iter().copied());
         let old_root = tree.root();
-        let (steps, tree) = self.apply_to(tree)?;
+        let (steps, tree) = self.apply_to(tree, Signatures::Checked)?;
         Ok((old_root, steps, tree))
     }
 
     /// As [`Block::apply`], keeping the whole tree before the block (a witness climbs both
     /// trees; hashing the pre-state once more would cost as much as the state is large).
     pub fn apply_both(&self) -> Result<(Tree, Vec<Step>, Tree), Refused> {
+        self.apply_both_with(Signatures::Checked)
+    }
+
+    /// As [`Block::apply_both`], checking the signatures or leaving them to the caller: a
+    /// witness hashes each signature anyway, as its tables' rows, and checks it there
+    /// (`Signatures::Deferred`), so that every signature of a block is hashed once. A block
+    /// accepted unchecked is only as valid as its signatures: a caller that finds one that
+    /// does not verify applies the block again, checked, for the refusal to report.
+    pub fn apply_both_with(
+        &self,
+        signatures: Signatures,
+    ) -> Result<(Tree, Vec<Step>, Tree), Refused> {
         let pre = tracing::info_span!("tree").in_scope(|| Tree::new(self.accounts.iter().copied()));
         let (steps, post) =
-            tracing::info_span!("transfers").in_scope(|| self.apply_to(pre.clone()))?;
+            tracing::info_span!("transfers").in_scope(|| self.apply_to(pre.clone(), signatures))?;
         Ok((pre, steps, post))
     }
 
     /// Applies every transfer to `tree`, the pre-state's: the steps and the tree after.
-    fn apply_to(&self, mut tree: Tree) -> Result<(Vec<Step>, Tree), Refused> {
+    fn apply_to(
+        &self,
+        mut tree: Tree,
+        signatures: Signatures,
+    ) -> Result<(Vec<Step>, Tree), Refused> {
         let mut accounts: BTreeMap<u32, Account> = self.accounts.iter().copied().collect();
         let mut touched = BTreeSet::new();
-        let keys = signing_keys(&accounts, &self.transfers);
-        let signatures: Vec<_> = self
-            .transfers
-            .par_iter()
-            .zip(&keys)
-            .map(|(t, key)| check_signature(key.as_ref(), self.chain_id, t))
-            .collect();
+        let signatures: Vec<_> = match signatures {
+            Signatures::Checked => {
+                let keys = signing_keys(&accounts, &self.transfers);
+                self.transfers
+                    .par_iter()
+                    .zip(&keys)
+                    .map(|(t, key)| check_signature(key.as_ref(), self.chain_id, t))
+                    .collect()
+            }
+            Signatures::Deferred => vec![Ok(()); self.transfers.len()],
+        };
         let steps = self
             .transfers
             .iter()

@@ -17,8 +17,8 @@ use crate::poseidon2::{Digest, compress};
 mod block;
 
 pub use block::{
-    ParseError, commitment, commitment_blocks, commitment_of_published, published_bytes,
-    published_len,
+    ParseError, Signatures, commitment, commitment_blocks, commitment_of_published,
+    published_bytes, published_len,
 };
 
 /// Levels of the state tree: an account's index is any u32.

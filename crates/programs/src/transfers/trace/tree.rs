@@ -7,6 +7,7 @@ use l2x_air::Val;
 use p3_field::PrimeCharacteristicRing;
 use p3_koala_bear::Poseidon2KoalaBear;
 use p3_matrix::dense::RowMajorMatrix;
+use p3_maybe_rayon::prelude::*;
 use std::collections::BTreeMap;
 
 use super::{Heights, put};
@@ -241,7 +242,7 @@ impl Node {
 pub fn nodes_of(
     perm: &Poseidon2KoalaBear<16>,
     leaves: BTreeMap<u32, (Digest, Digest)>,
-    sibling: impl Fn(usize, u32) -> (Digest, Digest),
+    sibling: impl Fn(usize, u32) -> (Digest, Digest) + Sync,
     compressions: &mut Vec<(Digest, Digest)>,
 ) -> (Vec<Node>, (Digest, Digest)) {
     let mut rows = Vec::new();
@@ -252,28 +253,35 @@ pub fn nodes_of(
         if level == DEPTH - 1 && parents.is_empty() {
             parents.push(0);
         }
+        // A level's nodes are independent: hashed on all cores, kept in order.
+        let level_rows: Vec<Node> = parents
+            .par_iter()
+            .map(|&p| {
+                let child = |i: u32| match below.get(&i) {
+                    Some(&pair) => (true, pair),
+                    None => (false, sibling(level, i)),
+                };
+                let ((touched_left, left), (touched_right, right)) =
+                    (child(2 * p), child(2 * p + 1));
+                Node {
+                    level: level as u32 + 1,
+                    position: p,
+                    touched: (touched_left, touched_right),
+                    left,
+                    right,
+                    node: (
+                        compress(perm, &left.0, &right.0),
+                        compress(perm, &left.1, &right.1),
+                    ),
+                }
+            })
+            .collect();
         let mut above = BTreeMap::new();
-        for p in parents {
-            let child = |i: u32| match below.get(&i) {
-                Some(&pair) => (true, pair),
-                None => (false, sibling(level, i)),
-            };
-            let ((touched_left, left), (touched_right, right)) = (child(2 * p), child(2 * p + 1));
-            let node = (
-                compress(perm, &left.0, &right.0),
-                compress(perm, &left.1, &right.1),
-            );
-            compressions.push((left.0, right.0));
-            compressions.push((left.1, right.1));
-            rows.push(Node {
-                level: level as u32 + 1,
-                position: p,
-                touched: (touched_left, touched_right),
-                left,
-                right,
-                node,
-            });
-            above.insert(p, node);
+        for row in level_rows {
+            compressions.push((row.left.0, row.right.0));
+            compressions.push((row.left.1, row.right.1));
+            above.insert(row.position, row.node);
+            rows.push(row);
         }
         below = above;
     }
