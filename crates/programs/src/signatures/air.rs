@@ -5,7 +5,10 @@
 //! tested by a forged witness in `crates/stark/tests/signatures.rs`.
 //!
 //! What pins each column (ACTIVE = 1; a padding row looks nothing up and provides nothing):
-//! - `EPOCH_BITS`: bits; the epoch is their sum, below 2^30 by construction.
+//! - `EPOCH`: looked up on [`PATH_BUS`] (below), whose path group starts its index from it and
+//!   halves it bit by bit to 0 by level 30: below 2^30, so every tweak reads it canonically.
+//!   (It was 30 bit columns, each opened by every FRI query, bounding what the path group
+//!   bounds already.)
 //! - `MU`, `ENCODING`: the outputs of the message and encoding calls (bus).
 //! - `HIGH`, `HIGH_AND`, `SPARE`: bits, `HIGH_AND` their products. Each limb of the encoding
 //!   is read as its low part (the chains' chunks, base 8), the last limb's spare chunks, and a
@@ -24,7 +27,7 @@ use l2x_air::Val;
 use l2x_air::count::{Bit, lookup, provide};
 use l2x_sig::hash::Role;
 use l2x_sig::params::{
-    CHAINS, CHUNK_BITS, CHUNKS_PER_LIMB, DIGEST_LEN, ENCODING_LIMBS, HEIGHT, LEAF_CALLS, LIMB_BITS,
+    CHAINS, CHUNK_BITS, CHUNKS_PER_LIMB, DIGEST_LEN, ENCODING_LIMBS, LEAF_CALLS, LIMB_BITS,
     MESSAGE_LEN, PARAM_LEN, RHO_LEN, TARGET_SUM, WIDE_LEN,
 };
 use p3_air::{Air, AirBuilder, BaseAir, WindowAccess};
@@ -82,15 +85,6 @@ impl<E: PrimeCharacteristicRing + Clone> Cells<'_, E> {
         self.local[c..c + len].to_vec()
     }
 
-    /// Σ 2^(l − from) · bit l for l ≥ from: the epoch shifted right by `from`. Written as a
-    /// sum of weighted bits, never as `acc.double() + bit`: a symbolic expression doubles by
-    /// adding itself to itself, and walked as a tree that is 2^30 leaves.
-    fn epoch_from(&self, from: usize) -> E {
-        (from..HEIGHT)
-            .map(|l| self.col(EPOCH_BITS + l) * E::from_u32(1 << (l - from)))
-            .sum()
-    }
-
     /// Σ 2^b · bit b over `len` bit columns from `at`.
     fn bits(&self, at: usize, len: usize) -> E {
         (0..len)
@@ -120,25 +114,17 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for VerifyAir {
         let local: Vec<AB::Expr> = main.current_slice().iter().map(|&v| v.into()).collect();
         let cells = Cells { local: &local };
         let active = Bit::new(builder, cells.col(ACTIVE));
-        eval_epoch(builder, &cells);
         eval_encoding(builder, &cells);
         eval_message(builder, &cells, &active);
         eval_leaf_and_path(builder, &cells, &active);
         let statement = [
             cells.range(ROOT, DIGEST_LEN),
             cells.range(PARAM, PARAM_LEN),
-            vec![cells.epoch_from(0)],
+            vec![cells.col(EPOCH)],
             cells.range(MESSAGE, MESSAGE_LEN),
         ]
         .concat();
         provide(builder, &VERIFIED_BUS, statement, active.expr());
-    }
-}
-
-/// The epoch's bits are bits.
-fn eval_epoch<AB: AirBuilder>(builder: &mut AB, cells: &Cells<'_, AB::Expr>) {
-    for l in 0..HEIGHT {
-        builder.assert_bool(cells.col(EPOCH_BITS + l));
     }
 }
 
@@ -190,7 +176,7 @@ fn eval_message<AB: InteractionBuilder>(
     let input = [
         vec![
             constant(Role::Message),
-            cells.epoch_from(0),
+            cells.col(EPOCH),
             zero.clone(),
             zero,
         ],
@@ -220,7 +206,7 @@ fn eval_leaf_and_path<AB: InteractionBuilder>(
     let low: Vec<AB::Expr> = (0..ENCODING_LIMBS).map(|limb| cells.low(limb)).collect();
     let leaf = leaf_message(
         &param,
-        cells.epoch_from(0),
+        cells.col(EPOCH),
         AB::Expr::from_usize(LEAF_CALLS),
         &cells.range(LEAF, WIDE_LEN),
         &low,
@@ -229,7 +215,7 @@ fn eval_leaf_and_path<AB: InteractionBuilder>(
     lookup(builder, &LEAF_BUS, leaf, active.count());
     let path = [
         param,
-        vec![cells.epoch_from(0)],
+        vec![cells.col(EPOCH)],
         cells.range(LEAF, DIGEST_LEN),
         cells.range(ROOT, DIGEST_LEN),
     ]

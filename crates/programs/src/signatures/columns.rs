@@ -1,7 +1,7 @@
 //! The columns of the tables of `signatures`.
 //!
 //! **Verification table** ([`super::air`]), one row per signature (padding rows after the last,
-//! `ACTIVE` = 0): the statement (public key, epoch bits, message), the signature's ρ, the
+//! `ACTIVE` = 0): the statement (public key, epoch, message), the signature's ρ, the
 //! message and encoding digests, the encoding's high parts and spare chunks, and the leaf's
 //! sponge state, looked up on the leaf bus with the encoding's low parts; the path's root
 //! (looked up on the path bus). Every width is derived from [`l2x_sig::params`].
@@ -19,7 +19,7 @@
 //! looked up on the verification table's bus, chained into the public commitment.
 
 use l2x_sig::params::{
-    CHAIN_LEN, CHAINS, CHUNK_BITS, CHUNKS_PER_LIMB, DIGEST_LEN, ENCODING_LIMBS, HEIGHT, LEAF_CALLS,
+    CHAIN_LEN, CHAINS, CHUNK_BITS, CHUNKS_PER_LIMB, DIGEST_LEN, ENCODING_LIMBS, LEAF_CALLS,
     MESSAGE_LEN, PARAM_LEN, RHO_LEN, WIDE_LEN,
 };
 
@@ -49,10 +49,11 @@ pub const ACTIVE: usize = 0;
 pub const ROOT: usize = ACTIVE + 1;
 /// The public key's parameter.
 pub const PARAM: usize = ROOT + DIGEST_LEN;
-/// The epoch's bits, least significant first ([`HEIGHT`] of them: the epoch is below 2^30).
-pub const EPOCH_BITS: usize = PARAM + PARAM_LEN;
+/// The epoch: below 2^30 because the path group the row looks up starts from it and halves
+/// it to 0 by level 30 ([`super::path`]).
+pub const EPOCH: usize = PARAM + PARAM_LEN;
 /// The message.
-pub const MESSAGE: usize = EPOCH_BITS + HEIGHT;
+pub const MESSAGE: usize = EPOCH + 1;
 /// The signature's randomness ρ.
 pub const RHO: usize = MESSAGE + MESSAGE_LEN;
 /// The message digest μ = C([5, epoch, 0, 0] ‖ message).

@@ -62,12 +62,7 @@ pub fn verify_row(
     put(columns::ACTIVE, &[Val::ONE]);
     put(columns::ROOT, &key.root);
     put(columns::PARAM, &key.param);
-    for l in 0..HEIGHT {
-        put(
-            columns::EPOCH_BITS + l,
-            &[Val::from_bool((epoch >> l) & 1 == 1)],
-        );
-    }
+    put(columns::EPOCH, &[Val::from_u32(*epoch)]);
     put(columns::MESSAGE, message);
     put(columns::RHO, &signature.rho);
     let mu = record(&hash::message_input(*epoch, message), compressions);
