@@ -363,7 +363,7 @@ fn assemble(
     v: Verification,
     log_heights: [usize; TABLES],
 ) -> Vec<RowMajorMatrix<Val>> {
-    let rows = 1 << log_heights[6];
+    let [.., rows, _] = log_heights.map(|h| 1 << h);
     let mut compressions = state.compressions;
     compressions.extend(v.compressions);
     let compressions =
