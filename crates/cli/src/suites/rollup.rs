@@ -4,8 +4,9 @@
 //! proven by `p3-uni-stark` with our configuration — timed in alternation; then each block's
 //! verification time, proof size and the peak RSS of an `l2x prove transfers` process; then the
 //! check of its published transfers against its receipt (the publish link), beside that
-//! verification. Blocks of 64 to 2,048 transfers on 1,000 accounts; then how the state's cost
-//! grows, 1,024 transfers on 10,000 and 65,536 accounts (paths that share fewer nodes) and on
+//! verification. Beside each block on 1,000 accounts, the same block against the floor of the
+//! state design before issue 32 (its compression table alone, 297 compressions a transfer).
+//! Blocks of 64 to 2,048 transfers on 1,000 accounts; then how the state's cost grows, 1,024 transfers on 10,000 and 65,536 accounts (paths that share fewer nodes) and on
 //! two (all transfers on two accounts).
 
 use std::hint::black_box;
@@ -15,7 +16,9 @@ use anyhow::Result;
 use l2x_core::BackendId;
 use l2x_executor::Policy;
 use l2x_lab::{Case, Metric, Outcome, Spec, time};
+use l2x_programs::transfers::COMPRESSIONS_PER_TRANSFER;
 use l2x_programs::transfers::fixture::{DEFAULT_CHAIN_ID, Wallet};
+use l2x_programs::transfers::state::DEPTH;
 use std::sync::LazyLock;
 
 use super::memory::child_peak_rss;
@@ -62,6 +65,58 @@ fn compressions(input: &[u8]) -> u64 {
         .unwrap_or(0)
 }
 
+/// Compressions a transfer's state cost in the design before issue 32, which climbed the tree
+/// four times a transfer (old and new path, sender and receiver) and hashed four leaves: 132 a
+/// transfer whatever the block shares (134 with the commitment's two).
+const STATE_BEFORE_PER_TRANSFER: u64 = 4 * DEPTH as u64 + 4;
+
+/// The compressions the design before issue 32 needed for this block: its state's
+/// ([`STATE_BEFORE_PER_TRANSFER`] a transfer), and the commitment's and the signatures' as now
+/// (with each rotation's new key).
+fn compressions_before(input: &[u8]) -> u64 {
+    l2x_programs::transfers::run(input)
+        .map(|(claim, _)| {
+            let per_transfer = STATE_BEFORE_PER_TRANSFER + COMPRESSIONS_PER_TRANSFER as u64;
+            per_transfer * u64::from(claim.count) + u64::from(claim.rotations)
+        })
+        .unwrap_or(0)
+}
+
+/// The block of `transfers` against the floor of the state design it replaced: the compression
+/// table that design needed for the same block ([`compressions_before`]), alone, by
+/// `p3-uni-stark`, timed in alternation with the block's proof (`rollup/before-32/n`, the
+/// reference; `rollup/against-before-32/n`, the block again). A speedup above 1 says the whole
+/// block now proves faster than the old design could have proven its hashes alone.
+fn against_the_design_before(transfers: usize) -> [Case<'static>; 2] {
+    let count = transfers as u64;
+    let needed = compressions_before(&block(transfers));
+    let permutations = (needed as usize).next_power_of_two();
+    let reference = Spec::new(
+        "rollup",
+        "before-32",
+        Some(count),
+        format!(
+            "{permutations} Poseidon2 permutations (the state design before issue 32: {needed}, {:.1} per transfer) by p3-uni-stark (reference)",
+            needed as f64 / transfers as f64
+        ),
+    )
+    .throughput("transfers", transfers as f64);
+    let spec = Spec::new(
+        "rollup",
+        "against-before-32",
+        Some(count),
+        format!("the block of {transfers} transfers again, against the design before issue 32"),
+    )
+    .throughput("transfers", transfers as f64)
+    .against(reference.id.clone());
+    against_plonky3(reference, spec, permutations, move || {
+        let ex = executor(BackendId::Stark, Policy::Sequential).map_err(fail)?;
+        let bytes = block(transfers);
+        let ours: Work = Box::new(move || keep(ex.prove("transfers", black_box(&bytes))));
+        Ok(ours)
+    })
+}
+
 /// Blocks of 64, 256, 1024 and 2048 transfers on 1,000 accounts (64 in quick runs); then
 /// 1,024 transfers on 10,000, 65,536 and 2 accounts.
 pub fn rollup(quick: bool) -> Result<Vec<Case<'static>>> {
@@ -80,6 +135,7 @@ pub fn rollup(quick: bool) -> Result<Vec<Case<'static>>> {
             format!("a {transfers}-transfer block's compression table"),
             format!("a block of {transfers} transfers on {ACCOUNTS} accounts, STARK"),
         ));
+        cases.extend(against_the_design_before(transfers));
         cases.push(published(transfers as u64, transfers));
     }
     if quick {
