@@ -13,6 +13,10 @@ use tower::ServiceExt;
 
 use super::*;
 
+/// The bound of a logic wait: it only turns a hang into a failure, so it is far beyond what any
+/// job or counter here takes, on any machine.
+const HANG: Duration = Duration::from_secs(600);
+
 struct Harness {
     router: axum::Router,
     service: Option<Service>,
@@ -108,7 +112,7 @@ impl Harness {
     /// Polls a job until it leaves queued/running (a logic wait: it always ends, the bound only
     /// turns a hang into a failure).
     async fn finished(&self, id: i64) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(120);
+        let deadline = Instant::now() + HANG;
         loop {
             let (status, body) = self.json("GET", &format!("/v1/jobs/{id}"), None).await;
             assert_eq!(status, StatusCode::OK, "{body}");
@@ -123,7 +127,7 @@ impl Harness {
     /// The metrics once they contain `line`: the finisher counts a result just after its commit
     /// makes the job done, so a status can run ahead of the counters.
     async fn metrics_with(&self, line: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(120);
+        let deadline = Instant::now() + HANG;
         loop {
             let (status, metrics) = self.call("GET", "/metrics", None, None).await;
             assert_eq!(status, StatusCode::OK);

@@ -50,11 +50,15 @@ impl Drop for Process {
     }
 }
 
-/// An HTTP client that returns error statuses as answers (a minute at most per request).
+/// How long a wait may take before it counts as a hang: it only turns a hang into a failure, so
+/// it is far beyond anything these tests wait for, on any machine.
+const HANG: Duration = Duration::from_secs(600);
+
+/// An HTTP client that returns error statuses as answers ([`HANG`] at most per request).
 pub fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(60)))
+        .timeout_global(Some(HANG))
         .build()
         .into()
 }
@@ -72,7 +76,7 @@ pub fn get_json(base: &str, path: &str) -> Value {
 
 /// Waits (a logic wait, bounded only to turn a hang into a failure) until `done` holds.
 pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(600);
+    let deadline = Instant::now() + HANG;
     while !done() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(50));

@@ -5,9 +5,6 @@ use l2x_jobs::{NewKey, Quotas, Role, Secret};
 
 use super::*;
 
-/// The bound of a logic wait: it only turns a hang into a failure.
-const HANG: Duration = Duration::from_secs(600);
-
 /// Makes a key in the harness's store and returns its secret.
 fn key(h: &Harness, name: &str, role: Role, quotas: Quotas) -> String {
     let secret = Secret::generate().unwrap();
