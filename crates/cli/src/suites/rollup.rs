@@ -16,9 +16,9 @@ use anyhow::Result;
 use l2x_core::BackendId;
 use l2x_executor::Policy;
 use l2x_lab::{Case, Metric, Outcome, Spec, time};
-use l2x_programs::transfers::COMPRESSIONS_PER_TRANSFER;
 use l2x_programs::transfers::fixture::{DEFAULT_CHAIN_ID, Wallet};
 use l2x_programs::transfers::state::DEPTH;
+use l2x_programs::transfers::{COMPRESSIONS_PER_TRANSFER, Claim};
 use std::sync::LazyLock;
 
 use super::memory::child_peak_rss;
@@ -60,9 +60,14 @@ fn block(transfers: usize) -> Vec<u8> {
 
 /// The Poseidon2 compressions of a block's proof (its claim's).
 fn compressions(input: &[u8]) -> u64 {
+    claim(input).map_or(0, |claim| claim.compressions())
+}
+
+/// The claim of a block (`None` if it does not run).
+fn claim(input: &[u8]) -> Option<Claim> {
     l2x_programs::transfers::run(input)
-        .map(|(claim, _)| claim.compressions())
-        .unwrap_or(0)
+        .ok()
+        .map(|(claim, _)| claim)
 }
 
 /// Compressions a transfer's state cost in the design before issue 32, which climbed the tree
@@ -70,51 +75,12 @@ fn compressions(input: &[u8]) -> u64 {
 /// transfer whatever the block shares (134 with the commitment's two).
 const STATE_BEFORE_PER_TRANSFER: u64 = 4 * DEPTH as u64 + 4;
 
-/// The compressions the design before issue 32 needed for this block: its state's
+/// The compressions the design before issue 32 needed for a block with this claim: its state's
 /// ([`STATE_BEFORE_PER_TRANSFER`] a transfer), and the commitment's and the signatures' as now
 /// (with each rotation's new key).
-fn compressions_before(input: &[u8]) -> u64 {
-    l2x_programs::transfers::run(input)
-        .map(|(claim, _)| {
-            let per_transfer = STATE_BEFORE_PER_TRANSFER + COMPRESSIONS_PER_TRANSFER as u64;
-            per_transfer * u64::from(claim.count) + u64::from(claim.rotations)
-        })
-        .unwrap_or(0)
-}
-
-/// The block of `transfers` against the floor of the state design it replaced: the compression
-/// table that design needed for the same block ([`compressions_before`]), alone, by
-/// `p3-uni-stark`, timed in alternation with the block's proof (`rollup/before-32/n`, the
-/// reference; `rollup/against-before-32/n`, the block again). A speedup above 1 says the whole
-/// block now proves faster than the old design could have proven its hashes alone.
-fn against_the_design_before(transfers: usize) -> [Case<'static>; 2] {
-    let count = transfers as u64;
-    let needed = compressions_before(&block(transfers));
-    let permutations = (needed as usize).next_power_of_two();
-    let reference = Spec::new(
-        "rollup",
-        "before-32",
-        Some(count),
-        format!(
-            "{permutations} Poseidon2 permutations (the state design before issue 32: {needed}, {:.1} per transfer) by p3-uni-stark (reference)",
-            needed as f64 / transfers as f64
-        ),
-    )
-    .throughput("transfers", transfers as f64);
-    let spec = Spec::new(
-        "rollup",
-        "against-before-32",
-        Some(count),
-        format!("the block of {transfers} transfers again, against the design before issue 32"),
-    )
-    .throughput("transfers", transfers as f64)
-    .against(reference.id.clone());
-    against_plonky3(reference, spec, permutations, move || {
-        let ex = executor(BackendId::Stark, Policy::Sequential).map_err(fail)?;
-        let bytes = block(transfers);
-        let ours: Work = Box::new(move || keep(ex.prove("transfers", black_box(&bytes))));
-        Ok(ours)
-    })
+fn compressions_before(claim: &Claim) -> u64 {
+    let per_transfer = STATE_BEFORE_PER_TRANSFER + COMPRESSIONS_PER_TRANSFER as u64;
+    per_transfer * u64::from(claim.count) + u64::from(claim.rotations)
 }
 
 /// Blocks of 64, 256, 1024 and 2048 transfers on 1,000 accounts (64 in quick runs); then
@@ -135,7 +101,17 @@ pub fn rollup(quick: bool) -> Result<Vec<Case<'static>>> {
             format!("a {transfers}-transfer block's compression table"),
             format!("a block of {transfers} transfers on {ACCOUNTS} accounts, STARK"),
         ));
-        cases.extend(against_the_design_before(transfers));
+        // The same block against the floor of the state design it replaced: that design's
+        // compression table for the block, alone. A speedup above 1 says the whole block now
+        // proves faster than the old design could have proven its hashes alone.
+        let before = claim(&block(transfers)).map_or(0, |claim| compressions_before(&claim));
+        cases.extend(proven.against_table(
+            transfers,
+            ["before-32", "against-before-32"],
+            before,
+            "the state design before issue 32",
+            format!("the block of {transfers} transfers again, against the design before issue 32"),
+        ));
         cases.push(published(transfers as u64, transfers));
     }
     if quick {
@@ -203,19 +179,37 @@ pub(super) struct Proven {
 impl Proven {
     /// The prove pair and the verify case at `n` units.
     pub fn cases(&self, n: usize, table: String, about: String) -> Vec<Case<'static>> {
+        let needed = (self.compressions)(n);
+        let mut cases: Vec<Case<'static>> = self
+            .against_table(n, ["p3-uni-stark", "prove"], needed, &table, about)
+            .into();
+        cases.push(self.verify(n));
+        cases
+    }
+
+    /// The proof of `n` units (`group/names[1]/n`) timed in alternation with its reference
+    /// (`group/names[0]/n`): `needed` Poseidon2 permutations (`table`'s), padded to a power of
+    /// two, of `p3-poseidon2-air` alone by `p3-uni-stark`.
+    pub fn against_table(
+        &self,
+        n: usize,
+        [reference_name, name]: [&'static str; 2],
+        needed: u64,
+        table: &str,
+        about: String,
+    ) -> [Case<'static>; 2] {
         let Proven {
             group,
             program,
             unit,
-            compressions,
             input,
+            ..
         } = *self;
         let count = n as u64;
-        let needed = compressions(n);
         let permutations = (needed as usize).next_power_of_two();
         let reference = Spec::new(
             group,
-            "p3-uni-stark",
+            reference_name,
             Some(count),
             format!(
                 "{permutations} Poseidon2 permutations ({table}: {needed}, {:.1} per {unit}) by p3-uni-stark (reference)",
@@ -223,17 +217,27 @@ impl Proven {
             ),
         )
         .throughput(unit, n as f64);
-        let spec = Spec::new(group, "prove", Some(count), about)
+        let spec = Spec::new(group, name, Some(count), about)
             .throughput(unit, n as f64)
             .against(reference.id.clone());
-        let mut cases: Vec<Case<'static>> =
-            against_plonky3(reference, spec, permutations, move || {
-                let ex = executor(BackendId::Stark, Policy::Sequential).map_err(fail)?;
-                let bytes = input(n);
-                let ours: Work = Box::new(move || keep(ex.prove(program, black_box(&bytes))));
-                Ok(ours)
-            })
-            .into();
+        against_plonky3(reference, spec, permutations, move || {
+            let ex = executor(BackendId::Stark, Policy::Sequential).map_err(fail)?;
+            let bytes = input(n);
+            let ours: Work = Box::new(move || keep(ex.prove(program, black_box(&bytes))));
+            Ok(ours)
+        })
+    }
+
+    /// The verification of the proof of `n` units, its size and the peak RSS of `l2x prove`.
+    fn verify(&self, n: usize) -> Case<'static> {
+        let Proven {
+            group,
+            program,
+            unit,
+            input,
+            ..
+        } = *self;
+        let count = n as u64;
         let verify = Spec::new(
             group,
             "verify",
@@ -241,7 +245,7 @@ impl Proven {
             format!("verify the STARK of {n} {unit}; its size; peak RSS of `l2x prove {program}`"),
         )
         .against(format!("{group}/prove/{count}"));
-        cases.push(Case::new(verify, move |c| {
+        Case::new(verify, move |c| {
             let bytes = input(n);
             let ex = executor(BackendId::Stark, Policy::Sequential).map_err(fail)?;
             let receipt = ex.prove(program, &bytes).map_err(fail)?;
@@ -261,8 +265,7 @@ impl Proven {
             Ok(Outcome::timed(samples)
                 .with(Metric::new("proof_bytes", size as f64, "bytes"))
                 .with(Metric::new("peak_bytes", peak, "bytes")))
-        }));
-        cases
+        })
     }
 }
 
